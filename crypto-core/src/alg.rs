@@ -1,0 +1,280 @@
+//! Algorithm identifiers: plain data naming what to compute, independent of who computes it.
+//!
+//! Every identifier has a stable lower-case id (`aes-128-gcm`, `ecdsa-p256-sha256`, ...) that the
+//! support matrix, the configuration and the `speed` tables all use.
+
+use core::fmt;
+
+/// An AEAD with a 96-bit nonce and a 128-bit tag (RFC 5116 style, as TLS uses them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum AeadAlg {
+    /// AES-128 in Galois/Counter Mode (NIST SP 800-38D).
+    Aes128Gcm,
+    /// AES-256 in Galois/Counter Mode (NIST SP 800-38D).
+    Aes256Gcm,
+    /// ChaCha20 with Poly1305 (RFC 8439).
+    ChaCha20Poly1305,
+}
+
+impl AeadAlg {
+    /// All AEADs, in display order.
+    pub const ALL: &'static [Self] = &[Self::Aes128Gcm, Self::Aes256Gcm, Self::ChaCha20Poly1305];
+
+    /// Key length in bytes.
+    pub const fn key_len(self) -> usize {
+        match self {
+            Self::Aes128Gcm => 16,
+            Self::Aes256Gcm | Self::ChaCha20Poly1305 => 32,
+        }
+    }
+
+    /// Stable lower-case id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Aes128Gcm => "aes-128-gcm",
+            Self::Aes256Gcm => "aes-256-gcm",
+            Self::ChaCha20Poly1305 => "chacha20-poly1305",
+        }
+    }
+}
+
+/// A hash function; also names the HMAC and HKDF built on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum HashAlg {
+    /// SHA-256 (FIPS 180-4).
+    Sha256,
+    /// SHA-384 (FIPS 180-4).
+    Sha384,
+    /// SHA-512 (FIPS 180-4).
+    Sha512,
+}
+
+impl HashAlg {
+    /// All hashes, in display order.
+    pub const ALL: &'static [Self] = &[Self::Sha256, Self::Sha384, Self::Sha512];
+
+    /// Digest length in bytes.
+    pub const fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// Stable lower-case id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Sha256 => "sha256",
+            Self::Sha384 => "sha384",
+            Self::Sha512 => "sha512",
+        }
+    }
+}
+
+/// A signature scheme: key type, padding or encoding, and hash together.
+///
+/// RSA schemes work with any modulus from 2048 to 4096 bits (the key decides). PSS uses MGF1
+/// with the same hash and a salt as long as the hash, as TLS 1.3 requires (RFC 8446 4.2.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum SignatureAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
+    RsaPkcs1Sha256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RsaPkcs1Sha384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RsaPkcs1Sha512,
+    /// RSASSA-PSS with SHA-256, MGF1-SHA-256, 32-byte salt.
+    RsaPssSha256,
+    /// RSASSA-PSS with SHA-384, MGF1-SHA-384, 48-byte salt.
+    RsaPssSha384,
+    /// RSASSA-PSS with SHA-512, MGF1-SHA-512, 64-byte salt.
+    RsaPssSha512,
+    /// ECDSA on P-256 with SHA-256, DER (X9.62 `Ecdsa-Sig-Value`) signatures.
+    EcdsaP256Sha256,
+    /// ECDSA on P-256 with SHA-256, fixed-size `r || s` (IEEE P1363) signatures.
+    EcdsaP256Sha256Fixed,
+    /// ECDSA on P-384 with SHA-384, DER signatures.
+    EcdsaP384Sha384,
+    /// ECDSA on P-384 with SHA-384, fixed-size `r || s` signatures.
+    EcdsaP384Sha384Fixed,
+    /// Ed25519 (RFC 8032, pure).
+    Ed25519,
+}
+
+impl SignatureAlg {
+    /// All signature schemes, in display order.
+    pub const ALL: &'static [Self] = &[
+        Self::RsaPkcs1Sha256,
+        Self::RsaPkcs1Sha384,
+        Self::RsaPkcs1Sha512,
+        Self::RsaPssSha256,
+        Self::RsaPssSha384,
+        Self::RsaPssSha512,
+        Self::EcdsaP256Sha256,
+        Self::EcdsaP256Sha256Fixed,
+        Self::EcdsaP384Sha384,
+        Self::EcdsaP384Sha384Fixed,
+        Self::Ed25519,
+    ];
+
+    /// The kind of key this scheme signs with.
+    pub const fn key_kind(self) -> KeyKind {
+        match self {
+            Self::RsaPkcs1Sha256
+            | Self::RsaPkcs1Sha384
+            | Self::RsaPkcs1Sha512
+            | Self::RsaPssSha256
+            | Self::RsaPssSha384
+            | Self::RsaPssSha512 => KeyKind::Rsa,
+            Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed => KeyKind::EcP256,
+            Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed => KeyKind::EcP384,
+            Self::Ed25519 => KeyKind::Ed25519,
+        }
+    }
+
+    /// The hash applied to the message (Ed25519 hashes internally with SHA-512).
+    pub const fn hash(self) -> HashAlg {
+        match self {
+            Self::RsaPkcs1Sha256 | Self::RsaPssSha256 => HashAlg::Sha256,
+            Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed => HashAlg::Sha256,
+            Self::RsaPkcs1Sha384 | Self::RsaPssSha384 => HashAlg::Sha384,
+            Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed => HashAlg::Sha384,
+            Self::RsaPkcs1Sha512 | Self::RsaPssSha512 | Self::Ed25519 => HashAlg::Sha512,
+        }
+    }
+
+    /// Stable lower-case id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            Self::RsaPkcs1Sha384 => "rsa-pkcs1-sha384",
+            Self::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
+            Self::RsaPssSha256 => "rsa-pss-sha256",
+            Self::RsaPssSha384 => "rsa-pss-sha384",
+            Self::RsaPssSha512 => "rsa-pss-sha512",
+            Self::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+            Self::EcdsaP256Sha256Fixed => "ecdsa-p256-sha256-fixed",
+            Self::EcdsaP384Sha384 => "ecdsa-p384-sha384",
+            Self::EcdsaP384Sha384Fixed => "ecdsa-p384-sha384-fixed",
+            Self::Ed25519 => "ed25519",
+        }
+    }
+}
+
+/// A key-agreement group.
+///
+/// Public keys are X25519's 32 bytes or the SEC1 uncompressed point; the shared secret is
+/// X25519's output or the x-coordinate (SEC1 / RFC 8446 7.4.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum KxAlg {
+    /// X25519 (RFC 7748).
+    X25519,
+    /// ECDH on NIST P-256 (secp256r1).
+    P256,
+    /// ECDH on NIST P-384 (secp384r1).
+    P384,
+}
+
+impl KxAlg {
+    /// All groups, in display order.
+    pub const ALL: &'static [Self] = &[Self::X25519, Self::P256, Self::P384];
+
+    /// Length of an encoded public key.
+    pub const fn public_key_len(self) -> usize {
+        match self {
+            Self::X25519 => 32,
+            Self::P256 => 65,
+            Self::P384 => 97,
+        }
+    }
+
+    /// Length of a private scalar.
+    pub const fn private_key_len(self) -> usize {
+        match self {
+            Self::X25519 | Self::P256 => 32,
+            Self::P384 => 48,
+        }
+    }
+
+    /// Stable lower-case id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::X25519 => "x25519",
+            Self::P256 => "ecdh-p256",
+            Self::P384 => "ecdh-p384",
+        }
+    }
+}
+
+/// The kind of a private key, as found when it is loaded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// An RSA key (any modulus size the loader accepts: 2048 to 8192 bits).
+    Rsa,
+    /// An EC key on P-256.
+    EcP256,
+    /// An EC key on P-384.
+    EcP384,
+    /// An Ed25519 key.
+    Ed25519,
+}
+
+/// Any algorithm a backend may or may not implement: the unit of the support matrix and of
+/// [`Error::Unsupported`](crate::Error::Unsupported).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// Seal and open with an AEAD.
+    Aead(AeadAlg),
+    /// A hash function.
+    Hash(HashAlg),
+    /// HMAC over a hash.
+    Hmac(HashAlg),
+    /// HKDF (RFC 5869) over a hash.
+    Hkdf(HashAlg),
+    /// Sign and verify with a signature scheme.
+    Signature(SignatureAlg),
+    /// Ephemeral key agreement: generate a key pair, then agree with a peer's public key.
+    Kx(KxAlg),
+    /// Key agreement with a caller-supplied private key (known-answer tests, static keys).
+    KxStatic(KxAlg),
+    /// A cryptographically secure random number generator.
+    Random,
+}
+
+impl Algorithm {
+    /// Every algorithm in display order (the rows of the support matrix).
+    pub fn all() -> Vec<Self> {
+        let mut all = Vec::new();
+        all.extend(AeadAlg::ALL.iter().map(|&a| Self::Aead(a)));
+        all.extend(HashAlg::ALL.iter().map(|&h| Self::Hash(h)));
+        all.extend(HashAlg::ALL.iter().map(|&h| Self::Hmac(h)));
+        all.extend(HashAlg::ALL.iter().map(|&h| Self::Hkdf(h)));
+        all.extend(SignatureAlg::ALL.iter().map(|&s| Self::Signature(s)));
+        all.extend(KxAlg::ALL.iter().map(|&k| Self::Kx(k)));
+        all.extend(KxAlg::ALL.iter().map(|&k| Self::KxStatic(k)));
+        all.push(Self::Random);
+        all
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Aead(a) => f.write_str(a.id()),
+            Self::Hash(h) => f.write_str(h.id()),
+            Self::Hmac(h) => write!(f, "hmac-{}", h.id()),
+            Self::Hkdf(h) => write!(f, "hkdf-{}", h.id()),
+            Self::Signature(s) => f.write_str(s.id()),
+            Self::Kx(k) => f.write_str(k.id()),
+            Self::KxStatic(k) => write!(f, "{}-static", k.id()),
+            Self::Random => f.write_str("random"),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Just enough DER *writing* to re-wrap private keys (PKCS#1 or SEC1 into PKCS#8, and back).
+//! Parsing is left to the RustCrypto `der`-based crates.
+
+use zeroize::Zeroizing;
+
+/// Object identifiers used when wrapping keys (values from RFC 8017, RFC 5480, RFC 8410).
+pub(crate) mod oid {
+    /// rsaEncryption, 1.2.840.113549.1.1.1
+    pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    /// id-ecPublicKey, 1.2.840.10045.2.1
+    pub(crate) const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+    /// secp256r1, 1.2.840.10045.3.1.7
+    pub(crate) const SECP256R1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    /// secp384r1, 1.3.132.0.34
+    pub(crate) const SECP384R1: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    /// id-Ed25519, 1.3.101.112
+    pub(crate) const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+}
+
+const SEQUENCE: u8 = 0x30;
+const INTEGER: u8 = 0x02;
+const BIT_STRING: u8 = 0x03;
+const OCTET_STRING: u8 = 0x04;
+const NULL: u8 = 0x05;
+const OID: u8 = 0x06;
+
+/// Appends one TLV to `out`.
+fn tlv(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
+    out.push(tag);
+    let len = value.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes = len.to_be_bytes();
+        let skip = bytes.iter().take_while(|&&b| b == 0).count();
+        out.push(0x80 | (bytes.len() - skip) as u8);
+        out.extend_from_slice(&bytes[skip..]);
+    }
+    out.extend_from_slice(value);
+}
+
+fn wrap(tag: u8, value: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(value.len() + 6));
+    tlv(&mut out, tag, value);
+    out
+}
+
+/// PKCS#8 v1 `PrivateKeyInfo` (RFC 5208) around an already-encoded private key.
+pub(crate) fn pkcs8(alg_oid: &[u8], params: Params<'_>, private_key: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut alg = Vec::new();
+    tlv(&mut alg, OID, alg_oid);
+    match params {
+        Params::None => {}
+        Params::Null => tlv(&mut alg, NULL, &[]),
+        Params::Oid(o) => tlv(&mut alg, OID, o),
+    }
+    let mut body = Zeroizing::new(Vec::with_capacity(private_key.len() + 32));
+    tlv(&mut body, INTEGER, &[0]);
+    tlv(&mut body, SEQUENCE, &alg);
+    tlv(&mut body, OCTET_STRING, private_key);
+    wrap(SEQUENCE, &body)
+}
+
+/// Algorithm parameters in an `AlgorithmIdentifier`.
+pub(crate) enum Params<'a> {
+    /// Absent (Ed25519).
+    None,
+    /// NULL (rsaEncryption).
+    Null,
+    /// A named curve.
+    Oid(&'a [u8]),
+}
+
+/// SEC1 `ECPrivateKey` (RFC 5915) with the public key and without curve parameters, as it
+/// sits inside PKCS#8 (the curve is named in the outer `AlgorithmIdentifier`).
+pub(crate) fn sec1(scalar: &[u8], public: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut body = Zeroizing::new(Vec::with_capacity(scalar.len() + public.len() + 32));
+    tlv(&mut body, INTEGER, &[1]);
+    tlv(&mut body, OCTET_STRING, scalar);
+    let mut bits = Vec::with_capacity(public.len() + 1);
+    bits.push(0); // no unused bits
+    bits.extend_from_slice(public);
+    let mut b = Vec::new();
+    tlv(&mut b, BIT_STRING, &bits);
+    tlv(&mut body, 0xa1, &b);
+    wrap(SEQUENCE, &body)
+}
+
+/// An OCTET STRING around `bytes` (Ed25519's `CurvePrivateKey`, RFC 8410).
+pub(crate) fn octet_string(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
+    wrap(OCTET_STRING, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lengths_use_the_minimal_long_form() {
+        let mut out = Vec::new();
+        tlv(&mut out, OCTET_STRING, &[0u8; 300]);
+        assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
+        let mut out = Vec::new();
+        tlv(&mut out, OCTET_STRING, &[0u8; 200]);
+        assert_eq!(&out[..3], &[0x04, 0x81, 200]);
+    }
+}
+
+/// PKCS#1 `RSAPublicKey` from big-endian modulus and exponent (leading zeros allowed).
+pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn positive_integer(out: &mut Vec<u8>, mut v: &[u8]) {
+        while v.len() > 1 && v[0] == 0 {
+            v = &v[1..];
+        }
+        let mut val = Vec::with_capacity(v.len() + 1);
+        if v.first().is_some_and(|b| b & 0x80 != 0) {
+            val.push(0);
+        }
+        val.extend_from_slice(v);
+        tlv(out, INTEGER, &val);
+    }
+    let mut body = Vec::with_capacity(n.len() + e.len() + 8);
+    positive_integer(&mut body, n);
+    positive_integer(&mut body, e);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    tlv(&mut out, SEQUENCE, &body);
+    out
+}

@@ -1,0 +1,269 @@
+//! Private-key loading: PKCS#8, SEC1 and PKCS#1, in DER or PEM.
+//!
+//! A key is parsed once, checked (curve, sizes, public key consistent with the private one), and
+//! kept in every form a backend may want, each zeroized on drop.
+
+use core::fmt;
+
+use der::{Decode, asn1::ObjectIdentifier};
+use zeroize::Zeroizing;
+
+use crate::der as enc;
+use crate::{Error, KeyKind};
+
+/// A parsed private key of any supported kind.
+pub struct PrivateKey {
+    material: Material,
+}
+
+pub(crate) enum Material {
+    Rsa {
+        pkcs1: Zeroizing<Vec<u8>>,
+        pkcs8: Zeroizing<Vec<u8>>,
+        public: Vec<u8>,
+        bits: usize,
+    },
+    Ec {
+        kind: KeyKind,
+        scalar: Zeroizing<Vec<u8>>,
+        public: Vec<u8>,
+        pkcs8: Zeroizing<Vec<u8>>,
+    },
+    Ed25519 {
+        seed: Zeroizing<[u8; 32]>,
+        public: [u8; 32],
+        pkcs8: Zeroizing<Vec<u8>>,
+    },
+}
+
+const RSA_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+const EC_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
+const P256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
+const P384_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
+const ED25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// Smallest and largest RSA moduli accepted, in bits.
+pub const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
+
+impl PrivateKey {
+    /// Parses a PEM file holding one `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1) or
+    /// `EC PRIVATE KEY` (SEC1) block. Other blocks before it (EC PARAMETERS, certificates) are
+    /// skipped; encrypted keys are refused.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
+        let text = core::str::from_utf8(pem).map_err(|_| Error::KeyParse("PEM is not UTF-8"))?;
+        let mut rest = text;
+        while let Some(start) = rest.find("-----BEGIN ") {
+            let block = &rest[start..];
+            let label_end = block[11..].find("-----").ok_or(Error::KeyParse("broken PEM header"))?;
+            let label = &block[11..11 + label_end];
+            let end_marker = format!("-----END {label}-----");
+            let end = block.find(&end_marker).ok_or(Error::KeyParse("PEM block not terminated"))?;
+            let one = &block[..end + end_marker.len()];
+            rest = &block[end + end_marker.len()..];
+            let format = match label {
+                "PRIVATE KEY" => Format::Pkcs8,
+                "RSA PRIVATE KEY" => Format::Pkcs1,
+                "EC PRIVATE KEY" => Format::Sec1,
+                "ENCRYPTED PRIVATE KEY" => {
+                    return Err(Error::KeyParse("encrypted private keys are not supported"));
+                }
+                _ => continue,
+            };
+            let (_, der) = pem_rfc7468::decode_vec(one.as_bytes())
+                .map_err(|_| Error::KeyParse("invalid PEM encoding"))?;
+            let der = Zeroizing::new(der);
+            return Self::from_der_format(&der, format);
+        }
+        Err(Error::KeyParse("no private key block in PEM"))
+    }
+
+    /// Parses a DER private key, trying PKCS#8, then SEC1, then PKCS#1.
+    pub fn from_der(der: &[u8]) -> Result<Self, Error> {
+        Self::from_der_format(der, Format::Pkcs8)
+            .or_else(|_| Self::from_der_format(der, Format::Sec1))
+            .or_else(|_| Self::from_der_format(der, Format::Pkcs1))
+            .map_err(|_| Error::KeyParse("not a PKCS#8, SEC1 or PKCS#1 private key"))
+    }
+
+    /// Parses PEM if the input looks like PEM, else DER.
+    pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self, Error> {
+        if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            Self::from_pem(bytes)
+        } else {
+            Self::from_der(bytes)
+        }
+    }
+
+    fn from_der_format(der: &[u8], format: Format) -> Result<Self, Error> {
+        match format {
+            Format::Pkcs8 => Self::from_pkcs8(der),
+            Format::Sec1 => ec_from_sec1(der, None),
+            Format::Pkcs1 => rsa_from_pkcs1(der),
+        }
+    }
+
+    fn from_pkcs8(der: &[u8]) -> Result<Self, Error> {
+        let info = pkcs8::PrivateKeyInfoRef::from_der(der)
+            .map_err(|_| Error::KeyParse("malformed PKCS#8"))?;
+        let inner = info.private_key.as_bytes();
+        let oid = info.algorithm.oid;
+        if oid == RSA_OID {
+            rsa_from_pkcs1(inner)
+        } else if oid == EC_OID {
+            let curve = info
+                .algorithm
+                .parameters
+                .and_then(|p| p.decode_as::<ObjectIdentifier>().ok())
+                .ok_or(Error::KeyParse("PKCS#8 EC key without a named curve"))?;
+            ec_from_sec1(inner, Some(curve))
+        } else if oid == ED25519_OID {
+            let seed = <&der::asn1::OctetStringRef>::from_der(inner)
+                .map_err(|_| Error::KeyParse("malformed Ed25519 private key"))?;
+            let seed: [u8; 32] = seed
+                .as_bytes()
+                .try_into()
+                .map_err(|_| Error::InvalidKey("Ed25519 seed must be 32 bytes"))?;
+            let key = ed25519_from_seed(Zeroizing::new(seed));
+            if let Some(pubkey) = info.public_key {
+                if let Material::Ed25519 { public, .. } = &key.material {
+                    if pubkey.raw_bytes() != public {
+                        return Err(Error::InvalidKey("public key does not match private key"));
+                    }
+                }
+            }
+            Ok(key)
+        } else {
+            Err(Error::KeyParse("unsupported private key algorithm"))
+        }
+    }
+
+    /// What kind of key this is.
+    pub fn kind(&self) -> KeyKind {
+        match &self.material {
+            Material::Rsa { .. } => KeyKind::Rsa,
+            Material::Ec { kind, .. } => *kind,
+            Material::Ed25519 { .. } => KeyKind::Ed25519,
+        }
+    }
+
+    /// The public key, in the form [`Verifier::verify`](crate::Verifier::verify) takes.
+    pub fn public_key(&self) -> &[u8] {
+        match &self.material {
+            Material::Rsa { public, .. } | Material::Ec { public, .. } => public,
+            Material::Ed25519 { public, .. } => public,
+        }
+    }
+
+    /// RSA modulus size in bits, for RSA keys.
+    pub fn rsa_bits(&self) -> Option<usize> {
+        match &self.material {
+            Material::Rsa { bits, .. } => Some(*bits),
+            _ => None,
+        }
+    }
+
+    /// The key as PKCS#8 DER (with the public key included for EC keys).
+    pub fn pkcs8_der(&self) -> &[u8] {
+        match &self.material {
+            Material::Rsa { pkcs8, .. }
+            | Material::Ec { pkcs8, .. }
+            | Material::Ed25519 { pkcs8, .. } => pkcs8,
+        }
+    }
+
+    pub(crate) fn material(&self) -> &Material {
+        &self.material
+    }
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print key material.
+        f.debug_struct("PrivateKey").field("kind", &self.kind()).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Pkcs8,
+    Sec1,
+    Pkcs1,
+}
+
+fn rsa_from_pkcs1(der: &[u8]) -> Result<PrivateKey, Error> {
+    let key = pkcs1::RsaPrivateKeyRef::from_der(der)
+        .map_err(|_| Error::KeyParse("malformed PKCS#1 RSA key"))?;
+    if key.other_prime_infos.is_some() {
+        return Err(Error::InvalidKey("multi-prime RSA keys are not supported"));
+    }
+    let n = key.modulus.as_bytes();
+    let n_trimmed = trim_leading_zeros(n);
+    let bits = n_trimmed.len() * 8 - n_trimmed.first().map_or(8, |b| b.leading_zeros() as usize);
+    if !RSA_BITS.contains(&bits) {
+        return Err(Error::InvalidKey("RSA modulus must have 2048 to 8192 bits"));
+    }
+    let public = enc::rsa_public_key(n, key.public_exponent.as_bytes());
+    let pkcs1 = Zeroizing::new(der.to_vec());
+    let pkcs8 = enc::pkcs8(enc::oid::RSA_ENCRYPTION, enc::Params::Null, &pkcs1);
+    Ok(PrivateKey { material: Material::Rsa { pkcs1, pkcs8, public, bits } })
+}
+
+fn ec_from_sec1(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<PrivateKey, Error> {
+    let key = sec1::EcPrivateKey::from_der(der).map_err(|_| Error::KeyParse("malformed SEC1 EC key"))?;
+    let inner_curve = key.parameters.and_then(|p| p.named_curve());
+    let curve = match (outer_curve, inner_curve) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Error::InvalidKey("PKCS#8 and SEC1 name different curves"));
+        }
+        (Some(c), _) | (None, Some(c)) => c,
+        (None, None) => return Err(Error::KeyParse("EC key without a named curve")),
+    };
+    let (kind, len, curve_oid) = if curve == P256_OID {
+        (KeyKind::EcP256, 32, enc::oid::SECP256R1)
+    } else if curve == P384_OID {
+        (KeyKind::EcP384, 48, enc::oid::SECP384R1)
+    } else {
+        return Err(Error::InvalidKey("unsupported curve (P-256 and P-384 are)"));
+    };
+    // RFC 5915 fixes the length, but some encoders drop leading zeros: accept and re-pad.
+    let given = trim_leading_zeros(key.private_key);
+    if given.len() > len {
+        return Err(Error::InvalidKey("EC private scalar too long"));
+    }
+    let mut scalar = Zeroizing::new(vec![0u8; len]);
+    scalar[len - given.len()..].copy_from_slice(given);
+    let public = ec_public_from_scalar(kind, &scalar)?;
+    if let Some(stated) = key.public_key {
+        if stated != public.as_slice() {
+            return Err(Error::InvalidKey("public key does not match private key"));
+        }
+    }
+    let inner = enc::sec1(&scalar, &public);
+    let pkcs8 = enc::pkcs8(enc::oid::EC_PUBLIC_KEY, enc::Params::Oid(curve_oid), &inner);
+    Ok(PrivateKey { material: Material::Ec { kind, scalar, public, pkcs8 } })
+}
+
+/// The uncompressed public point for a private scalar; rejects 0 and scalars >= n.
+pub(crate) fn ec_public_from_scalar(kind: KeyKind, scalar: &[u8]) -> Result<Vec<u8>, Error> {
+    let bad = |_| Error::InvalidKey("EC private scalar out of range");
+    let point = match kind {
+        KeyKind::EcP256 => p256::SecretKey::from_slice(scalar).map_err(bad)?.public_key().to_sec1_bytes(),
+        KeyKind::EcP384 => p384::SecretKey::from_slice(scalar).map_err(bad)?.public_key().to_sec1_bytes(),
+        _ => return Err(Error::InvalidKey("not an EC key")),
+    };
+    Ok(point.into_vec())
+}
+
+fn ed25519_from_seed(seed: Zeroizing<[u8; 32]>) -> PrivateKey {
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let inner = enc::octet_string(seed.as_slice());
+    let pkcs8 = enc::pkcs8(enc::oid::ED25519, enc::Params::None, &inner);
+    PrivateKey { material: Material::Ed25519 { seed, public, pkcs8 } }
+}
+
+fn trim_leading_zeros(mut v: &[u8]) -> &[u8] {
+    while let [0, rest @ ..] = v {
+        v = rest;
+    }
+    v
+}

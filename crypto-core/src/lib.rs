@@ -1,0 +1,37 @@
+//! One crypto API over several backends.
+//!
+//! `crypto-core` names algorithms ([`Algorithm`], [`AeadAlg`], [`SignatureAlg`], ...), defines
+//! small object-safe traits for each kind of primitive ([`AeadKey`], [`Hash`], [`Hmac`],
+//! [`Hkdf`], [`SigningKey`], [`Verifier`], [`KeyExchange`], [`SecureRandom`]) and lets a
+//! [`Backend`] (ring, aws-lc-rs, RustCrypto, OpenSSL) supply them. What a backend lacks is a
+//! typed [`Error::Unsupported`].
+//!
+//! ```
+//! use crypto_core::{AeadAlg, Backend, Nonce};
+//!
+//! let key = Backend::Ring.aead(AeadAlg::Aes128Gcm, &[7; 16])?;
+//! let mut buf = *b"hello, world\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";
+//! let n = key.seal_in_place(&Nonce([0; 12]), b"aad", &mut buf, 12)?;
+//! let other = Backend::RustCrypto.aead(AeadAlg::Aes128Gcm, &[7; 16])?;
+//! assert_eq!(other.open_in_place(&Nonce([0; 12]), b"aad", &mut buf[..n])?, b"hello, world");
+//! # Ok::<(), crypto_core::Error>(())
+//! ```
+#![deny(missing_docs)]
+
+mod alg;
+mod backend;
+pub(crate) mod backends;
+pub mod ct;
+mod der;
+mod error;
+mod keys;
+mod traits;
+
+pub use alg::{AeadAlg, Algorithm, HashAlg, KeyKind, KxAlg, SignatureAlg};
+pub use backend::{Backend, UnknownBackend};
+pub use error::Error;
+pub use keys::{PrivateKey, RSA_BITS};
+pub use traits::{
+    AeadKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, KeyExchange, NONCE_LEN,
+    Nonce, Output, SecureRandom, SharedSecret, SigningKey, TAG_LEN, Tag, Verifier,
+};
