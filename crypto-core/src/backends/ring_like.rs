@@ -410,7 +410,7 @@ impl KeyExchange for Kx {
             .map_err(|_| Error::Backend("public key computation failed"))?
             .as_ref()
             .to_vec();
-        Ok(Box::new(Ephemeral { private, public, alg: self.agreement }))
+        Ok(Box::new(Ephemeral { private, public, alg: self.agreement, kx: self.alg }))
     }
 
     fn agree_static(&self, private_key: &[u8], peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
@@ -427,6 +427,7 @@ impl KeyExchange for Kx {
             KxAlg::X25519 => zeroize::Zeroizing::new(private_key.to_vec()),
             other => fixed_scalar(private_key, other.private_key_len())?,
         };
+        check_point_form(self.alg, peer_public_key)?;
         agree_static(self.agreement, &scalar, peer_public_key)
     }
 }
@@ -435,6 +436,18 @@ struct Ephemeral {
     private: lib::agreement::EphemeralPrivateKey,
     public: Vec<u8>,
     alg: &'static lib::agreement::Algorithm,
+    kx: KxAlg,
+}
+
+/// Peer keys on the NIST curves must be uncompressed points (RFC 8446 4.2.8.2), as every other
+/// backend requires; aws-lc alone would also take compressed ones.
+fn check_point_form(alg: KxAlg, peer: &[u8]) -> Result<(), Error> {
+    match alg {
+        KxAlg::P256 | KxAlg::P384 if peer.len() != alg.public_key_len() || peer.first() != Some(&4) => {
+            Err(Error::InvalidPeerKey)
+        }
+        _ => Ok(()),
+    }
 }
 
 impl EphemeralKey for Ephemeral {
@@ -444,6 +457,7 @@ impl EphemeralKey for Ephemeral {
 
     fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
         let this = *self;
+        check_point_form(this.kx, peer_public_key)?;
         agree_ephemeral(this.private, lib::agreement::UnparsedPublicKey::new(this.alg, peer_public_key))
     }
 }
