@@ -1,0 +1,245 @@
+//! Cross-backend agreement: what one backend seals every other opens (and all produce the same
+//! bytes), what one signs every other verifies, hashes/HMAC/HKDF agree, and the same ECDH
+//! inputs give the same secret everywhere. Also checks each backend's support table against
+//! its behaviour, so `supports()` can never lie.
+
+use conformance::{TestRng, built_backends, test_key};
+use crypto_core::{
+    AeadAlg, Algorithm, Backend, Error, HashAlg, KeyKind, KxAlg, Nonce, SignatureAlg, TAG_LEN,
+};
+
+const LENGTHS: &[usize] = &[0, 1, 15, 16, 17, 63, 64, 255, 1024, 16384 + 5];
+
+fn backends_for(alg: Algorithm) -> Vec<Backend> {
+    built_backends().into_iter().filter(|b| b.supports(alg)).collect()
+}
+
+#[test]
+fn aead_every_backend_opens_what_every_other_sealed() {
+    let mut rng = TestRng::new(1);
+    for &alg in AeadAlg::ALL {
+        let backends = backends_for(Algorithm::Aead(alg));
+        assert!(backends.len() >= 3, "{alg:?}: fewer than three backends");
+        for &len in LENGTHS {
+            let key = rng.bytes(alg.key_len());
+            let nonce = Nonce(rng.bytes(12).try_into().unwrap());
+            let aad = rng.bytes(len % 29);
+            let plaintext = rng.bytes(len);
+            let mut reference: Option<Vec<u8>> = None;
+            for &sealer in &backends {
+                let mut buf = plaintext.clone();
+                buf.resize(len + TAG_LEN, 0);
+                let n = sealer.aead(alg, &key).unwrap().seal_in_place(&nonce, &aad, &mut buf, len).unwrap();
+                assert_eq!(n, len + TAG_LEN);
+                match &reference {
+                    None => reference = Some(buf.clone()),
+                    Some(r) => assert_eq!(r, &buf, "{alg:?} len {len}: {sealer} sealed different bytes"),
+                }
+                for &opener in &backends {
+                    let key = opener.aead(alg, &key).unwrap();
+                    let mut copy = buf.clone();
+                    let opened = key.open_in_place(&nonce, &aad, &mut copy).unwrap();
+                    assert_eq!(opened, &plaintext[..], "{alg:?} len {len}: {sealer} -> {opener}");
+                    // Any flipped bit anywhere must be refused, and the buffer wiped.
+                    let mut tampered = buf.clone();
+                    let bit = (len * 7 + 3) % (tampered.len() * 8);
+                    tampered[bit / 8] ^= 1 << (bit % 8);
+                    assert_eq!(key.open_in_place(&nonce, &aad, &mut tampered).err(), Some(Error::DecryptFailed));
+                    assert!(tampered[..len].iter().all(|&b| b == 0), "{opener}: plaintext left after failure");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn aead_rejects_wrong_key_lengths_and_short_buffers() {
+    for b in built_backends() {
+        for &alg in AeadAlg::ALL {
+            assert!(matches!(b.aead(alg, &[0; 20]), Err(Error::InvalidKey(_))), "{b} {alg:?}");
+            let key = b.aead(alg, &vec![1; alg.key_len()]).unwrap();
+            let mut short = [0u8; TAG_LEN - 1];
+            assert_eq!(key.open_in_place(&Nonce([0; 12]), b"", &mut short).err(), Some(Error::DecryptFailed));
+            let mut buf = [0u8; 20];
+            assert_eq!(key.seal_in_place(&Nonce([0; 12]), b"", &mut buf, 5).err(), Some(Error::InvalidLength));
+        }
+    }
+}
+
+#[test]
+fn hashes_hmac_and_hkdf_agree_everywhere() {
+    let mut rng = TestRng::new(2);
+    for &alg in HashAlg::ALL {
+        for &len in LENGTHS {
+            let data = rng.bytes(len);
+            let key = rng.bytes(len % 200);
+            let split = len / 3;
+            let mut digests = Vec::new();
+            for b in backends_for(Algorithm::Hash(alg)) {
+                let h = b.hash(alg).unwrap();
+                let one_shot = h.hash(&data);
+                assert_eq!(one_shot.as_ref().len(), alg.output_len());
+                let mut ctx = h.start();
+                ctx.update(&data[..split]);
+                let fork = ctx.fork();
+                let partial = ctx.fork_finish();
+                ctx.update(&data[split..]);
+                assert_eq!(ctx.finish(), one_shot, "{b}: incremental != one-shot");
+                assert_eq!(fork.finish(), partial, "{b}: fork != fork_finish");
+                assert_eq!(partial, h.hash(&data[..split]));
+
+                let mac = b.hmac(alg).unwrap().with_key(&key).sign(&[&data[..split], &data[split..]]);
+                let mut okm = [0u8; 100];
+                b.hkdf(alg).unwrap().extract(&key, &data).expand(&[b"info", &data[..split]], &mut okm).unwrap();
+                digests.push((b, one_shot, mac, okm));
+            }
+            for w in digests.windows(2) {
+                assert_eq!(w[0].1, w[1].1, "{alg:?}: {} and {} hash differently", w[0].0, w[1].0);
+                assert_eq!(w[0].2, w[1].2, "{alg:?}: {} and {} HMAC differently", w[0].0, w[1].0);
+                assert_eq!(w[0].3, w[1].3, "{alg:?}: {} and {} HKDF differently", w[0].0, w[1].0);
+            }
+        }
+    }
+}
+
+fn key_for(alg: SignatureAlg) -> Vec<&'static str> {
+    match alg.key_kind() {
+        KeyKind::Rsa => vec!["rsa2048.pkcs8.pem", "rsa3072.pkcs1.der", "rsa4096.pkcs1.pem"],
+        KeyKind::EcP256 => vec!["p256.pkcs8.pem", "p256.sec1.der"],
+        KeyKind::EcP384 => vec!["p384.sec1.pem", "p384.pkcs8.der"],
+        KeyKind::Ed25519 => vec!["ed25519.pkcs8.pem"],
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn every_backend_verifies_what_every_other_signed() {
+    let message = b"crypto-core cross-backend signature test";
+    for &alg in SignatureAlg::ALL {
+        let backends = backends_for(Algorithm::Signature(alg));
+        assert!(backends.len() >= 3, "{alg:?}: fewer than three backends");
+        for file in key_for(alg) {
+            let key = test_key(file);
+            let mut deterministic: Option<Vec<u8>> = None;
+            for &signer in &backends {
+                let sk = signer.signing_key(alg, &key).unwrap_or_else(|e| panic!("{signer} {alg:?} {file}: {e}"));
+                assert_eq!(sk.public_key(), key.public_key());
+                let sig = sk.sign(message).unwrap();
+                // PKCS#1 v1.5 and Ed25519 are deterministic: every backend must emit the same bytes.
+                if matches!(alg, SignatureAlg::RsaPkcs1Sha256 | SignatureAlg::RsaPkcs1Sha384 | SignatureAlg::RsaPkcs1Sha512 | SignatureAlg::Ed25519) {
+                    match &deterministic {
+                        None => deterministic = Some(sig.clone()),
+                        Some(d) => assert_eq!(d, &sig, "{alg:?}: {signer} signed differently"),
+                    }
+                }
+                for &verifier in &backends {
+                    let v = verifier.verifier(alg).unwrap();
+                    v.verify(key.public_key(), message, &sig)
+                        .unwrap_or_else(|e| panic!("{alg:?} {file}: {signer} -> {verifier}: {e}"));
+                    assert_eq!(v.verify(key.public_key(), b"another message", &sig), Err(Error::BadSignature));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn signing_key_kind_must_match_the_scheme() {
+    let ec = test_key("p256.pkcs8.pem");
+    for b in built_backends() {
+        assert!(matches!(b.signing_key(SignatureAlg::RsaPssSha256, &ec), Err(Error::InvalidKey(_))));
+        assert!(matches!(b.signing_key(SignatureAlg::EcdsaP384Sha384, &ec), Err(Error::InvalidKey(_))));
+    }
+}
+
+#[test]
+fn key_agreement_gives_the_same_secret_everywhere() {
+    let mut rng = TestRng::new(3);
+    for &alg in KxAlg::ALL {
+        let backends = backends_for(Algorithm::Kx(alg));
+        assert!(backends.len() >= 3);
+        for &a in &backends {
+            for &b in &backends {
+                let ka = a.kx(alg).unwrap().generate().unwrap();
+                let kb = b.kx(alg).unwrap().generate().unwrap();
+                assert_eq!(ka.public_key().len(), alg.public_key_len());
+                let (pa, pb) = (ka.public_key().to_vec(), kb.public_key().to_vec());
+                let sa = ka.agree(&pb).unwrap();
+                let sb = kb.agree(&pa).unwrap();
+                assert_eq!(sa, sb, "{alg:?}: {a} and {b} disagree");
+            }
+        }
+        // Static keys: the same private scalar and peer give the same secret on every backend
+        // that can import private keys.
+        let statics = backends_for(Algorithm::KxStatic(alg));
+        let peer = backends[0].kx(alg).unwrap().generate().unwrap();
+        let mut scalar = rng.bytes(alg.private_key_len());
+        scalar[0] &= 0x7f; // below the group order for the NIST curves
+        let secrets: Vec<_> =
+            statics.iter().map(|b| b.kx(alg).unwrap().agree_static(&scalar, peer.public_key()).unwrap()).collect();
+        assert!(secrets.len() >= 2);
+        assert!(secrets.windows(2).all(|w| w[0] == w[1]), "{alg:?}: static agreement differs");
+    }
+}
+
+#[test]
+fn random_fills_and_differs() {
+    for b in built_backends() {
+        let r = b.random().unwrap();
+        let (mut x, mut y) = ([0u8; 32], [0u8; 32]);
+        r.fill(&mut x).unwrap();
+        r.fill(&mut y).unwrap();
+        assert_ne!(x, y, "{b}: two fills gave the same bytes");
+        assert_ne!(x, [0u8; 32]);
+    }
+}
+
+/// `supports()` must match behaviour: supported algorithms construct, unsupported ones answer
+/// `Unsupported` naming the algorithm and backend.
+#[test]
+fn support_tables_match_behaviour() {
+    let rsa = test_key("rsa2048.pkcs8.pem");
+    let p256 = test_key("p256.pkcs8.pem");
+    let p384 = test_key("p384.pkcs8.pem");
+    let ed = test_key("ed25519.pkcs8.pem");
+    for &b in Backend::ALL {
+        for alg in Algorithm::all() {
+            let outcome: Result<(), Error> = match alg {
+                Algorithm::Aead(a) => b.aead(a, &vec![0; a.key_len()]).map(drop),
+                Algorithm::Hash(h) => b.hash(h).map(drop),
+                Algorithm::Hmac(h) => b.hmac(h).map(drop),
+                Algorithm::Hkdf(h) => b.hkdf(h).map(drop),
+                Algorithm::Signature(s) => {
+                    let key = match s.key_kind() {
+                        KeyKind::Rsa => &rsa,
+                        KeyKind::EcP256 => &p256,
+                        KeyKind::EcP384 => &p384,
+                        _ => &ed,
+                    };
+                    b.signing_key(s, key).and_then(|_| b.verifier(s)).map(drop)
+                }
+                Algorithm::Kx(k) => b.kx(k).and_then(|kx| kx.generate()).map(drop),
+                Algorithm::KxStatic(k) => {
+                    let peer = Backend::RustCrypto.kx(k).unwrap().generate().unwrap();
+                    match b.kx(k) {
+                        Ok(kx) => kx.agree_static(&vec![1; k.private_key_len()], peer.public_key()).map(drop),
+                        // No key agreement at all (a backend not built): static agreement
+                        // is unsupported too.
+                        Err(Error::Unsupported { backend, .. }) => Err(Error::Unsupported { alg, backend }),
+                        Err(e) => Err(e),
+                    }
+                }
+                Algorithm::Random => b.random().map(drop),
+                _ => unreachable!("new algorithm without a probe"),
+            };
+            if b.supports(alg) {
+                outcome.unwrap_or_else(|e| panic!("{b} claims {alg} but: {e}"));
+            } else {
+                match outcome {
+                    Err(Error::Unsupported { alg: a, backend }) => assert_eq!((a, backend), (alg, b)),
+                    other => panic!("{b} does not claim {alg} but got {other:?}"),
+                }
+            }
+        }
+    }
+}
