@@ -2,6 +2,7 @@
 //! bytes), what one signs every other verifies, hashes/HMAC/HKDF agree, and the same ECDH
 //! inputs give the same secret everywhere. Also checks each backend's support table against
 //! its behaviour, so `supports()` can never lie.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use conformance::{TestRng, built_backends, test_key};
 use crypto_core::{
@@ -11,7 +12,10 @@ use crypto_core::{
 const LENGTHS: &[usize] = &[0, 1, 15, 16, 17, 63, 64, 255, 1024, 16384 + 5];
 
 fn backends_for(alg: Algorithm) -> Vec<Backend> {
-    built_backends().into_iter().filter(|b| b.supports(alg)).collect()
+    built_backends()
+        .into_iter()
+        .filter(|b| b.supports(alg))
+        .collect()
 }
 
 #[test]
@@ -29,23 +33,40 @@ fn aead_every_backend_opens_what_every_other_sealed() {
             for &sealer in &backends {
                 let mut buf = plaintext.clone();
                 buf.resize(len + TAG_LEN, 0);
-                let n = sealer.aead(alg, &key).unwrap().seal_in_place(&nonce, &aad, &mut buf, len).unwrap();
+                let n = sealer
+                    .aead(alg, &key)
+                    .unwrap()
+                    .seal_in_place(&nonce, &aad, &mut buf, len)
+                    .unwrap();
                 assert_eq!(n, len + TAG_LEN);
                 match &reference {
                     None => reference = Some(buf.clone()),
-                    Some(r) => assert_eq!(r, &buf, "{alg:?} len {len}: {sealer} sealed different bytes"),
+                    Some(r) => assert_eq!(
+                        r, &buf,
+                        "{alg:?} len {len}: {sealer} sealed different bytes"
+                    ),
                 }
                 for &opener in &backends {
                     let key = opener.aead(alg, &key).unwrap();
                     let mut copy = buf.clone();
                     let opened = key.open_in_place(&nonce, &aad, &mut copy).unwrap();
-                    assert_eq!(opened, &plaintext[..], "{alg:?} len {len}: {sealer} -> {opener}");
+                    assert_eq!(
+                        opened,
+                        &plaintext[..],
+                        "{alg:?} len {len}: {sealer} -> {opener}"
+                    );
                     // Any flipped bit anywhere must be refused, and the buffer wiped.
                     let mut tampered = buf.clone();
                     let bit = (len * 7 + 3) % (tampered.len() * 8);
                     tampered[bit / 8] ^= 1 << (bit % 8);
-                    assert_eq!(key.open_in_place(&nonce, &aad, &mut tampered).err(), Some(Error::DecryptFailed));
-                    assert!(tampered[..len].iter().all(|&b| b == 0), "{opener}: plaintext left after failure");
+                    assert_eq!(
+                        key.open_in_place(&nonce, &aad, &mut tampered).err(),
+                        Some(Error::DecryptFailed)
+                    );
+                    assert!(
+                        tampered[..len].iter().all(|&b| b == 0),
+                        "{opener}: plaintext left after failure"
+                    );
                 }
             }
         }
@@ -56,12 +77,21 @@ fn aead_every_backend_opens_what_every_other_sealed() {
 fn aead_rejects_wrong_key_lengths_and_short_buffers() {
     for b in built_backends() {
         for &alg in AeadAlg::ALL {
-            assert!(matches!(b.aead(alg, &[0; 20]), Err(Error::InvalidKey(_))), "{b} {alg:?}");
+            assert!(
+                matches!(b.aead(alg, &[0; 20]), Err(Error::InvalidKey(_))),
+                "{b} {alg:?}"
+            );
             let key = b.aead(alg, &vec![1; alg.key_len()]).unwrap();
             let mut short = [0u8; TAG_LEN - 1];
-            assert_eq!(key.open_in_place(&Nonce([0; 12]), b"", &mut short).err(), Some(Error::DecryptFailed));
+            assert_eq!(
+                key.open_in_place(&Nonce([0; 12]), b"", &mut short).err(),
+                Some(Error::DecryptFailed)
+            );
             let mut buf = [0u8; 20];
-            assert_eq!(key.seal_in_place(&Nonce([0; 12]), b"", &mut buf, 5).err(), Some(Error::InvalidLength));
+            assert_eq!(
+                key.seal_in_place(&Nonce([0; 12]), b"", &mut buf, 5).err(),
+                Some(Error::InvalidLength)
+            );
         }
     }
 }
@@ -88,15 +118,35 @@ fn hashes_hmac_and_hkdf_agree_everywhere() {
                 assert_eq!(fork.finish(), partial, "{b}: fork != fork_finish");
                 assert_eq!(partial, h.hash(&data[..split]));
 
-                let mac = b.hmac(alg).unwrap().with_key(&key).sign(&[&data[..split], &data[split..]]);
+                let mac = b
+                    .hmac(alg)
+                    .unwrap()
+                    .with_key(&key)
+                    .sign(&[&data[..split], &data[split..]]);
                 let mut okm = [0u8; 100];
-                b.hkdf(alg).unwrap().extract(&key, &data).expand(&[b"info", &data[..split]], &mut okm).unwrap();
+                b.hkdf(alg)
+                    .unwrap()
+                    .extract(&key, &data)
+                    .expand(&[b"info", &data[..split]], &mut okm)
+                    .unwrap();
                 digests.push((b, one_shot, mac, okm));
             }
             for w in digests.windows(2) {
-                assert_eq!(w[0].1, w[1].1, "{alg:?}: {} and {} hash differently", w[0].0, w[1].0);
-                assert_eq!(w[0].2, w[1].2, "{alg:?}: {} and {} HMAC differently", w[0].0, w[1].0);
-                assert_eq!(w[0].3, w[1].3, "{alg:?}: {} and {} HKDF differently", w[0].0, w[1].0);
+                assert_eq!(
+                    w[0].1, w[1].1,
+                    "{alg:?}: {} and {} hash differently",
+                    w[0].0, w[1].0
+                );
+                assert_eq!(
+                    w[0].2, w[1].2,
+                    "{alg:?}: {} and {} HMAC differently",
+                    w[0].0, w[1].0
+                );
+                assert_eq!(
+                    w[0].3, w[1].3,
+                    "{alg:?}: {} and {} HKDF differently",
+                    w[0].0, w[1].0
+                );
             }
         }
     }
@@ -104,7 +154,11 @@ fn hashes_hmac_and_hkdf_agree_everywhere() {
 
 fn key_for(alg: SignatureAlg) -> Vec<&'static str> {
     match alg.key_kind() {
-        KeyKind::Rsa => vec!["rsa2048.pkcs8.pem", "rsa3072.pkcs1.der", "rsa4096.pkcs1.pem"],
+        KeyKind::Rsa => vec![
+            "rsa2048.pkcs8.pem",
+            "rsa3072.pkcs1.der",
+            "rsa4096.pkcs1.pem",
+        ],
         KeyKind::EcP256 => vec!["p256.pkcs8.pem", "p256.sec1.der"],
         KeyKind::EcP384 => vec!["p384.sec1.pem", "p384.pkcs8.der"],
         KeyKind::Ed25519 => vec!["ed25519.pkcs8.pem"],
@@ -122,11 +176,19 @@ fn every_backend_verifies_what_every_other_signed() {
             let key = test_key(file);
             let mut deterministic: Option<Vec<u8>> = None;
             for &signer in &backends {
-                let sk = signer.signing_key(alg, &key).unwrap_or_else(|e| panic!("{signer} {alg:?} {file}: {e}"));
+                let sk = signer
+                    .signing_key(alg, &key)
+                    .unwrap_or_else(|e| panic!("{signer} {alg:?} {file}: {e}"));
                 assert_eq!(sk.public_key(), key.public_key());
                 let sig = sk.sign(message).unwrap();
                 // PKCS#1 v1.5 and Ed25519 are deterministic: every backend must emit the same bytes.
-                if matches!(alg, SignatureAlg::RsaPkcs1Sha256 | SignatureAlg::RsaPkcs1Sha384 | SignatureAlg::RsaPkcs1Sha512 | SignatureAlg::Ed25519) {
+                if matches!(
+                    alg,
+                    SignatureAlg::RsaPkcs1Sha256
+                        | SignatureAlg::RsaPkcs1Sha384
+                        | SignatureAlg::RsaPkcs1Sha512
+                        | SignatureAlg::Ed25519
+                ) {
                     match &deterministic {
                         None => deterministic = Some(sig.clone()),
                         Some(d) => assert_eq!(d, &sig, "{alg:?}: {signer} signed differently"),
@@ -136,7 +198,10 @@ fn every_backend_verifies_what_every_other_signed() {
                     let v = verifier.verifier(alg).unwrap();
                     v.verify(key.public_key(), message, &sig)
                         .unwrap_or_else(|e| panic!("{alg:?} {file}: {signer} -> {verifier}: {e}"));
-                    assert_eq!(v.verify(key.public_key(), b"another message", &sig), Err(Error::BadSignature));
+                    assert_eq!(
+                        v.verify(key.public_key(), b"another message", &sig),
+                        Err(Error::BadSignature)
+                    );
                 }
             }
         }
@@ -147,8 +212,14 @@ fn every_backend_verifies_what_every_other_signed() {
 fn signing_key_kind_must_match_the_scheme() {
     let ec = test_key("p256.pkcs8.pem");
     for b in built_backends() {
-        assert!(matches!(b.signing_key(SignatureAlg::RsaPssSha256, &ec), Err(Error::InvalidKey(_))));
-        assert!(matches!(b.signing_key(SignatureAlg::EcdsaP384Sha384, &ec), Err(Error::InvalidKey(_))));
+        assert!(matches!(
+            b.signing_key(SignatureAlg::RsaPssSha256, &ec),
+            Err(Error::InvalidKey(_))
+        ));
+        assert!(matches!(
+            b.signing_key(SignatureAlg::EcdsaP384Sha384, &ec),
+            Err(Error::InvalidKey(_))
+        ));
     }
 }
 
@@ -175,10 +246,20 @@ fn key_agreement_gives_the_same_secret_everywhere() {
         let peer = backends[0].kx(alg).unwrap().generate().unwrap();
         let mut scalar = rng.bytes(alg.private_key_len());
         scalar[0] &= 0x7f; // below the group order for the NIST curves
-        let secrets: Vec<_> =
-            statics.iter().map(|b| b.kx(alg).unwrap().agree_static(&scalar, peer.public_key()).unwrap()).collect();
+        let secrets: Vec<_> = statics
+            .iter()
+            .map(|b| {
+                b.kx(alg)
+                    .unwrap()
+                    .agree_static(&scalar, peer.public_key())
+                    .unwrap()
+            })
+            .collect();
         assert!(secrets.len() >= 2);
-        assert!(secrets.windows(2).all(|w| w[0] == w[1]), "{alg:?}: static agreement differs");
+        assert!(
+            secrets.windows(2).all(|w| w[0] == w[1]),
+            "{alg:?}: static agreement differs"
+        );
     }
 }
 
@@ -222,10 +303,14 @@ fn support_tables_match_behaviour() {
                 Algorithm::KxStatic(k) => {
                     let peer = Backend::RustCrypto.kx(k).unwrap().generate().unwrap();
                     match b.kx(k) {
-                        Ok(kx) => kx.agree_static(&vec![1; k.private_key_len()], peer.public_key()).map(drop),
+                        Ok(kx) => kx
+                            .agree_static(&vec![1; k.private_key_len()], peer.public_key())
+                            .map(drop),
                         // No key agreement at all (a backend not built): static agreement
                         // is unsupported too.
-                        Err(Error::Unsupported { backend, .. }) => Err(Error::Unsupported { alg, backend }),
+                        Err(Error::Unsupported { backend, .. }) => {
+                            Err(Error::Unsupported { alg, backend })
+                        }
                         Err(e) => Err(e),
                     }
                 }
@@ -236,7 +321,9 @@ fn support_tables_match_behaviour() {
                 outcome.unwrap_or_else(|e| panic!("{b} claims {alg} but: {e}"));
             } else {
                 match outcome {
-                    Err(Error::Unsupported { alg: a, backend }) => assert_eq!((a, backend), (alg, b)),
+                    Err(Error::Unsupported { alg: a, backend }) => {
+                        assert_eq!((a, backend), (alg, b))
+                    }
                     other => panic!("{b} does not claim {alg} but got {other:?}"),
                 }
             }

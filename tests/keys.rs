@@ -1,6 +1,7 @@
 //! Private-key loading against outside truth: keys made by the OpenSSL 3 CLI
 //! (`data/keys/make.sh`) load from every encoding to the same key, and the public key we derive
 //! is exactly the one OpenSSL wrote in its SubjectPublicKeyInfo.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use conformance::{key_file, test_key};
 use crypto_core::{Error, KeyKind, PrivateKey};
@@ -13,21 +14,52 @@ fn spki_public_key(spki: &[u8], len: usize) -> &[u8] {
 #[test]
 fn every_encoding_loads_to_the_same_key_and_openssls_public_key() {
     let sets: &[(&str, KeyKind, &[&str])] = &[
-        ("rsa2048", KeyKind::Rsa, &["pkcs8.pem", "pkcs8.der", "pkcs1.pem", "pkcs1.der"]),
-        ("rsa3072", KeyKind::Rsa, &["pkcs8.pem", "pkcs8.der", "pkcs1.pem", "pkcs1.der"]),
-        ("rsa4096", KeyKind::Rsa, &["pkcs8.pem", "pkcs8.der", "pkcs1.pem", "pkcs1.der"]),
-        ("p256", KeyKind::EcP256, &["pkcs8.pem", "pkcs8.der", "sec1.pem", "sec1.der"]),
-        ("p384", KeyKind::EcP384, &["pkcs8.pem", "pkcs8.der", "sec1.pem", "sec1.der"]),
+        (
+            "rsa2048",
+            KeyKind::Rsa,
+            &["pkcs8.pem", "pkcs8.der", "pkcs1.pem", "pkcs1.der"],
+        ),
+        (
+            "rsa3072",
+            KeyKind::Rsa,
+            &["pkcs8.pem", "pkcs8.der", "pkcs1.pem", "pkcs1.der"],
+        ),
+        (
+            "rsa4096",
+            KeyKind::Rsa,
+            &["pkcs8.pem", "pkcs8.der", "pkcs1.pem", "pkcs1.der"],
+        ),
+        (
+            "p256",
+            KeyKind::EcP256,
+            &["pkcs8.pem", "pkcs8.der", "sec1.pem", "sec1.der"],
+        ),
+        (
+            "p384",
+            KeyKind::EcP384,
+            &["pkcs8.pem", "pkcs8.der", "sec1.pem", "sec1.der"],
+        ),
         ("ed25519", KeyKind::Ed25519, &["pkcs8.pem", "pkcs8.der"]),
     ];
     for (name, kind, forms) in sets {
         let spki = key_file(&format!("{name}.spki.der"));
-        let keys: Vec<PrivateKey> = forms.iter().map(|f| test_key(&format!("{name}.{f}"))).collect();
+        let keys: Vec<PrivateKey> = forms
+            .iter()
+            .map(|f| test_key(&format!("{name}.{f}")))
+            .collect();
         for (form, key) in forms.iter().zip(&keys) {
             assert_eq!(key.kind(), *kind, "{name}.{form}");
             let public = key.public_key();
-            assert_eq!(spki_public_key(&spki, public.len()), public, "{name}.{form}: public key differs from OpenSSL's");
-            assert_eq!(key.pkcs8_der(), keys[0].pkcs8_der(), "{name}.{form}: normalized PKCS#8 differs");
+            assert_eq!(
+                spki_public_key(&spki, public.len()),
+                public,
+                "{name}.{form}: public key differs from OpenSSL's"
+            );
+            assert_eq!(
+                key.pkcs8_der(),
+                keys[0].pkcs8_der(),
+                "{name}.{form}: normalized PKCS#8 differs"
+            );
         }
         if *kind == KeyKind::Rsa {
             let bits: usize = name[3..].parse().unwrap();
@@ -46,10 +78,18 @@ fn debug_output_never_shows_key_material() {
 #[test]
 fn bad_inputs_are_clear_errors_not_panics() {
     assert!(matches!(PrivateKey::from_der(b""), Err(Error::KeyParse(_))));
-    assert!(matches!(PrivateKey::from_der(&[0x30, 0x82, 0xff]), Err(Error::KeyParse(_))));
-    assert!(matches!(PrivateKey::from_pem(b"no pem here"), Err(Error::KeyParse(_))));
     assert!(matches!(
-        PrivateKey::from_pem(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"),
+        PrivateKey::from_der(&[0x30, 0x82, 0xff]),
+        Err(Error::KeyParse(_))
+    ));
+    assert!(matches!(
+        PrivateKey::from_pem(b"no pem here"),
+        Err(Error::KeyParse(_))
+    ));
+    assert!(matches!(
+        PrivateKey::from_pem(
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        ),
         Err(Error::KeyParse(_))
     ));
     assert!(matches!(
@@ -60,7 +100,10 @@ fn bad_inputs_are_clear_errors_not_panics() {
     // Truncations of a real key at every length: always an error, never a panic.
     let der = key_file("p256.pkcs8.der");
     for n in 0..der.len() {
-        assert!(PrivateKey::from_der(&der[..n]).is_err(), "truncated to {n} bytes loaded");
+        assert!(
+            PrivateKey::from_der(&der[..n]).is_err(),
+            "truncated to {n} bytes loaded"
+        );
     }
     let pem = key_file("rsa2048.pkcs1.pem");
     for n in (0..pem.len()).step_by(37) {
@@ -70,7 +113,8 @@ fn bad_inputs_are_clear_errors_not_panics() {
 
 #[test]
 fn pem_with_leading_blocks_finds_the_key() {
-    let mut pem = b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n".to_vec();
+    let mut pem =
+        b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n".to_vec();
     pem.extend_from_slice(&key_file("p256.sec1.pem"));
     let key = PrivateKey::from_pem(&pem).unwrap();
     assert_eq!(key.public_key(), test_key("p256.sec1.der").public_key());
@@ -85,5 +129,8 @@ fn mismatched_public_key_in_sec1_is_refused() {
     let public = other.public_key().to_vec();
     let at = forged.len() - public.len();
     forged[at + 10] ^= 0x01;
-    assert!(matches!(PrivateKey::from_der(&forged), Err(Error::InvalidKey(_)) | Err(Error::KeyParse(_))));
+    assert!(matches!(
+        PrivateKey::from_der(&forged),
+        Err(Error::InvalidKey(_)) | Err(Error::KeyParse(_))
+    ));
 }

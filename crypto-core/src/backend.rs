@@ -98,10 +98,16 @@ impl Backend {
     }
 
     /// A signing key for `alg` from a loaded private key of the matching kind.
-    pub fn signing_key(self, alg: SignatureAlg, key: &PrivateKey) -> Result<Box<dyn SigningKey>, Error> {
+    pub fn signing_key(
+        self,
+        alg: SignatureAlg,
+        key: &PrivateKey,
+    ) -> Result<Box<dyn SigningKey>, Error> {
         let p = self.checked(Algorithm::Signature(alg))?;
         if key.kind() != alg.key_kind() {
-            return Err(Error::InvalidKey("key kind does not match the signature scheme"));
+            return Err(Error::InvalidKey(
+                "key kind does not match the signature scheme",
+            ));
         }
         p.signing_key(alg, key)
     }
@@ -155,3 +161,30 @@ impl fmt::Display for UnknownBackend {
 }
 
 impl std::error::Error for UnknownBackend {}
+
+/// The backend x algorithm support matrix as a Markdown table, one row per algorithm and one
+/// column per backend given ("yes" / "no"); backends not built into this binary show "n/b".
+pub fn support_matrix(backends: &[Backend]) -> String {
+    let mut out = String::from("| algorithm |");
+    for b in backends {
+        out.push_str(&format!(" {} |", b.name()));
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---|".repeat(backends.len()));
+    out.push('\n');
+    for alg in Algorithm::all() {
+        out.push_str(&format!("| {alg} |"));
+        for b in backends {
+            let cell = if !b.is_built() {
+                "n/b"
+            } else if b.supports(alg) {
+                "yes"
+            } else {
+                "no"
+            };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -6,7 +6,8 @@ use zeroize::Zeroizing;
 /// Object identifiers used when wrapping keys (values from RFC 8017, RFC 5480, RFC 8410).
 pub(crate) mod oid {
     /// rsaEncryption, 1.2.840.113549.1.1.1
-    pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    pub(crate) const RSA_ENCRYPTION: &[u8] =
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
     /// id-ecPublicKey, 1.2.840.10045.2.1
     pub(crate) const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
     /// secp256r1, 1.2.840.10045.3.1.7
@@ -91,21 +92,6 @@ pub(crate) fn octet_string(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
     wrap(OCTET_STRING, bytes)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_lengths_use_the_minimal_long_form() {
-        let mut out = Vec::new();
-        tlv(&mut out, OCTET_STRING, &[0u8; 300]);
-        assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
-        let mut out = Vec::new();
-        tlv(&mut out, OCTET_STRING, &[0u8; 200]);
-        assert_eq!(&out[..3], &[0x04, 0x81, 200]);
-    }
-}
-
 /// PKCS#1 `RSAPublicKey` from big-endian modulus and exponent (leading zeros allowed).
 pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
     fn positive_integer(out: &mut Vec<u8>, mut v: &[u8]) {
@@ -125,4 +111,19 @@ pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(body.len() + 4);
     tlv(&mut out, SEQUENCE, &body);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lengths_use_the_minimal_long_form() {
+        let mut out = Vec::new();
+        tlv(&mut out, OCTET_STRING, &[0u8; 300]);
+        assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
+        let mut out = Vec::new();
+        tlv(&mut out, OCTET_STRING, &[0u8; 200]);
+        assert_eq!(&out[..3], &[0x04, 0x81, 200]);
+    }
 }

@@ -54,10 +54,14 @@ impl PrivateKey {
         let mut rest = text;
         while let Some(start) = rest.find("-----BEGIN ") {
             let block = &rest[start..];
-            let label_end = block[11..].find("-----").ok_or(Error::KeyParse("broken PEM header"))?;
+            let label_end = block[11..]
+                .find("-----")
+                .ok_or(Error::KeyParse("broken PEM header"))?;
             let label = &block[11..11 + label_end];
             let end_marker = format!("-----END {label}-----");
-            let end = block.find(&end_marker).ok_or(Error::KeyParse("PEM block not terminated"))?;
+            let end = block
+                .find(&end_marker)
+                .ok_or(Error::KeyParse("PEM block not terminated"))?;
             let one = &block[..end + end_marker.len()];
             rest = &block[end + end_marker.len()..];
             let format = match label {
@@ -124,12 +128,11 @@ impl PrivateKey {
                 .try_into()
                 .map_err(|_| Error::InvalidKey("Ed25519 seed must be 32 bytes"))?;
             let key = ed25519_from_seed(Zeroizing::new(seed));
-            if let Some(pubkey) = info.public_key {
-                if let Material::Ed25519 { public, .. } = &key.material {
-                    if pubkey.raw_bytes() != public {
-                        return Err(Error::InvalidKey("public key does not match private key"));
-                    }
-                }
+            if let (Some(stated), Material::Ed25519 { public, .. }) =
+                (info.public_key, &key.material)
+                && stated.raw_bytes() != public
+            {
+                return Err(Error::InvalidKey("public key does not match private key"));
             }
             Ok(key)
         } else {
@@ -179,7 +182,9 @@ impl PrivateKey {
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print key material.
-        f.debug_struct("PrivateKey").field("kind", &self.kind()).finish_non_exhaustive()
+        f.debug_struct("PrivateKey")
+            .field("kind", &self.kind())
+            .finish_non_exhaustive()
     }
 }
 
@@ -205,11 +210,19 @@ fn rsa_from_pkcs1(der: &[u8]) -> Result<PrivateKey, Error> {
     let public = enc::rsa_public_key(n, key.public_exponent.as_bytes());
     let pkcs1 = Zeroizing::new(der.to_vec());
     let pkcs8 = enc::pkcs8(enc::oid::RSA_ENCRYPTION, enc::Params::Null, &pkcs1);
-    Ok(PrivateKey { material: Material::Rsa { pkcs1, pkcs8, public, bits } })
+    Ok(PrivateKey {
+        material: Material::Rsa {
+            pkcs1,
+            pkcs8,
+            public,
+            bits,
+        },
+    })
 }
 
 fn ec_from_sec1(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<PrivateKey, Error> {
-    let key = sec1::EcPrivateKey::from_der(der).map_err(|_| Error::KeyParse("malformed SEC1 EC key"))?;
+    let key =
+        sec1::EcPrivateKey::from_der(der).map_err(|_| Error::KeyParse("malformed SEC1 EC key"))?;
     let inner_curve = key.parameters.and_then(|p| p.named_curve());
     let curve = match (outer_curve, inner_curve) {
         (Some(a), Some(b)) if a != b => {
@@ -233,32 +246,53 @@ fn ec_from_sec1(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<Pri
     let mut scalar = Zeroizing::new(vec![0u8; len]);
     scalar[len - given.len()..].copy_from_slice(given);
     let public = ec_public_from_scalar(kind, &scalar)?;
-    if let Some(stated) = key.public_key {
-        if stated != public.as_slice() {
-            return Err(Error::InvalidKey("public key does not match private key"));
-        }
+    if let Some(stated) = key.public_key
+        && stated != public.as_slice()
+    {
+        return Err(Error::InvalidKey("public key does not match private key"));
     }
     let inner = enc::sec1(&scalar, &public);
     let pkcs8 = enc::pkcs8(enc::oid::EC_PUBLIC_KEY, enc::Params::Oid(curve_oid), &inner);
-    Ok(PrivateKey { material: Material::Ec { kind, scalar, public, pkcs8 } })
+    Ok(PrivateKey {
+        material: Material::Ec {
+            kind,
+            scalar,
+            public,
+            pkcs8,
+        },
+    })
 }
 
 /// The uncompressed public point for a private scalar; rejects 0 and scalars >= n.
 pub(crate) fn ec_public_from_scalar(kind: KeyKind, scalar: &[u8]) -> Result<Vec<u8>, Error> {
     let bad = |_| Error::InvalidKey("EC private scalar out of range");
     let point = match kind {
-        KeyKind::EcP256 => p256::SecretKey::from_slice(scalar).map_err(bad)?.public_key().to_sec1_bytes(),
-        KeyKind::EcP384 => p384::SecretKey::from_slice(scalar).map_err(bad)?.public_key().to_sec1_bytes(),
+        KeyKind::EcP256 => p256::SecretKey::from_slice(scalar)
+            .map_err(bad)?
+            .public_key()
+            .to_sec1_bytes(),
+        KeyKind::EcP384 => p384::SecretKey::from_slice(scalar)
+            .map_err(bad)?
+            .public_key()
+            .to_sec1_bytes(),
         _ => return Err(Error::InvalidKey("not an EC key")),
     };
     Ok(point.into_vec())
 }
 
 fn ed25519_from_seed(seed: Zeroizing<[u8; 32]>) -> PrivateKey {
-    let public = ed25519_dalek::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
     let inner = enc::octet_string(seed.as_slice());
     let pkcs8 = enc::pkcs8(enc::oid::ED25519, enc::Params::None, &inner);
-    PrivateKey { material: Material::Ed25519 { seed, public, pkcs8 } }
+    PrivateKey {
+        material: Material::Ed25519 {
+            seed,
+            public,
+            pkcs8,
+        },
+    }
 }
 
 fn trim_leading_zeros(mut v: &[u8]) -> &[u8] {

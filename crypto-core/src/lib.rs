@@ -28,7 +28,7 @@ mod keys;
 mod traits;
 
 pub use alg::{AeadAlg, Algorithm, HashAlg, KeyKind, KxAlg, SignatureAlg};
-pub use backend::{Backend, UnknownBackend};
+pub use backend::{Backend, UnknownBackend, support_matrix};
 pub use error::Error;
 pub use keys::{PrivateKey, RSA_BITS};
 pub use traits::{

@@ -29,8 +29,12 @@ pub trait AeadKey: Send + Sync + Debug {
     fn algorithm(&self) -> AeadAlg;
 
     /// Encrypts `in_out` in place and returns the tag.
-    fn seal_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8])
-    -> Result<Tag, Error>;
+    fn seal_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<Tag, Error>;
 
     /// Checks `tag` and decrypts `in_out` in place. On failure `in_out` is zeroed, so no
     /// unauthenticated plaintext is ever visible, and [`Error::DecryptFailed`] is returned.
@@ -51,7 +55,9 @@ pub trait AeadKey: Send + Sync + Debug {
         buf: &mut [u8],
         plaintext_len: usize,
     ) -> Result<usize, Error> {
-        let total = plaintext_len.checked_add(TAG_LEN).ok_or(Error::InvalidLength)?;
+        let total = plaintext_len
+            .checked_add(TAG_LEN)
+            .ok_or(Error::InvalidLength)?;
         if buf.len() < total {
             return Err(Error::InvalidLength);
         }
@@ -92,7 +98,10 @@ impl Output {
     pub fn new(bytes: &[u8]) -> Self {
         let mut buf = [0u8; 64];
         buf[..bytes.len()].copy_from_slice(bytes);
-        Self { buf, len: bytes.len() }
+        Self {
+            buf,
+            len: bytes.len(),
+        }
     }
 }
 
@@ -209,8 +218,11 @@ pub trait KeyExchange: Send + Sync + Debug {
     /// Agrees using a caller-supplied private key (big-endian scalar for the NIST curves,
     /// RFC 7748 bytes for X25519). Backends that cannot import private keys for agreement
     /// return [`Error::Unsupported`] with [`Algorithm::KxStatic`](crate::Algorithm::KxStatic).
-    fn agree_static(&self, private_key: &[u8], peer_public_key: &[u8])
-    -> Result<SharedSecret, Error>;
+    fn agree_static(
+        &self,
+        private_key: &[u8],
+        peer_public_key: &[u8],
+    ) -> Result<SharedSecret, Error>;
 }
 
 /// A generated key pair, used once.

@@ -80,6 +80,9 @@ impl Tally {
             self.acceptable_rejected,
             self.out_of_domain
         );
-        assert!(ran >= min_run, "{what} on {backend}: only {ran} cases ran, expected at least {min_run}");
+        assert!(
+            ran >= min_run,
+            "{what} on {backend}: only {ran} cases ran, expected at least {min_run}"
+        );
     }
 }

@@ -5,12 +5,17 @@ use zeroize::Zeroizing;
 
 use crate::{Backend, Error, SharedSecret, Tag};
 
+// The same source serves ring and aws-lc-rs, compiled once against each (see ring_like.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "ring_like.rs"]
 mod like;
 
 const BACKEND: Backend = Backend::AwsLc;
 
-pub(crate) static PROVIDER: like::RingLike = like::RingLike { backend: BACKEND, static_kx: true };
+pub(crate) static PROVIDER: like::RingLike = like::RingLike {
+    backend: BACKEND,
+    static_kx: true,
+};
 
 fn ecdsa_from_pkcs8(
     alg: &'static lib::signature::EcdsaSigningAlgorithm,
@@ -36,9 +41,12 @@ fn agree_static(
 ) -> Result<SharedSecret, Error> {
     let key = lib::agreement::PrivateKey::from_private_key(alg, private)
         .map_err(|_| Error::InvalidKey("private key rejected by backend"))?;
-    lib::agreement::agree(&key, lib::agreement::UnparsedPublicKey::new(alg, peer), Error::InvalidPeerKey, |secret| {
-        Ok(Zeroizing::new(secret.to_vec()))
-    })
+    lib::agreement::agree(
+        &key,
+        lib::agreement::UnparsedPublicKey::new(alg, peer),
+        Error::InvalidPeerKey,
+        |secret| Ok(Zeroizing::new(secret.to_vec())),
+    )
 }
 
 fn open_detached(
@@ -48,7 +56,9 @@ fn open_detached(
     tag: &Tag,
     in_out: &mut [u8],
 ) -> Result<(), ()> {
-    key.open_in_place_separate_tag(nonce, aad, &tag.0, in_out).map(|_| ()).map_err(|_| ())
+    key.open_in_place_separate_tag(nonce, aad, &tag.0, in_out)
+        .map(|_| ())
+        .map_err(|_| ())
 }
 
 fn rsa_modulus_len(key: &lib::signature::RsaKeyPair) -> usize {

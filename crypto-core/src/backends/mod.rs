@@ -20,7 +20,11 @@ pub(crate) trait Provider: Sync {
     fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error>;
     fn hmac(&self, alg: HashAlg) -> Result<&'static dyn Hmac, Error>;
     fn hkdf(&self, alg: HashAlg) -> Result<&'static dyn Hkdf, Error>;
-    fn signing_key(&self, alg: SignatureAlg, key: &PrivateKey) -> Result<Box<dyn SigningKey>, Error>;
+    fn signing_key(
+        &self,
+        alg: SignatureAlg,
+        key: &PrivateKey,
+    ) -> Result<Box<dyn SigningKey>, Error>;
     fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error>;
     fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error>;
     fn random(&self) -> Result<&'static dyn SecureRandom, Error>;

@@ -56,10 +56,17 @@ impl Provider for OpenSsl {
             AeadAlg::ChaCha20Poly1305 => Cipher::chacha20_poly1305(),
         };
         let mut seal = CipherCtx::new().map_err(internal)?;
-        seal.encrypt_init(Some(cipher), Some(key), None).map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
+        seal.encrypt_init(Some(cipher), Some(key), None)
+            .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
         let mut open = CipherCtx::new().map_err(internal)?;
-        open.decrypt_init(Some(cipher), Some(key), None).map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
-        Ok(Box::new(OsslAead { alg, cipher, seal: Mutex::new(seal), open: Mutex::new(open) }))
+        open.decrypt_init(Some(cipher), Some(key), None)
+            .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
+        Ok(Box::new(OsslAead {
+            alg,
+            cipher,
+            seal: Mutex::new(seal),
+            open: Mutex::new(open),
+        }))
     }
 
     fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
@@ -74,20 +81,35 @@ impl Provider for OpenSsl {
         Ok(sha(alg))
     }
 
-    fn signing_key(&self, alg: SignatureAlg, key: &PrivateKey) -> Result<Box<dyn SigningKey>, Error> {
+    fn signing_key(
+        &self,
+        alg: SignatureAlg,
+        key: &PrivateKey,
+    ) -> Result<Box<dyn SigningKey>, Error> {
         let rejected = |_| Error::InvalidKey("private key rejected by backend");
         let pkey = match key.material() {
-            Material::Ed25519 { seed, .. } => PKey::private_key_from_raw_bytes(seed.as_slice(), Id::ED25519),
+            Material::Ed25519 { seed, .. } => {
+                PKey::private_key_from_raw_bytes(seed.as_slice(), Id::ED25519)
+            }
             other => PKey::private_key_from_der(match other {
-                Material::Rsa { pkcs8, .. } | Material::Ec { pkcs8, .. } | Material::Ed25519 { pkcs8, .. } => pkcs8,
+                Material::Rsa { pkcs8, .. }
+                | Material::Ec { pkcs8, .. }
+                | Material::Ed25519 { pkcs8, .. } => pkcs8,
             }),
         }
         .map_err(rejected)?;
-        Ok(Box::new(OsslSigningKey { alg, pkey, public: key.public_key().to_vec() }))
+        Ok(Box::new(OsslSigningKey {
+            alg,
+            pkey,
+            public: key.public_key().to_vec(),
+        }))
     }
 
     fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        Ok(VERIFIERS.iter().find(|v| v.0 == alg).ok_or(Error::Backend("verifier table incomplete"))?)
+        Ok(VERIFIERS
+            .iter()
+            .find(|v| v.0 == alg)
+            .ok_or(Error::Backend("verifier table incomplete"))?)
     }
 
     fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
@@ -112,7 +134,9 @@ struct OsslAead {
 
 impl fmt::Debug for OsslAead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Aead").field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("Aead")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,10 +145,16 @@ impl AeadKey for OsslAead {
         self.alg
     }
 
-    fn seal_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8]) -> Result<Tag, Error> {
+    fn seal_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<Tag, Error> {
         let mut ctx = self.seal.lock().map_err(internal)?;
         debug_assert_eq!(self.cipher.iv_length(), crate::NONCE_LEN);
-        ctx.encrypt_init(None, None, Some(&nonce.0)).map_err(internal)?;
+        ctx.encrypt_init(None, None, Some(&nonce.0))
+            .map_err(internal)?;
         ctx.cipher_update(aad, None).map_err(internal)?;
         let len = in_out.len();
         ctx.cipher_update_inplace(in_out, len).map_err(internal)?;
@@ -134,7 +164,13 @@ impl AeadKey for OsslAead {
         Ok(Tag(tag))
     }
 
-    fn open_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8], tag: &Tag) -> Result<(), Error> {
+    fn open_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), Error> {
         let mut ctx = self.open.lock().map_err(internal)?;
         let len = in_out.len();
         let ok = ctx.decrypt_init(None, None, Some(&nonce.0)).is_ok()
@@ -259,7 +295,10 @@ impl Hmac for Sha {
         // so the empty key and the one-byte key 0x00 are the same key.
         let key = if key.is_empty() { &[0u8][..] } else { key };
         match PKey::hmac(key) {
-            Ok(key) => Box::new(OsslHmacKey { md: self.message_digest(), key }),
+            Ok(key) => Box::new(OsslHmacKey {
+                md: self.message_digest(),
+                key,
+            }),
             Err(_) => panic!("OpenSSL could not allocate an HMAC key (out of memory)"),
         }
     }
@@ -295,7 +334,11 @@ impl Hkdf for Sha {
         // HKDF-Extract is HMAC(salt, ikm) (RFC 5869 2.2); an empty salt is a zero-length key,
         // which HMAC pads exactly as it pads HashLen zeros.
         let prk = self.with_key(salt).sign(&[ikm]);
-        Box::new(OsslPrk { md: self.md(), prk: Zeroizing::new(prk.as_ref().to_vec()), max: hkdf_max_output(self.0) })
+        Box::new(OsslPrk {
+            md: self.md(),
+            prk: Zeroizing::new(prk.as_ref().to_vec()),
+            max: hkdf_max_output(self.0),
+        })
     }
 }
 
@@ -321,7 +364,8 @@ impl HkdfPrk for OsslPrk {
         // OpenSSL keeps one info buffer (1024 bytes in 3.0); join the pieces ourselves.
         let joined: Vec<u8> = info.concat();
         if !joined.is_empty() {
-            ctx.add_hkdf_info(&joined).map_err(|_| Error::InvalidLength)?;
+            ctx.add_hkdf_info(&joined)
+                .map_err(|_| Error::InvalidLength)?;
         }
         ctx.derive(Some(out)).map_err(internal)?;
         Ok(())
@@ -336,18 +380,25 @@ struct OsslSigningKey {
 
 impl fmt::Debug for OsslSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
 /// Sets PKCS#1 v1.5 or PSS (MGF1 with the same hash, salt = hash length) on a signer/verifier.
 macro_rules! rsa_padding {
     ($ctx:expr, $alg:expr) => {{
-        let pss = matches!($alg, SignatureAlg::RsaPssSha256 | SignatureAlg::RsaPssSha384 | SignatureAlg::RsaPssSha512);
+        let pss = matches!(
+            $alg,
+            SignatureAlg::RsaPssSha256 | SignatureAlg::RsaPssSha384 | SignatureAlg::RsaPssSha512
+        );
         if pss {
             $ctx.set_rsa_padding(Padding::PKCS1_PSS).map_err(internal)?;
-            $ctx.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH).map_err(internal)?;
-            $ctx.set_rsa_mgf1_md(message_digest($alg.hash())).map_err(internal)?;
+            $ctx.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)
+                .map_err(internal)?;
+            $ctx.set_rsa_mgf1_md(message_digest($alg.hash()))
+                .map_err(internal)?;
         } else {
             $ctx.set_rsa_padding(Padding::PKCS1).map_err(internal)?;
         }
@@ -449,7 +500,8 @@ impl Verifier for OsslVerifierImpl {
         let alg = self.0;
         let pkey: PKey<Public> = match alg.key_kind() {
             crate::KeyKind::Rsa => {
-                let rsa = Rsa::public_key_from_der_pkcs1(public_key).map_err(|_| Error::BadSignature)?;
+                let rsa =
+                    Rsa::public_key_from_der_pkcs1(public_key).map_err(|_| Error::BadSignature)?;
                 let bits = rsa.n().num_bits() as usize;
                 if !crate::RSA_BITS.contains(&bits) {
                     return Err(Error::BadSignature);
@@ -462,9 +514,8 @@ impl Verifier for OsslVerifierImpl {
             crate::KeyKind::EcP384 => {
                 ec_public(&curve(KxAlg::P384)?, public_key, 97).ok_or(Error::BadSignature)?
             }
-            crate::KeyKind::Ed25519 => {
-                PKey::public_key_from_raw_bytes(public_key, Id::ED25519).map_err(|_| Error::BadSignature)?
-            }
+            crate::KeyKind::Ed25519 => PKey::public_key_from_raw_bytes(public_key, Id::ED25519)
+                .map_err(|_| Error::BadSignature)?,
         };
         // Fixed-size ECDSA signatures are re-encoded as DER for OpenSSL.
         let der;
@@ -531,10 +582,18 @@ impl KeyExchange for OsslKx {
                 (PKey::from_ec_key(key).map_err(internal)?, public)
             }
         };
-        Ok(Box::new(OsslEphemeral { alg: self.0, pkey, public }))
+        Ok(Box::new(OsslEphemeral {
+            alg: self.0,
+            pkey,
+            public,
+        }))
     }
 
-    fn agree_static(&self, private_key: &[u8], peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
+    fn agree_static(
+        &self,
+        private_key: &[u8],
+        peer_public_key: &[u8],
+    ) -> Result<SharedSecret, Error> {
         let pkey = match self.0 {
             KxAlg::X25519 => {
                 if private_key.len() != 32 {
@@ -564,7 +623,9 @@ impl KeyExchange for OsslKx {
 
 fn derive(alg: KxAlg, ours: &PKey<Private>, peer: &[u8]) -> Result<SharedSecret, Error> {
     let peer = match alg {
-        KxAlg::X25519 => PKey::public_key_from_raw_bytes(peer, Id::X25519).map_err(|_| Error::InvalidPeerKey)?,
+        KxAlg::X25519 => {
+            PKey::public_key_from_raw_bytes(peer, Id::X25519).map_err(|_| Error::InvalidPeerKey)?
+        }
         alg => ec_public(&curve(alg)?, peer, alg.public_key_len()).ok_or(Error::InvalidPeerKey)?,
     };
     let mut deriver = openssl::derive::Deriver::new(ours).map_err(internal)?;

@@ -6,12 +6,17 @@ use zeroize::Zeroizing;
 
 use crate::{Backend, Error, SharedSecret, Tag};
 
+// The same source serves ring and aws-lc-rs, compiled once against each (see ring_like.rs).
+#[allow(clippy::duplicate_mod)]
 #[path = "ring_like.rs"]
 mod like;
 
 const BACKEND: Backend = Backend::Ring;
 
-pub(crate) static PROVIDER: like::RingLike = like::RingLike { backend: BACKEND, static_kx: false };
+pub(crate) static PROVIDER: like::RingLike = like::RingLike {
+    backend: BACKEND,
+    static_kx: false,
+};
 
 fn ecdsa_from_pkcs8(
     alg: &'static lib::signature::EcdsaSigningAlgorithm,
@@ -35,7 +40,9 @@ fn agree_static(
     _peer: &[u8],
 ) -> Result<SharedSecret, Error> {
     // Unreachable through `Kx::agree_static`, which refuses first for this backend.
-    Err(Error::Backend("ring cannot import private keys for agreement"))
+    Err(Error::Backend(
+        "ring cannot import private keys for agreement",
+    ))
 }
 
 fn open_detached(

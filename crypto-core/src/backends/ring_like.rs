@@ -44,7 +44,10 @@ impl Provider for RingLike {
         };
         let unbound = lib::aead::UnboundKey::new(algorithm, key)
             .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
-        Ok(Box::new(Aead { alg, key: lib::aead::LessSafeKey::new(unbound) }))
+        Ok(Box::new(Aead {
+            alg,
+            key: lib::aead::LessSafeKey::new(unbound),
+        }))
     }
 
     fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
@@ -71,25 +74,39 @@ impl Provider for RingLike {
         })
     }
 
-    fn signing_key(&self, alg: SignatureAlg, key: &PrivateKey) -> Result<Box<dyn SigningKey>, Error> {
+    fn signing_key(
+        &self,
+        alg: SignatureAlg,
+        key: &PrivateKey,
+    ) -> Result<Box<dyn SigningKey>, Error> {
         let rejected = |_| Error::InvalidKey("private key rejected by backend");
         let inner = match (alg, key.material()) {
             (_, Material::Rsa { pkcs8, .. }) => {
                 Signer::Rsa(lib::signature::RsaKeyPair::from_pkcs8(pkcs8).map_err(rejected)?)
             }
-            (_, Material::Ec { pkcs8, .. }) => Signer::Ecdsa(ecdsa_from_pkcs8(sign_alg_ecdsa(alg)?, pkcs8)?),
+            (_, Material::Ec { pkcs8, .. }) => {
+                Signer::Ecdsa(ecdsa_from_pkcs8(sign_alg_ecdsa(alg)?, pkcs8)?)
+            }
             (_, Material::Ed25519 { seed, .. }) => Signer::Ed25519(
-                lib::signature::Ed25519KeyPair::from_seed_unchecked(seed.as_slice()).map_err(rejected)?,
+                lib::signature::Ed25519KeyPair::from_seed_unchecked(seed.as_slice())
+                    .map_err(rejected)?,
             ),
         };
-        Ok(Box::new(RingSigningKey { alg, inner, public: key.public_key().to_vec() }))
+        Ok(Box::new(RingSigningKey {
+            alg,
+            inner,
+            public: key.public_key().to_vec(),
+        }))
     }
 
     fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
         Ok(VERIFIERS
             .iter()
             .find(|v| v.alg == alg)
-            .ok_or(Error::Unsupported { alg: Algorithm::Signature(alg), backend: self.backend })?)
+            .ok_or(Error::Unsupported {
+                alg: Algorithm::Signature(alg),
+                backend: self.backend,
+            })?)
     }
 
     fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
@@ -115,7 +132,9 @@ struct Aead {
 
 impl fmt::Debug for Aead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Aead").field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("Aead")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -124,7 +143,12 @@ impl AeadKey for Aead {
         self.alg
     }
 
-    fn seal_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8]) -> Result<Tag, Error> {
+    fn seal_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<Tag, Error> {
         let nonce = lib::aead::Nonce::assume_unique_for_key(nonce.0);
         let tag = self
             .key
@@ -135,7 +159,13 @@ impl AeadKey for Aead {
         Ok(Tag(out))
     }
 
-    fn open_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8], tag: &Tag) -> Result<(), Error> {
+    fn open_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), Error> {
         let nonce = lib::aead::Nonce::assume_unique_for_key(nonce.0);
         let result = open_detached(&self.key, nonce, lib::aead::Aad::from(aad), tag, in_out);
         if result.is_err() {
@@ -243,7 +273,10 @@ impl Hkdf for Sha {
 
     fn extract(&self, salt: &[u8], ikm: &[u8]) -> Box<dyn HkdfPrk> {
         let prk = lib::hkdf::Salt::new(self.hkdf, salt).extract(ikm);
-        Box::new(Prk { prk, max: hkdf_max_output(self.alg) })
+        Box::new(Prk {
+            prk,
+            max: hkdf_max_output(self.alg),
+        })
     }
 }
 
@@ -266,19 +299,28 @@ impl HkdfPrk for Prk {
         if out.len() > self.max {
             return Err(Error::InvalidLength);
         }
-        let okm = self.prk.expand(info, Len(out.len())).map_err(|_| Error::InvalidLength)?;
+        let okm = self
+            .prk
+            .expand(info, Len(out.len()))
+            .map_err(|_| Error::InvalidLength)?;
         okm.fill(out).map_err(|_| Error::InvalidLength)
     }
 }
 
-fn sign_alg_ecdsa(alg: SignatureAlg) -> Result<&'static lib::signature::EcdsaSigningAlgorithm, Error> {
+fn sign_alg_ecdsa(
+    alg: SignatureAlg,
+) -> Result<&'static lib::signature::EcdsaSigningAlgorithm, Error> {
     use lib::signature as s;
     Ok(match alg {
         SignatureAlg::EcdsaP256Sha256 => &s::ECDSA_P256_SHA256_ASN1_SIGNING,
         SignatureAlg::EcdsaP256Sha256Fixed => &s::ECDSA_P256_SHA256_FIXED_SIGNING,
         SignatureAlg::EcdsaP384Sha384 => &s::ECDSA_P384_SHA384_ASN1_SIGNING,
         SignatureAlg::EcdsaP384Sha384Fixed => &s::ECDSA_P384_SHA384_FIXED_SIGNING,
-        _ => return Err(Error::InvalidKey("key kind does not match the signature scheme")),
+        _ => {
+            return Err(Error::InvalidKey(
+                "key kind does not match the signature scheme",
+            ));
+        }
     })
 }
 
@@ -296,7 +338,9 @@ struct RingSigningKey {
 
 impl fmt::Debug for RingSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -317,10 +361,15 @@ impl SigningKey for RingSigningKey {
                     SignatureAlg::RsaPssSha256 => &s::RSA_PSS_SHA256,
                     SignatureAlg::RsaPssSha384 => &s::RSA_PSS_SHA384,
                     SignatureAlg::RsaPssSha512 => &s::RSA_PSS_SHA512,
-                    _ => return Err(Error::InvalidKey("key kind does not match the signature scheme")),
+                    _ => {
+                        return Err(Error::InvalidKey(
+                            "key kind does not match the signature scheme",
+                        ));
+                    }
                 };
                 let mut sig = vec![0u8; rsa_modulus_len(key)];
-                key.sign(padding, &rng, message, &mut sig).map_err(|_| Error::Backend("RSA signing failed"))?;
+                key.sign(padding, &rng, message, &mut sig)
+                    .map_err(|_| Error::Backend("RSA signing failed"))?;
                 Ok(sig)
             }
             Signer::Ecdsa(key) => Ok(key
@@ -351,17 +400,50 @@ impl fmt::Debug for RingVerifier {
 static VERIFIERS: [RingVerifier; 11] = {
     use lib::signature as s;
     [
-        RingVerifier { alg: SignatureAlg::RsaPkcs1Sha256, inner: &s::RSA_PKCS1_2048_8192_SHA256 },
-        RingVerifier { alg: SignatureAlg::RsaPkcs1Sha384, inner: &s::RSA_PKCS1_2048_8192_SHA384 },
-        RingVerifier { alg: SignatureAlg::RsaPkcs1Sha512, inner: &s::RSA_PKCS1_2048_8192_SHA512 },
-        RingVerifier { alg: SignatureAlg::RsaPssSha256, inner: &s::RSA_PSS_2048_8192_SHA256 },
-        RingVerifier { alg: SignatureAlg::RsaPssSha384, inner: &s::RSA_PSS_2048_8192_SHA384 },
-        RingVerifier { alg: SignatureAlg::RsaPssSha512, inner: &s::RSA_PSS_2048_8192_SHA512 },
-        RingVerifier { alg: SignatureAlg::EcdsaP256Sha256, inner: &s::ECDSA_P256_SHA256_ASN1 },
-        RingVerifier { alg: SignatureAlg::EcdsaP256Sha256Fixed, inner: &s::ECDSA_P256_SHA256_FIXED },
-        RingVerifier { alg: SignatureAlg::EcdsaP384Sha384, inner: &s::ECDSA_P384_SHA384_ASN1 },
-        RingVerifier { alg: SignatureAlg::EcdsaP384Sha384Fixed, inner: &s::ECDSA_P384_SHA384_FIXED },
-        RingVerifier { alg: SignatureAlg::Ed25519, inner: &s::ED25519 },
+        RingVerifier {
+            alg: SignatureAlg::RsaPkcs1Sha256,
+            inner: &s::RSA_PKCS1_2048_8192_SHA256,
+        },
+        RingVerifier {
+            alg: SignatureAlg::RsaPkcs1Sha384,
+            inner: &s::RSA_PKCS1_2048_8192_SHA384,
+        },
+        RingVerifier {
+            alg: SignatureAlg::RsaPkcs1Sha512,
+            inner: &s::RSA_PKCS1_2048_8192_SHA512,
+        },
+        RingVerifier {
+            alg: SignatureAlg::RsaPssSha256,
+            inner: &s::RSA_PSS_2048_8192_SHA256,
+        },
+        RingVerifier {
+            alg: SignatureAlg::RsaPssSha384,
+            inner: &s::RSA_PSS_2048_8192_SHA384,
+        },
+        RingVerifier {
+            alg: SignatureAlg::RsaPssSha512,
+            inner: &s::RSA_PSS_2048_8192_SHA512,
+        },
+        RingVerifier {
+            alg: SignatureAlg::EcdsaP256Sha256,
+            inner: &s::ECDSA_P256_SHA256_ASN1,
+        },
+        RingVerifier {
+            alg: SignatureAlg::EcdsaP256Sha256Fixed,
+            inner: &s::ECDSA_P256_SHA256_FIXED,
+        },
+        RingVerifier {
+            alg: SignatureAlg::EcdsaP384Sha384,
+            inner: &s::ECDSA_P384_SHA384_ASN1,
+        },
+        RingVerifier {
+            alg: SignatureAlg::EcdsaP384Sha384Fixed,
+            inner: &s::ECDSA_P384_SHA384_FIXED,
+        },
+        RingVerifier {
+            alg: SignatureAlg::Ed25519,
+            inner: &s::ED25519,
+        },
     ]
 };
 
@@ -389,12 +471,36 @@ impl fmt::Debug for Kx {
     }
 }
 
-static KX_X25519: Kx = Kx { alg: KxAlg::X25519, agreement: &lib::agreement::X25519, static_keys: false };
-static KX_P256: Kx = Kx { alg: KxAlg::P256, agreement: &lib::agreement::ECDH_P256, static_keys: false };
-static KX_P384: Kx = Kx { alg: KxAlg::P384, agreement: &lib::agreement::ECDH_P384, static_keys: false };
-static KX_X25519_STATIC: Kx = Kx { alg: KxAlg::X25519, agreement: &lib::agreement::X25519, static_keys: true };
-static KX_P256_STATIC: Kx = Kx { alg: KxAlg::P256, agreement: &lib::agreement::ECDH_P256, static_keys: true };
-static KX_P384_STATIC: Kx = Kx { alg: KxAlg::P384, agreement: &lib::agreement::ECDH_P384, static_keys: true };
+static KX_X25519: Kx = Kx {
+    alg: KxAlg::X25519,
+    agreement: &lib::agreement::X25519,
+    static_keys: false,
+};
+static KX_P256: Kx = Kx {
+    alg: KxAlg::P256,
+    agreement: &lib::agreement::ECDH_P256,
+    static_keys: false,
+};
+static KX_P384: Kx = Kx {
+    alg: KxAlg::P384,
+    agreement: &lib::agreement::ECDH_P384,
+    static_keys: false,
+};
+static KX_X25519_STATIC: Kx = Kx {
+    alg: KxAlg::X25519,
+    agreement: &lib::agreement::X25519,
+    static_keys: true,
+};
+static KX_P256_STATIC: Kx = Kx {
+    alg: KxAlg::P256,
+    agreement: &lib::agreement::ECDH_P256,
+    static_keys: true,
+};
+static KX_P384_STATIC: Kx = Kx {
+    alg: KxAlg::P384,
+    agreement: &lib::agreement::ECDH_P384,
+    static_keys: true,
+};
 
 impl KeyExchange for Kx {
     fn algorithm(&self) -> KxAlg {
@@ -410,10 +516,19 @@ impl KeyExchange for Kx {
             .map_err(|_| Error::Backend("public key computation failed"))?
             .as_ref()
             .to_vec();
-        Ok(Box::new(Ephemeral { private, public, alg: self.agreement, kx: self.alg }))
+        Ok(Box::new(Ephemeral {
+            private,
+            public,
+            alg: self.agreement,
+            kx: self.alg,
+        }))
     }
 
-    fn agree_static(&self, private_key: &[u8], peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
+    fn agree_static(
+        &self,
+        private_key: &[u8],
+        peer_public_key: &[u8],
+    ) -> Result<SharedSecret, Error> {
         if !self.static_keys {
             return Err(Error::Unsupported {
                 alg: Algorithm::KxStatic(self.alg),
@@ -443,7 +558,9 @@ struct Ephemeral {
 /// backend requires; aws-lc alone would also take compressed ones.
 fn check_point_form(alg: KxAlg, peer: &[u8]) -> Result<(), Error> {
     match alg {
-        KxAlg::P256 | KxAlg::P384 if peer.len() != alg.public_key_len() || peer.first() != Some(&4) => {
+        KxAlg::P256 | KxAlg::P384
+            if peer.len() != alg.public_key_len() || peer.first() != Some(&4) =>
+        {
             Err(Error::InvalidPeerKey)
         }
         _ => Ok(()),
@@ -458,7 +575,10 @@ impl EphemeralKey for Ephemeral {
     fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
         let this = *self;
         check_point_form(this.kx, peer_public_key)?;
-        agree_ephemeral(this.private, lib::agreement::UnparsedPublicKey::new(this.alg, peer_public_key))
+        agree_ephemeral(
+            this.private,
+            lib::agreement::UnparsedPublicKey::new(this.alg, peer_public_key),
+        )
     }
 }
 
@@ -469,6 +589,8 @@ static RANDOM: Random = Random;
 impl SecureRandom for Random {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
         use lib::rand::SecureRandom as _;
-        lib::rand::SystemRandom::new().fill(dest).map_err(|_| Error::RandomFailed)
+        lib::rand::SystemRandom::new()
+            .fill(dest)
+            .map_err(|_| Error::RandomFailed)
     }
 }

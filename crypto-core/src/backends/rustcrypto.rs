@@ -36,8 +36,14 @@ impl Provider for RustCrypto {
     fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
         let bad = |_| Error::InvalidKey("AEAD key rejected");
         Ok(match alg {
-            AeadAlg::Aes128Gcm => Box::new(RcAead { alg, cipher: aes_gcm::Aes128Gcm::new_from_slice(key).map_err(bad)? }),
-            AeadAlg::Aes256Gcm => Box::new(RcAead { alg, cipher: aes_gcm::Aes256Gcm::new_from_slice(key).map_err(bad)? }),
+            AeadAlg::Aes128Gcm => Box::new(RcAead {
+                alg,
+                cipher: aes_gcm::Aes128Gcm::new_from_slice(key).map_err(bad)?,
+            }),
+            AeadAlg::Aes256Gcm => Box::new(RcAead {
+                alg,
+                cipher: aes_gcm::Aes256Gcm::new_from_slice(key).map_err(bad)?,
+            }),
             AeadAlg::ChaCha20Poly1305 => Box::new(RcAead {
                 alg,
                 cipher: chacha20poly1305::ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
@@ -69,7 +75,11 @@ impl Provider for RustCrypto {
         })
     }
 
-    fn signing_key(&self, alg: SignatureAlg, key: &PrivateKey) -> Result<Box<dyn SigningKey>, Error> {
+    fn signing_key(
+        &self,
+        alg: SignatureAlg,
+        key: &PrivateKey,
+    ) -> Result<Box<dyn SigningKey>, Error> {
         fn rejected<E>(_: E) -> Error {
             Error::InvalidKey("private key rejected by backend")
         }
@@ -78,28 +88,55 @@ impl Provider for RustCrypto {
                 use rsa::pkcs1::DecodeRsaPrivateKey;
                 let key = rsa::PrivateKey::from_pkcs1_der(pkcs1).map_err(rejected)?;
                 match alg {
-                    SignatureAlg::RsaPkcs1Sha256 => RcSigner::Pkcs1Sha256(rsa::pkcs1v15::SigningKey::new(key)),
-                    SignatureAlg::RsaPkcs1Sha384 => RcSigner::Pkcs1Sha384(rsa::pkcs1v15::SigningKey::new(key)),
-                    SignatureAlg::RsaPkcs1Sha512 => RcSigner::Pkcs1Sha512(rsa::pkcs1v15::SigningKey::new(key)),
-                    SignatureAlg::RsaPssSha256 => RcSigner::PssSha256(rsa::pss::SigningKey::new(key)),
-                    SignatureAlg::RsaPssSha384 => RcSigner::PssSha384(rsa::pss::SigningKey::new(key)),
-                    SignatureAlg::RsaPssSha512 => RcSigner::PssSha512(rsa::pss::SigningKey::new(key)),
-                    _ => return Err(Error::InvalidKey("key kind does not match the signature scheme")),
+                    SignatureAlg::RsaPkcs1Sha256 => {
+                        RcSigner::Pkcs1Sha256(rsa::pkcs1v15::SigningKey::new(key))
+                    }
+                    SignatureAlg::RsaPkcs1Sha384 => {
+                        RcSigner::Pkcs1Sha384(rsa::pkcs1v15::SigningKey::new(key))
+                    }
+                    SignatureAlg::RsaPkcs1Sha512 => {
+                        RcSigner::Pkcs1Sha512(rsa::pkcs1v15::SigningKey::new(key))
+                    }
+                    SignatureAlg::RsaPssSha256 => {
+                        RcSigner::PssSha256(rsa::pss::SigningKey::new(key))
+                    }
+                    SignatureAlg::RsaPssSha384 => {
+                        RcSigner::PssSha384(rsa::pss::SigningKey::new(key))
+                    }
+                    SignatureAlg::RsaPssSha512 => {
+                        RcSigner::PssSha512(rsa::pss::SigningKey::new(key))
+                    }
+                    _ => {
+                        return Err(Error::InvalidKey(
+                            "key kind does not match the signature scheme",
+                        ));
+                    }
                 }
             }
-            Material::Ec { kind: KeyKind::EcP256, scalar, .. } => {
-                RcSigner::P256(p256::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?)
-            }
+            Material::Ec {
+                kind: KeyKind::EcP256,
+                scalar,
+                ..
+            } => RcSigner::P256(p256::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?),
             Material::Ec { scalar, .. } => {
                 RcSigner::P384(p384::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?)
             }
-            Material::Ed25519 { seed, .. } => RcSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed)),
+            Material::Ed25519 { seed, .. } => {
+                RcSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))
+            }
         };
-        Ok(Box::new(RcSigningKey { alg, inner, public: key.public_key().to_vec() }))
+        Ok(Box::new(RcSigningKey {
+            alg,
+            inner,
+            public: key.public_key().to_vec(),
+        }))
     }
 
     fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        Ok(VERIFIERS.iter().find(|v| v.0 == alg).ok_or(Error::Backend("verifier table incomplete"))?)
+        Ok(VERIFIERS
+            .iter()
+            .find(|v| v.0 == alg)
+            .ok_or(Error::Backend("verifier table incomplete"))?)
     }
 
     fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
@@ -122,7 +159,9 @@ struct RcAead<A> {
 
 impl<A> fmt::Debug for RcAead<A> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Aead").field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("Aead")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,8 +170,14 @@ impl<A: AeadInOut + Send + Sync> AeadKey for RcAead<A> {
         self.alg
     }
 
-    fn seal_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8]) -> Result<Tag, Error> {
-        let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
+    fn seal_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<Tag, Error> {
+        let n =
+            aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
         let tag = self
             .cipher
             .encrypt_inout_detached(&n, aad, in_out.into())
@@ -142,10 +187,21 @@ impl<A: AeadInOut + Send + Sync> AeadKey for RcAead<A> {
         Ok(Tag(out))
     }
 
-    fn open_in_place_detached(&self, nonce: &Nonce, aad: &[u8], in_out: &mut [u8], tag: &Tag) -> Result<(), Error> {
-        let n = aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
+    fn open_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), Error> {
+        let n =
+            aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
         let t = aes_gcm::aead::Tag::<A>::try_from(&tag.0[..]).map_err(|_| Error::InvalidLength)?;
-        if self.cipher.decrypt_inout_detached(&n, aad, (&mut *in_out).into(), &t).is_err() {
+        if self
+            .cipher
+            .decrypt_inout_detached(&n, aad, (&mut *in_out).into(), &t)
+            .is_err()
+        {
             in_out.fill(0);
             return Err(Error::DecryptFailed);
         }
@@ -218,7 +274,8 @@ where
 
     fn with_key(&self, key: &[u8]) -> Box<dyn HmacKey> {
         // HMAC takes keys of any length (RFC 2104 2), so this cannot fail.
-        let mac = <hmac::Hmac<D> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+        let mac =
+            <hmac::Hmac<D> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
         Box::new(RcHmacKey(mac))
     }
 }
@@ -245,7 +302,10 @@ where
     }
 
     fn extract(&self, salt: &[u8], ikm: &[u8]) -> Box<dyn HkdfPrk> {
-        Box::new(RcPrk(hkdf::Hkdf::<D>::new(Some(salt), ikm), hkdf_max_output(self.0)))
+        Box::new(RcPrk(
+            hkdf::Hkdf::<D>::new(Some(salt), ikm),
+            hkdf_max_output(self.0),
+        ))
     }
 }
 
@@ -259,7 +319,9 @@ where
         if out.len() > self.1 {
             return Err(Error::InvalidLength);
         }
-        self.0.expand_multi_info(info, out).map_err(|_| Error::InvalidLength)
+        self.0
+            .expand_multi_info(info, out)
+            .map_err(|_| Error::InvalidLength)
     }
 }
 
@@ -283,7 +345,9 @@ struct RcSigningKey {
 
 impl fmt::Debug for RcSigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("alg", &self.alg).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
     }
 }
 
@@ -296,21 +360,41 @@ impl SigningKey for RcSigningKey {
         use rsa::signature::{RandomizedSigner, SignatureEncoding, Signer};
         let failed = |_| Error::Backend("signing failed");
         let mut rng = getrandom::SysRng;
-        let fixed = matches!(self.alg, SignatureAlg::EcdsaP256Sha256Fixed | SignatureAlg::EcdsaP384Sha384Fixed);
+        let fixed = matches!(
+            self.alg,
+            SignatureAlg::EcdsaP256Sha256Fixed | SignatureAlg::EcdsaP384Sha384Fixed
+        );
         Ok(match &self.inner {
             RcSigner::Pkcs1Sha256(k) => k.try_sign(message).map_err(failed)?.to_vec(),
             RcSigner::Pkcs1Sha384(k) => k.try_sign(message).map_err(failed)?.to_vec(),
             RcSigner::Pkcs1Sha512(k) => k.try_sign(message).map_err(failed)?.to_vec(),
-            RcSigner::PssSha256(k) => k.try_sign_with_rng(&mut rng, message).map_err(failed)?.to_vec(),
-            RcSigner::PssSha384(k) => k.try_sign_with_rng(&mut rng, message).map_err(failed)?.to_vec(),
-            RcSigner::PssSha512(k) => k.try_sign_with_rng(&mut rng, message).map_err(failed)?.to_vec(),
+            RcSigner::PssSha256(k) => k
+                .try_sign_with_rng(&mut rng, message)
+                .map_err(failed)?
+                .to_vec(),
+            RcSigner::PssSha384(k) => k
+                .try_sign_with_rng(&mut rng, message)
+                .map_err(failed)?
+                .to_vec(),
+            RcSigner::PssSha512(k) => k
+                .try_sign_with_rng(&mut rng, message)
+                .map_err(failed)?
+                .to_vec(),
             RcSigner::P256(k) => {
                 let sig: p256::ecdsa::Signature = k.try_sign(message).map_err(failed)?;
-                if fixed { sig.to_bytes().to_vec() } else { sig.to_der().to_vec() }
+                if fixed {
+                    sig.to_bytes().to_vec()
+                } else {
+                    sig.to_der().to_vec()
+                }
             }
             RcSigner::P384(k) => {
                 let sig: p384::ecdsa::Signature = k.try_sign(message).map_err(failed)?;
-                if fixed { sig.to_bytes().to_vec() } else { sig.to_der().to_vec() }
+                if fixed {
+                    sig.to_bytes().to_vec()
+                } else {
+                    sig.to_der().to_vec()
+                }
             }
             RcSigner::Ed25519(k) => k.try_sign(message).map_err(failed)?.to_bytes().to_vec(),
         })
@@ -364,22 +448,36 @@ impl Verifier for RcVerifier {
         use rsa::signature::Verifier as _;
         let bad = |_| Error::BadSignature;
         match self.0 {
-            SignatureAlg::RsaPkcs1Sha256 | SignatureAlg::RsaPkcs1Sha384 | SignatureAlg::RsaPkcs1Sha512 => {
+            SignatureAlg::RsaPkcs1Sha256
+            | SignatureAlg::RsaPkcs1Sha384
+            | SignatureAlg::RsaPkcs1Sha512 => {
                 let key = rsa_public(public_key)?;
                 let sig = rsa::pkcs1v15::Signature::try_from(signature).map_err(bad)?;
                 match self.0 {
-                    SignatureAlg::RsaPkcs1Sha256 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig),
-                    SignatureAlg::RsaPkcs1Sha384 => rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig),
-                    _ => rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig),
+                    SignatureAlg::RsaPkcs1Sha256 => {
+                        rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig)
+                    }
+                    SignatureAlg::RsaPkcs1Sha384 => {
+                        rsa::pkcs1v15::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig)
+                    }
+                    _ => {
+                        rsa::pkcs1v15::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig)
+                    }
                 }
                 .map_err(bad)
             }
-            SignatureAlg::RsaPssSha256 | SignatureAlg::RsaPssSha384 | SignatureAlg::RsaPssSha512 => {
+            SignatureAlg::RsaPssSha256
+            | SignatureAlg::RsaPssSha384
+            | SignatureAlg::RsaPssSha512 => {
                 let key = rsa_public(public_key)?;
                 let sig = rsa::pss::Signature::try_from(signature).map_err(bad)?;
                 match self.0 {
-                    SignatureAlg::RsaPssSha256 => rsa::pss::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig),
-                    SignatureAlg::RsaPssSha384 => rsa::pss::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig),
+                    SignatureAlg::RsaPssSha256 => {
+                        rsa::pss::VerifyingKey::<sha2::Sha256>::new(key).verify(message, &sig)
+                    }
+                    SignatureAlg::RsaPssSha384 => {
+                        rsa::pss::VerifyingKey::<sha2::Sha384>::new(key).verify(message, &sig)
+                    }
                     _ => rsa::pss::VerifyingKey::<sha2::Sha512>::new(key).verify(message, &sig),
                 }
                 .map_err(bad)
@@ -418,7 +516,11 @@ impl Verifier for RcVerifier {
 
 /// TLS and ring accept only uncompressed points (RFC 8446 4.2.8.2); so do we, everywhere.
 fn uncompressed(point: &[u8], len: usize) -> Result<(), Error> {
-    if point.len() == len && point[0] == 4 { Ok(()) } else { Err(Error::BadSignature) }
+    if point.len() == len && point[0] == 4 {
+        Ok(())
+    } else {
+        Err(Error::BadSignature)
+    }
 }
 
 struct RcKx(KxAlg);
@@ -442,7 +544,10 @@ impl KeyExchange for RcKx {
             getrandom::fill(&mut private).map_err(|_| Error::RandomFailed)?;
             let public = match self.0 {
                 KxAlg::X25519 => {
-                    let bytes: [u8; 32] = private.as_slice().try_into().map_err(|_| Error::InvalidLength)?;
+                    let bytes: [u8; 32] = private
+                        .as_slice()
+                        .try_into()
+                        .map_err(|_| Error::InvalidLength)?;
                     let secret = x25519_dalek::StaticSecret::from(bytes);
                     Ok(x25519_dalek::PublicKey::from(&secret).as_bytes().to_vec())
                 }
@@ -450,12 +555,20 @@ impl KeyExchange for RcKx {
                 KxAlg::P384 => crate::keys::ec_public_from_scalar(KeyKind::EcP384, &private),
             };
             if let Ok(public) = public {
-                return Ok(Box::new(RcEphemeral { alg: self.0, private, public }));
+                return Ok(Box::new(RcEphemeral {
+                    alg: self.0,
+                    private,
+                    public,
+                }));
             }
         }
     }
 
-    fn agree_static(&self, private_key: &[u8], peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
+    fn agree_static(
+        &self,
+        private_key: &[u8],
+        peer_public_key: &[u8],
+    ) -> Result<SharedSecret, Error> {
         let scalar = match self.0 {
             KxAlg::X25519 if private_key.len() != 32 => {
                 return Err(Error::InvalidKey("X25519 private key must be 32 bytes"));
@@ -483,14 +596,16 @@ fn agree(alg: KxAlg, private: &[u8], peer: &[u8]) -> Result<SharedSecret, Error>
         }
         KxAlg::P256 => {
             uncompressed(peer, 65).map_err(|_| Error::InvalidPeerKey)?;
-            let public = p256::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::InvalidPeerKey)?;
+            let public =
+                p256::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::InvalidPeerKey)?;
             let secret = p256::SecretKey::from_slice(private).map_err(bad_key)?;
             let shared = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
         }
         KxAlg::P384 => {
             uncompressed(peer, 97).map_err(|_| Error::InvalidPeerKey)?;
-            let public = p384::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::InvalidPeerKey)?;
+            let public =
+                p384::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::InvalidPeerKey)?;
             let secret = p384::SecretKey::from_slice(private).map_err(bad_key)?;
             let shared = p384::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))

@@ -1,0 +1,8 @@
+//! Our own kernels, and the CPU-feature detection they dispatch on.
+//!
+//! This crate depends on nothing of ours. Its low floor (assembly and intrinsics, the only place
+//! `unsafe` will be allowed) takes a [`cpu::Features`] witness, so a kernel that needs a CPU
+//! feature cannot be called without the detection having said yes.
+#![deny(missing_docs)]
+
+pub mod cpu;

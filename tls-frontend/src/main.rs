@@ -1,0 +1,93 @@
+//! The `tls-frontend` command line. For now: `matrix`, which shows what each crypto backend in
+//! this build implements and proves it by running each algorithm once on this machine.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use crypto_core::{Algorithm, Backend, Error, KxAlg, Nonce, support_matrix};
+
+#[derive(Parser)]
+#[command(
+    name = "tls-frontend",
+    version,
+    about = "TLS offload with a choice of crypto backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the backend x algorithm support matrix, after a known-answer self-test of every
+    /// supported AEAD, hash and key-agreement on every built backend.
+    Matrix,
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Command::Matrix => match matrix() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("tls-frontend: self-test failed: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+fn matrix() -> Result<(), String> {
+    println!("CPU features: {}", asm::cpu::Features::get());
+    let built: Vec<&str> = Backend::built().map(Backend::name).collect();
+    println!("Backends built: {}", built.join(", "));
+    println!();
+    self_test().map_err(|e| e.to_string())?;
+    print!("{}", support_matrix(Backend::ALL));
+    println!("\n(n/b: not built into this binary; build with `--features openssl` for OpenSSL.)");
+    Ok(())
+}
+
+/// A quick known-answer check on this machine: every backend must agree on AES-GCM, SHA-256 and
+/// X25519 with the others before the matrix is believed.
+fn self_test() -> Result<(), Error> {
+    // RFC 7748 5.2, first X25519 test vector.
+    let scalar = hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4");
+    let u = hex("e6db6867583030db3594c1a424b15f7c726624ec26b3353b10a903a6d0ab1c4c");
+    let expected = hex("c3da55379de9c6908e94ea4df28d084f32eccf03491c71f754b4075577a28552");
+    // NIST SP 800-38D test case 2 (AES-128, zero key and IV, one zero block).
+    let gcm_ct = hex("0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf");
+    let sha_abc = hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    for b in Backend::built() {
+        if b.supports(Algorithm::Aead(crypto_core::AeadAlg::Aes128Gcm)) {
+            let key = b.aead(crypto_core::AeadAlg::Aes128Gcm, &[0; 16])?;
+            let mut buf = [0u8; 32];
+            key.seal_in_place(&Nonce([0; 12]), &[], &mut buf, 16)?;
+            check(b, "aes-128-gcm", buf.as_slice() == gcm_ct)?;
+        }
+        if b.supports(Algorithm::Hash(crypto_core::HashAlg::Sha256)) {
+            let digest = b.hash(crypto_core::HashAlg::Sha256)?.hash(b"abc");
+            check(b, "sha256", digest.as_ref() == sha_abc)?;
+        }
+        if b.supports(Algorithm::KxStatic(KxAlg::X25519)) {
+            let secret = b.kx(KxAlg::X25519)?.agree_static(&scalar, &u)?;
+            check(b, "x25519", secret[..] == expected[..])?;
+        }
+    }
+    Ok(())
+}
+
+fn check(b: Backend, what: &'static str, ok: bool) -> Result<(), Error> {
+    if ok {
+        Ok(())
+    } else {
+        eprintln!("{b}: {what} known-answer test failed");
+        Err(Error::Backend(what))
+    }
+}
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
