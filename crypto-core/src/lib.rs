@@ -16,6 +16,13 @@
 //! assert_eq!(other.open_in_place(&Nonce([0; 12]), b"aad", &mut buf[..n])?, b"hello, world");
 //! # Ok::<(), crypto_core::Error>(())
 //! ```
+//!
+//! # Secrets
+//! Key material this crate holds is zeroized on drop: every encoding of a [`PrivateKey`],
+//! [`SharedSecret`]s, the RustCrypto backend's AEAD key schedules (their `zeroize` feature) and
+//! ephemeral scalars, and the OpenSSL backend's HKDF PRKs (OpenSSL cleanses its own contexts
+//! when freed). Key schedules inside ring and aws-lc-rs belong to those libraries; ring does not
+//! promise to zeroize them.
 #![deny(missing_docs)]
 
 mod alg;
