@@ -110,13 +110,10 @@ impl Provider for RingLike {
     }
 
     fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
-        Ok(match (alg, self.static_kx) {
-            (KxAlg::X25519, false) => &KX_X25519,
-            (KxAlg::P256, false) => &KX_P256,
-            (KxAlg::P384, false) => &KX_P384,
-            (KxAlg::X25519, true) => &KX_X25519_STATIC,
-            (KxAlg::P256, true) => &KX_P256_STATIC,
-            (KxAlg::P384, true) => &KX_P384_STATIC,
+        Ok(match alg {
+            KxAlg::X25519 => &KX_X25519,
+            KxAlg::P256 => &KX_P256,
+            KxAlg::P384 => &KX_P384,
         })
     }
 
@@ -462,7 +459,6 @@ impl Verifier for RingVerifier {
 struct Kx {
     alg: KxAlg,
     agreement: &'static lib::agreement::Algorithm,
-    static_keys: bool,
 }
 
 impl fmt::Debug for Kx {
@@ -474,32 +470,14 @@ impl fmt::Debug for Kx {
 static KX_X25519: Kx = Kx {
     alg: KxAlg::X25519,
     agreement: &lib::agreement::X25519,
-    static_keys: false,
 };
 static KX_P256: Kx = Kx {
     alg: KxAlg::P256,
     agreement: &lib::agreement::ECDH_P256,
-    static_keys: false,
 };
 static KX_P384: Kx = Kx {
     alg: KxAlg::P384,
     agreement: &lib::agreement::ECDH_P384,
-    static_keys: false,
-};
-static KX_X25519_STATIC: Kx = Kx {
-    alg: KxAlg::X25519,
-    agreement: &lib::agreement::X25519,
-    static_keys: true,
-};
-static KX_P256_STATIC: Kx = Kx {
-    alg: KxAlg::P256,
-    agreement: &lib::agreement::ECDH_P256,
-    static_keys: true,
-};
-static KX_P384_STATIC: Kx = Kx {
-    alg: KxAlg::P384,
-    agreement: &lib::agreement::ECDH_P384,
-    static_keys: true,
 };
 
 impl KeyExchange for Kx {
@@ -529,7 +507,7 @@ impl KeyExchange for Kx {
         private_key: &[u8],
         peer_public_key: &[u8],
     ) -> Result<SharedSecret, Error> {
-        if !self.static_keys {
+        if !super::PROVIDER.static_kx {
             return Err(Error::Unsupported {
                 alg: Algorithm::KxStatic(self.alg),
                 backend: super::BACKEND,
