@@ -15,16 +15,26 @@ pub enum AeadAlg {
     Aes256Gcm,
     /// ChaCha20 with Poly1305 (RFC 8439).
     ChaCha20Poly1305,
+    /// SM4 (GB/T 32907) in Galois/Counter Mode, as TLS_SM4_GCM_SM3 uses it (RFC 8998).
+    Sm4Gcm,
+    /// SM4 in CCM mode with a 16-byte tag, as TLS_SM4_CCM_SM3 uses it (RFC 8998).
+    Sm4Ccm,
 }
 
 impl AeadAlg {
     /// All AEADs, in display order.
-    pub const ALL: &'static [Self] = &[Self::Aes128Gcm, Self::Aes256Gcm, Self::ChaCha20Poly1305];
+    pub const ALL: &'static [Self] = &[
+        Self::Aes128Gcm,
+        Self::Aes256Gcm,
+        Self::ChaCha20Poly1305,
+        Self::Sm4Gcm,
+        Self::Sm4Ccm,
+    ];
 
     /// Key length in bytes.
     pub const fn key_len(self) -> usize {
         match self {
-            Self::Aes128Gcm => 16,
+            Self::Aes128Gcm | Self::Sm4Gcm | Self::Sm4Ccm => 16,
             Self::Aes256Gcm | Self::ChaCha20Poly1305 => 32,
         }
     }
@@ -35,6 +45,8 @@ impl AeadAlg {
             Self::Aes128Gcm => "aes-128-gcm",
             Self::Aes256Gcm => "aes-256-gcm",
             Self::ChaCha20Poly1305 => "chacha20-poly1305",
+            Self::Sm4Gcm => "sm4-gcm",
+            Self::Sm4Ccm => "sm4-ccm",
         }
     }
 }
@@ -49,16 +61,18 @@ pub enum HashAlg {
     Sha384,
     /// SHA-512 (FIPS 180-4).
     Sha512,
+    /// SM3 (GB/T 32905).
+    Sm3,
 }
 
 impl HashAlg {
     /// All hashes, in display order.
-    pub const ALL: &'static [Self] = &[Self::Sha256, Self::Sha384, Self::Sha512];
+    pub const ALL: &'static [Self] = &[Self::Sha256, Self::Sha384, Self::Sha512, Self::Sm3];
 
     /// Digest length in bytes.
     pub const fn output_len(self) -> usize {
         match self {
-            Self::Sha256 => 32,
+            Self::Sha256 | Self::Sm3 => 32,
             Self::Sha384 => 48,
             Self::Sha512 => 64,
         }
@@ -70,6 +84,7 @@ impl HashAlg {
             Self::Sha256 => "sha256",
             Self::Sha384 => "sha384",
             Self::Sha512 => "sha512",
+            Self::Sm3 => "sm3",
         }
     }
 }
@@ -103,6 +118,12 @@ pub enum SignatureAlg {
     EcdsaP384Sha384Fixed,
     /// Ed25519 (RFC 8032, pure).
     Ed25519,
+    /// SM2 signatures (GB/T 32918.2) with SM3, DER signatures, user ID "1234567812345678"
+    /// (the default of GB/T 35276 and RFC 8998). Other IDs: [`Backend::sm2_signing_key`] and
+    /// [`Backend::sm2_verify`](crate::Backend::sm2_verify).
+    ///
+    /// [`Backend::sm2_signing_key`]: crate::Backend::sm2_signing_key
+    Sm2Sm3,
 }
 
 impl SignatureAlg {
@@ -119,6 +140,7 @@ impl SignatureAlg {
         Self::EcdsaP384Sha384,
         Self::EcdsaP384Sha384Fixed,
         Self::Ed25519,
+        Self::Sm2Sm3,
     ];
 
     /// The kind of key this scheme signs with.
@@ -133,6 +155,7 @@ impl SignatureAlg {
             Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed => KeyKind::EcP256,
             Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed => KeyKind::EcP384,
             Self::Ed25519 => KeyKind::Ed25519,
+            Self::Sm2Sm3 => KeyKind::Sm2,
         }
     }
 
@@ -144,6 +167,7 @@ impl SignatureAlg {
             Self::RsaPkcs1Sha384 | Self::RsaPssSha384 => HashAlg::Sha384,
             Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed => HashAlg::Sha384,
             Self::RsaPkcs1Sha512 | Self::RsaPssSha512 | Self::Ed25519 => HashAlg::Sha512,
+            Self::Sm2Sm3 => HashAlg::Sm3,
         }
     }
 
@@ -161,6 +185,7 @@ impl SignatureAlg {
             Self::EcdsaP384Sha384 => "ecdsa-p384-sha384",
             Self::EcdsaP384Sha384Fixed => "ecdsa-p384-sha384-fixed",
             Self::Ed25519 => "ed25519",
+            Self::Sm2Sm3 => "sm2-sm3",
         }
     }
 }
@@ -178,17 +203,20 @@ pub enum KxAlg {
     P256,
     /// ECDH on NIST P-384 (secp384r1).
     P384,
+    /// ECDH on curveSM2 (GB/T 32918.5), as RFC 8998 uses it: uncompressed points as key
+    /// shares, the x-coordinate as the shared secret.
+    CurveSm2,
 }
 
 impl KxAlg {
     /// All groups, in display order.
-    pub const ALL: &'static [Self] = &[Self::X25519, Self::P256, Self::P384];
+    pub const ALL: &'static [Self] = &[Self::X25519, Self::P256, Self::P384, Self::CurveSm2];
 
     /// Length of an encoded public key.
     pub const fn public_key_len(self) -> usize {
         match self {
             Self::X25519 => 32,
-            Self::P256 => 65,
+            Self::P256 | Self::CurveSm2 => 65,
             Self::P384 => 97,
         }
     }
@@ -196,7 +224,7 @@ impl KxAlg {
     /// Length of a private scalar.
     pub const fn private_key_len(self) -> usize {
         match self {
-            Self::X25519 | Self::P256 => 32,
+            Self::X25519 | Self::P256 | Self::CurveSm2 => 32,
             Self::P384 => 48,
         }
     }
@@ -207,6 +235,7 @@ impl KxAlg {
             Self::X25519 => "x25519",
             Self::P256 => "ecdh-p256",
             Self::P384 => "ecdh-p384",
+            Self::CurveSm2 => "ecdh-sm2",
         }
     }
 }
@@ -223,6 +252,54 @@ pub enum KeyKind {
     EcP384,
     /// An Ed25519 key.
     Ed25519,
+    /// An SM2 key (curveSM2, OID 1.2.156.10197.1.301).
+    Sm2,
+}
+
+/// An unauthenticated block-cipher mode, for protocols that bring their own integrity
+/// (TLCP's CBC suites, storage formats). Prefer an [`AeadAlg`] everywhere else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum CipherAlg {
+    /// SM4 on whole 16-byte blocks, each on its own (ECB).
+    Sm4Ecb,
+    /// SM4 in CBC mode on whole blocks; PKCS#7 padding is offered on top.
+    Sm4Cbc,
+    /// SM4 in CTR mode: a 16-byte initial counter block, incremented as one 128-bit
+    /// big-endian integer (NIST SP 800-38A B.1, as OpenSSL does).
+    Sm4Ctr,
+}
+
+impl CipherAlg {
+    /// All cipher modes, in display order.
+    pub const ALL: &'static [Self] = &[Self::Sm4Ecb, Self::Sm4Cbc, Self::Sm4Ctr];
+
+    /// Key length in bytes.
+    pub const fn key_len(self) -> usize {
+        16
+    }
+
+    /// IV length in bytes (0 for ECB).
+    pub const fn iv_len(self) -> usize {
+        match self {
+            Self::Sm4Ecb => 0,
+            Self::Sm4Cbc | Self::Sm4Ctr => 16,
+        }
+    }
+
+    /// Whether inputs must be whole 16-byte blocks.
+    pub const fn needs_whole_blocks(self) -> bool {
+        matches!(self, Self::Sm4Ecb | Self::Sm4Cbc)
+    }
+
+    /// Stable lower-case id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::Sm4Ecb => "sm4-ecb",
+            Self::Sm4Cbc => "sm4-cbc",
+            Self::Sm4Ctr => "sm4-ctr",
+        }
+    }
 }
 
 /// Any algorithm a backend may or may not implement: the unit of the support matrix and of
@@ -244,6 +321,10 @@ pub enum Algorithm {
     Kx(KxAlg),
     /// Key agreement with a caller-supplied private key (known-answer tests, static keys).
     KxStatic(KxAlg),
+    /// An unauthenticated block-cipher mode.
+    Cipher(CipherAlg),
+    /// SM2 public-key encryption and decryption (GB/T 32918.4).
+    Sm2Encryption,
     /// A cryptographically secure random number generator.
     Random,
 }
@@ -259,8 +340,22 @@ impl Algorithm {
         all.extend(SignatureAlg::ALL.iter().map(|&s| Self::Signature(s)));
         all.extend(KxAlg::ALL.iter().map(|&k| Self::Kx(k)));
         all.extend(KxAlg::ALL.iter().map(|&k| Self::KxStatic(k)));
+        all.extend(CipherAlg::ALL.iter().map(|&c| Self::Cipher(c)));
+        all.push(Self::Sm2Encryption);
         all.push(Self::Random);
         all
+    }
+
+    /// Whether this is one of the Chinese national (GM/T, "ShangMi") algorithms: SM2, SM3, SM4.
+    pub const fn is_gm(self) -> bool {
+        match self {
+            Self::Aead(a) => matches!(a, AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm),
+            Self::Hash(h) | Self::Hmac(h) | Self::Hkdf(h) => matches!(h, HashAlg::Sm3),
+            Self::Signature(s) => matches!(s, SignatureAlg::Sm2Sm3),
+            Self::Kx(k) | Self::KxStatic(k) => matches!(k, KxAlg::CurveSm2),
+            Self::Cipher(_) | Self::Sm2Encryption => true,
+            Self::Random => false,
+        }
     }
 }
 
@@ -274,6 +369,8 @@ impl fmt::Display for Algorithm {
             Self::Signature(s) => f.write_str(s.id()),
             Self::Kx(k) => f.write_str(k.id()),
             Self::KxStatic(k) => write!(f, "{}-static", k.id()),
+            Self::Cipher(c) => f.write_str(c.id()),
+            Self::Sm2Encryption => f.write_str("sm2-encrypt"),
             Self::Random => f.write_str("random"),
         }
     }

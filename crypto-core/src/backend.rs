@@ -7,9 +7,12 @@ use core::fmt;
 use core::str::FromStr;
 
 use crate::backends::{self, Provider};
+use zeroize::Zeroizing;
+
+use crate::sm2::{self, CiphertextFormat};
 use crate::{
-    AeadAlg, AeadKey, Algorithm, Error, Hash, HashAlg, Hkdf, Hmac, KeyExchange, KxAlg, PrivateKey,
-    SecureRandom, SignatureAlg, SigningKey, Verifier,
+    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
+    KeyExchange, KeyKind, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
 };
 
 /// A crypto implementation.
@@ -22,13 +25,23 @@ pub enum Backend {
     AwsLc,
     /// Pure-Rust RustCrypto crates.
     RustCrypto,
+    /// The `libsm` crate (pure Rust, GM algorithms only: SM2, SM3, SM4). Variable-time
+    /// big-integer and table code: a cross-check and comparison backend, not for secrets in
+    /// production.
+    Libsm,
     /// The system OpenSSL 3 through `openssl-sys` (cargo feature `openssl`).
     OpenSsl,
 }
 
 impl Backend {
     /// Every backend this crate knows, built into this binary or not.
-    pub const ALL: &'static [Self] = &[Self::Ring, Self::AwsLc, Self::RustCrypto, Self::OpenSsl];
+    pub const ALL: &'static [Self] = &[
+        Self::Ring,
+        Self::AwsLc,
+        Self::RustCrypto,
+        Self::Libsm,
+        Self::OpenSsl,
+    ];
 
     /// The stable lower-case name used in configuration and tables.
     pub const fn name(self) -> &'static str {
@@ -36,6 +49,7 @@ impl Backend {
             Self::Ring => "ring",
             Self::AwsLc => "aws-lc",
             Self::RustCrypto => "rustcrypto",
+            Self::Libsm => "libsm",
             Self::OpenSsl => "openssl",
         }
     }
@@ -60,6 +74,7 @@ impl Backend {
             Self::Ring => Some(&backends::ring::PROVIDER),
             Self::AwsLc => Some(&backends::aws_lc::PROVIDER),
             Self::RustCrypto => Some(&backends::rustcrypto::PROVIDER),
+            Self::Libsm => Some(&backends::libsm::PROVIDER),
             #[cfg(feature = "openssl")]
             Self::OpenSsl => Some(&backends::openssl::PROVIDER),
             #[cfg(not(feature = "openssl"))]
@@ -109,7 +124,94 @@ impl Backend {
                 "key kind does not match the signature scheme",
             ));
         }
+        if alg == SignatureAlg::Sm2Sm3 {
+            return p.sm2_signing_key(key, sm2::DEFAULT_ID);
+        }
         p.signing_key(alg, key)
+    }
+
+    /// An SM2 signing key with user ID `id` (any bytes up to [`sm2::MAX_ID_LEN`]); its
+    /// `algorithm()` is [`SignatureAlg::Sm2Sm3`]. Signatures are DER.
+    pub fn sm2_signing_key(self, key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+        let p = self.checked(Algorithm::Signature(SignatureAlg::Sm2Sm3))?;
+        if key.kind() != KeyKind::Sm2 {
+            return Err(Error::InvalidKey("not an SM2 key"));
+        }
+        sm2::check_id(id)?;
+        p.sm2_signing_key(key, id)
+    }
+
+    /// Verifies a DER SM2 signature made with user ID `id` under `public_key` (the 65-byte
+    /// uncompressed point). Any failure, including a malformed key or signature, is
+    /// [`Error::BadSignature`].
+    pub fn sm2_verify(
+        self,
+        public_key: &[u8],
+        id: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), Error> {
+        let p = self.checked(Algorithm::Signature(SignatureAlg::Sm2Sm3))?;
+        sm2::check_id(id)?;
+        if public_key.len() != 65 || public_key[0] != 4 {
+            return Err(Error::BadSignature);
+        }
+        p.sm2_verify(public_key, id, message, signature)
+    }
+
+    /// Encrypts to an SM2 public key (GB/T 32918.4) and returns the ciphertext in `format`.
+    /// Messages must not be empty (C2 would be empty and C3 would authenticate nothing).
+    pub fn sm2_encrypt(
+        self,
+        public_key: &[u8],
+        plaintext: &[u8],
+        format: CiphertextFormat,
+    ) -> Result<Vec<u8>, Error> {
+        let p = self.checked(Algorithm::Sm2Encryption)?;
+        if public_key.len() != 65 || public_key[0] != 4 {
+            return Err(Error::InvalidKey(
+                "SM2 public key must be a 65-byte uncompressed point",
+            ));
+        }
+        if plaintext.is_empty() {
+            return Err(Error::InvalidInput("SM2 cannot encrypt an empty message"));
+        }
+        let raw = p.sm2_encrypt(public_key, plaintext)?;
+        match format {
+            CiphertextFormat::Raw => Ok(raw),
+            CiphertextFormat::Der => sm2::raw_to_der(&raw),
+        }
+    }
+
+    /// Decrypts an SM2 ciphertext in `format`. A malformed outline is
+    /// [`Error::InvalidInput`], C1 off the curve is [`Error::InvalidPeerKey`], and a C3 that
+    /// does not match is [`Error::DecryptFailed`].
+    pub fn sm2_decrypt(
+        self,
+        key: &PrivateKey,
+        ciphertext: &[u8],
+        format: CiphertextFormat,
+    ) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let p = self.checked(Algorithm::Sm2Encryption)?;
+        if key.kind() != KeyKind::Sm2 {
+            return Err(Error::InvalidKey("not an SM2 key"));
+        }
+        let raw = sm2::to_raw(ciphertext, format)?;
+        sm2::check_raw(&raw)?;
+        if raw.len() == sm2::RAW_OVERHEAD {
+            return Err(Error::InvalidInput("SM2 ciphertext with an empty C2"));
+        }
+        p.sm2_decrypt(key, &raw)
+    }
+
+    /// A key for an unauthenticated block-cipher mode.
+    pub fn cipher(self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
+        if key.len() != alg.key_len() {
+            return Err(Error::InvalidKey("wrong cipher key length"));
+        }
+        Ok(Box::new(CheckedCipher(
+            self.checked(Algorithm::Cipher(alg))?.cipher(alg, key)?,
+        )))
     }
 
     /// Signature verification for `alg`.
@@ -125,6 +227,39 @@ impl Backend {
     /// The backend's secure random number generator.
     pub fn random(self) -> Result<&'static dyn SecureRandom, Error> {
         self.checked(Algorithm::Random)?.random()
+    }
+}
+
+/// Checks IV and length rules once, so backends only see well-formed calls.
+#[derive(Debug)]
+struct CheckedCipher(Box<dyn CipherKey>);
+
+impl CheckedCipher {
+    fn check(&self, iv: &[u8], len: usize) -> Result<(), Error> {
+        let alg = self.0.algorithm();
+        if iv.len() != alg.iv_len() {
+            return Err(Error::InvalidInput("wrong IV length for this mode"));
+        }
+        if alg.needs_whole_blocks() && len % crate::BLOCK_LEN != 0 {
+            return Err(Error::InvalidLength);
+        }
+        Ok(())
+    }
+}
+
+impl CipherKey for CheckedCipher {
+    fn algorithm(&self) -> CipherAlg {
+        self.0.algorithm()
+    }
+
+    fn encrypt(&self, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
+        self.check(iv, in_out.len())?;
+        self.0.encrypt(iv, in_out)
+    }
+
+    fn decrypt(&self, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
+        self.check(iv, in_out.len())?;
+        self.0.decrypt(iv, in_out)
     }
 }
 

@@ -1,5 +1,6 @@
-//! Just enough DER *writing* to re-wrap private keys (PKCS#1 or SEC1 into PKCS#8, and back).
-//! Parsing is left to the RustCrypto `der`-based crates.
+//! Just enough DER to re-wrap private keys (PKCS#1 or SEC1 into PKCS#8, and back), write
+//! SubjectPublicKeyInfo, and read and write the SM2 ciphertext structure. Parsing keys is left
+//! to the RustCrypto `der`-based crates; the small strict reader here serves SM2 ciphertexts.
 
 use zeroize::Zeroizing;
 
@@ -16,6 +17,8 @@ pub(crate) mod oid {
     pub(crate) const SECP384R1: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
     /// id-Ed25519, 1.3.101.112
     pub(crate) const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+    /// curveSM2 (GB/T 33560 / GM/T 0006), 1.2.156.10197.1.301
+    pub(crate) const SM2_CURVE: &[u8] = &[0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d];
 }
 
 const SEQUENCE: u8 = 0x30;
@@ -87,6 +90,128 @@ pub(crate) fn sec1(scalar: &[u8], public: &[u8]) -> Zeroizing<Vec<u8>> {
     wrap(SEQUENCE, &body)
 }
 
+/// SEC1 `ECPrivateKey` with the curve named in `parameters` and the public key, as a
+/// stand-alone `EC PRIVATE KEY` file holds it (what `openssl ec` writes).
+pub(crate) fn sec1_named(scalar: &[u8], public: &[u8], curve_oid: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut body = Zeroizing::new(Vec::with_capacity(scalar.len() + public.len() + 48));
+    tlv(&mut body, INTEGER, &[1]);
+    tlv(&mut body, OCTET_STRING, scalar);
+    let mut o = Vec::new();
+    tlv(&mut o, OID, curve_oid);
+    tlv(&mut body, 0xa0, &o);
+    let mut bits = Vec::with_capacity(public.len() + 1);
+    bits.push(0);
+    bits.extend_from_slice(public);
+    let mut b = Vec::new();
+    tlv(&mut b, BIT_STRING, &bits);
+    tlv(&mut body, 0xa1, &b);
+    wrap(SEQUENCE, &body)
+}
+
+/// X.509 `SubjectPublicKeyInfo` (RFC 5280 4.1) around an encoded public key.
+pub(crate) fn spki(alg_oid: &[u8], params: Params<'_>, public_key: &[u8]) -> Vec<u8> {
+    let mut alg = Vec::new();
+    tlv(&mut alg, OID, alg_oid);
+    match params {
+        Params::None => {}
+        Params::Null => tlv(&mut alg, NULL, &[]),
+        Params::Oid(o) => tlv(&mut alg, OID, o),
+    }
+    let mut bits = Vec::with_capacity(public_key.len() + 1);
+    bits.push(0);
+    bits.extend_from_slice(public_key);
+    let mut body = Vec::with_capacity(alg.len() + bits.len() + 8);
+    tlv(&mut body, SEQUENCE, &alg);
+    tlv(&mut body, BIT_STRING, &bits);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    tlv(&mut out, SEQUENCE, &body);
+    out
+}
+
+/// The SM2 ciphertext structure of GM/T 0009 7.2 (what OpenSSL writes):
+/// `SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING, ciphertext OCTET STRING }`.
+pub(crate) fn sm2_cipher(x: &[u8], y: &[u8], hash: &[u8], ciphertext: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(x.len() + y.len() + hash.len() + ciphertext.len() + 16);
+    positive_integer(&mut body, x);
+    positive_integer(&mut body, y);
+    tlv(&mut body, OCTET_STRING, hash);
+    tlv(&mut body, OCTET_STRING, ciphertext);
+    let mut out = Vec::with_capacity(body.len() + 4);
+    tlv(&mut out, SEQUENCE, &body);
+    out
+}
+
+/// Reads an SM2 ciphertext structure strictly (definite minimal lengths, minimal positive
+/// integers, nothing trailing); returns `(x, y, hash, ciphertext)` with x and y as written
+/// (without a sign byte, possibly shorter than 32 bytes).
+pub(crate) fn read_sm2_cipher(input: &[u8]) -> Option<(&[u8], &[u8], &[u8], &[u8])> {
+    let (body, rest) = read_tlv(input, SEQUENCE)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let (x, body) = read_tlv(body, INTEGER)?;
+    let (y, body) = read_tlv(body, INTEGER)?;
+    let (hash, body) = read_tlv(body, OCTET_STRING)?;
+    let (ct, body) = read_tlv(body, OCTET_STRING)?;
+    if !body.is_empty() {
+        return None;
+    }
+    Some((unsigned(x)?, unsigned(y)?, hash, ct))
+}
+
+/// One TLV with the expected tag: its value and what follows it.
+fn read_tlv(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&t, rest) = input.split_first()?;
+    if t != tag {
+        return None;
+    }
+    let (&first, mut rest) = rest.split_first()?;
+    let len = if first < 0x80 {
+        usize::from(first)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n || rest[0] == 0 {
+            return None;
+        }
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        rest = &rest[n..];
+        if len < 0x80 {
+            return None; // long form for a short length is not DER
+        }
+        len
+    };
+    if rest.len() < len {
+        return None;
+    }
+    Some(rest.split_at(len))
+}
+
+/// The magnitude of a DER INTEGER that must be non-negative and minimally encoded.
+fn unsigned(v: &[u8]) -> Option<&[u8]> {
+    match v {
+        [] => None,
+        [b, ..] if b & 0x80 != 0 => None,
+        [0, next, ..] if next & 0x80 == 0 => None,
+        [0, rest @ ..] => Some(rest),
+        _ => Some(v),
+    }
+}
+
+/// A non-negative INTEGER from big-endian magnitude (leading zeros allowed).
+fn positive_integer(out: &mut Vec<u8>, mut v: &[u8]) {
+    while v.len() > 1 && v[0] == 0 {
+        v = &v[1..];
+    }
+    let mut val = Vec::with_capacity(v.len() + 1);
+    if v.is_empty() || v[0] & 0x80 != 0 {
+        val.push(0);
+    }
+    val.extend_from_slice(v);
+    tlv(out, INTEGER, &val);
+}
+
 /// An OCTET STRING around `bytes` (Ed25519's `CurvePrivateKey`, RFC 8410).
 pub(crate) fn octet_string(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
     wrap(OCTET_STRING, bytes)
@@ -94,17 +219,6 @@ pub(crate) fn octet_string(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
 
 /// PKCS#1 `RSAPublicKey` from big-endian modulus and exponent (leading zeros allowed).
 pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
-    fn positive_integer(out: &mut Vec<u8>, mut v: &[u8]) {
-        while v.len() > 1 && v[0] == 0 {
-            v = &v[1..];
-        }
-        let mut val = Vec::with_capacity(v.len() + 1);
-        if v.first().is_some_and(|b| b & 0x80 != 0) {
-            val.push(0);
-        }
-        val.extend_from_slice(v);
-        tlv(out, INTEGER, &val);
-    }
     let mut body = Vec::with_capacity(n.len() + e.len() + 8);
     positive_integer(&mut body, n);
     positive_integer(&mut body, e);
@@ -125,5 +239,21 @@ mod tests {
         let mut out = Vec::new();
         tlv(&mut out, OCTET_STRING, &[0u8; 200]);
         assert_eq!(&out[..3], &[0x04, 0x81, 200]);
+    }
+
+    #[test]
+    fn sm2_cipher_round_trips_and_rejects_non_der() {
+        let x = [0x80u8; 32];
+        let y = [0x01u8; 32];
+        let der = sm2_cipher(&x, &y, &[7; 32], b"hello");
+        assert_eq!(read_sm2_cipher(&der), Some((&x[..], &y[..], &[7u8; 32][..], &b"hello"[..])));
+        // Trailing garbage, a truncated body, a negative x: all refused.
+        let mut long = der.clone();
+        long.push(0);
+        assert_eq!(read_sm2_cipher(&long), None);
+        assert_eq!(read_sm2_cipher(&der[..der.len() - 1]), None);
+        let mut neg = der.clone();
+        neg[4] = 0x80; // x's sign byte 0x00 -> 0x80
+        assert_eq!(read_sm2_cipher(&neg), None);
     }
 }

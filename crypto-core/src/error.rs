@@ -32,6 +32,9 @@ pub enum Error {
     /// An input or output length is outside what the algorithm allows (buffer too short for
     /// the tag, HKDF output longer than 255 hash lengths, ...).
     InvalidLength,
+    /// An input was malformed in a way the caller controls (a ciphertext too short to hold
+    /// its header, a user ID the backend cannot take, ...); the text says which.
+    InvalidInput(&'static str),
     /// The operating system's random number generator failed.
     RandomFailed,
     /// The backend failed in a way that no input explains (a bug or an exhausted resource).
@@ -54,6 +57,7 @@ impl fmt::Display for Error {
             Self::BadSignature => f.write_str("signature verification failed"),
             Self::InvalidPeerKey => f.write_str("invalid peer public key"),
             Self::InvalidLength => f.write_str("length out of range"),
+            Self::InvalidInput(why) => write!(f, "invalid input: {why}"),
             Self::RandomFailed => f.write_str("random number generator failed"),
             Self::Backend(why) => write!(f, "backend failure: {why}"),
         }

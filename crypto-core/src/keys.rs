@@ -41,6 +41,8 @@ const EC_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1
 const P256_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
 const P384_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.34");
 const ED25519_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+/// curveSM2; GmSSL also writes it as the PKCS#8 algorithm itself, so both places are accepted.
+const SM2_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.301");
 
 /// Smallest and largest RSA moduli accepted, in bits.
 pub const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
@@ -67,7 +69,8 @@ impl PrivateKey {
             let format = match label {
                 "PRIVATE KEY" => Format::Pkcs8,
                 "RSA PRIVATE KEY" => Format::Pkcs1,
-                "EC PRIVATE KEY" => Format::Sec1,
+                // OpenSSL 3 labels SEC1 SM2 keys "SM2 PRIVATE KEY".
+                "EC PRIVATE KEY" | "SM2 PRIVATE KEY" => Format::Sec1,
                 "ENCRYPTED PRIVATE KEY" => {
                     return Err(Error::KeyParse("encrypted private keys are not supported"));
                 }
@@ -113,6 +116,8 @@ impl PrivateKey {
         let oid = info.algorithm.oid;
         if oid == RSA_OID {
             rsa_from_pkcs1(inner)
+        } else if oid == SM2_OID {
+            ec_from_sec1(inner, Some(SM2_OID))
         } else if oid == EC_OID {
             let curve = info
                 .algorithm
@@ -174,6 +179,90 @@ impl PrivateKey {
         }
     }
 
+    /// The key as a PKCS#8 PEM (`PRIVATE KEY`) file.
+    pub fn to_pkcs8_pem(&self) -> Zeroizing<String> {
+        pem("PRIVATE KEY", self.pkcs8_der())
+    }
+
+    /// The key as SEC1 `ECPrivateKey` DER with the curve named and the public key included
+    /// (what `openssl ec` writes); `None` for keys that are not EC or SM2.
+    pub fn to_sec1_der(&self) -> Option<Zeroizing<Vec<u8>>> {
+        match &self.material {
+            Material::Ec {
+                kind,
+                scalar,
+                public,
+                ..
+            } => Some(enc::sec1_named(scalar, public, curve_oid(*kind))),
+            _ => None,
+        }
+    }
+
+    /// The key as a SEC1 PEM (`EC PRIVATE KEY`) file; `None` for keys that are not EC or SM2.
+    pub fn to_sec1_pem(&self) -> Option<Zeroizing<String>> {
+        self.to_sec1_der().map(|der| pem("EC PRIVATE KEY", &der))
+    }
+
+    /// The public key as an X.509 `SubjectPublicKeyInfo` (DER), as `openssl pkey -pubout`
+    /// writes it. SM2 keys use id-ecPublicKey with the curveSM2 parameter (GB/T 35276 / RFC
+    /// 8998 usage; OpenSSL 3 does the same).
+    pub fn public_key_spki_der(&self) -> Vec<u8> {
+        match &self.material {
+            Material::Rsa { public, .. } => {
+                enc::spki(enc::oid::RSA_ENCRYPTION, enc::Params::Null, public)
+            }
+            Material::Ec { kind, public, .. } => enc::spki(
+                enc::oid::EC_PUBLIC_KEY,
+                enc::Params::Oid(curve_oid(*kind)),
+                public,
+            ),
+            Material::Ed25519 { public, .. } => {
+                enc::spki(enc::oid::ED25519, enc::Params::None, public)
+            }
+        }
+    }
+
+    /// The public key as a `PUBLIC KEY` PEM file.
+    pub fn public_key_spki_pem(&self) -> String {
+        pem("PUBLIC KEY", &self.public_key_spki_der()).to_string()
+    }
+
+    /// Generates a fresh key of `kind` from the operating system's random numbers. RSA keys
+    /// are not generated here (use a tool made for it); that gives [`Error::InvalidKey`].
+    pub fn generate(kind: KeyKind) -> Result<Self, Error> {
+        match kind {
+            KeyKind::EcP256 | KeyKind::EcP384 | KeyKind::Sm2 => {
+                let len = if kind == KeyKind::EcP384 { 48 } else { 32 };
+                let mut scalar = Zeroizing::new(vec![0u8; len]);
+                // Rejection sampling: out-of-range draws (probability < 2^-32) are redrawn.
+                loop {
+                    getrandom::fill(&mut scalar).map_err(|_| Error::RandomFailed)?;
+                    if let Ok(public) = ec_public_from_scalar(kind, &scalar) {
+                        return Ok(ec_key(kind, scalar, public));
+                    }
+                }
+            }
+            KeyKind::Ed25519 => {
+                let mut seed = Zeroizing::new([0u8; 32]);
+                getrandom::fill(seed.as_mut_slice()).map_err(|_| Error::RandomFailed)?;
+                Ok(ed25519_from_seed(seed))
+            }
+            KeyKind::Rsa => Err(Error::InvalidKey("RSA key generation is not offered")),
+        }
+    }
+
+    /// An SM2, P-256 or P-384 key from its big-endian private scalar (leading zeros allowed).
+    pub fn from_ec_scalar(kind: KeyKind, scalar: &[u8]) -> Result<Self, Error> {
+        let len = match kind {
+            KeyKind::EcP256 | KeyKind::Sm2 => 32,
+            KeyKind::EcP384 => 48,
+            _ => return Err(Error::InvalidKey("not an EC key kind")),
+        };
+        let scalar = crate::backends::fixed_scalar(scalar, len)?;
+        let public = ec_public_from_scalar(kind, &scalar)?;
+        Ok(ec_key(kind, scalar, public))
+    }
+
     pub(crate) fn material(&self) -> &Material {
         &self.material
     }
@@ -231,12 +320,16 @@ fn ec_from_sec1(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<Pri
         (Some(c), _) | (None, Some(c)) => c,
         (None, None) => return Err(Error::KeyParse("EC key without a named curve")),
     };
-    let (kind, len, curve_oid) = if curve == P256_OID {
-        (KeyKind::EcP256, 32, enc::oid::SECP256R1)
+    let (kind, len) = if curve == P256_OID {
+        (KeyKind::EcP256, 32)
     } else if curve == P384_OID {
-        (KeyKind::EcP384, 48, enc::oid::SECP384R1)
+        (KeyKind::EcP384, 48)
+    } else if curve == SM2_OID {
+        (KeyKind::Sm2, 32)
     } else {
-        return Err(Error::InvalidKey("unsupported curve (P-256 and P-384 are)"));
+        return Err(Error::InvalidKey(
+            "unsupported curve (P-256, P-384 and curveSM2 are)",
+        ));
     };
     // RFC 5915 fixes the length, but some encoders drop leading zeros: accept and re-pad.
     let given = trim_leading_zeros(key.private_key);
@@ -251,16 +344,32 @@ fn ec_from_sec1(der: &[u8], outer_curve: Option<ObjectIdentifier>) -> Result<Pri
     {
         return Err(Error::InvalidKey("public key does not match private key"));
     }
+    Ok(ec_key(kind, scalar, public))
+}
+
+fn curve_oid(kind: KeyKind) -> &'static [u8] {
+    match kind {
+        KeyKind::EcP256 => enc::oid::SECP256R1,
+        KeyKind::EcP384 => enc::oid::SECP384R1,
+        _ => enc::oid::SM2_CURVE,
+    }
+}
+
+fn ec_key(kind: KeyKind, scalar: Zeroizing<Vec<u8>>, public: Vec<u8>) -> PrivateKey {
     let inner = enc::sec1(&scalar, &public);
-    let pkcs8 = enc::pkcs8(enc::oid::EC_PUBLIC_KEY, enc::Params::Oid(curve_oid), &inner);
-    Ok(PrivateKey {
+    let pkcs8 = enc::pkcs8(
+        enc::oid::EC_PUBLIC_KEY,
+        enc::Params::Oid(curve_oid(kind)),
+        &inner,
+    );
+    PrivateKey {
         material: Material::Ec {
             kind,
             scalar,
             public,
             pkcs8,
         },
-    })
+    }
 }
 
 /// The uncompressed public point for a private scalar; rejects 0 and scalars >= n.
@@ -275,6 +384,19 @@ pub(crate) fn ec_public_from_scalar(kind: KeyKind, scalar: &[u8]) -> Result<Vec<
             .map_err(bad)?
             .public_key()
             .to_sec1_bytes(),
+        KeyKind::Sm2 => {
+            // SM2 signing computes (1 + d)^-1, so d = n - 1 is refused too (GB/T 32918.1
+            // 6.1: d in [1, n-2]).
+            let mut n_minus_1 = crate::sm2::ORDER;
+            n_minus_1[31] -= 1;
+            if crate::ct::eq(scalar, &n_minus_1) {
+                return Err(Error::InvalidKey("SM2 private key must be in [1, n-2]"));
+            }
+            sm2::SecretKey::from_slice(scalar)
+                .map_err(bad)?
+                .public_key()
+                .to_sec1_bytes()
+        }
         _ => return Err(Error::InvalidKey("not an EC key")),
     };
     Ok(point.into_vec())
@@ -293,6 +415,14 @@ fn ed25519_from_seed(seed: Zeroizing<[u8; 32]>) -> PrivateKey {
             pkcs8,
         },
     }
+}
+
+fn pem(label: &str, der: &[u8]) -> Zeroizing<String> {
+    // Encoding to a String cannot fail for a valid label; an empty string would surface any
+    // bug loudly in every test that parses it back.
+    Zeroizing::new(
+        pem_rfc7468::encode_string(label, pem_rfc7468::LineEnding::LF, der).unwrap_or_default(),
+    )
 }
 
 fn trim_leading_zeros(mut v: &[u8]) -> &[u8] {

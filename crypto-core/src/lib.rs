@@ -32,13 +32,14 @@ pub mod ct;
 mod der;
 mod error;
 mod keys;
+pub mod sm2;
 mod traits;
 
-pub use alg::{AeadAlg, Algorithm, HashAlg, KeyKind, KxAlg, SignatureAlg};
+pub use alg::{AeadAlg, Algorithm, CipherAlg, HashAlg, KeyKind, KxAlg, SignatureAlg};
 pub use backend::{Backend, UnknownBackend, support_matrix};
 pub use error::Error;
 pub use keys::{PrivateKey, RSA_BITS};
 pub use traits::{
-    AeadKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, KeyExchange, NONCE_LEN,
+    AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, KeyExchange, NONCE_LEN,
     Nonce, Output, SecureRandom, SharedSecret, SigningKey, TAG_LEN, Tag, Verifier,
 };

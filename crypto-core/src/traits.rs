@@ -238,3 +238,53 @@ pub trait SecureRandom: Send + Sync + Debug {
     /// Fills `dest` with random bytes.
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error>;
 }
+
+/// Block size of SM4 (and of every [`CipherAlg`](crate::CipherAlg)).
+pub const BLOCK_LEN: usize = 16;
+
+/// A key for an unauthenticated block-cipher mode ([`CipherAlg`](crate::CipherAlg)).
+///
+/// `iv` is empty for ECB, the IV for CBC and the initial counter block for CTR. ECB and CBC
+/// take whole blocks only ([`Error::InvalidLength`] otherwise); CTR takes any length. Nothing
+/// here authenticates: a protocol using these modes must bring its own MAC.
+pub trait CipherKey: Send + Sync + Debug {
+    /// Which mode this key is for.
+    fn algorithm(&self) -> crate::CipherAlg;
+
+    /// Encrypts `in_out` in place.
+    fn encrypt(&self, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error>;
+
+    /// Decrypts `in_out` in place.
+    fn decrypt(&self, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error>;
+
+    /// Pads `plaintext` with PKCS#7 (RFC 5652 6.3: always 1 to 16 bytes) and encrypts it.
+    /// ECB and CBC only.
+    fn encrypt_padded(&self, iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, Error> {
+        if !self.algorithm().needs_whole_blocks() {
+            return Err(Error::InvalidInput("PKCS#7 padding is for ECB and CBC"));
+        }
+        let pad = BLOCK_LEN - plaintext.len() % BLOCK_LEN;
+        let mut buf = Vec::with_capacity(plaintext.len() + pad);
+        buf.extend_from_slice(plaintext);
+        buf.resize(plaintext.len() + pad, pad as u8);
+        self.encrypt(iv, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// Decrypts and removes PKCS#7 padding. The padding is checked without branching on its
+    /// bytes, and every failure is the same [`Error::DecryptFailed`] (no padding oracle from
+    /// this function; an unauthenticated CBC channel still needs a MAC checked first).
+    fn decrypt_padded(&self, iv: &[u8], ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        if !self.algorithm().needs_whole_blocks() {
+            return Err(Error::InvalidInput("PKCS#7 padding is for ECB and CBC"));
+        }
+        if ciphertext.is_empty() || ciphertext.len() % BLOCK_LEN != 0 {
+            return Err(Error::DecryptFailed);
+        }
+        let mut buf = Zeroizing::new(ciphertext.to_vec());
+        self.decrypt(iv, &mut buf)?;
+        let len = crate::ct::pkcs7_unpadded_len(&buf).ok_or(Error::DecryptFailed)?;
+        buf.truncate(len);
+        Ok(buf)
+    }
+}

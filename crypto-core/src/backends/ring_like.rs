@@ -22,10 +22,22 @@ pub(crate) struct RingLike {
     pub(crate) static_kx: bool,
 }
 
+impl RingLike {
+    fn unsupported(&self, alg: Algorithm) -> Error {
+        Error::Unsupported {
+            alg,
+            backend: self.backend,
+        }
+    }
+}
+
 impl Provider for RingLike {
     fn supports(&self, alg: Algorithm) -> bool {
         match alg {
+            // GM algorithms are in neither ring nor aws-lc-rs.
+            _ if alg.is_gm() => false,
             Algorithm::KxStatic(_) => self.static_kx,
+            Algorithm::Cipher(_) | Algorithm::Sm2Encryption => false,
             Algorithm::Aead(_)
             | Algorithm::Hash(_)
             | Algorithm::Hmac(_)
@@ -41,6 +53,7 @@ impl Provider for RingLike {
             AeadAlg::Aes128Gcm => &lib::aead::AES_128_GCM,
             AeadAlg::Aes256Gcm => &lib::aead::AES_256_GCM,
             AeadAlg::ChaCha20Poly1305 => &lib::aead::CHACHA20_POLY1305,
+            AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm => return Err(self.unsupported(Algorithm::Aead(alg))),
         };
         let unbound = lib::aead::UnboundKey::new(algorithm, key)
             .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
@@ -55,6 +68,7 @@ impl Provider for RingLike {
             HashAlg::Sha256 => &SHA256,
             HashAlg::Sha384 => &SHA384,
             HashAlg::Sha512 => &SHA512,
+            HashAlg::Sm3 => return Err(self.unsupported(Algorithm::Hash(alg))),
         })
     }
 
@@ -63,6 +77,7 @@ impl Provider for RingLike {
             HashAlg::Sha256 => &SHA256,
             HashAlg::Sha384 => &SHA384,
             HashAlg::Sha512 => &SHA512,
+            HashAlg::Sm3 => return Err(self.unsupported(Algorithm::Hmac(alg))),
         })
     }
 
@@ -71,6 +86,7 @@ impl Provider for RingLike {
             HashAlg::Sha256 => &SHA256,
             HashAlg::Sha384 => &SHA384,
             HashAlg::Sha512 => &SHA512,
+            HashAlg::Sm3 => return Err(self.unsupported(Algorithm::Hkdf(alg))),
         })
     }
 
@@ -114,6 +130,7 @@ impl Provider for RingLike {
             KxAlg::X25519 => &KX_X25519,
             KxAlg::P256 => &KX_P256,
             KxAlg::P384 => &KX_P384,
+            KxAlg::CurveSm2 => return Err(self.unsupported(Algorithm::Kx(alg))),
         })
     }
 

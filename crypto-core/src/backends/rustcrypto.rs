@@ -11,10 +11,12 @@ use zeroize::Zeroizing;
 use crate::backends::{Provider, fixed_scalar, hkdf_max_output};
 use crate::keys::Material;
 use crate::{
-    AeadAlg, AeadKey, Algorithm, EphemeralKey, Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk,
+    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, EphemeralKey, Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk,
     Hmac, HmacKey, KeyExchange, KeyKind, KxAlg, Nonce, Output, PrivateKey, SecureRandom,
     SharedSecret, SignatureAlg, SigningKey, Tag, Verifier,
 };
+
+mod gm;
 
 pub(crate) struct RustCrypto;
 pub(crate) static PROVIDER: RustCrypto = RustCrypto;
@@ -29,8 +31,30 @@ impl Provider for RustCrypto {
             | Algorithm::Signature(_)
             | Algorithm::Kx(_)
             | Algorithm::KxStatic(_)
+            | Algorithm::Cipher(_)
+            | Algorithm::Sm2Encryption
             | Algorithm::Random => true,
         }
+    }
+
+    fn cipher(&self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
+        gm::cipher(alg, key)
+    }
+
+    fn sm2_signing_key(&self, key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+        gm::signing_key(key, id)
+    }
+
+    fn sm2_verify(&self, pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+        gm::verify(pk, id, msg, sig)
+    }
+
+    fn sm2_encrypt(&self, pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+        gm::encrypt(pk, msg)
+    }
+
+    fn sm2_decrypt(&self, key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        gm::decrypt(key, raw)
     }
 
     fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
@@ -48,6 +72,7 @@ impl Provider for RustCrypto {
                 alg,
                 cipher: chacha20poly1305::ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
             }),
+            AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm => return gm::aead(alg, key),
         })
     }
 
@@ -56,6 +81,7 @@ impl Provider for RustCrypto {
             HashAlg::Sha256 => &SHA256,
             HashAlg::Sha384 => &SHA384,
             HashAlg::Sha512 => &SHA512,
+            HashAlg::Sm3 => &SM3,
         })
     }
 
@@ -64,6 +90,7 @@ impl Provider for RustCrypto {
             HashAlg::Sha256 => &SHA256,
             HashAlg::Sha384 => &SHA384,
             HashAlg::Sha512 => &SHA512,
+            HashAlg::Sm3 => &SM3,
         })
     }
 
@@ -72,6 +99,7 @@ impl Provider for RustCrypto {
             HashAlg::Sha256 => &SHA256,
             HashAlg::Sha384 => &SHA384,
             HashAlg::Sha512 => &SHA512,
+            HashAlg::Sm3 => &SM3,
         })
     }
 
@@ -118,9 +146,12 @@ impl Provider for RustCrypto {
                 scalar,
                 ..
             } => RcSigner::P256(p256::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?),
-            Material::Ec { scalar, .. } => {
-                RcSigner::P384(p384::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?)
-            }
+            Material::Ec {
+                kind: KeyKind::EcP384,
+                scalar,
+                ..
+            } => RcSigner::P384(p384::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?),
+            Material::Ec { .. } => return gm::signing_key(key, crate::sm2::DEFAULT_ID),
             Material::Ed25519 { seed, .. } => {
                 RcSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))
             }
@@ -133,6 +164,9 @@ impl Provider for RustCrypto {
     }
 
     fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
+        if alg == SignatureAlg::Sm2Sm3 {
+            return Ok(&gm::Sm2Verifier);
+        }
         Ok(VERIFIERS
             .iter()
             .find(|v| v.0 == alg)
@@ -144,6 +178,7 @@ impl Provider for RustCrypto {
             KxAlg::X25519 => &RcKx(KxAlg::X25519),
             KxAlg::P256 => &RcKx(KxAlg::P256),
             KxAlg::P384 => &RcKx(KxAlg::P384),
+            KxAlg::CurveSm2 => &gm::Sm2Kx,
         })
     }
 
@@ -209,12 +244,13 @@ impl<A: AeadInOut + Send + Sync> AeadKey for RcAead<A> {
     }
 }
 
-/// One SHA-2 function as hash, HMAC and HKDF; `D` is the sha2 type.
+/// One SHA-2 function (or SM3) as hash, HMAC and HKDF; `D` is the RustCrypto hash type.
 struct Sha<D>(HashAlg, PhantomData<fn() -> D>);
 
 static SHA256: Sha<sha2::Sha256> = Sha(HashAlg::Sha256, PhantomData);
 static SHA384: Sha<sha2::Sha384> = Sha(HashAlg::Sha384, PhantomData);
 static SHA512: Sha<sha2::Sha512> = Sha(HashAlg::Sha512, PhantomData);
+static SM3: Sha<sm3::Sm3> = Sha(HashAlg::Sm3, PhantomData);
 
 impl<D> fmt::Debug for Sha<D> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -504,6 +540,7 @@ impl Verifier for RcVerifier {
                     key.verify(message, &sig).map_err(bad)
                 }
             }
+            SignatureAlg::Sm2Sm3 => gm::Sm2Verifier.verify(public_key, message, signature),
             SignatureAlg::Ed25519 => {
                 let pk: &[u8; 32] = public_key.try_into().map_err(|_| Error::BadSignature)?;
                 let key = ed25519_dalek::VerifyingKey::from_bytes(pk).map_err(bad)?;
@@ -553,6 +590,7 @@ impl KeyExchange for RcKx {
                 }
                 KxAlg::P256 => crate::keys::ec_public_from_scalar(KeyKind::EcP256, &private),
                 KxAlg::P384 => crate::keys::ec_public_from_scalar(KeyKind::EcP384, &private),
+                KxAlg::CurveSm2 => return gm::Sm2Kx.generate(),
             };
             if let Ok(public) = public {
                 return Ok(Box::new(RcEphemeral {
@@ -610,6 +648,7 @@ fn agree(alg: KxAlg, private: &[u8], peer: &[u8]) -> Result<SharedSecret, Error>
             let shared = p384::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
             Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
         }
+        KxAlg::CurveSm2 => gm::agree(private, peer),
     }
 }
 

@@ -1,0 +1,255 @@
+//! The RustCrypto backend's GM half: sm2, sm3 and sm4, with SM4-GCM from `aes-gcm`'s generic
+//! GCM, SM4-CCM from `ccm`, CBC from `cbc` and CTR from `ctr`.
+
+use core::fmt;
+
+use aes_gcm::aead::KeyInit;
+use aes_gcm::aead::consts::{U12, U16};
+use ctr::cipher::{
+    Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt,
+    InnerIvInit, StreamCipher,
+};
+use sm2::dsa::signature::{RandomizedSigner, Verifier as _};
+use zeroize::Zeroizing;
+
+use super::RcAead;
+use crate::keys::Material;
+use crate::{
+    AeadAlg, AeadKey, CipherAlg, CipherKey, EphemeralKey, Error, KeyExchange, KeyKind, KxAlg,
+    PrivateKey, SharedSecret, SignatureAlg, SigningKey, Verifier, sm2 as gm,
+};
+
+type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
+type Sm4Ccm = ccm::Ccm<sm4::Sm4, U16, U12>;
+
+pub(super) fn aead(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+    let bad = |_| Error::InvalidKey("AEAD key rejected");
+    Ok(match alg {
+        AeadAlg::Sm4Gcm => Box::new(RcAead {
+            alg,
+            cipher: Sm4Gcm::new_from_slice(key).map_err(bad)?,
+        }),
+        _ => Box::new(RcAead {
+            alg,
+            cipher: Sm4Ccm::new_from_slice(key).map_err(bad)?,
+        }),
+    })
+}
+
+pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
+    let cipher = sm4::Sm4::new_from_slice(key).map_err(|_| Error::InvalidKey("SM4 key rejected"))?;
+    Ok(Box::new(RcSm4 { alg, cipher }))
+}
+
+struct RcSm4 {
+    alg: CipherAlg,
+    cipher: sm4::Sm4,
+}
+
+impl fmt::Debug for RcSm4 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RcSm4")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whole blocks as `cipher` wants them (the caller checked the length).
+fn blocks(buf: &mut [u8]) -> &mut [Array<u8, U16>] {
+    Array::slice_as_chunks_mut(buf).0
+}
+
+fn iv16(iv: &[u8]) -> Result<&Array<u8, U16>, Error> {
+    iv.try_into()
+        .map_err(|_| Error::InvalidInput("wrong IV length for this mode"))
+}
+
+impl CipherKey for RcSm4 {
+    fn algorithm(&self) -> CipherAlg {
+        self.alg
+    }
+
+    fn encrypt(&self, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
+        match self.alg {
+            CipherAlg::Sm4Ecb => self.cipher.encrypt_blocks(blocks(in_out)),
+            CipherAlg::Sm4Cbc => {
+                cbc::Encryptor::inner_iv_init(self.cipher.clone(), iv16(iv)?)
+                    .encrypt_blocks(blocks(in_out));
+            }
+            CipherAlg::Sm4Ctr => ctr_apply(&self.cipher, iv, in_out)?,
+        }
+        Ok(())
+    }
+
+    fn decrypt(&self, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
+        match self.alg {
+            CipherAlg::Sm4Ecb => self.cipher.decrypt_blocks(blocks(in_out)),
+            CipherAlg::Sm4Cbc => {
+                cbc::Decryptor::inner_iv_init(self.cipher.clone(), iv16(iv)?)
+                    .decrypt_blocks(blocks(in_out));
+            }
+            CipherAlg::Sm4Ctr => ctr_apply(&self.cipher, iv, in_out)?,
+        }
+        Ok(())
+    }
+}
+
+fn ctr_apply(cipher: &sm4::Sm4, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
+    let core = ctr::CtrCore::<sm4::Sm4, ctr::flavors::Ctr128BE>::inner_iv_init(
+        cipher.clone(),
+        iv16(iv)?,
+    );
+    ctr::Ctr128BE::from_core(core)
+        .try_apply_keystream(in_out)
+        .map_err(|_| Error::InvalidLength)
+}
+
+fn utf8_id(id: &[u8]) -> Result<&str, Error> {
+    core::str::from_utf8(id).map_err(|_| {
+        Error::InvalidInput("the rustcrypto backend takes only UTF-8 SM2 user IDs")
+    })
+}
+
+pub(super) fn signing_key(key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+    let Material::Ec { scalar, public, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    let inner = sm2::dsa::SigningKey::from_slice(utf8_id(id)?, scalar)
+        .map_err(|_| Error::InvalidKey("SM2 private key rejected by backend"))?;
+    Ok(Box::new(RcSm2Signer {
+        inner,
+        public: public.clone(),
+    }))
+}
+
+struct RcSm2Signer {
+    inner: sm2::dsa::SigningKey,
+    public: Vec<u8>,
+}
+
+impl fmt::Debug for RcSm2Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RcSm2Signer")
+            .field("id", &self.inner.distid())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey for RcSm2Signer {
+    fn algorithm(&self) -> SignatureAlg {
+        SignatureAlg::Sm2Sm3
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        // RFC 6979-style nonce derivation with fresh randomness mixed in (the sm2 crate's
+        // randomized signer), so a weak RNG alone cannot leak the key.
+        let sig: sm2::dsa::Signature = self
+            .inner
+            .try_sign_with_rng(&mut getrandom::SysRng, message)
+            .map_err(|_| Error::Backend("SM2 signing failed"))?;
+        Ok(sm2::dsa::DerSignature::from(sig).to_vec())
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+}
+
+pub(super) fn verify(pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+    let bad = |_| Error::BadSignature;
+    let key = sm2::dsa::VerifyingKey::from_sec1_bytes(utf8_id(id)?, pk).map_err(bad)?;
+    let der = sm2::dsa::DerSignature::from_bytes(sig).map_err(bad)?;
+    let sig = sm2::dsa::Signature::try_from(der).map_err(bad)?;
+    key.verify(msg, &sig).map_err(bad)
+}
+
+/// SM2 with the default ID, as the [`Verifier`] for [`SignatureAlg::Sm2Sm3`].
+#[derive(Debug)]
+pub(super) struct Sm2Verifier;
+
+impl Verifier for Sm2Verifier {
+    fn algorithm(&self) -> SignatureAlg {
+        SignatureAlg::Sm2Sm3
+    }
+
+    fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        if public_key.len() != 65 || public_key[0] != 4 {
+            return Err(Error::BadSignature);
+        }
+        verify(public_key, gm::DEFAULT_ID, message, signature)
+    }
+}
+
+pub(super) fn encrypt(pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+    let key = sm2::PublicKey::from_sec1_bytes(pk)
+        .map_err(|_| Error::InvalidKey("SM2 public key not on the curve"))?;
+    sm2::pke::EncryptingKey::new_with_mode(key, sm2::pke::Mode::C1C3C2)
+        .encrypt(&mut getrandom::SysRng, msg)
+        .map_err(|_| Error::Backend("SM2 encryption failed"))
+}
+
+pub(super) fn decrypt(key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let Material::Ec { scalar, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    // C1 is public: say plainly when it is not a curve point.
+    sm2::PublicKey::from_sec1_bytes(&raw[..65]).map_err(|_| Error::InvalidPeerKey)?;
+    let secret = sm2::SecretKey::from_slice(scalar)
+        .map_err(|_| Error::InvalidKey("SM2 private key rejected by backend"))?;
+    sm2::pke::DecryptingKey::new_with_mode(secret.to_nonzero_scalar(), sm2::pke::Mode::C1C3C2)
+        .decrypt(raw)
+        .map(Zeroizing::new)
+        .map_err(|_| Error::DecryptFailed)
+}
+
+/// ECDH on curveSM2: the x-coordinate of d * Q.
+pub(super) fn agree(private: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
+    if peer.len() != 65 || peer[0] != 4 {
+        return Err(Error::InvalidPeerKey);
+    }
+    let public = sm2::PublicKey::from_sec1_bytes(peer).map_err(|_| Error::InvalidPeerKey)?;
+    let secret = sm2::SecretKey::from_slice(private)
+        .map_err(|_| Error::InvalidKey("private scalar out of range"))?;
+    let shared =
+        elliptic_curve::ecdh::diffie_hellman(secret.to_nonzero_scalar(), public.as_affine());
+    Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
+}
+
+#[derive(Debug)]
+pub(super) struct Sm2Kx;
+
+impl KeyExchange for Sm2Kx {
+    fn algorithm(&self) -> KxAlg {
+        KxAlg::CurveSm2
+    }
+
+    fn generate(&self) -> Result<Box<dyn EphemeralKey>, Error> {
+        let key = PrivateKey::generate(KeyKind::Sm2)?;
+        let Material::Ec { scalar, public, .. } = key.material() else {
+            return Err(Error::Backend("generated key is not EC"));
+        };
+        Ok(Box::new(Sm2Ephemeral {
+            private: scalar.clone(),
+            public: public.clone(),
+        }))
+    }
+
+    fn agree_static(&self, private_key: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
+        agree(&crate::backends::fixed_scalar(private_key, 32)?, peer)
+    }
+}
+
+struct Sm2Ephemeral {
+    private: Zeroizing<Vec<u8>>,
+    public: Vec<u8>,
+}
+
+impl EphemeralKey for Sm2Ephemeral {
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
+        agree(&self.private, peer_public_key)
+    }
+}
