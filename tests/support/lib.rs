@@ -86,3 +86,112 @@ impl Tally {
         );
     }
 }
+
+pub mod sm2_ref;
+
+/// One record of a checked-in vector file (see `data/gm/README.md` for the format).
+#[derive(Debug, Clone)]
+pub struct Record {
+    fields: Vec<(String, String)>,
+    /// 1-based line of the record's first field, for messages.
+    pub line: usize,
+}
+
+impl Record {
+    fn raw(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the record has `name` (as hex or as `name_ascii`).
+    pub fn has(&self, name: &str) -> bool {
+        self.raw(name).is_some() || self.raw(&format!("{name}_ascii")).is_some()
+    }
+
+    /// Field `name` as bytes: hex, or the text of `name_ascii`.
+    pub fn bytes(&self, name: &str) -> Vec<u8> {
+        if let Some(v) = self.raw(name) {
+            return hex(v).unwrap_or_else(|| panic!("line {}: {name} is not hex", self.line));
+        }
+        if let Some(v) = self.raw(&format!("{name}_ascii")) {
+            return v.as_bytes().to_vec();
+        }
+        panic!("line {}: no field {name}", self.line)
+    }
+
+    /// Field `name` as a decimal number.
+    pub fn number(&self, name: &str) -> u64 {
+        self.raw(name)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("line {}: {name} is not a number", self.line))
+    }
+}
+
+/// Decodes lower- or upper-case hex (no separators).
+pub fn hex(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim();
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// Parses a vector file under `data/`: `#` comments, records of `name = value` lines separated
+/// by blank lines. Values after `= ` are taken verbatim (an `_ascii` value may hold spaces).
+pub fn vectors(rel: &str) -> Vec<Record> {
+    let path = data_dir().join(rel);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut out = Vec::new();
+    let mut cur: Option<Record> = None;
+    for (i, line) in text.lines().enumerate() {
+        if line.starts_with('#') {
+            continue;
+        }
+        if line.trim().is_empty() {
+            out.extend(cur.take());
+            continue;
+        }
+        let (name, value) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("{}:{}: not `name = value`", path.display(), i + 1));
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        cur.get_or_insert_with(|| Record {
+            fields: Vec::new(),
+            line: i + 1,
+        })
+        .fields
+        .push((name.trim().to_owned(), value.to_owned()));
+    }
+    out.extend(cur);
+    assert!(!out.is_empty(), "{}: no records", path.display());
+    out
+}
+
+/// DER `SEQUENCE { INTEGER r, INTEGER s }` from big-endian magnitudes (for signatures that
+/// tools print as raw r || s).
+pub fn der_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
+    fn int(v: &[u8]) -> Vec<u8> {
+        let mut v = v;
+        while v.len() > 1 && v[0] == 0 {
+            v = &v[1..];
+        }
+        let mut out = vec![0x02];
+        let pad = v[0] & 0x80 != 0;
+        out.push((v.len() + usize::from(pad)) as u8);
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+        out
+    }
+    let body = [int(r), int(s)].concat();
+    let mut out = vec![0x30, body.len() as u8];
+    out.extend(body);
+    out
+}
