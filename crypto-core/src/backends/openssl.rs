@@ -684,6 +684,9 @@ impl KeyExchange for OsslKx {
 }
 
 fn derive(alg: KxAlg, ours: &PKey<Private>, peer: &[u8]) -> Result<SharedSecret, Error> {
+    if alg == KxAlg::CurveSm2 {
+        return sm2_ecdh(ours, peer);
+    }
     let peer = match alg {
         KxAlg::X25519 => {
             PKey::public_key_from_raw_bytes(peer, Id::X25519).map_err(|_| Error::InvalidPeerKey)?
@@ -698,6 +701,30 @@ fn derive(alg: KxAlg, ours: &PKey<Private>, peer: &[u8]) -> Result<SharedSecret,
         return Err(Error::InvalidPeerKey);
     }
     Ok(secret)
+}
+
+/// ECDH on curveSM2. OpenSSL 3.0 moves SM2-curve keys to its SM2 key manager, which has no
+/// key-exchange operation, so the shared point is computed with `EC_POINT_mul` (OpenSSL's
+/// Montgomery ladder for a secret scalar on a generic curve) and its x-coordinate returned.
+fn sm2_ecdh(ours: &PKey<Private>, peer: &[u8]) -> Result<SharedSecret, Error> {
+    let group = curve(KxAlg::CurveSm2)?;
+    let peer = ec_public(&group, peer, 65).ok_or(Error::InvalidPeerKey)?;
+    let peer = peer.ec_key().map_err(internal)?;
+    let ours = ours.ec_key().map_err(internal)?;
+    let mut ctx = BigNumContext::new().map_err(internal)?;
+    let mut shared = EcPoint::new(&group).map_err(internal)?;
+    shared
+        .mul2(&group, peer.public_key(), ours.private_key(), &mut ctx)
+        .map_err(internal)?;
+    if shared.is_infinity(&group) {
+        return Err(Error::InvalidPeerKey);
+    }
+    let mut x = BigNum::new().map_err(internal)?;
+    let mut y = BigNum::new().map_err(internal)?;
+    shared
+        .affine_coordinates(&group, &mut x, &mut y, &mut ctx)
+        .map_err(internal)?;
+    Ok(Zeroizing::new(x.to_vec_padded(32).map_err(internal)?))
 }
 
 struct OsslEphemeral {
