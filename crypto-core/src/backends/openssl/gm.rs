@@ -70,12 +70,16 @@ impl OsslSm4 {
             ctx.decrypt_init(None, None, iv).map_err(internal)?;
         }
         debug_assert_eq!(self.cipher.block_size(), if self.alg == CipherAlg::Sm4Ctr { 1 } else { 16 });
+        // The `openssl` crate wants one block of slack in the output even with padding off
+        // (and panics without it), so the output goes through a scratch buffer.
         let len = in_out.len();
-        let n = ctx.cipher_update_inplace(in_out, len).map_err(internal)?;
-        let tail = ctx.cipher_final(&mut []).map_err(internal)?;
+        let mut out = Zeroizing::new(vec![0u8; len + 16]);
+        let n = ctx.cipher_update(in_out, Some(&mut out)).map_err(internal)?;
+        let tail = ctx.cipher_final(&mut out[n..]).map_err(internal)?;
         if n + tail != len {
             return Err(Error::Backend("OpenSSL SM4 output length"));
         }
+        in_out.copy_from_slice(&out[..len]);
         Ok(())
     }
 }
