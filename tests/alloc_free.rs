@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use conformance::built_backends;
-use crypto_core::{AeadAlg, Algorithm, HashAlg, Nonce, TAG_LEN};
+use crypto_core::{AeadAlg, Algorithm, Backend, HashAlg, Nonce, TAG_LEN};
 
 struct Counting;
 
@@ -76,11 +76,19 @@ fn aead_seal_and_open_allocate_nothing() {
     }
 }
 
+/// Hashes whose library offers no allocation-free one-shot API: libsm's SM3 copies the
+/// message into a buffer, and OpenSSL's SM3 exists only behind EVP (a heap-allocated context).
+const ALLOCATING_HASHES: &[(Backend, HashAlg)] =
+    &[(Backend::Libsm, HashAlg::Sm3), (Backend::OpenSsl, HashAlg::Sm3)];
+
 #[test]
 fn one_shot_hashing_allocates_nothing() {
     let data = vec![0xa5u8; 4096];
     for b in built_backends() {
         for &alg in HashAlg::ALL {
+            if !b.supports(Algorithm::Hash(alg)) || ALLOCATING_HASHES.contains(&(b, alg)) {
+                continue;
+            }
             let h = b.hash(alg).unwrap();
             h.hash(&data);
             let count = allocations_during(|| {
