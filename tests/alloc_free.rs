@@ -78,8 +78,10 @@ fn aead_seal_and_open_allocate_nothing() {
 
 /// Hashes whose library offers no allocation-free one-shot API: libsm's SM3 copies the
 /// message into a buffer, and OpenSSL's SM3 exists only behind EVP (a heap-allocated context).
-const ALLOCATING_HASHES: &[(Backend, HashAlg)] =
-    &[(Backend::Libsm, HashAlg::Sm3), (Backend::OpenSsl, HashAlg::Sm3)];
+const ALLOCATING_HASHES: &[(Backend, HashAlg)] = &[
+    (Backend::Libsm, HashAlg::Sm3),
+    (Backend::OpenSsl, HashAlg::Sm3),
+];
 
 #[test]
 fn one_shot_hashing_allocates_nothing() {

@@ -34,7 +34,10 @@ fn aead_every_backend_opens_what_every_other_sealed() {
     let mut rng = TestRng::new(1);
     for &alg in AeadAlg::ALL {
         let backends = backends_for(Algorithm::Aead(alg));
-        assert!(backends.len() >= min_backends(Algorithm::Aead(alg)), "{alg:?}: too few backends");
+        assert!(
+            backends.len() >= min_backends(Algorithm::Aead(alg)),
+            "{alg:?}: too few backends"
+        );
         for &len in LENGTHS {
             let key = rng.bytes(alg.key_len());
             let nonce = Nonce(rng.bytes(12).try_into().unwrap());
@@ -345,7 +348,11 @@ fn support_tables_match_behaviour() {
                     .cipher(c, &[0; 16])
                     .and_then(|k| k.encrypt(&vec![0; c.iv_len()], &mut [0; 16])),
                 Algorithm::Sm2Encryption => b
-                    .sm2_encrypt(sm2.public_key(), b"m", crypto_core::sm2::CiphertextFormat::Raw)
+                    .sm2_encrypt(
+                        sm2.public_key(),
+                        b"m",
+                        crypto_core::sm2::CiphertextFormat::Raw,
+                    )
                     .map(drop),
                 _ => unreachable!("new algorithm without a probe"),
             };

@@ -83,16 +83,33 @@ fn our_sm2_signatures_verify_in_openssl() {
             std::fs::write(dir.join("sig"), &sig).unwrap();
             let verify = |id: &[u8]| {
                 openssl(&[
-                    "pkeyutl", "-verify", "-rawin", "-digest", "sm3", "-pubin", "-inkey",
-                    &path(&dir, "pub.pem"), "-pkeyopt", &distid(id), "-in", &path(&dir, "msg"),
-                    "-sigfile", &path(&dir, "sig"),
+                    "pkeyutl",
+                    "-verify",
+                    "-rawin",
+                    "-digest",
+                    "sm3",
+                    "-pubin",
+                    "-inkey",
+                    &path(&dir, "pub.pem"),
+                    "-pkeyopt",
+                    &distid(id),
+                    "-in",
+                    &path(&dir, "msg"),
+                    "-sigfile",
+                    &path(&dir, "sig"),
                 ])
             };
             let (ok, text) = verify(id);
-            assert!(ok && text.contains("Signature Verified Successfully"), "{b}: OpenSSL rejects our signature: {text}");
+            assert!(
+                ok && text.contains("Signature Verified Successfully"),
+                "{b}: OpenSSL rejects our signature: {text}"
+            );
             // And OpenSSL really checks the ID: another one fails.
             let (ok, _) = verify(b"someone else");
-            assert!(!ok, "{b}: OpenSSL accepted our signature under a different ID");
+            assert!(
+                !ok,
+                "{b}: OpenSSL accepted our signature under a different ID"
+            );
         }
         println!("{b}: {} signatures verified by OpenSSL", IDS.len());
     }
@@ -104,15 +121,34 @@ fn openssl_sm2_signatures_verify_in_ours() {
     let key = PrivateKey::generate(KeyKind::Sm2).unwrap();
     // Both of our private-key encodings must load in OpenSSL.
     std::fs::write(dir.join("key.p8.pem"), key.to_pkcs8_pem().as_bytes()).unwrap();
-    std::fs::write(dir.join("key.sec1.pem"), key.to_sec1_pem().unwrap().as_bytes()).unwrap();
+    std::fs::write(
+        dir.join("key.sec1.pem"),
+        key.to_sec1_pem().unwrap().as_bytes(),
+    )
+    .unwrap();
     let msg = b"signed by the OpenSSL command line";
     std::fs::write(dir.join("msg"), msg).unwrap();
     for (i, id) in IDS.iter().enumerate() {
-        let keyfile = if i % 2 == 0 { "key.p8.pem" } else { "key.sec1.pem" };
+        let keyfile = if i % 2 == 0 {
+            "key.p8.pem"
+        } else {
+            "key.sec1.pem"
+        };
         let sig_path = path(&dir, &format!("sig{i}"));
         let (ok, text) = openssl(&[
-            "pkeyutl", "-sign", "-rawin", "-digest", "sm3", "-inkey", &path(&dir, keyfile),
-            "-pkeyopt", &distid(id), "-in", &path(&dir, "msg"), "-out", &sig_path,
+            "pkeyutl",
+            "-sign",
+            "-rawin",
+            "-digest",
+            "sm3",
+            "-inkey",
+            &path(&dir, keyfile),
+            "-pkeyopt",
+            &distid(id),
+            "-in",
+            &path(&dir, "msg"),
+            "-out",
+            &sig_path,
         ]);
         assert!(ok, "OpenSSL cannot sign with our {keyfile}: {text}");
         let sig = std::fs::read(&sig_path).unwrap();
@@ -138,23 +174,42 @@ fn sm2_encryption_decrypts_each_way() {
         for len in [1usize, 32, 1000] {
             let msg: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
             // Ours -> OpenSSL (DER is what OpenSSL reads).
-            let ct = b.sm2_encrypt(key.public_key(), &msg, CiphertextFormat::Der).unwrap();
+            let ct = b
+                .sm2_encrypt(key.public_key(), &msg, CiphertextFormat::Der)
+                .unwrap();
             std::fs::write(dir.join("ct"), &ct).unwrap();
             let (ok, text) = openssl(&[
-                "pkeyutl", "-decrypt", "-inkey", &path(&dir, "key.pem"), "-in", &path(&dir, "ct"),
-                "-out", &path(&dir, "pt"),
+                "pkeyutl",
+                "-decrypt",
+                "-inkey",
+                &path(&dir, "key.pem"),
+                "-in",
+                &path(&dir, "ct"),
+                "-out",
+                &path(&dir, "pt"),
             ]);
             assert!(ok, "{b}: OpenSSL cannot decrypt our ciphertext: {text}");
             assert_eq!(std::fs::read(dir.join("pt")).unwrap(), msg, "{b}");
             // OpenSSL -> ours.
             std::fs::write(dir.join("msg"), &msg).unwrap();
             let (ok, text) = openssl(&[
-                "pkeyutl", "-encrypt", "-pubin", "-inkey", &path(&dir, "pub.pem"), "-in",
-                &path(&dir, "msg"), "-out", &path(&dir, "ct2"),
+                "pkeyutl",
+                "-encrypt",
+                "-pubin",
+                "-inkey",
+                &path(&dir, "pub.pem"),
+                "-in",
+                &path(&dir, "msg"),
+                "-out",
+                &path(&dir, "ct2"),
             ]);
             assert!(ok, "{text}");
             let ct2 = std::fs::read(dir.join("ct2")).unwrap();
-            assert_eq!(*b.sm2_decrypt(&key, &ct2, CiphertextFormat::Der).unwrap(), msg, "{b}");
+            assert_eq!(
+                *b.sm2_decrypt(&key, &ct2, CiphertextFormat::Der).unwrap(),
+                msg,
+                "{b}"
+            );
         }
         println!("{b}: SM2 encryption interoperates with OpenSSL both ways");
     }
@@ -165,11 +220,23 @@ fn openssl_sm2_keys_load_and_match() {
     let Some(dir) = cli("keys") else { return };
     let k = path(&dir, "k.pem");
     assert!(openssl(&["genpkey", "-algorithm", "SM2", "-out", &k]).0);
-    let (ok, _) = openssl(&["pkey", "-in", &k, "-pubout", "-outform", "DER", "-out", &path(&dir, "pub.der")]);
+    let (ok, _) = openssl(&[
+        "pkey",
+        "-in",
+        &k,
+        "-pubout",
+        "-outform",
+        "DER",
+        "-out",
+        &path(&dir, "pub.der"),
+    ]);
     assert!(ok);
     let key = PrivateKey::from_pem(&std::fs::read(&k).unwrap()).unwrap();
     assert_eq!(key.kind(), KeyKind::Sm2);
-    assert_eq!(key.public_key_spki_der(), std::fs::read(dir.join("pub.der")).unwrap());
+    assert_eq!(
+        key.public_key_spki_der(),
+        std::fs::read(dir.join("pub.der")).unwrap()
+    );
     // The SEC1 form OpenSSL writes ("SM2 PRIVATE KEY" label) loads too.
     let s = path(&dir, "k.sec1.pem");
     assert!(openssl(&["ec", "-in", &k, "-out", &s]).0);

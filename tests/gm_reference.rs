@@ -39,7 +39,11 @@ fn gbt32918_2_signature_example_on_the_test_curve() {
     let v = &vectors("gm/official/sm2_testcurve_sign.txt")[0];
     let c = test_curve(v);
     assert!(c.on_curve(&c.g()));
-    assert_eq!(c.mul(&c.n, &c.g()), None, "n * G must be the point at infinity");
+    assert_eq!(
+        c.mul(&c.n, &c.g()),
+        None,
+        "n * G must be the point at infinity"
+    );
     let d = int(v, "private_key");
     let public = c.mul(&d, &c.g());
     assert_eq!(public, public_of(v));
@@ -47,10 +51,19 @@ fn gbt32918_2_signature_example_on_the_test_curve() {
     assert_eq!(c.z(&id, &public).to_vec(), v.bytes("za"));
     assert_eq!(be32(&c.e(&id, &public, &msg)).to_vec(), v.bytes("e"));
     let (r, s) = c.sign_with_k(&d, &id, &msg, &int(v, "k")).unwrap();
-    assert_eq!((be32(&r).to_vec(), be32(&s).to_vec()), (v.bytes("r"), v.bytes("s")));
+    assert_eq!(
+        (be32(&r).to_vec(), be32(&s).to_vec()),
+        (v.bytes("r"), v.bytes("s"))
+    );
     assert!(c.verify(&public, &id, &msg, &r, &s));
-    assert!(!c.verify(&public, b"ALICE123@YAHOO.COM!", &msg, &r, &s), "wrong ID accepted");
-    assert!(!c.verify(&public, &id, b"message digesT", &r, &s), "wrong message accepted");
+    assert!(
+        !c.verify(&public, b"ALICE123@YAHOO.COM!", &msg, &r, &s),
+        "wrong ID accepted"
+    );
+    assert!(
+        !c.verify(&public, &id, b"message digesT", &r, &s),
+        "wrong message accepted"
+    );
 }
 
 #[test]
@@ -80,7 +93,10 @@ fn gbt32918_5_signature_example_on_curvesm2_in_reference_and_every_backend() {
     assert_eq!(public, public_of(v));
     let (id, msg) = (v.bytes("id"), v.bytes("msg"));
     let (r, s) = c.sign_with_k(&d, &id, &msg, &int(v, "k")).unwrap();
-    assert_eq!((be32(&r).to_vec(), be32(&s).to_vec()), (v.bytes("r"), v.bytes("s")));
+    assert_eq!(
+        (be32(&r).to_vec(), be32(&s).to_vec()),
+        (v.bytes("r"), v.bytes("s"))
+    );
     let key = PrivateKey::from_ec_scalar(KeyKind::Sm2, &v.bytes("private_key")).unwrap();
     assert_eq!(key.public_key(), Curve::encode(&public));
     let sig = der_signature(&v.bytes("r"), &v.bytes("s"));
@@ -89,7 +105,10 @@ fn gbt32918_5_signature_example_on_curvesm2_in_reference_and_every_backend() {
     for b in backends {
         b.sm2_verify(key.public_key(), &id, &msg, &sig)
             .unwrap_or_else(|e| panic!("{b}: standard signature rejected: {e}"));
-        assert!(b.sm2_verify(key.public_key(), b"1234567812345679", &msg, &sig).is_err());
+        assert!(
+            b.sm2_verify(key.public_key(), b"1234567812345679", &msg, &sig)
+                .is_err()
+        );
     }
 }
 
@@ -126,9 +145,18 @@ fn every_backend_agrees_with_the_reference_on_random_inputs() {
             // Backend signs, reference verifies.
             let sig = b.sm2_signing_key(&key, &id).unwrap().sign(&msg).unwrap();
             let (r, s) = split_der(&sig);
-            assert!(c.verify(&public, &id, &msg, &r, &s), "{b}: reference rejects backend signature");
+            assert!(
+                c.verify(&public, &id, &msg, &r, &s),
+                "{b}: reference rejects backend signature"
+            );
             // Backend encrypts, reference decrypts.
-            let ct = b.sm2_encrypt(key.public_key(), &msg.iter().chain(b"!").copied().collect::<Vec<_>>(), CiphertextFormat::Raw).unwrap();
+            let ct = b
+                .sm2_encrypt(
+                    key.public_key(),
+                    &msg.iter().chain(b"!").copied().collect::<Vec<_>>(),
+                    CiphertextFormat::Raw,
+                )
+                .unwrap();
             let scalar = scalar_of(&key);
             let m = c
                 .decrypt(&scalar, &Curve::decode(&ct[..65]), &ct[65..97], &ct[97..])
@@ -144,7 +172,11 @@ fn every_backend_agrees_with_the_reference_on_random_inputs() {
             let pt = [&msg[..], b"?"].concat();
             let (c1, c3, c2) = c.encrypt_with_k(&public, &pt, &k);
             let raw = [Curve::encode(&c1), c3.to_vec(), c2].concat();
-            assert_eq!(*b.sm2_decrypt(&key, &raw, CiphertextFormat::Raw).unwrap(), pt, "{b}");
+            assert_eq!(
+                *b.sm2_decrypt(&key, &raw, CiphertextFormat::Raw).unwrap(),
+                pt,
+                "{b}"
+            );
             // ECDH: the x-coordinate of d * Q.
             let peer = c.mul(&k, &c.g());
             let shared = b
@@ -153,7 +185,11 @@ fn every_backend_agrees_with_the_reference_on_random_inputs() {
                 .agree_static(&be32(&scalar), &Curve::encode(&peer))
                 .unwrap();
             let (x, _) = c.mul(&scalar, &peer).unwrap();
-            assert_eq!(shared.as_slice(), be32(&x), "{b}: ECDH differs from the reference");
+            assert_eq!(
+                shared.as_slice(),
+                be32(&x),
+                "{b}: ECDH differs from the reference"
+            );
         }
     }
 }

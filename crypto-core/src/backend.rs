@@ -132,7 +132,11 @@ impl Backend {
 
     /// An SM2 signing key with user ID `id` (any bytes up to [`sm2::MAX_ID_LEN`]); its
     /// `algorithm()` is [`SignatureAlg::Sm2Sm3`]. Signatures are DER.
-    pub fn sm2_signing_key(self, key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+    pub fn sm2_signing_key(
+        self,
+        key: &PrivateKey,
+        id: &[u8],
+    ) -> Result<Box<dyn SigningKey>, Error> {
         let p = self.checked(Algorithm::Signature(SignatureAlg::Sm2Sm3))?;
         if key.kind() != KeyKind::Sm2 {
             return Err(Error::InvalidKey("not an SM2 key"));
@@ -240,7 +244,7 @@ impl CheckedCipher {
         if iv.len() != alg.iv_len() {
             return Err(Error::InvalidInput("wrong IV length for this mode"));
         }
-        if alg.needs_whole_blocks() && len % crate::BLOCK_LEN != 0 {
+        if alg.needs_whole_blocks() && !len.is_multiple_of(crate::BLOCK_LEN) {
             return Err(Error::InvalidLength);
         }
         Ok(())

@@ -13,7 +13,7 @@ pub fn eq(a: &[u8], b: &[u8]) -> bool {
 /// `buf` must be one or more whole 16-byte blocks. Every byte of the last block is read
 /// whatever the padding says, and no branch depends on the data until the final verdict.
 pub fn pkcs7_unpadded_len(buf: &[u8]) -> Option<usize> {
-    if buf.is_empty() || buf.len() % 16 != 0 {
+    if buf.is_empty() || !buf.len().is_multiple_of(16) {
         return None;
     }
     let last = &buf[buf.len() - 16..];
@@ -55,7 +55,10 @@ mod tests {
         for pad in 1..=16u8 {
             let mut block = [0xaau8; 32];
             block[32 - usize::from(pad)..].fill(pad);
-            assert_eq!(super::pkcs7_unpadded_len(&block), Some(32 - usize::from(pad)));
+            assert_eq!(
+                super::pkcs7_unpadded_len(&block),
+                Some(32 - usize::from(pad))
+            );
             if pad > 1 {
                 // Corrupt the first padding byte: must be refused.
                 block[32 - usize::from(pad)] ^= 1;

@@ -141,10 +141,13 @@ pub(crate) fn sm2_cipher(x: &[u8], y: &[u8], hash: &[u8], ciphertext: &[u8]) -> 
     out
 }
 
+/// The four fields of an SM2 ciphertext structure: x, y, hash, ciphertext.
+pub(crate) type Sm2CipherParts<'a> = (&'a [u8], &'a [u8], &'a [u8], &'a [u8]);
+
 /// Reads an SM2 ciphertext structure strictly (definite minimal lengths, minimal positive
 /// integers, nothing trailing); returns `(x, y, hash, ciphertext)` with x and y as written
 /// (without a sign byte, possibly shorter than 32 bytes).
-pub(crate) fn read_sm2_cipher(input: &[u8]) -> Option<(&[u8], &[u8], &[u8], &[u8])> {
+pub(crate) fn read_sm2_cipher(input: &[u8]) -> Option<Sm2CipherParts<'_>> {
     let (body, rest) = read_tlv(input, SEQUENCE)?;
     if !rest.is_empty() {
         return None;
@@ -246,7 +249,10 @@ mod tests {
         let x = [0x80u8; 32];
         let y = [0x01u8; 32];
         let der = sm2_cipher(&x, &y, &[7; 32], b"hello");
-        assert_eq!(read_sm2_cipher(&der), Some((&x[..], &y[..], &[7u8; 32][..], &b"hello"[..])));
+        assert_eq!(
+            read_sm2_cipher(&der),
+            Some((&x[..], &y[..], &[7u8; 32][..], &b"hello"[..]))
+        );
         // Trailing garbage, a truncated body, a negative x: all refused.
         let mut long = der.clone();
         long.push(0);

@@ -40,6 +40,7 @@ pub use backend::{Backend, UnknownBackend, support_matrix};
 pub use error::Error;
 pub use keys::{PrivateKey, RSA_BITS};
 pub use traits::{
-    AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, KeyExchange, NONCE_LEN,
-    Nonce, Output, SecureRandom, SharedSecret, SigningKey, TAG_LEN, Tag, Verifier,
+    AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey,
+    KeyExchange, NONCE_LEN, Nonce, Output, SecureRandom, SharedSecret, SigningKey, TAG_LEN, Tag,
+    Verifier,
 };

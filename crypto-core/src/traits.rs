@@ -278,7 +278,7 @@ pub trait CipherKey: Send + Sync + Debug {
         if !self.algorithm().needs_whole_blocks() {
             return Err(Error::InvalidInput("PKCS#7 padding is for ECB and CBC"));
         }
-        if ciphertext.is_empty() || ciphertext.len() % BLOCK_LEN != 0 {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK_LEN) {
             return Err(Error::DecryptFailed);
         }
         let mut buf = Zeroizing::new(ciphertext.to_vec());

@@ -132,7 +132,7 @@ impl Record {
 /// Decodes lower- or upper-case hex (no separators).
 pub fn hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

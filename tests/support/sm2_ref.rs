@@ -6,6 +6,8 @@
 //! curveSM2, it signs/verifies and encrypts/decrypts against every backend, so the backends are
 //! tied to the standard's examples through one small, readable implementation.
 
+#![allow(clippy::expect_used)] // test-only reference: a broken invariant is a failed test
+
 use num_bigint::BigUint;
 
 use crypto_core::{Backend, HashAlg};
@@ -108,7 +110,9 @@ impl Curve {
                     return None;
                 }
                 let l = if x1 == x2 {
-                    (BigUint::from(3u32) * x1 * x1 + &self.a) * self.inv(&(BigUint::from(2u32) * y1), p) % p
+                    (BigUint::from(3u32) * x1 * x1 + &self.a)
+                        * self.inv(&(BigUint::from(2u32) * y1), p)
+                        % p
                 } else {
                     ((y2 + p - y1) % p) * self.inv(&((x2 + p - x1) % p), p) % p
                 };
@@ -134,7 +138,9 @@ impl Curve {
     /// Z_A = SM3(ENTL || ID || a || b || xG || yG || xA || yA) (GB/T 32918.2 5.5).
     pub fn z(&self, id: &[u8], public: &Point) -> [u8; 32] {
         let (xa, ya) = public.as_ref().expect("finite public key");
-        let entl = u16::try_from(id.len() * 8).expect("ID too long").to_be_bytes();
+        let entl = u16::try_from(id.len() * 8)
+            .expect("ID too long")
+            .to_be_bytes();
         sm3(&[
             &entl,
             id,
@@ -153,7 +159,13 @@ impl Curve {
     }
 
     /// Signature with a given nonce k (GB/T 32918.2 6.1); `None` when k must be redrawn.
-    pub fn sign_with_k(&self, d: &BigUint, id: &[u8], msg: &[u8], k: &BigUint) -> Option<(BigUint, BigUint)> {
+    pub fn sign_with_k(
+        &self,
+        d: &BigUint,
+        id: &[u8],
+        msg: &[u8],
+        k: &BigUint,
+    ) -> Option<(BigUint, BigUint)> {
         let n = &self.n;
         let public = self.mul(d, &self.g());
         let e = self.e(id, &public, msg);
@@ -197,7 +209,12 @@ impl Curve {
     }
 
     /// Encryption with a given k; returns (C1 point, C3, C2).
-    pub fn encrypt_with_k(&self, public: &Point, msg: &[u8], k: &BigUint) -> (Point, [u8; 32], Vec<u8>) {
+    pub fn encrypt_with_k(
+        &self,
+        public: &Point,
+        msg: &[u8],
+        k: &BigUint,
+    ) -> (Point, [u8; 32], Vec<u8>) {
         let c1 = self.mul(k, &self.g());
         let (x2, y2) = self.mul(k, public).expect("finite kP");
         let (x2, y2) = (be32(&x2), be32(&y2));

@@ -47,8 +47,8 @@ fn matrix() -> Result<(), String> {
     Ok(())
 }
 
-/// A quick known-answer check on this machine: every backend must agree on AES-GCM, SHA-256 and
-/// X25519 with the others before the matrix is believed.
+/// A quick known-answer check on this machine: every backend must agree on AES-GCM, SHA-256,
+/// X25519, SM3 and SM4 (where it has them) before the matrix is believed.
 fn self_test() -> Result<(), Error> {
     // RFC 7748 5.2, first X25519 test vector.
     let scalar = hex("a546e36bf0527c9d3b16154b82465edd62144c0ac1fc5a18506a2244ba449ac4");
@@ -57,7 +57,21 @@ fn self_test() -> Result<(), Error> {
     // NIST SP 800-38D test case 2 (AES-128, zero key and IV, one zero block).
     let gcm_ct = hex("0388dace60b6a392f328c2b971b2fe78ab6e47d42cec13bdf53a67b21257bddf");
     let sha_abc = hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    // GB/T 32905-2016 Annex A example 1, and GB/T 32907-2016 Annex A example 1.
+    let sm3_abc = hex("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
+    let sm4_kp = hex("0123456789abcdeffedcba9876543210");
+    let sm4_ct = hex("681edf34d206965e86b3e94f536e4246");
     for b in Backend::built() {
+        if b.supports(Algorithm::Hash(crypto_core::HashAlg::Sm3)) {
+            let digest = b.hash(crypto_core::HashAlg::Sm3)?.hash(b"abc");
+            check(b, "sm3", digest.as_ref() == sm3_abc)?;
+        }
+        if b.supports(Algorithm::Cipher(crypto_core::CipherAlg::Sm4Ecb)) {
+            let mut block = sm4_kp.clone();
+            b.cipher(crypto_core::CipherAlg::Sm4Ecb, &sm4_kp)?
+                .encrypt(&[], &mut block)?;
+            check(b, "sm4", block == sm4_ct)?;
+        }
         if b.supports(Algorithm::Aead(crypto_core::AeadAlg::Aes128Gcm)) {
             let key = b.aead(crypto_core::AeadAlg::Aes128Gcm, &[0; 16])?;
             let mut buf = [0u8; 32];

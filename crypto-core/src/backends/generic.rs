@@ -15,7 +15,9 @@ pub(crate) struct HmacOver(pub(crate) &'static dyn Hash);
 
 impl fmt::Debug for HmacOver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("HmacOver").field(&self.0.algorithm()).finish()
+        f.debug_tuple("HmacOver")
+            .field(&self.0.algorithm())
+            .finish()
     }
 }
 

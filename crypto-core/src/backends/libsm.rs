@@ -31,8 +31,8 @@ use crate::backends::{Provider, fixed_scalar};
 use crate::keys::Material;
 use crate::{
     AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, EphemeralKey, Error, Hash, HashAlg,
-    HashContext, Hkdf, Hmac, KeyExchange, KxAlg, Output, PrivateKey, SecureRandom,
-    SharedSecret, SignatureAlg, SigningKey, Verifier, sm2,
+    HashContext, Hkdf, Hmac, KeyExchange, KxAlg, Output, PrivateKey, SecureRandom, SharedSecret,
+    SignatureAlg, SigningKey, Verifier, sm2,
 };
 
 pub(crate) struct Libsm;
@@ -166,7 +166,8 @@ impl Provider for Libsm {
 
 /// libsm takes user IDs as `&str`.
 fn utf8_id(id: &[u8]) -> Result<&str, Error> {
-    core::str::from_utf8(id).map_err(|_| Error::InvalidInput("the libsm backend takes only UTF-8 SM2 user IDs"))
+    core::str::from_utf8(id)
+        .map_err(|_| Error::InvalidInput("the libsm backend takes only UTF-8 SM2 user IDs"))
 }
 
 #[derive(Debug)]
@@ -320,7 +321,10 @@ impl SigningKey for LibsmSigner {
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
         let failed = |_| Error::Backend("libsm SM2 signing failed");
-        let e = self.ctx.hash(&self.id, &self.point, message).map_err(failed)?;
+        let e = self
+            .ctx
+            .hash(&self.id, &self.point, message)
+            .map_err(failed)?;
         let sk = self
             .ctx
             .load_seckey(&self.scalar)
@@ -379,7 +383,9 @@ fn agree(private: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
         return Err(Error::InvalidPeerKey);
     }
     let curve = EccCtx::new();
-    let point = curve.bytes_to_point(peer).map_err(|_| Error::InvalidPeerKey)?;
+    let point = curve
+        .bytes_to_point(peer)
+        .map_err(|_| Error::InvalidPeerKey)?;
     let sk = SigCtx::new()
         .load_seckey(private)
         .map_err(|_| Error::InvalidKey("private scalar out of range"))?;
@@ -387,7 +393,9 @@ fn agree(private: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
     if shared.is_zero() {
         return Err(Error::InvalidPeerKey);
     }
-    let (x, _) = curve.to_affine(&shared).map_err(|_| Error::InvalidPeerKey)?;
+    let (x, _) = curve
+        .to_affine(&shared)
+        .map_err(|_| Error::InvalidPeerKey)?;
     Ok(Zeroizing::new(x.to_bytes()))
 }
 

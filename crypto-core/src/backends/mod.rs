@@ -84,9 +84,7 @@ pub(crate) fn scalar_in_range(s: &[u8], n: &[u8]) -> bool {
     let mut borrow = 0u16;
     let mut any = 0u8;
     for (&a, &b) in s.iter().rev().zip(n.iter().rev()) {
-        let d = u16::from(a)
-            .wrapping_sub(u16::from(b))
-            .wrapping_sub(borrow);
+        let d = u16::from(a).wrapping_sub(u16::from(b)).wrapping_sub(borrow);
         borrow = (d >> 8) & 1;
         any |= a;
     }

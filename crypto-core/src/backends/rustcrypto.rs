@@ -11,9 +11,9 @@ use zeroize::Zeroizing;
 use crate::backends::{Provider, fixed_scalar, hkdf_max_output};
 use crate::keys::Material;
 use crate::{
-    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, EphemeralKey, Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk,
-    Hmac, HmacKey, KeyExchange, KeyKind, KxAlg, Nonce, Output, PrivateKey, SecureRandom,
-    SharedSecret, SignatureAlg, SigningKey, Tag, Verifier,
+    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, EphemeralKey, Error, Hash, HashAlg,
+    HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, KeyExchange, KeyKind, KxAlg, Nonce, Output,
+    PrivateKey, SecureRandom, SharedSecret, SignatureAlg, SigningKey, Tag, Verifier,
 };
 
 mod gm;

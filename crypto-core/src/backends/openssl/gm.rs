@@ -29,10 +29,12 @@ pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, E
     };
     let bad = |_| Error::InvalidKey("SM4 key rejected");
     let mut enc = CipherCtx::new().map_err(internal)?;
-    enc.encrypt_init(Some(cipher), Some(key), None).map_err(bad)?;
+    enc.encrypt_init(Some(cipher), Some(key), None)
+        .map_err(bad)?;
     enc.set_padding(false);
     let mut dec = CipherCtx::new().map_err(internal)?;
-    dec.decrypt_init(Some(cipher), Some(key), None).map_err(bad)?;
+    dec.decrypt_init(Some(cipher), Some(key), None)
+        .map_err(bad)?;
     dec.set_padding(false);
     Ok(Box::new(OsslSm4 {
         alg,
@@ -69,12 +71,17 @@ impl OsslSm4 {
         } else {
             ctx.decrypt_init(None, None, iv).map_err(internal)?;
         }
-        debug_assert_eq!(self.cipher.block_size(), if self.alg == CipherAlg::Sm4Ctr { 1 } else { 16 });
+        debug_assert_eq!(
+            self.cipher.block_size(),
+            if self.alg == CipherAlg::Sm4Ctr { 1 } else { 16 }
+        );
         // The `openssl` crate wants one block of slack in the output even with padding off
         // (and panics without it), so the output goes through a scratch buffer.
         let len = in_out.len();
         let mut out = Zeroizing::new(vec![0u8; len + 16]);
-        let n = ctx.cipher_update(in_out, Some(&mut out)).map_err(internal)?;
+        let n = ctx
+            .cipher_update(in_out, Some(&mut out))
+            .map_err(internal)?;
         let tail = ctx.cipher_final(&mut out[n..]).map_err(internal)?;
         if n + tail != len {
             return Err(Error::Backend("OpenSSL SM4 output length"));
@@ -197,7 +204,12 @@ pub(super) fn verify(pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(),
     verify_with(&pkey, id, msg, sig)
 }
 
-fn verify_with<T: HasPublic>(pkey: &PKey<T>, id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+fn verify_with<T: HasPublic>(
+    pkey: &PKey<T>,
+    id: &[u8],
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), Error> {
     let mut md = MdCtx::new().map_err(internal)?;
     let pctx = md
         .digest_verify_init(Some(Md::sm3()), pkey)

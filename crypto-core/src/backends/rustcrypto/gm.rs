@@ -6,8 +6,8 @@ use core::fmt;
 use aes_gcm::aead::KeyInit;
 use aes_gcm::aead::consts::{U12, U16};
 use ctr::cipher::{
-    Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt,
-    InnerIvInit, StreamCipher,
+    Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit,
+    StreamCipher,
 };
 use sm2::dsa::signature::{RandomizedSigner, Verifier as _};
 use zeroize::Zeroizing;
@@ -37,7 +37,8 @@ pub(super) fn aead(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> 
 }
 
 pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
-    let cipher = sm4::Sm4::new_from_slice(key).map_err(|_| Error::InvalidKey("SM4 key rejected"))?;
+    let cipher =
+        sm4::Sm4::new_from_slice(key).map_err(|_| Error::InvalidKey("SM4 key rejected"))?;
     Ok(Box::new(RcSm4 { alg, cipher }))
 }
 
@@ -95,19 +96,16 @@ impl CipherKey for RcSm4 {
 }
 
 fn ctr_apply(cipher: &sm4::Sm4, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
-    let core = ctr::CtrCore::<sm4::Sm4, ctr::flavors::Ctr128BE>::inner_iv_init(
-        cipher.clone(),
-        iv16(iv)?,
-    );
+    let core =
+        ctr::CtrCore::<sm4::Sm4, ctr::flavors::Ctr128BE>::inner_iv_init(cipher.clone(), iv16(iv)?);
     ctr::Ctr128BE::from_core(core)
         .try_apply_keystream(in_out)
         .map_err(|_| Error::InvalidLength)
 }
 
 fn utf8_id(id: &[u8]) -> Result<&str, Error> {
-    core::str::from_utf8(id).map_err(|_| {
-        Error::InvalidInput("the rustcrypto backend takes only UTF-8 SM2 user IDs")
-    })
+    core::str::from_utf8(id)
+        .map_err(|_| Error::InvalidInput("the rustcrypto backend takes only UTF-8 SM2 user IDs"))
 }
 
 pub(super) fn signing_key(key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
