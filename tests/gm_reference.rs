@@ -216,3 +216,53 @@ fn int_at(v: &[u8]) -> (BigUint, &[u8]) {
     let len = usize::from(v[1]);
     (BigUint::from_bytes_be(&v[2..2 + len]), &v[2 + len..])
 }
+
+/// A point whose x is small enough that x + p still fits in 32 bytes: the encoding with x + p
+/// names the same point modulo p but is not canonical, and every backend must refuse it.
+#[test]
+fn non_canonical_coordinates_are_refused_everywhere() {
+    let c = Curve::sm2();
+    let exp = (&c.p + 1u32) / 4u32; // p = 3 mod 4: square roots by one exponentiation
+    let (x, y) = (1u32..)
+        .map(BigUint::from)
+        .find_map(|x| {
+            let rhs = (&x * &x * &x + &c.a * &x + &c.b) % &c.p;
+            let y = rhs.modpow(&exp, &c.p);
+            ((&y * &y) % &c.p == rhs).then_some((x, y))
+        })
+        .unwrap();
+    let good = Curve::encode(&Some((x.clone(), y.clone())));
+    let bad = [&[4u8][..], &be32(&(&x + &c.p)), &be32(&y)].concat();
+    let key = PrivateKey::generate(KeyKind::Sm2).unwrap();
+    for b in sm2_backends() {
+        let kx = b.kx(KxAlg::CurveSm2).unwrap();
+        assert!(
+            kx.generate().unwrap().agree(&good).is_ok(),
+            "{b}: valid small-x point refused"
+        );
+        assert_eq!(
+            kx.generate().unwrap().agree(&bad).map(|_| ()),
+            Err(crypto_core::Error::InvalidPeerKey),
+            "{b}: x + p accepted as a key share"
+        );
+        let sig = der_signature(&[1; 32], &[1; 32]);
+        assert_eq!(
+            b.sm2_verify(&bad, b"id", b"m", &sig),
+            Err(crypto_core::Error::BadSignature)
+        );
+        assert!(
+            b.sm2_encrypt(&bad, b"m", CiphertextFormat::Raw).is_err(),
+            "{b}"
+        );
+        let ct = b
+            .sm2_encrypt(key.public_key(), b"m", CiphertextFormat::Raw)
+            .unwrap();
+        let forged = [&bad[..], &ct[65..]].concat();
+        assert_eq!(
+            b.sm2_decrypt(&key, &forged, CiphertextFormat::Raw)
+                .map(|_| ()),
+            Err(crypto_core::Error::InvalidPeerKey),
+            "{b}: non-canonical C1 accepted"
+        );
+    }
+}

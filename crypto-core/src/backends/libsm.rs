@@ -124,6 +124,9 @@ impl Provider for Libsm {
 
     fn sm2_verify(&self, pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
         let id = utf8_id(id)?;
+        if !canonical(pk) {
+            return Err(Error::BadSignature);
+        }
         let ctx = SigCtx::new();
         let point = ctx.load_pubkey(pk).map_err(|_| Error::BadSignature)?;
         let sig = Signature::der_decode(sig).map_err(|_| Error::BadSignature)?;
@@ -135,6 +138,9 @@ impl Provider for Libsm {
     }
 
     fn sm2_encrypt(&self, pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+        if !canonical(pk) {
+            return Err(Error::InvalidKey("SM2 public key not on the curve"));
+        }
         let point = SigCtx::new()
             .load_pubkey(pk)
             .map_err(|_| Error::InvalidKey("SM2 public key not on the curve"))?;
@@ -150,6 +156,9 @@ impl Provider for Libsm {
         };
         // C1 must be on the curve; checked here so that libsm's own failure below can only
         // mean a C3 mismatch.
+        if !canonical(&raw[..65]) {
+            return Err(Error::InvalidPeerKey);
+        }
         EccCtx::new()
             .bytes_to_point(&raw[..65])
             .map_err(|_| Error::InvalidPeerKey)?;
@@ -162,6 +171,19 @@ impl Provider for Libsm {
             .map(Zeroizing::new)
             .map_err(|_| Error::DecryptFailed)
     }
+}
+
+/// curveSM2's field prime p (GB/T 32918.5), big-endian.
+const P: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+];
+
+/// Whether `point` is `04 || x || y` with x, y < p. libsm reduces coordinates itself, so a
+/// non-canonical encoding (x + p) would otherwise be taken for the same point; the other
+/// backends refuse it, and so does this one.
+fn canonical(point: &[u8]) -> bool {
+    point.len() == 65 && point[0] == 4 && point[1..33] < P[..] && point[33..] < P[..]
 }
 
 /// libsm takes user IDs as `&str`.
@@ -379,7 +401,7 @@ fn agree(private: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
     if !crate::backends::scalar_in_range(private, &sm2::ORDER) {
         return Err(Error::InvalidKey("private scalar out of range"));
     }
-    if peer.len() != 65 || peer[0] != 4 {
+    if !canonical(peer) {
         return Err(Error::InvalidPeerKey);
     }
     let curve = EccCtx::new();
