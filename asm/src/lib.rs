@@ -6,3 +6,6 @@
 #![deny(missing_docs)]
 
 pub mod cpu;
+mod ffi;
+mod ghash;
+pub mod sm4;

@@ -1,0 +1,19 @@
+//! Compiles the C kernels in `csrc/` (x86-64 only; other targets use the portable code).
+//! Each file enables its instruction sets per function with `target` attributes, so the
+//! library still runs on CPUs without them: Rust calls a kernel only after detection says yes.
+
+fn main() {
+    println!("cargo:rerun-if-changed=csrc");
+    let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    if arch != "x86_64" {
+        return;
+    }
+    cc::Build::new()
+        .file("csrc/sm4_aesni_avx2.c")
+        .file("csrc/ghash_pclmul.c")
+        .opt_level(3)
+        .flag_if_supported("-fno-strict-aliasing")
+        .warnings(true)
+        .extra_warnings(true)
+        .compile("tlsfe_asm");
+}

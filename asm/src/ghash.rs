@@ -1,0 +1,72 @@
+//! GHASH (NIST SP 800-38D 6.4) for GCM: PCLMULQDQ where present, else a portable
+//! constant-time bit-serial multiplication (masks, no table, no data-dependent branch).
+
+use zeroize::Zeroize;
+
+use crate::cpu::Features;
+use crate::ffi::{self, Pclmul};
+
+/// A GHASH key (H and whatever the kernel precomputes from it).
+#[derive(Clone)]
+pub(crate) enum GhashKey {
+    Portable(u128),
+    Pclmul(Pclmul, [u8; 64]),
+}
+
+impl Drop for GhashKey {
+    fn drop(&mut self) {
+        match self {
+            Self::Portable(h) => h.zeroize(),
+            Self::Pclmul(_, t) => t.zeroize(),
+        }
+    }
+}
+
+impl GhashKey {
+    pub(crate) fn new(h: &[u8; 16], f: Features) -> Self {
+        match Pclmul::new(f) {
+            Some(t) => Self::Pclmul(t, ffi::ghash_pclmul_init(t, h)),
+            None => Self::Portable(u128::from_be_bytes(*h)),
+        }
+    }
+
+    /// Absorbs `data` (zero-padded to whole blocks) into `xi`.
+    pub(crate) fn update_padded(&self, xi: &mut [u8; 16], data: &[u8]) {
+        let whole = data.len() & !15;
+        self.update_blocks(xi, &data[..whole]);
+        if whole < data.len() {
+            let mut last = [0u8; 16];
+            last[..data.len() - whole].copy_from_slice(&data[whole..]);
+            self.update_blocks(xi, &last);
+        }
+    }
+
+    pub(crate) fn update_blocks(&self, xi: &mut [u8; 16], blocks: &[u8]) {
+        match self {
+            Self::Pclmul(t, table) => ffi::ghash_pclmul_update(*t, table, xi, blocks),
+            Self::Portable(h) => {
+                let mut x = u128::from_be_bytes(*xi);
+                for b in blocks.chunks_exact(16) {
+                    let mut c = [0u8; 16];
+                    c.copy_from_slice(b);
+                    x = gf128_mul(x ^ u128::from_be_bytes(c), *h);
+                }
+                *xi = x.to_be_bytes();
+            }
+        }
+    }
+}
+
+/// Multiplication in GF(2^128) with GCM's bit order (SP 800-38D Algorithm 1), branch-free.
+fn gf128_mul(x: u128, h: u128) -> u128 {
+    const R: u128 = 0xe1 << 120;
+    let mut z = 0u128;
+    let mut v = h;
+    for i in (0..128).rev() {
+        let bit = (x >> i) & 1;
+        z ^= v & 0u128.wrapping_sub(bit);
+        let lsb = v & 1;
+        v = (v >> 1) ^ (R & 0u128.wrapping_sub(lsb));
+    }
+    z
+}

@@ -1,0 +1,414 @@
+//! SM4 (GB/T 32907) and its modes, on the fastest kernel this CPU allows.
+//!
+//! Kernels, chosen once per key from a [`Features`] witness:
+//! - `AesNiAvx2`: eight blocks per step in AVX2 registers, the S-box through AESENCLAST between
+//!   two affine maps applied with nibble shuffles (no memory lookups: `asm/csrc/sm4_aesni_avx2.c`);
+//! - `Portable`: a computed S-box on packed bytes (`portable.rs`), for every other CPU.
+//!
+//! Nothing here indexes memory with secret data or branches on it.
+
+mod portable;
+
+use crate::cpu::{Feature, Features};
+
+/// Which implementation a key uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kernel {
+    /// Computed S-box, any CPU.
+    Portable,
+    /// AES-NI + AVX2 (x86-64).
+    AesNiAvx2,
+}
+
+impl Kernel {
+    /// The best kernel `features` allow.
+    pub fn select(features: Features) -> Self {
+        if cfg!(target_arch = "x86_64")
+            && features.has(Feature::AesNi)
+            && features.has(Feature::Avx2)
+        {
+            Self::AesNiAvx2
+        } else {
+            Self::Portable
+        }
+    }
+
+    /// Every kernel this CPU can run, for tests that force each one.
+    pub fn available() -> Vec<Self> {
+        let all = Features::get();
+        let mut out = vec![Self::Portable];
+        if Self::select(all) == Self::AesNiAvx2 {
+            out.push(Self::AesNiAvx2);
+        }
+        out
+    }
+
+    /// Stable lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Portable => "portable",
+            Self::AesNiAvx2 => "aesni-avx2",
+        }
+    }
+}
+
+use zeroize::Zeroize;
+
+use crate::ffi::{self, AesNiAvx2};
+use crate::ghash::GhashKey;
+
+#[derive(Clone, Copy)]
+enum Imp {
+    Portable,
+    AesNiAvx2(AesNiAvx2),
+}
+
+/// An SM4 key: round keys for both directions, on one kernel. Zeroized on drop.
+#[derive(Clone)]
+pub struct Sm4 {
+    enc: [u32; 32],
+    dec: [u32; 32],
+    imp: Imp,
+}
+
+impl core::fmt::Debug for Sm4 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sm4").field("kernel", &self.kernel()).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Sm4 {
+    fn drop(&mut self) {
+        self.enc.zeroize();
+        self.dec.zeroize();
+    }
+}
+
+/// Block size.
+pub const BLOCK: usize = 16;
+
+/// How a counter block advances: all 128 bits (CTR mode as OpenSSL and SP 800-38A B.1), or the
+/// low 32 bits only (GCM's inc32).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counter {
+    /// 128-bit big-endian increment.
+    Full128,
+    /// 32-bit big-endian increment of the last word (GCM).
+    Low32,
+}
+
+impl Sm4 {
+    /// A key on the best kernel for this CPU.
+    pub fn new(key: &[u8; 16]) -> Self {
+        Self::with_features(key, Features::get())
+    }
+
+    /// A key on the best kernel `features` allow (tests pass narrowed features to force each
+    /// path; features the CPU lacks are never used, since `Features` only ever narrows).
+    pub fn with_features(key: &[u8; 16], features: Features) -> Self {
+        let enc = portable::expand_key(key);
+        let mut dec = enc;
+        dec.reverse();
+        let imp = match AesNiAvx2::new(features) {
+            Some(t) => Imp::AesNiAvx2(t),
+            None => Imp::Portable,
+        };
+        Self { enc, dec, imp }
+    }
+
+    /// The kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        match self.imp {
+            Imp::Portable => Kernel::Portable,
+            Imp::AesNiAvx2(_) => Kernel::AesNiAvx2,
+        }
+    }
+
+    fn crypt(&self, rk: &[u32; 32], data: &mut [u8]) {
+        match self.imp {
+            Imp::Portable => portable::crypt_blocks(rk, data),
+            Imp::AesNiAvx2(t) => ffi::sm4_aesni_avx2(t, rk, data),
+        }
+    }
+
+    /// Encrypts whole blocks in place (ECB). Panics if `data` is not whole blocks: callers check.
+    pub fn encrypt_blocks(&self, data: &mut [u8]) {
+        self.crypt(&self.enc, data);
+    }
+
+    /// Decrypts whole blocks in place (ECB).
+    pub fn decrypt_blocks(&self, data: &mut [u8]) {
+        self.crypt(&self.dec, data);
+    }
+
+    /// XORs the keystream from counter block `ctr` into `data` (any length) and returns the
+    /// next counter block.
+    pub fn ctr(&self, ctr: &[u8; 16], counter: Counter, data: &mut [u8]) -> [u8; 16] {
+        const CHUNK: usize = 8 * BLOCK;
+        let mut c = u128::from_be_bytes(*ctr);
+        let mut ks = [0u8; CHUNK];
+        for piece in data.chunks_mut(CHUNK) {
+            let blocks = piece.len().div_ceil(BLOCK);
+            for b in 0..blocks {
+                ks[b * BLOCK..(b + 1) * BLOCK].copy_from_slice(&c.to_be_bytes());
+                c = match counter {
+                    Counter::Full128 => c.wrapping_add(1),
+                    Counter::Low32 => {
+                        (c & !0xffff_ffff) | u128::from((c as u32).wrapping_add(1))
+                    }
+                };
+            }
+            self.encrypt_blocks(&mut ks[..blocks * BLOCK]);
+            for (d, k) in piece.iter_mut().zip(&ks) {
+                *d ^= k;
+            }
+        }
+        ks.zeroize();
+        c.to_be_bytes()
+    }
+
+    /// CBC encryption of whole blocks in place (serial by nature).
+    pub fn cbc_encrypt(&self, iv: &[u8; 16], data: &mut [u8]) {
+        let mut prev = *iv;
+        for block in data.chunks_exact_mut(BLOCK) {
+            for (b, p) in block.iter_mut().zip(&prev) {
+                *b ^= p;
+            }
+            self.encrypt_blocks(block);
+            prev.copy_from_slice(block);
+        }
+    }
+
+    /// CBC decryption of whole blocks in place: blocks are decrypted eight at a time, then
+    /// each is XORed with the ciphertext block before it.
+    pub fn cbc_decrypt(&self, iv: &[u8; 16], data: &mut [u8]) {
+        const CHUNK: usize = 8 * BLOCK;
+        let mut prev = *iv;
+        let mut saved = [0u8; CHUNK];
+        for piece in data.chunks_mut(CHUNK) {
+            let n = piece.len();
+            saved[..n].copy_from_slice(piece);
+            self.decrypt_blocks(piece);
+            for (i, block) in piece.chunks_exact_mut(BLOCK).enumerate() {
+                let chain: &[u8] = if i == 0 { &prev } else { &saved[(i - 1) * BLOCK..i * BLOCK] };
+                for (b, c) in block.iter_mut().zip(chain) {
+                    *b ^= c;
+                }
+            }
+            prev.copy_from_slice(&saved[n - BLOCK..n]);
+        }
+    }
+}
+
+/// Length of GCM and CCM nonces and tags here (RFC 8998).
+pub const NONCE_LEN: usize = 12;
+/// Tag length.
+pub const TAG_LEN: usize = 16;
+
+/// Constant-time equality of two tags.
+fn tags_equal(a: &[u8; 16], b: &[u8; 16]) -> bool {
+    let mut d = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        d |= x ^ y;
+    }
+    core::hint::black_box(d) == 0
+}
+
+/// SM4-GCM (NIST SP 800-38D with SM4, as RFC 8998 uses it: 96-bit nonce, 128-bit tag).
+#[derive(Clone)]
+pub struct Sm4Gcm {
+    sm4: Sm4,
+    ghash: GhashKey,
+}
+
+impl core::fmt::Debug for Sm4Gcm {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sm4Gcm").field("kernel", &self.sm4.kernel()).finish_non_exhaustive()
+    }
+}
+
+/// Authentication failed; the buffer was not decrypted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TagMismatch;
+
+/// The input is longer than the mode allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TooLong;
+
+impl Sm4Gcm {
+    /// A key on the best kernels for this CPU.
+    pub fn new(key: &[u8; 16]) -> Self {
+        Self::with_features(key, Features::get())
+    }
+
+    /// A key on the kernels `features` allow.
+    pub fn with_features(key: &[u8; 16], features: Features) -> Self {
+        let sm4 = Sm4::with_features(key, features);
+        let mut h = [0u8; 16];
+        sm4.encrypt_blocks(&mut h);
+        let ghash = GhashKey::new(&h, features);
+        h.zeroize();
+        Self { sm4, ghash }
+    }
+
+    /// The SM4 kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.sm4.kernel()
+    }
+
+    fn j0(nonce: &[u8; 12]) -> [u8; 16] {
+        let mut j0 = [0u8; 16];
+        j0[..12].copy_from_slice(nonce);
+        j0[15] = 1;
+        j0
+    }
+
+    fn tag(&self, j0: &[u8; 16], aad: &[u8], ct: &[u8]) -> [u8; 16] {
+        let mut xi = [0u8; 16];
+        self.ghash.update_padded(&mut xi, aad);
+        self.ghash.update_padded(&mut xi, ct);
+        let mut lens = [0u8; 16];
+        lens[..8].copy_from_slice(&((aad.len() as u64) * 8).to_be_bytes());
+        lens[8..].copy_from_slice(&((ct.len() as u64) * 8).to_be_bytes());
+        self.ghash.update_blocks(&mut xi, &lens);
+        let mut ek0 = *j0;
+        self.sm4.encrypt_blocks(&mut ek0);
+        for (x, e) in xi.iter_mut().zip(&ek0) {
+            *x ^= e;
+        }
+        xi
+    }
+
+    /// Encrypts `data` in place and returns the tag. Plaintexts over 2^36 - 32 bytes are refused.
+    pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Result<[u8; 16], TooLong> {
+        if data.len() as u64 > (1u64 << 36) - 32 || aad.len() as u64 > (1u64 << 61) - 1 {
+            return Err(TooLong);
+        }
+        let j0 = Self::j0(nonce);
+        let mut ctr = j0;
+        ctr[15] = 2;
+        self.sm4.ctr(&ctr, Counter::Low32, data);
+        Ok(self.tag(&j0, aad, data))
+    }
+
+    /// Checks the tag in constant time, then decrypts in place. On failure `data` is left as
+    /// it was (ciphertext): no plaintext is ever written for a forged message.
+    pub fn open(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), TagMismatch> {
+        if data.len() as u64 > (1u64 << 36) - 32 {
+            return Err(TagMismatch);
+        }
+        let j0 = Self::j0(nonce);
+        let expected = self.tag(&j0, aad, data);
+        if !tags_equal(&expected, tag) {
+            return Err(TagMismatch);
+        }
+        let mut ctr = j0;
+        ctr[15] = 2;
+        self.sm4.ctr(&ctr, Counter::Low32, data);
+        Ok(())
+    }
+}
+
+/// SM4-CCM (NIST SP 800-38C / RFC 3610 formatting) with a 12-byte nonce and 16-byte tag, as
+/// RFC 8998 uses it. With a 12-byte nonce the length field has 3 bytes: messages up to
+/// 2^24 - 1 bytes.
+#[derive(Clone, Debug)]
+pub struct Sm4Ccm {
+    sm4: Sm4,
+}
+
+impl Sm4Ccm {
+    /// Largest message: 2^24 - 1 bytes (q = 3).
+    pub const MAX_LEN: usize = (1 << 24) - 1;
+
+    /// A key on the best kernel for this CPU.
+    pub fn new(key: &[u8; 16]) -> Self {
+        Self::with_features(key, Features::get())
+    }
+
+    /// A key on the kernel `features` allow.
+    pub fn with_features(key: &[u8; 16], features: Features) -> Self {
+        Self { sm4: Sm4::with_features(key, features) }
+    }
+
+    /// The SM4 kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.sm4.kernel()
+    }
+
+    fn counter(nonce: &[u8; 12], i: u32) -> [u8; 16] {
+        let mut a = [0u8; 16];
+        a[0] = 2; // q - 1 with q = 3
+        a[1..13].copy_from_slice(nonce);
+        a[13..].copy_from_slice(&i.to_be_bytes()[1..]);
+        a
+    }
+
+    /// CBC-MAC over B0, the encoded AAD and the payload (SP 800-38C A.2).
+    fn mac(&self, nonce: &[u8; 12], aad: &[u8], payload: &[u8]) -> [u8; 16] {
+        let mut x = [0u8; 16];
+        x[0] = (u8::from(!aad.is_empty()) << 6) | (((TAG_LEN as u8 - 2) / 2) << 3) | 2;
+        x[1..13].copy_from_slice(nonce);
+        x[13..].copy_from_slice(&(payload.len() as u32).to_be_bytes()[1..]);
+        self.sm4.encrypt_blocks(&mut x);
+        let absorb = |mut bytes: &[u8], x: &mut [u8; 16], pad_from: usize| {
+            // `pad_from` bytes of the first block are already taken by the length prefix.
+            let mut offset = pad_from;
+            while !bytes.is_empty() || offset > 0 {
+                let n = (16 - offset).min(bytes.len());
+                for i in 0..n {
+                    x[offset + i] ^= bytes[i];
+                }
+                bytes = &bytes[n..];
+                offset = 0;
+                self.sm4.encrypt_blocks(x);
+            }
+        };
+        if !aad.is_empty() {
+            let mut prefix = [0u8; 6];
+            let used = if aad.len() < 0xff00 {
+                prefix[..2].copy_from_slice(&(aad.len() as u16).to_be_bytes());
+                2
+            } else {
+                prefix[..2].copy_from_slice(&[0xff, 0xfe]);
+                prefix[2..6].copy_from_slice(&(aad.len() as u32).to_be_bytes());
+                6
+            };
+            for i in 0..used {
+                x[i] ^= prefix[i];
+            }
+            absorb(aad, &mut x, used);
+        }
+        absorb(payload, &mut x, 0);
+        x
+    }
+
+    /// Encrypts `data` in place and returns the tag.
+    pub fn seal(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8]) -> Result<[u8; 16], TooLong> {
+        if data.len() > Self::MAX_LEN || aad.len() as u64 >= 1 << 32 {
+            return Err(TooLong);
+        }
+        let mut t = self.mac(nonce, aad, data);
+        self.sm4.ctr(&Self::counter(nonce, 1), Counter::Full128, data);
+        self.sm4.ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
+        Ok(t)
+    }
+
+    /// Decrypts into a scratch copy, checks the tag in constant time, and only then writes
+    /// the plaintext into `data`; on failure `data` is unchanged.
+    pub fn open(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), TagMismatch> {
+        if data.len() > Self::MAX_LEN || aad.len() as u64 >= 1 << 32 {
+            return Err(TagMismatch);
+        }
+        let mut plain = zeroize::Zeroizing::new(data.to_vec());
+        self.sm4.ctr(&Self::counter(nonce, 1), Counter::Full128, &mut plain);
+        let mut t = self.mac(nonce, aad, &plain);
+        self.sm4.ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
+        if !tags_equal(&t, tag) {
+            return Err(TagMismatch);
+        }
+        data.copy_from_slice(&plain);
+        Ok(())
+    }
+}
