@@ -20,10 +20,9 @@ fn backends_for(alg: Algorithm) -> Vec<Backend> {
 
 /// How many backends must implement `alg` in every build: three for the mainstream
 /// algorithms; for GM, two where two exist without the `openssl` feature (rustcrypto and
-/// libsm), and one for SM4-GCM/CCM (only rustcrypto: libsm and OpenSSL 3.0 lack them).
+/// libsm; rustcrypto and asm for SM4-GCM/CCM, which libsm and OpenSSL 3.0 lack).
 fn min_backends(alg: Algorithm) -> usize {
     match alg {
-        Algorithm::Aead(AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm) => 1,
         a if a.is_gm() => 2,
         _ => 3,
     }

@@ -800,6 +800,14 @@ fn gm_support_is_as_documented() {
         assert_eq!(Backend::Libsm.supports(a), has, "libsm {a}");
     }
     assert!(gm.iter().all(|&a| Backend::RustCrypto.supports(a)));
+    // asm: our own kernels; SM4 (AEADs and modes) so far.
+    for a in Algorithm::all() {
+        let has = matches!(
+            a,
+            Algorithm::Aead(AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm) | Algorithm::Cipher(_)
+        );
+        assert_eq!(Backend::Asm.supports(a), has, "asm {a}");
+    }
 }
 
 macro_rules! suite {
@@ -827,6 +835,25 @@ suite! {
     ring => Backend::Ring,
     aws_lc => Backend::AwsLc,
     rustcrypto => Backend::RustCrypto,
+    asm => Backend::Asm,
     libsm => Backend::Libsm,
     openssl => Backend::OpenSsl,
+}
+
+/// The `asm` backend honours `ASM_CPU_FEATURES`, so the CI runs of this suite with it set really
+/// exercise each forced path (the key's debug form names its kernel).
+#[test]
+fn asm_kernel_follows_asm_cpu_features() {
+    let key = Backend::Asm.aead(AeadAlg::Sm4Gcm, &[1; 16]).unwrap();
+    let shown = format!("{key:?}");
+    let hw = ::asm::cpu::Features::get();
+    let expected = ::asm::sm4::Kernel::select(hw).name();
+    println!(
+        "ASM_CPU_FEATURES={:?}: features {hw}, kernel {shown}",
+        std::env::var("ASM_CPU_FEATURES").ok()
+    );
+    assert!(shown.contains(expected), "{shown} does not use {expected}");
+    if std::env::var("ASM_CPU_FEATURES").as_deref() == Ok("portable") {
+        assert_eq!(expected, "portable");
+    }
 }

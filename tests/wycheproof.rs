@@ -488,6 +488,7 @@ suite! {
     ring => Backend::Ring,
     aws_lc => Backend::AwsLc,
     rustcrypto => Backend::RustCrypto,
+    asm => Backend::Asm,
     libsm => Backend::Libsm,
     openssl => Backend::OpenSsl,
 }

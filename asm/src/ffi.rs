@@ -41,7 +41,12 @@ pub(crate) fn sm4_aesni_avx2(_t: AesNiAvx2, rk: &[u32; 32], data: &mut [u8]) {
     // SAFETY: the token proves AES-NI/AVX2 exist; `rk` is 32 words; `data` holds exactly
     // len/16 blocks, read and written in place (the kernel allows in == out).
     unsafe {
-        tlsfe_sm4_aesni_avx2_crypt(rk.as_ptr(), data.as_ptr(), data.as_mut_ptr(), data.len() / 16);
+        tlsfe_sm4_aesni_avx2_crypt(
+            rk.as_ptr(),
+            data.as_ptr(),
+            data.as_mut_ptr(),
+            data.len() / 16,
+        );
     }
 }
 
@@ -62,6 +67,11 @@ pub(crate) fn ghash_pclmul_update(_t: Pclmul, table: &[u8; 64], xi: &mut [u8; 16
     #[cfg(target_arch = "x86_64")]
     // SAFETY: the token proves PCLMULQDQ exists; sizes as declared; `data` holds len/16 blocks.
     unsafe {
-        tlsfe_ghash_pclmul_update(table.as_ptr(), xi.as_mut_ptr(), data.as_ptr(), data.len() / 16);
+        tlsfe_ghash_pclmul_update(
+            table.as_ptr(),
+            xi.as_mut_ptr(),
+            data.as_ptr(),
+            data.len() / 16,
+        );
     }
 }

@@ -27,7 +27,10 @@ fn paths() -> Vec<(&'static str, Features)> {
     ] {
         let f = hw.restricted_to(spec);
         // Only where the hardware has every feature the path needs.
-        if spec.split(',').all(|n| hw.restricted_to(n) != hw.restricted_to("portable")) {
+        if spec
+            .split(',')
+            .all(|n| hw.restricted_to(n) != hw.restricted_to("portable"))
+        {
             out.push((name, f));
         }
     }
@@ -58,7 +61,10 @@ fn every_kernel_is_exercised_here() {
     for k in Kernel::available() {
         assert!(used.contains(&k), "{k:?} not covered");
     }
-    println!("paths: {:?}", paths().iter().map(|p| p.0).collect::<Vec<_>>());
+    println!(
+        "paths: {:?}",
+        paths().iter().map(|p| p.0).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -25,6 +25,8 @@ pub enum Backend {
     AwsLc,
     /// Pure-Rust RustCrypto crates.
     RustCrypto,
+    /// This project's own kernels (the `asm` crate): SM4 modes so far.
+    Asm,
     /// The `libsm` crate (pure Rust, GM algorithms only: SM2, SM3, SM4). Variable-time
     /// big-integer and table code: a cross-check and comparison backend, not for secrets in
     /// production.
@@ -39,6 +41,7 @@ impl Backend {
         Self::Ring,
         Self::AwsLc,
         Self::RustCrypto,
+        Self::Asm,
         Self::Libsm,
         Self::OpenSsl,
     ];
@@ -49,6 +52,7 @@ impl Backend {
             Self::Ring => "ring",
             Self::AwsLc => "aws-lc",
             Self::RustCrypto => "rustcrypto",
+            Self::Asm => "asm",
             Self::Libsm => "libsm",
             Self::OpenSsl => "openssl",
         }
@@ -74,6 +78,7 @@ impl Backend {
             Self::Ring => Some(&backends::ring::PROVIDER),
             Self::AwsLc => Some(&backends::aws_lc::PROVIDER),
             Self::RustCrypto => Some(&backends::rustcrypto::PROVIDER),
+            Self::Asm => Some(&backends::asm::PROVIDER),
             Self::Libsm => Some(&backends::libsm::PROVIDER),
             #[cfg(feature = "openssl")]
             Self::OpenSsl => Some(&backends::openssl::PROVIDER),

@@ -74,7 +74,9 @@ pub struct Sm4 {
 
 impl core::fmt::Debug for Sm4 {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Sm4").field("kernel", &self.kernel()).finish_non_exhaustive()
+        f.debug_struct("Sm4")
+            .field("kernel", &self.kernel())
+            .finish_non_exhaustive()
     }
 }
 
@@ -154,9 +156,7 @@ impl Sm4 {
                 ks[b * BLOCK..(b + 1) * BLOCK].copy_from_slice(&c.to_be_bytes());
                 c = match counter {
                     Counter::Full128 => c.wrapping_add(1),
-                    Counter::Low32 => {
-                        (c & !0xffff_ffff) | u128::from((c as u32).wrapping_add(1))
-                    }
+                    Counter::Low32 => (c & !0xffff_ffff) | u128::from((c as u32).wrapping_add(1)),
                 };
             }
             self.encrypt_blocks(&mut ks[..blocks * BLOCK]);
@@ -191,7 +191,11 @@ impl Sm4 {
             saved[..n].copy_from_slice(piece);
             self.decrypt_blocks(piece);
             for (i, block) in piece.chunks_exact_mut(BLOCK).enumerate() {
-                let chain: &[u8] = if i == 0 { &prev } else { &saved[(i - 1) * BLOCK..i * BLOCK] };
+                let chain: &[u8] = if i == 0 {
+                    &prev
+                } else {
+                    &saved[(i - 1) * BLOCK..i * BLOCK]
+                };
                 for (b, c) in block.iter_mut().zip(chain) {
                     *b ^= c;
                 }
@@ -224,7 +228,9 @@ pub struct Sm4Gcm {
 
 impl core::fmt::Debug for Sm4Gcm {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Sm4Gcm").field("kernel", &self.sm4.kernel()).finish_non_exhaustive()
+        f.debug_struct("Sm4Gcm")
+            .field("kernel", &self.sm4.kernel())
+            .finish_non_exhaustive()
     }
 }
 
@@ -294,7 +300,13 @@ impl Sm4Gcm {
 
     /// Checks the tag in constant time, then decrypts in place. On failure `data` is left as
     /// it was (ciphertext): no plaintext is ever written for a forged message.
-    pub fn open(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), TagMismatch> {
+    pub fn open(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), TagMismatch> {
         if data.len() as u64 > (1u64 << 36) - 32 {
             return Err(TagMismatch);
         }
@@ -329,7 +341,9 @@ impl Sm4Ccm {
 
     /// A key on the kernel `features` allow.
     pub fn with_features(key: &[u8; 16], features: Features) -> Self {
-        Self { sm4: Sm4::with_features(key, features) }
+        Self {
+            sm4: Sm4::with_features(key, features),
+        }
     }
 
     /// The SM4 kernel in use.
@@ -345,43 +359,29 @@ impl Sm4Ccm {
         a
     }
 
-    /// CBC-MAC over B0, the encoded AAD and the payload (SP 800-38C A.2).
-    fn mac(&self, nonce: &[u8; 12], aad: &[u8], payload: &[u8]) -> [u8; 16] {
+    /// CBC-MAC state after B0 and the encoded AAD (SP 800-38C A.2).
+    fn mac_start(&self, nonce: &[u8; 12], aad: &[u8], payload_len: usize) -> CbcMac<'_> {
         let mut x = [0u8; 16];
         x[0] = (u8::from(!aad.is_empty()) << 6) | (((TAG_LEN as u8 - 2) / 2) << 3) | 2;
         x[1..13].copy_from_slice(nonce);
-        x[13..].copy_from_slice(&(payload.len() as u32).to_be_bytes()[1..]);
+        x[13..].copy_from_slice(&(payload_len as u32).to_be_bytes()[1..]);
         self.sm4.encrypt_blocks(&mut x);
-        let absorb = |mut bytes: &[u8], x: &mut [u8; 16], pad_from: usize| {
-            // `pad_from` bytes of the first block are already taken by the length prefix.
-            let mut offset = pad_from;
-            while !bytes.is_empty() || offset > 0 {
-                let n = (16 - offset).min(bytes.len());
-                for i in 0..n {
-                    x[offset + i] ^= bytes[i];
-                }
-                bytes = &bytes[n..];
-                offset = 0;
-                self.sm4.encrypt_blocks(x);
-            }
+        let mut mac = CbcMac {
+            sm4: &self.sm4,
+            x,
+            fill: 0,
         };
         if !aad.is_empty() {
-            let mut prefix = [0u8; 6];
-            let used = if aad.len() < 0xff00 {
-                prefix[..2].copy_from_slice(&(aad.len() as u16).to_be_bytes());
-                2
+            if aad.len() < 0xff00 {
+                mac.update(&(aad.len() as u16).to_be_bytes());
             } else {
-                prefix[..2].copy_from_slice(&[0xff, 0xfe]);
-                prefix[2..6].copy_from_slice(&(aad.len() as u32).to_be_bytes());
-                6
-            };
-            for i in 0..used {
-                x[i] ^= prefix[i];
+                mac.update(&[0xff, 0xfe]);
+                mac.update(&(aad.len() as u32).to_be_bytes());
             }
-            absorb(aad, &mut x, used);
+            mac.update(aad);
+            mac.pad();
         }
-        absorb(payload, &mut x, 0);
-        x
+        mac
     }
 
     /// Encrypts `data` in place and returns the tag.
@@ -389,26 +389,81 @@ impl Sm4Ccm {
         if data.len() > Self::MAX_LEN || aad.len() as u64 >= 1 << 32 {
             return Err(TooLong);
         }
-        let mut t = self.mac(nonce, aad, data);
-        self.sm4.ctr(&Self::counter(nonce, 1), Counter::Full128, data);
-        self.sm4.ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
+        let mut mac = self.mac_start(nonce, aad, data.len());
+        mac.update(data);
+        mac.pad();
+        let mut t = mac.x;
+        self.sm4
+            .ctr(&Self::counter(nonce, 1), Counter::Full128, data);
+        self.sm4
+            .ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
         Ok(t)
     }
 
-    /// Decrypts into a scratch copy, checks the tag in constant time, and only then writes
-    /// the plaintext into `data`; on failure `data` is unchanged.
-    pub fn open(&self, nonce: &[u8; 12], aad: &[u8], data: &mut [u8], tag: &[u8; 16]) -> Result<(), TagMismatch> {
+    /// Decrypts chunk by chunk into a stack buffer only to feed the CBC-MAC, checks the tag
+    /// in constant time, and only then decrypts `data` in place; on failure `data` is
+    /// unchanged. No allocation.
+    pub fn open(
+        &self,
+        nonce: &[u8; 12],
+        aad: &[u8],
+        data: &mut [u8],
+        tag: &[u8; 16],
+    ) -> Result<(), TagMismatch> {
         if data.len() > Self::MAX_LEN || aad.len() as u64 >= 1 << 32 {
             return Err(TagMismatch);
         }
-        let mut plain = zeroize::Zeroizing::new(data.to_vec());
-        self.sm4.ctr(&Self::counter(nonce, 1), Counter::Full128, &mut plain);
-        let mut t = self.mac(nonce, aad, &plain);
-        self.sm4.ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
+        let mut mac = self.mac_start(nonce, aad, data.len());
+        let mut buf = [0u8; 8 * BLOCK];
+        let mut ctr = Self::counter(nonce, 1);
+        for chunk in data.chunks(buf.len()) {
+            let piece = &mut buf[..chunk.len()];
+            piece.copy_from_slice(chunk);
+            ctr = self.sm4.ctr(&ctr, Counter::Full128, piece);
+            mac.update(piece);
+        }
+        buf.zeroize();
+        mac.pad();
+        let mut t = mac.x;
+        self.sm4
+            .ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
         if !tags_equal(&t, tag) {
             return Err(TagMismatch);
         }
-        data.copy_from_slice(&plain);
+        self.sm4
+            .ctr(&Self::counter(nonce, 1), Counter::Full128, data);
         Ok(())
+    }
+}
+
+/// A running CBC-MAC (CCM's authentication half).
+struct CbcMac<'a> {
+    sm4: &'a Sm4,
+    x: [u8; 16],
+    fill: usize,
+}
+
+impl CbcMac<'_> {
+    fn update(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            let n = (BLOCK - self.fill).min(data.len());
+            for (x, d) in self.x[self.fill..self.fill + n].iter_mut().zip(&data[..n]) {
+                *x ^= d;
+            }
+            self.fill += n;
+            data = &data[n..];
+            if self.fill == BLOCK {
+                self.sm4.encrypt_blocks(&mut self.x);
+                self.fill = 0;
+            }
+        }
+    }
+
+    /// Zero-pads a partial block.
+    fn pad(&mut self) {
+        if self.fill > 0 {
+            self.sm4.encrypt_blocks(&mut self.x);
+            self.fill = 0;
+        }
     }
 }

@@ -99,20 +99,28 @@ const fn ck(i: usize) -> u32 {
 pub(crate) fn expand_key(key: &[u8; 16]) -> [u32; 32] {
     let mut k = [0u32; 4];
     for i in 0..4 {
-        k[i] = u32::from_be_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]]) ^ FK[i];
+        k[i] = u32::from_be_bytes([key[4 * i], key[4 * i + 1], key[4 * i + 2], key[4 * i + 3]])
+            ^ FK[i];
     }
     let mut rk = [0u32; 32];
-    for i in 0..32 {
+    for (i, out) in rk.iter_mut().enumerate() {
         let (t, _) = tau2(k[1] ^ k[2] ^ k[3] ^ ck(i), 0);
         let next = k[0] ^ l_key(t);
-        rk[i] = next;
+        *out = next;
         k = [k[1], k[2], k[3], next];
     }
     rk
 }
 
 fn load(block: &[u8]) -> [u32; 4] {
-    let w = |i: usize| u32::from_be_bytes([block[4 * i], block[4 * i + 1], block[4 * i + 2], block[4 * i + 3]]);
+    let w = |i: usize| {
+        u32::from_be_bytes([
+            block[4 * i],
+            block[4 * i + 1],
+            block[4 * i + 2],
+            block[4 * i + 3],
+        ])
+    };
     [w(0), w(1), w(2), w(3)]
 }
 
@@ -171,14 +179,18 @@ mod tests {
     #[test]
     fn gbt32907_example_1() {
         let key = [
-            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+            0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54,
+            0x32, 0x10,
         ];
         let rk = expand_key(&key);
         let mut b = key;
         crypt_blocks(&rk, &mut b);
         assert_eq!(
             b,
-            [0x68, 0x1e, 0xdf, 0x34, 0xd2, 0x06, 0x96, 0x5e, 0x86, 0xb3, 0xe9, 0x4f, 0x53, 0x6e, 0x42, 0x46]
+            [
+                0x68, 0x1e, 0xdf, 0x34, 0xd2, 0x06, 0x96, 0x5e, 0x86, 0xb3, 0xe9, 0x4f, 0x53, 0x6e,
+                0x42, 0x46
+            ]
         );
         let mut rev = rk;
         rev.reverse();

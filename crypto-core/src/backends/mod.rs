@@ -8,6 +8,7 @@ use crate::{
     KeyExchange, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
 };
 
+pub(crate) mod asm;
 pub(crate) mod aws_lc;
 pub(crate) mod generic;
 pub(crate) mod libsm;
