@@ -9,7 +9,7 @@ fn main() {
         return;
     }
     cc::Build::new()
-        .file("csrc/sm4_aesni_avx2.c")
+        .file("csrc/sm4_avx2.c")
         .file("csrc/ghash_pclmul.c")
         .opt_level(3)
         .flag_if_supported("-fno-strict-aliasing")

@@ -5,11 +5,46 @@
 
 use crate::cpu::{Feature, Features};
 
-/// Proof that AES-NI, SSSE3 and AVX2 are usable (AVX2 implies SSSE3 on every x86-64 CPU).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct AesNiAvx2(());
+/// The SIMD SM4 kernels, fastest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sm4Simd {
+    GfniAvx2,
+    VaesAvx2,
+    AesNiAvx2,
+}
 
-impl AesNiAvx2 {
+/// Proof that the named kernel's instructions are usable: only [`Sm4Token::best`] makes one,
+/// from detected features (AVX2 implies SSSE3/SSE4.1 on every x86-64 CPU).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sm4Token(Sm4Simd);
+
+impl Sm4Token {
+    pub(crate) fn best(f: Features) -> Option<Self> {
+        if !cfg!(target_arch = "x86_64") || !f.has(Feature::Avx2) {
+            return None;
+        }
+        let k = if f.has(Feature::Gfni) {
+            Sm4Simd::GfniAvx2
+        } else if f.has(Feature::AesNi) && f.has(Feature::Vaes) {
+            Sm4Simd::VaesAvx2
+        } else if f.has(Feature::AesNi) {
+            Sm4Simd::AesNiAvx2
+        } else {
+            return None;
+        };
+        Some(Self(k))
+    }
+
+    pub(crate) fn kernel(self) -> Sm4Simd {
+        self.0
+    }
+}
+
+/// Proof that AES-NI is usable, for the one-block kernel of the serial modes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AesNi1(());
+
+impl AesNi1 {
     pub(crate) fn new(f: Features) -> Option<Self> {
         (cfg!(target_arch = "x86_64") && f.has(Feature::AesNi) && f.has(Feature::Avx2))
             .then_some(Self(()))
@@ -30,24 +65,41 @@ impl Pclmul {
 #[cfg(target_arch = "x86_64")]
 unsafe extern "C" {
     fn tlsfe_sm4_aesni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_vaes_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_aesni_crypt1(rk: *const u32, input: *const u8, out: *mut u8);
     fn tlsfe_ghash_pclmul_init(h: *const u8, htable: *mut u8);
     fn tlsfe_ghash_pclmul_update(htable: *const u8, xi: *mut u8, data: *const u8, nblocks: usize);
 }
 
 /// SM4 on whole blocks in place with the given round keys.
-pub(crate) fn sm4_aesni_avx2(_t: AesNiAvx2, rk: &[u32; 32], data: &mut [u8]) {
+pub(crate) fn sm4_simd(t: Sm4Token, rk: &[u32; 32], data: &mut [u8]) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves AES-NI/AVX2 exist; `rk` is 32 words; `data` holds exactly
-    // len/16 blocks, read and written in place (the kernel allows in == out).
-    unsafe {
-        tlsfe_sm4_aesni_avx2_crypt(
-            rk.as_ptr(),
-            data.as_ptr(),
-            data.as_mut_ptr(),
-            data.len() / 16,
-        );
+    {
+        let f = match t.0 {
+            Sm4Simd::GfniAvx2 => tlsfe_sm4_gfni_avx2_crypt,
+            Sm4Simd::VaesAvx2 => tlsfe_sm4_vaes_avx2_crypt,
+            Sm4Simd::AesNiAvx2 => tlsfe_sm4_aesni_avx2_crypt,
+        };
+        // SAFETY: the token proves the kernel's instructions exist; `rk` is 32 words; `data`
+        // holds exactly len/16 blocks, read and written in place (the kernels allow in == out).
+        unsafe { f(rk.as_ptr(), data.as_ptr(), data.as_mut_ptr(), data.len() / 16) }
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (t, rk, data);
+}
+
+/// One SM4 block in place (serial modes).
+pub(crate) fn sm4_aesni1(_t: AesNi1, rk: &[u32; 32], block: &mut [u8; 16]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves AES-NI/SSE4.1 exist; `rk` is 32 words; `block` is 16 bytes,
+    // read and written in place (the kernel reads all input before writing).
+    unsafe {
+        tlsfe_sm4_aesni_crypt1(rk.as_ptr(), block.as_ptr(), block.as_mut_ptr());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, block);
 }
 
 /// H, H^2, H^3, H^4 for the PCLMULQDQ GHASH.

@@ -1,15 +1,17 @@
 //! SM4 (GB/T 32907) and its modes, on the fastest kernel this CPU allows.
 //!
-//! Kernels, chosen once per key from a [`Features`] witness:
-//! - `AesNiAvx2`: eight blocks per step in AVX2 registers, the S-box through AESENCLAST between
-//!   two affine maps applied with nibble shuffles (no memory lookups: `asm/csrc/sm4_aesni_avx2.c`);
+//! Kernels, chosen once per key from a [`Features`] witness, fastest first (`csrc/sm4_avx2.c`;
+//! sixteen blocks per step in AVX2 registers, no memory lookups):
+//! - `GfniAvx2`: the S-box as two GFNI affine instructions;
+//! - `VaesAvx2`: the S-box through 256-bit VAESENCLAST between two affine maps (nibble shuffles);
+//! - `AesNiAvx2`: the same with 128-bit AESENCLAST (plus a one-block kernel for serial modes);
 //! - `Portable`: a computed S-box on packed bytes (`portable.rs`), for every other CPU.
 //!
 //! Nothing here indexes memory with secret data or branches on it.
 
 mod portable;
 
-use crate::cpu::{Feature, Features};
+use crate::cpu::Features;
 
 /// Which implementation a key uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -17,31 +19,46 @@ use crate::cpu::{Feature, Features};
 pub enum Kernel {
     /// Computed S-box, any CPU.
     Portable,
-    /// AES-NI + AVX2 (x86-64).
+    /// AES-NI + AVX2: AESENCLAST on 128-bit halves (x86-64).
     AesNiAvx2,
+    /// VAES + AVX2: one 256-bit VAESENCLAST per S-box layer.
+    VaesAvx2,
+    /// GFNI + AVX2: two affine instructions per S-box layer.
+    GfniAvx2,
 }
 
 impl Kernel {
     /// The best kernel `features` allow.
     pub fn select(features: Features) -> Self {
-        if cfg!(target_arch = "x86_64")
-            && features.has(Feature::AesNi)
-            && features.has(Feature::Avx2)
-        {
-            Self::AesNiAvx2
-        } else {
-            Self::Portable
+        Self::select_from(Sm4Token::best(features))
+    }
+
+    fn select_from(t: Option<Sm4Token>) -> Self {
+        match t.map(Sm4Token::kernel) {
+            Some(Sm4Simd::GfniAvx2) => Self::GfniAvx2,
+            Some(Sm4Simd::VaesAvx2) => Self::VaesAvx2,
+            Some(Sm4Simd::AesNiAvx2) => Self::AesNiAvx2,
+            None => Self::Portable,
+        }
+    }
+
+    /// The feature list that forces this kernel (for `ASM_CPU_FEATURES` and tests).
+    pub const fn features(self) -> &'static str {
+        match self {
+            Self::Portable => "portable",
+            Self::AesNiAvx2 => "aesni,avx2",
+            Self::VaesAvx2 => "aesni,avx2,vaes",
+            Self::GfniAvx2 => "gfni,avx2",
         }
     }
 
     /// Every kernel this CPU can run, for tests that force each one.
     pub fn available() -> Vec<Self> {
-        let all = Features::get();
-        let mut out = vec![Self::Portable];
-        if Self::select(all) == Self::AesNiAvx2 {
-            out.push(Self::AesNiAvx2);
-        }
-        out
+        let hw = Features::get();
+        [Self::Portable, Self::AesNiAvx2, Self::VaesAvx2, Self::GfniAvx2]
+            .into_iter()
+            .filter(|k| Self::select(hw.restricted_to(k.features())) == *k)
+            .collect()
     }
 
     /// Stable lower-case name.
@@ -49,27 +66,25 @@ impl Kernel {
         match self {
             Self::Portable => "portable",
             Self::AesNiAvx2 => "aesni-avx2",
+            Self::VaesAvx2 => "vaes-avx2",
+            Self::GfniAvx2 => "gfni-avx2",
         }
     }
 }
 
 use zeroize::Zeroize;
 
-use crate::ffi::{self, AesNiAvx2};
+use crate::ffi::{self, AesNi1, Sm4Simd, Sm4Token};
 use crate::ghash::GhashKey;
 
-#[derive(Clone, Copy)]
-enum Imp {
-    Portable,
-    AesNiAvx2(AesNiAvx2),
-}
-
-/// An SM4 key: round keys for both directions, on one kernel. Zeroized on drop.
+/// An SM4 key: round keys for both directions, on one kernel (plus a one-block kernel for the
+/// serial modes). Zeroized on drop.
 #[derive(Clone)]
 pub struct Sm4 {
     enc: [u32; 32],
     dec: [u32; 32],
-    imp: Imp,
+    simd: Option<Sm4Token>,
+    one: Option<AesNi1>,
 }
 
 impl core::fmt::Debug for Sm4 {
@@ -112,25 +127,29 @@ impl Sm4 {
         let enc = portable::expand_key(key);
         let mut dec = enc;
         dec.reverse();
-        let imp = match AesNiAvx2::new(features) {
-            Some(t) => Imp::AesNiAvx2(t),
-            None => Imp::Portable,
+        let simd = Sm4Token::best(features);
+        // The one-block AES-NI kernel only where the main kernel is AES-based too, so that a
+        // forced path really runs one kind of S-box.
+        let one = match simd.map(Sm4Token::kernel) {
+            Some(Sm4Simd::AesNiAvx2 | Sm4Simd::VaesAvx2) => AesNi1::new(features),
+            _ => None,
         };
-        Self { enc, dec, imp }
+        Self { enc, dec, simd, one }
     }
 
     /// The kernel in use.
     pub fn kernel(&self) -> Kernel {
-        match self.imp {
-            Imp::Portable => Kernel::Portable,
-            Imp::AesNiAvx2(_) => Kernel::AesNiAvx2,
-        }
+        Kernel::select_from(self.simd)
     }
 
     fn crypt(&self, rk: &[u32; 32], data: &mut [u8]) {
-        match self.imp {
-            Imp::Portable => portable::crypt_blocks(rk, data),
-            Imp::AesNiAvx2(t) => ffi::sm4_aesni_avx2(t, rk, data),
+        match (self.simd, self.one) {
+            (_, Some(t)) if data.len() == BLOCK => {
+                let block: &mut [u8; 16] = data.try_into().unwrap_or_else(|_| unreachable!());
+                ffi::sm4_aesni1(t, rk, block);
+            }
+            (Some(t), _) => ffi::sm4_simd(t, rk, data),
+            (None, _) => portable::crypt_blocks(rk, data),
         }
     }
 
