@@ -7,5 +7,11 @@
 
 pub mod cpu;
 mod ffi;
+
+/// Constant-time test support: Memcheck client requests (no-ops outside Valgrind or without
+/// the `ct-valgrind` feature).
+pub mod ct {
+    pub use crate::ffi::{ct_public, ct_secret, ct_secret_copy};
+}
 mod ghash;
 pub mod sm4;

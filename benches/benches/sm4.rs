@@ -17,7 +17,12 @@ fn asm_paths() -> Vec<(String, Features)> {
     let hw = Features::get();
     let mut seen = Vec::new();
     let mut out = Vec::new();
-    for spec in ["portable", "aesni,avx2,pclmulqdq", "gfni,avx2,vpclmulqdq", "gfni,avx512,vpclmulqdq"] {
+    for spec in [
+        "portable",
+        "aesni,avx2,pclmulqdq",
+        "gfni,avx2,vpclmulqdq",
+        "gfni,avx512,vpclmulqdq",
+    ] {
         let f = hw.restricted_to(spec);
         let k = Sm4::with_features(&KEY, f).kernel();
         if !seen.contains(&k) {
@@ -36,16 +41,23 @@ fn aead(c: &mut Criterion, alg: AeadAlg, open: bool) {
         for backend in Backend::built().filter(|b| b.supports(Algorithm::Aead(alg))) {
             let key = backend.aead(alg, &KEY).unwrap();
             let mut buf = vec![0u8; size + TAG_LEN];
-            let n = key.seal_in_place(&Nonce([1; 12]), b"", &mut buf, size).unwrap();
+            let n = key
+                .seal_in_place(&Nonce([1; 12]), b"", &mut buf, size)
+                .unwrap();
             let sealed = buf[..n].to_vec();
             group.bench_with_input(BenchmarkId::new(backend.name(), size), &size, |b, &size| {
                 if open {
                     b.iter(|| {
                         buf[..n].copy_from_slice(&sealed);
-                        key.open_in_place(&Nonce([1; 12]), b"", &mut buf[..n]).unwrap().len()
+                        key.open_in_place(&Nonce([1; 12]), b"", &mut buf[..n])
+                            .unwrap()
+                            .len()
                     })
                 } else {
-                    b.iter(|| key.seal_in_place(&Nonce([1; 12]), b"", &mut buf, size).unwrap())
+                    b.iter(|| {
+                        key.seal_in_place(&Nonce([1; 12]), b"", &mut buf, size)
+                            .unwrap()
+                    })
                 }
             });
         }
@@ -134,5 +146,13 @@ fn cbc_decrypt(c: &mut Criterion) {
     modes(c, Op::CbcDecrypt);
 }
 
-criterion_group!(benches, ctr, gcm_seal, gcm_open, ccm_seal, cbc_decrypt, cbc_encrypt);
+criterion_group!(
+    benches,
+    ctr,
+    gcm_seal,
+    gcm_open,
+    ccm_seal,
+    cbc_decrypt,
+    cbc_encrypt
+);
 criterion_main!(benches);
