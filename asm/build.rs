@@ -8,7 +8,11 @@ fn main() {
     let ct_valgrind = std::env::var_os("CARGO_FEATURE_CT_VALGRIND").is_some();
     let mut build = cc::Build::new();
     if arch == "x86_64" {
-        build.file("csrc/sm4_avx2.c").file("csrc/ghash_pclmul.c");
+        build
+            .file("csrc/sm4_avx2.c")
+            .file("csrc/sm4_avx512.c")
+            .file("csrc/ghash_pclmul.c")
+            .file("csrc/ghash_vpclmul.c");
     }
     if ct_valgrind {
         build.file("csrc/ct_valgrind.c");

@@ -8,6 +8,7 @@ use crate::cpu::{Feature, Features};
 /// The SIMD SM4 kernels, fastest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sm4Simd {
+    GfniAvx512,
     GfniAvx2,
     VaesAvx2,
     AesNiAvx2,
@@ -23,7 +24,9 @@ impl Sm4Token {
         if !cfg!(target_arch = "x86_64") || !f.has(Feature::Avx2) {
             return None;
         }
-        let k = if f.has(Feature::Gfni) {
+        let k = if f.has(Feature::Gfni) && f.has(Feature::Avx512) {
+            Sm4Simd::GfniAvx512
+        } else if f.has(Feature::Gfni) {
             Sm4Simd::GfniAvx2
         } else if f.has(Feature::AesNi) && f.has(Feature::Vaes) {
             Sm4Simd::VaesAvx2
@@ -51,6 +54,70 @@ impl AesNi1 {
     }
 }
 
+/// Which wide GHASH kernel: VPCLMULQDQ on 256-bit (AVX2) or 512-bit (AVX-512) registers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WideGhash {
+    Avx2,
+    Avx512,
+}
+
+/// Proof that VPCLMULQDQ (and PCLMULQDQ, AVX2, and for the 512-bit kernel AVX-512) are usable.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Vpclmul(WideGhash);
+
+impl Vpclmul {
+    pub(crate) fn best(f: Features) -> Option<Self> {
+        if !cfg!(target_arch = "x86_64")
+            || !(f.has(Feature::Vpclmulqdq) && f.has(Feature::Pclmulqdq) && f.has(Feature::Avx2))
+        {
+            return None;
+        }
+        Some(Self(if f.has(Feature::Avx512) {
+            WideGhash::Avx512
+        } else {
+            WideGhash::Avx2
+        }))
+    }
+
+    pub(crate) fn kind(self) -> WideGhash {
+        self.0
+    }
+}
+
+/// H^1..H^16 for the VPCLMULQDQ GHASH.
+pub(crate) fn ghash_vpclmul_init(_t: Vpclmul, h: &[u8; 16]) -> [u8; 256] {
+    let mut table = [0u8; 256];
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves PCLMULQDQ exists; `h` is 16 bytes, `table` 256.
+    unsafe {
+        tlsfe_ghash_vpclmul_init(h.as_ptr(), table.as_mut_ptr());
+    }
+    table
+}
+
+/// Absorbs whole blocks into `xi` with the wide kernel.
+pub(crate) fn ghash_vpclmul_update(t: Vpclmul, table: &[u8; 256], xi: &mut [u8; 16], data: &[u8]) {
+    assert!(data.len().is_multiple_of(16), "whole blocks only");
+    #[cfg(target_arch = "x86_64")]
+    {
+        let f = match t.0 {
+            WideGhash::Avx2 => tlsfe_ghash_vpclmul_avx2_update,
+            WideGhash::Avx512 => tlsfe_ghash_vpclmul_avx512_update,
+        };
+        // SAFETY: the token proves the instructions exist; sizes as declared.
+        unsafe {
+            f(
+                table.as_ptr(),
+                xi.as_mut_ptr(),
+                data.as_ptr(),
+                data.len() / 16,
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (t, table, xi, data);
+}
+
 /// Proof that PCLMULQDQ and SSSE3/SSE4.1 are usable (required together with AVX2 here).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Pclmul(());
@@ -67,6 +134,20 @@ unsafe extern "C" {
     fn tlsfe_sm4_aesni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_vaes_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_gfni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni_avx512_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_ghash_vpclmul_init(h: *const u8, htable: *mut u8);
+    fn tlsfe_ghash_vpclmul_avx2_update(
+        htable: *const u8,
+        xi: *mut u8,
+        data: *const u8,
+        nblocks: usize,
+    );
+    fn tlsfe_ghash_vpclmul_avx512_update(
+        htable: *const u8,
+        xi: *mut u8,
+        data: *const u8,
+        nblocks: usize,
+    );
     fn tlsfe_sm4_aesni_crypt1(rk: *const u32, input: *const u8, out: *mut u8);
     fn tlsfe_ghash_pclmul_init(h: *const u8, htable: *mut u8);
     fn tlsfe_ghash_pclmul_update(htable: *const u8, xi: *mut u8, data: *const u8, nblocks: usize);
@@ -78,6 +159,7 @@ pub(crate) fn sm4_simd(t: Sm4Token, rk: &[u32; 32], data: &mut [u8]) {
     #[cfg(target_arch = "x86_64")]
     {
         let f = match t.0 {
+            Sm4Simd::GfniAvx512 => tlsfe_sm4_gfni_avx512_crypt,
             Sm4Simd::GfniAvx2 => tlsfe_sm4_gfni_avx2_crypt,
             Sm4Simd::VaesAvx2 => tlsfe_sm4_vaes_avx2_crypt,
             Sm4Simd::AesNiAvx2 => tlsfe_sm4_aesni_avx2_crypt,

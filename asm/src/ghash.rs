@@ -4,13 +4,14 @@
 use zeroize::Zeroize;
 
 use crate::cpu::Features;
-use crate::ffi::{self, Pclmul};
+use crate::ffi::{self, Pclmul, Vpclmul, WideGhash};
 
 /// A GHASH key (H and whatever the kernel precomputes from it).
 #[derive(Clone)]
 pub(crate) enum GhashKey {
     Portable(u128),
     Pclmul(Pclmul, [u8; 64]),
+    Vpclmul(Vpclmul, Box<[u8; 256]>),
 }
 
 impl Drop for GhashKey {
@@ -18,15 +19,31 @@ impl Drop for GhashKey {
         match self {
             Self::Portable(h) => h.zeroize(),
             Self::Pclmul(_, t) => t.zeroize(),
+            Self::Vpclmul(_, t) => t.zeroize(),
         }
     }
 }
 
 impl GhashKey {
     pub(crate) fn new(h: &[u8; 16], f: Features) -> Self {
+        if let Some(t) = Vpclmul::best(f) {
+            return Self::Vpclmul(t, Box::new(ffi::ghash_vpclmul_init(t, h)));
+        }
         match Pclmul::new(f) {
             Some(t) => Self::Pclmul(t, ffi::ghash_pclmul_init(t, h)),
             None => Self::Portable(u128::from_be_bytes(*h)),
+        }
+    }
+
+    /// Which kernel: `portable`, `pclmul`, `vpclmul-avx2` or `vpclmul-avx512`.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Portable(_) => "portable",
+            Self::Pclmul(..) => "pclmul",
+            Self::Vpclmul(t, _) => match t.kind() {
+                WideGhash::Avx2 => "vpclmul-avx2",
+                WideGhash::Avx512 => "vpclmul-avx512",
+            },
         }
     }
 
@@ -44,6 +61,7 @@ impl GhashKey {
     pub(crate) fn update_blocks(&self, xi: &mut [u8; 16], blocks: &[u8]) {
         match self {
             Self::Pclmul(t, table) => ffi::ghash_pclmul_update(*t, table, xi, blocks),
+            Self::Vpclmul(t, table) => ffi::ghash_vpclmul_update(*t, table, xi, blocks),
             Self::Portable(h) => {
                 let mut x = u128::from_be_bytes(*xi);
                 for b in blocks.chunks_exact(16) {

@@ -16,17 +16,27 @@ use ctr::cipher::{
 type RcGcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
 type RcCcm = ccm::Ccm<sm4::Sm4, U16, U12>;
 
-/// The feature sets that select distinct code: every SM4 kernel, each with the portable and
-/// the PCLMULQDQ GHASH.
+/// The feature sets that select distinct code: every SM4 kernel this CPU runs, each with every
+/// GHASH kernel that can go with it (portable, PCLMULQDQ, VPCLMULQDQ on 256 or 512 bits).
 fn paths() -> Vec<(String, Features)> {
     let hw = Features::get();
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Features)> = Vec::new();
     for k in Kernel::available() {
-        let f = hw.restricted_to(k.features());
-        out.push((format!("{} + portable ghash", k.name()), f));
-        let with_clmul = hw.restricted_to(&format!("{},pclmulqdq,avx2", k.features()));
-        if with_clmul != f && Sm4::with_features(&[0; 16], with_clmul).kernel() == k {
-            out.push((format!("{} + pclmul ghash", k.name()), with_clmul));
+        for extra in [
+            "",
+            ",pclmulqdq,avx2",
+            ",pclmulqdq,avx2,vpclmulqdq",
+            ",pclmulqdq,avx2,vpclmulqdq,avx512",
+        ] {
+            let f = hw.restricted_to(&format!("{}{extra}", k.features()));
+            let gcm = Sm4Gcm::with_features(&[0; 16], f);
+            if gcm.kernel() != k {
+                continue;
+            }
+            let name = format!("{} + {} ghash", k.name(), gcm.ghash_kernel());
+            if !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, f));
+            }
         }
     }
     out

@@ -25,6 +25,8 @@ pub enum Kernel {
     VaesAvx2,
     /// GFNI + AVX2: two affine instructions per S-box layer.
     GfniAvx2,
+    /// GFNI + AVX-512: sixteen blocks per register, rotates and ternary logic in the linear layer.
+    GfniAvx512,
 }
 
 impl Kernel {
@@ -35,6 +37,7 @@ impl Kernel {
 
     fn select_from(t: Option<Sm4Token>) -> Self {
         match t.map(Sm4Token::kernel) {
+            Some(Sm4Simd::GfniAvx512) => Self::GfniAvx512,
             Some(Sm4Simd::GfniAvx2) => Self::GfniAvx2,
             Some(Sm4Simd::VaesAvx2) => Self::VaesAvx2,
             Some(Sm4Simd::AesNiAvx2) => Self::AesNiAvx2,
@@ -49,6 +52,7 @@ impl Kernel {
             Self::AesNiAvx2 => "aesni,avx2",
             Self::VaesAvx2 => "aesni,avx2,vaes",
             Self::GfniAvx2 => "gfni,avx2",
+            Self::GfniAvx512 => "gfni,avx2,avx512",
         }
     }
 
@@ -73,6 +77,7 @@ impl Kernel {
             Self::AesNiAvx2 => "aesni-avx2",
             Self::VaesAvx2 => "vaes-avx2",
             Self::GfniAvx2 => "gfni-avx2",
+            Self::GfniAvx512 => "gfni-avx512",
         }
     }
 }
@@ -249,6 +254,9 @@ fn xor_into(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// GCM seal works in chunks of this many bytes (CTR, then GHASH while the chunk is in L1).
+const FUSE: usize = 32 * BLOCK;
+
 /// Length of GCM and CCM nonces and tags here (RFC 8998).
 pub const NONCE_LEN: usize = 12;
 /// Tag length.
@@ -308,6 +316,11 @@ impl Sm4Gcm {
         self.sm4.kernel()
     }
 
+    /// The GHASH kernel in use: `portable`, `pclmul`, `vpclmul-avx2` or `vpclmul-avx512`.
+    pub fn ghash_kernel(&self) -> &'static str {
+        self.ghash.name()
+    }
+
     fn j0(nonce: &[u8; 12]) -> [u8; 16] {
         let mut j0 = [0u8; 16];
         j0[..12].copy_from_slice(nonce);
@@ -319,9 +332,14 @@ impl Sm4Gcm {
         let mut xi = [0u8; 16];
         self.ghash.update_padded(&mut xi, aad);
         self.ghash.update_padded(&mut xi, ct);
+        self.finish(j0, xi, aad.len(), ct.len())
+    }
+
+    /// Absorbs the length block and masks with E(J0).
+    fn finish(&self, j0: &[u8; 16], mut xi: [u8; 16], aad_len: usize, ct_len: usize) -> [u8; 16] {
         let mut lens = [0u8; 16];
-        lens[..8].copy_from_slice(&((aad.len() as u64) * 8).to_be_bytes());
-        lens[8..].copy_from_slice(&((ct.len() as u64) * 8).to_be_bytes());
+        lens[..8].copy_from_slice(&((aad_len as u64) * 8).to_be_bytes());
+        lens[8..].copy_from_slice(&((ct_len as u64) * 8).to_be_bytes());
         self.ghash.update_blocks(&mut xi, &lens);
         let mut ek0 = *j0;
         self.sm4.encrypt_blocks(&mut ek0);
@@ -339,8 +357,19 @@ impl Sm4Gcm {
         let j0 = Self::j0(nonce);
         let mut ctr = j0;
         ctr[15] = 2;
-        self.sm4.ctr(&ctr, Counter::Low32, data);
-        Ok(self.tag(&j0, aad, data))
+        // Encrypt and hash chunk by chunk, so GHASH reads ciphertext still in L1.
+        let mut xi = [0u8; 16];
+        self.ghash.update_padded(&mut xi, aad);
+        let mut chunks = data.chunks_mut(FUSE);
+        for chunk in &mut chunks {
+            ctr = self.sm4.ctr(&ctr, Counter::Low32, chunk);
+            if chunk.len() == FUSE {
+                self.ghash.update_blocks(&mut xi, chunk);
+            } else {
+                self.ghash.update_padded(&mut xi, chunk);
+            }
+        }
+        Ok(self.finish(&j0, xi, aad.len(), data.len()))
     }
 
     /// Checks the tag in constant time, then decrypts in place. On failure `data` is left as
