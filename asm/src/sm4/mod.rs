@@ -64,6 +64,7 @@ impl Kernel {
             Self::AesNiAvx2,
             Self::VaesAvx2,
             Self::GfniAvx2,
+            Self::GfniAvx512,
         ]
         .into_iter()
         .filter(|k| Self::select(hw.restricted_to(k.features())) == *k)
@@ -255,7 +256,7 @@ fn xor_into(dst: &mut [u8], src: &[u8]) {
 }
 
 /// GCM seal works in chunks of this many bytes (CTR, then GHASH while the chunk is in L1).
-const FUSE: usize = 32 * BLOCK;
+const FUSE: usize = 256 * BLOCK;
 
 /// Length of GCM and CCM nonces and tags here (RFC 8998).
 pub const NONCE_LEN: usize = 12;
