@@ -55,59 +55,59 @@ TARGET static inline __m512i bswap32(__m512i x) {
     return _mm512_shuffle_epi8(x, m);
 }
 
-TARGET static void groups(const uint32_t rk[32], const uint8_t *in, uint8_t *out, int n) {
-    __m512i a0, a1, a2, a3, c0, c1, c2, c3;
-    a0 = bswap32(_mm512_loadu_si512(in + 0));
-    a1 = bswap32(_mm512_loadu_si512(in + 64));
-    a2 = bswap32(_mm512_loadu_si512(in + 128));
-    a3 = bswap32(_mm512_loadu_si512(in + 192));
-    TRANSPOSE(a0, a1, a2, a3);
-    c0 = c1 = c2 = c3 = _mm512_setzero_si512();
-    if (n == 2) {
-        c0 = bswap32(_mm512_loadu_si512(in + 256));
-        c1 = bswap32(_mm512_loadu_si512(in + 320));
-        c2 = bswap32(_mm512_loadu_si512(in + 384));
-        c3 = bswap32(_mm512_loadu_si512(in + 448));
-        TRANSPOSE(c0, c1, c2, c3);
-    }
+/* Up to four independent 16-block groups share each round: with 32 zmm registers there is
+ * room, and four chains in flight hide the latency of the two GFNI instructions. */
+#define LOADG(g, off)                                           \
+    do {                                                        \
+        x[g][0] = bswap32(_mm512_loadu_si512(in + (off) + 0));   \
+        x[g][1] = bswap32(_mm512_loadu_si512(in + (off) + 64));  \
+        x[g][2] = bswap32(_mm512_loadu_si512(in + (off) + 128)); \
+        x[g][3] = bswap32(_mm512_loadu_si512(in + (off) + 192)); \
+        TRANSPOSE(x[g][0], x[g][1], x[g][2], x[g][3]);          \
+    } while (0)
+
+#define STOREG(g, off)                                             \
+    do {                                                           \
+        TRANSPOSE(x[g][3], x[g][2], x[g][1], x[g][0]);             \
+        _mm512_storeu_si512(out + (off) + 0, bswap32(x[g][3]));    \
+        _mm512_storeu_si512(out + (off) + 64, bswap32(x[g][2]));   \
+        _mm512_storeu_si512(out + (off) + 128, bswap32(x[g][1]));  \
+        _mm512_storeu_si512(out + (off) + 192, bswap32(x[g][0]));  \
+    } while (0)
+
+TARGET static inline void groups_n(const uint32_t rk[32], const uint8_t *in, uint8_t *out, const int n) {
+    __m512i x[4][4];
+    for (int g = 0; g < n; g++) LOADG(g, 256 * g);
     for (int i = 0; i < 32; i += 4) {
-        __m512i r = _mm512_set1_epi32((int)rk[i]);
-        a0 = round_(a0, a1, a2, a3, r);
-        c0 = round_(c0, c1, c2, c3, r);
-        r = _mm512_set1_epi32((int)rk[i + 1]);
-        a1 = round_(a1, a2, a3, a0, r);
-        c1 = round_(c1, c2, c3, c0, r);
-        r = _mm512_set1_epi32((int)rk[i + 2]);
-        a2 = round_(a2, a3, a0, a1, r);
-        c2 = round_(c2, c3, c0, c1, r);
-        r = _mm512_set1_epi32((int)rk[i + 3]);
-        a3 = round_(a3, a0, a1, a2, r);
-        c3 = round_(c3, c0, c1, c2, r);
+        for (int j = 0; j < 4; j++) {
+            __m512i r = _mm512_set1_epi32((int)rk[i + j]);
+            for (int g = 0; g < n; g++)
+                x[g][j] = round_(x[g][j], x[g][(j + 1) & 3], x[g][(j + 2) & 3], x[g][(j + 3) & 3], r);
+        }
     }
-    TRANSPOSE(a3, a2, a1, a0);
-    _mm512_storeu_si512(out + 0, bswap32(a3));
-    _mm512_storeu_si512(out + 64, bswap32(a2));
-    _mm512_storeu_si512(out + 128, bswap32(a1));
-    _mm512_storeu_si512(out + 192, bswap32(a0));
-    if (n == 2) {
-        TRANSPOSE(c3, c2, c1, c0);
-        _mm512_storeu_si512(out + 256, bswap32(c3));
-        _mm512_storeu_si512(out + 320, bswap32(c2));
-        _mm512_storeu_si512(out + 384, bswap32(c1));
-        _mm512_storeu_si512(out + 448, bswap32(c0));
-    }
+    for (int g = 0; g < n; g++) STOREG(g, 256 * g);
 }
+
+TARGET static void groups4(const uint32_t rk[32], const uint8_t *in, uint8_t *out) { groups_n(rk, in, out, 4); }
+TARGET static void groups2(const uint32_t rk[32], const uint8_t *in, uint8_t *out) { groups_n(rk, in, out, 2); }
+TARGET static void groups1(const uint32_t rk[32], const uint8_t *in, uint8_t *out) { groups_n(rk, in, out, 1); }
 
 TARGET void tlsfe_sm4_gfni_avx512_crypt(const uint32_t rk[32], const uint8_t *in, uint8_t *out,
                                          size_t nblocks) {
-    while (nblocks >= 32) {
-        groups(rk, in, out, 2);
+    while (nblocks >= 64) {
+        groups4(rk, in, out);
+        in += 1024;
+        out += 1024;
+        nblocks -= 64;
+    }
+    if (nblocks >= 32) {
+        groups2(rk, in, out);
         in += 512;
         out += 512;
         nblocks -= 32;
     }
     if (nblocks >= 16) {
-        groups(rk, in, out, 1);
+        groups1(rk, in, out);
         in += 256;
         out += 256;
         nblocks -= 16;
@@ -116,7 +116,76 @@ TARGET void tlsfe_sm4_gfni_avx512_crypt(const uint32_t rk[32], const uint8_t *in
         uint8_t buf[256];
         memset(buf, 0, sizeof buf);
         memcpy(buf, in, nblocks * 16);
-        groups(rk, buf, buf, 1);
+        groups1(rk, buf, buf);
+        memcpy(out, buf, nblocks * 16);
+        volatile uint8_t *v = buf;
+        for (size_t i = 0; i < sizeof buf; i++) v[i] = 0;
+    }
+}
+
+/*
+ * CTR with the counter blocks generated in registers: words 0-2 of every block are those of
+ * `ctr`, word 3 is ctr's word 3 plus the block index (mod 2^32; the caller splits calls where
+ * a 128-bit counter would carry). The keystream is XORed into `in` and written to `out`.
+ * Lane (q, p) of a transposed register (128-bit lane q, word p) is block 4p + q of its group.
+ */
+TARGET static inline void ctr_groups(const uint32_t rk[32], const uint32_t w[4], uint32_t base,
+                                     const uint8_t *in, uint8_t *out, const int n) {
+    const __m512i iota = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+    __m512i x[4][4];
+    for (int g = 0; g < n; g++) {
+        x[g][0] = _mm512_set1_epi32((int)w[0]);
+        x[g][1] = _mm512_set1_epi32((int)w[1]);
+        x[g][2] = _mm512_set1_epi32((int)w[2]);
+        x[g][3] = _mm512_add_epi32(_mm512_set1_epi32((int)(base + 16u * (uint32_t)g)), iota);
+    }
+    for (int i = 0; i < 32; i += 4) {
+        for (int j = 0; j < 4; j++) {
+            __m512i r = _mm512_set1_epi32((int)rk[i + j]);
+            for (int g = 0; g < n; g++)
+                x[g][j] = round_(x[g][j], x[g][(j + 1) & 3], x[g][(j + 2) & 3], x[g][(j + 3) & 3], r);
+        }
+    }
+    for (int g = 0; g < n; g++) {
+        TRANSPOSE(x[g][3], x[g][2], x[g][1], x[g][0]);
+        const uint8_t *src = in + 256 * g;
+        uint8_t *dst = out + 256 * g;
+        _mm512_storeu_si512(dst + 0, _mm512_xor_si512(bswap32(x[g][3]), _mm512_loadu_si512(src + 0)));
+        _mm512_storeu_si512(dst + 64, _mm512_xor_si512(bswap32(x[g][2]), _mm512_loadu_si512(src + 64)));
+        _mm512_storeu_si512(dst + 128, _mm512_xor_si512(bswap32(x[g][1]), _mm512_loadu_si512(src + 128)));
+        _mm512_storeu_si512(dst + 192, _mm512_xor_si512(bswap32(x[g][0]), _mm512_loadu_si512(src + 192)));
+    }
+}
+
+TARGET static void ctr4(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out) { ctr_groups(rk, w, b, in, out, 4); }
+TARGET static void ctr1(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out) { ctr_groups(rk, w, b, in, out, 1); }
+
+TARGET void tlsfe_sm4_gfni_avx512_ctr32(const uint32_t rk[32], const uint8_t ctr[16], const uint8_t *in,
+                                         uint8_t *out, size_t nblocks) {
+    uint32_t w[4];
+    for (int i = 0; i < 4; i++)
+        w[i] = ((uint32_t)ctr[4 * i] << 24) | ((uint32_t)ctr[4 * i + 1] << 16) |
+               ((uint32_t)ctr[4 * i + 2] << 8) | (uint32_t)ctr[4 * i + 3];
+    uint32_t base = w[3];
+    while (nblocks >= 64) {
+        ctr4(rk, w, base, in, out);
+        base += 64;
+        in += 1024;
+        out += 1024;
+        nblocks -= 64;
+    }
+    while (nblocks >= 16) {
+        ctr1(rk, w, base, in, out);
+        base += 16;
+        in += 256;
+        out += 256;
+        nblocks -= 16;
+    }
+    if (nblocks > 0) {
+        uint8_t buf[256];
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, in, nblocks * 16);
+        ctr1(rk, w, base, buf, buf);
         memcpy(out, buf, nblocks * 16);
         volatile uint8_t *v = buf;
         for (size_t i = 0; i < sizeof buf; i++) v[i] = 0;

@@ -41,6 +41,11 @@ impl Sm4Token {
     pub(crate) fn kernel(self) -> Sm4Simd {
         self.0
     }
+
+    /// Whether the kernel has the in-register CTR entry point ([`sm4_ctr32`]).
+    pub(crate) fn has_ctr32(self) -> bool {
+        self.0 == Sm4Simd::GfniAvx512
+    }
 }
 
 /// Proof that AES-NI is usable, for the one-block kernel of the serial modes.
@@ -135,6 +140,13 @@ unsafe extern "C" {
     fn tlsfe_sm4_vaes_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_gfni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_gfni_avx512_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni_avx512_ctr32(
+        rk: *const u32,
+        ctr: *const u8,
+        input: *const u8,
+        out: *mut u8,
+        nblocks: usize,
+    );
     fn tlsfe_ghash_vpclmul_init(h: *const u8, htable: *mut u8);
     fn tlsfe_ghash_vpclmul_avx2_update(
         htable: *const u8,
@@ -177,6 +189,30 @@ pub(crate) fn sm4_simd(t: Sm4Token, rk: &[u32; 32], data: &mut [u8]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (t, rk, data);
+}
+
+/// CTR on whole blocks in place with counters generated in registers (word 3 counts, mod
+/// 2^32), for the kernels that have it ([`Sm4Token::has_ctr32`]); returns false (doing
+/// nothing) for the others.
+pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut [u8]) -> bool {
+    assert!(data.len().is_multiple_of(16), "whole blocks only");
+    #[cfg(target_arch = "x86_64")]
+    if t.0 == Sm4Simd::GfniAvx512 {
+        // SAFETY: the token proves GFNI/AVX-512 exist; `rk` is 32 words, `ctr` 16 bytes;
+        // `data` holds len/16 blocks, read and written in place (the kernel allows in == out).
+        unsafe {
+            tlsfe_sm4_gfni_avx512_ctr32(
+                rk.as_ptr(),
+                ctr.as_ptr(),
+                data.as_ptr(),
+                data.as_mut_ptr(),
+                data.len() / 16,
+            );
+        }
+        return true;
+    }
+    let _ = (t, rk, ctr, data);
+    false
 }
 
 /// One SM4 block in place (serial modes).

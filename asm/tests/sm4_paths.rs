@@ -110,7 +110,9 @@ fn ecb_cbc_ctr_match_rustcrypto() {
             let key: [u8; 16] = rng.bytes(16).try_into().unwrap();
             let mut iv: [u8; 16] = rng.bytes(16).try_into().unwrap();
             if len % 7 == 0 {
-                iv[8..].fill(0xff); // carries across the low 64 bits
+                iv[8..].fill(0xff); // carries across the low 64 bits at once
+            } else if len % 7 == 1 {
+                iv[12..].copy_from_slice(&[0xff, 0xff, 0xff, 0xf0]); // carries out of 32 bits mid-way
             }
             let pt = rng.bytes(len + 3);
             let mut a = pt.clone();

@@ -181,7 +181,35 @@ impl Sm4 {
 
     /// XORs the keystream from counter block `ctr` into `data` (any length) and returns the
     /// next counter block.
-    pub fn ctr(&self, ctr: &[u8; 16], counter: Counter, data: &mut [u8]) -> [u8; 16] {
+    pub fn ctr(&self, ctr: &[u8; 16], counter: Counter, mut data: &mut [u8]) -> [u8; 16] {
+        let mut c = u128::from_be_bytes(*ctr);
+        // Kernels with in-register counters take whole blocks up to the next carry out of the
+        // low 32 bits (GCM's counter never carries; CTR's 128-bit one is split there).
+        if let Some(t) = self.simd.filter(|t| t.has_ctr32()) {
+            while data.len() >= BLOCK {
+                let low = c as u32;
+                let until_wrap = match counter {
+                    Counter::Full128 => (1u64 << 32) - u64::from(low),
+                    Counter::Low32 => u64::MAX,
+                };
+                let blocks =
+                    (data.len() / BLOCK).min(usize::try_from(until_wrap).unwrap_or(usize::MAX));
+                let (head, rest) = core::mem::take(&mut data).split_at_mut(blocks * BLOCK);
+                ffi::sm4_ctr32(t, &self.enc, &c.to_be_bytes(), head);
+                c = match counter {
+                    Counter::Full128 => c.wrapping_add(blocks as u128),
+                    Counter::Low32 => {
+                        (c & !0xffff_ffff) | u128::from(low.wrapping_add(blocks as u32))
+                    }
+                };
+                data = rest;
+            }
+        }
+        self.ctr_generic(&c.to_be_bytes(), counter, data)
+    }
+
+    /// CTR with counter blocks built here and encrypted by the block kernel.
+    fn ctr_generic(&self, ctr: &[u8; 16], counter: Counter, data: &mut [u8]) -> [u8; 16] {
         // 32 blocks per kernel call: the SIMD kernels run 16 at a time.
         const CHUNK: usize = 32 * BLOCK;
         let mut c = u128::from_be_bytes(*ctr);
@@ -254,6 +282,9 @@ fn xor_into(dst: &mut [u8], src: &[u8]) {
         *d ^= s;
     }
 }
+
+/// GCM seals messages up to this size with one kernel call (E(J0) and the keystream together).
+const SMALL: usize = 256;
 
 /// GCM seal works in chunks of this many bytes (CTR, then GHASH while the chunk is in L1).
 const FUSE: usize = 256 * BLOCK;
@@ -337,14 +368,25 @@ impl Sm4Gcm {
     }
 
     /// Absorbs the length block and masks with E(J0).
-    fn finish(&self, j0: &[u8; 16], mut xi: [u8; 16], aad_len: usize, ct_len: usize) -> [u8; 16] {
+    fn finish(&self, j0: &[u8; 16], xi: [u8; 16], aad_len: usize, ct_len: usize) -> [u8; 16] {
+        let mut ek0 = *j0;
+        self.sm4.encrypt_blocks(&mut ek0);
+        self.finish_with(&ek0, xi, aad_len, ct_len)
+    }
+
+    /// Absorbs the length block and masks with `ek0` = E(J0).
+    fn finish_with(
+        &self,
+        ek0: &[u8; 16],
+        mut xi: [u8; 16],
+        aad_len: usize,
+        ct_len: usize,
+    ) -> [u8; 16] {
         let mut lens = [0u8; 16];
         lens[..8].copy_from_slice(&((aad_len as u64) * 8).to_be_bytes());
         lens[8..].copy_from_slice(&((ct_len as u64) * 8).to_be_bytes());
         self.ghash.update_blocks(&mut xi, &lens);
-        let mut ek0 = *j0;
-        self.sm4.encrypt_blocks(&mut ek0);
-        for (x, e) in xi.iter_mut().zip(&ek0) {
+        for (x, e) in xi.iter_mut().zip(ek0) {
             *x ^= e;
         }
         xi
@@ -356,6 +398,22 @@ impl Sm4Gcm {
             return Err(TooLong);
         }
         let j0 = Self::j0(nonce);
+        if data.len() <= SMALL {
+            // One kernel call for E(J0) and the keystream together: [0; 16] || data under the
+            // counter blocks J0, J0 + 1, ... gives E(J0) then the ciphertext.
+            let mut buf = [0u8; SMALL + BLOCK];
+            let n = data.len();
+            buf[BLOCK..BLOCK + n].copy_from_slice(data);
+            self.sm4.ctr(&j0, Counter::Low32, &mut buf[..BLOCK + n]);
+            data.copy_from_slice(&buf[BLOCK..BLOCK + n]);
+            let mut ek0 = [0u8; 16];
+            ek0.copy_from_slice(&buf[..BLOCK]);
+            buf.zeroize();
+            let mut xi = [0u8; 16];
+            self.ghash.update_padded(&mut xi, aad);
+            self.ghash.update_padded(&mut xi, data);
+            return Ok(self.finish_with(&ek0, xi, aad.len(), n));
+        }
         let mut ctr = j0;
         ctr[15] = 2;
         // Encrypt and hash chunk by chunk, so GHASH reads ciphertext still in L1.
