@@ -72,9 +72,11 @@ pub(crate) struct Vpclmul(WideGhash);
 
 impl Vpclmul {
     pub(crate) fn best(f: Features) -> Option<Self> {
-        if !cfg!(target_arch = "x86_64")
-            || !(f.has(Feature::Vpclmulqdq) && f.has(Feature::Pclmulqdq) && f.has(Feature::Avx2))
-        {
+        let usable = cfg!(target_arch = "x86_64")
+            && f.has(Feature::Vpclmulqdq)
+            && f.has(Feature::Pclmulqdq)
+            && f.has(Feature::Avx2);
+        if !usable {
             return None;
         }
         Some(Self(if f.has(Feature::Avx512) {
