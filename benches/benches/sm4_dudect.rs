@@ -79,6 +79,7 @@ fn t_test<const N: usize>(
     const BATCH: usize = 4096;
     let mut times = Vec::with_capacity(samples);
     let mut classes = Vec::with_capacity(samples);
+    #[allow(clippy::useless_vec)] // up to 1 MiB: on the heap, not the stack
     let mut inputs = vec![[0u8; N]; BATCH];
     let mut batch_classes = vec![false; BATCH];
     let mut buf: [u8; N];
