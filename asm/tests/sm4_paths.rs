@@ -1,6 +1,6 @@
 //! Every SM4 path this CPU can run, forced one by one, against the RustCrypto implementation
-//! (sm4 + aes-gcm's generic GCM + ccm + ctr + cbc) on every length 0..=4096 (GCM) and on
-//! unaligned buffers. Official vectors run through the crypto-core `asm` backend in the
+//! (sm4 + aes-gcm's generic GCM + ccm + ctr + cbc) on every length 0..=4096 (CTR, GCM, CCM;
+//! ECB and CBC on 0..=40, 63..=65 and 256 blocks) and on unaligned buffers. Official vectors run through the crypto-core `asm` backend in the
 //! conformance suite.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
@@ -106,7 +106,7 @@ fn ecb_cbc_ctr_match_rustcrypto() {
                 .decrypt_blocks(Array::slice_as_chunks_mut(&mut b).0);
             assert_eq!(b, &pt[1..]);
         }
-        for len in 0..=600 {
+        for len in 0..=4096 {
             let key: [u8; 16] = rng.bytes(16).try_into().unwrap();
             let mut iv: [u8; 16] = rng.bytes(16).try_into().unwrap();
             if len % 7 == 0 {
@@ -165,7 +165,7 @@ fn ccm_matches_rustcrypto() {
         let key: [u8; 16] = rng.bytes(16).try_into().unwrap();
         let ours = Sm4Ccm::with_features(&key, f);
         let rc = RcCcm::new_from_slice(&key).unwrap();
-        for len in (0..=300).chain([1024, 4096]) {
+        for len in 0..=4096 {
             let nonce: [u8; 12] = rng.bytes(12).try_into().unwrap();
             let aad = rng.bytes([0, 1, 13, 14, 15, 16, 17, 40][len % 8]);
             let pt = rng.bytes(len);
