@@ -169,7 +169,7 @@ fn main() {
             k.name()
         );
         // A/A: two random classes through the same code; its |t| is this machine's noise floor.
-        let (t, _) = t_test(samples, &mut rng, None, |class, j, buf| {
+        let (t, _) = t_test(samples, &mut rng, None::<&[u8; 256]>, |class, j, buf| {
             let key = if class {
                 &pool[j & 255]
             } else {
