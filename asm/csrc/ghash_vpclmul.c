@@ -15,39 +15,7 @@
 #define T256 __attribute__((target("avx2,vpclmulqdq,pclmul")))
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,vpclmulqdq,pclmul")))
 
-T128 static inline __m128i bswap128(__m128i x) {
-    return _mm_shuffle_epi8(x, _mm_set_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
-}
-
-T128 static inline __m128i reduce(__m128i lo, __m128i hi, __m128i mid) {
-    lo = _mm_xor_si128(lo, _mm_slli_si128(mid, 8));
-    hi = _mm_xor_si128(hi, _mm_srli_si128(mid, 8));
-    __m128i c_lo = _mm_srli_epi32(lo, 31);
-    __m128i c_hi = _mm_srli_epi32(hi, 31);
-    lo = _mm_slli_epi32(lo, 1);
-    hi = _mm_slli_epi32(hi, 1);
-    __m128i top = _mm_srli_si128(c_lo, 12);
-    c_hi = _mm_slli_si128(c_hi, 4);
-    c_lo = _mm_slli_si128(c_lo, 4);
-    lo = _mm_or_si128(lo, c_lo);
-    hi = _mm_or_si128(_mm_or_si128(hi, c_hi), top);
-    __m128i a = _mm_xor_si128(_mm_xor_si128(_mm_slli_epi32(lo, 31), _mm_slli_epi32(lo, 30)),
-                              _mm_slli_epi32(lo, 25));
-    __m128i carry = _mm_srli_si128(a, 4);
-    lo = _mm_xor_si128(lo, _mm_slli_si128(a, 12));
-    __m128i b = _mm_xor_si128(_mm_xor_si128(_mm_srli_epi32(lo, 1), _mm_srli_epi32(lo, 2)),
-                              _mm_srli_epi32(lo, 7));
-    b = _mm_xor_si128(b, carry);
-    lo = _mm_xor_si128(lo, b);
-    return _mm_xor_si128(hi, lo);
-}
-
-T128 static inline __m128i gfmul(__m128i a, __m128i b) {
-    __m128i lo = _mm_clmulepi64_si128(a, b, 0x00);
-    __m128i hi = _mm_clmulepi64_si128(a, b, 0x11);
-    __m128i mid = _mm_xor_si128(_mm_clmulepi64_si128(a, b, 0x10), _mm_clmulepi64_si128(a, b, 0x01));
-    return reduce(lo, hi, mid);
-}
+#include "ghash_common.h"
 
 /* htable receives H^1 .. H^16 (byte-reversed), 256 bytes. */
 T128 void tlsfe_ghash_vpclmul_init(const uint8_t h[16], uint8_t htable[256]) {
