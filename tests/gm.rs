@@ -831,14 +831,7 @@ macro_rules! suite {
     )*};
 }
 
-suite! {
-    ring => Backend::Ring,
-    aws_lc => Backend::AwsLc,
-    rustcrypto => Backend::RustCrypto,
-    asm => Backend::Asm,
-    libsm => Backend::Libsm,
-    openssl => Backend::OpenSsl,
-}
+conformance::for_every_backend!(suite);
 
 /// The `asm` backend honours `ASM_CPU_FEATURES`, so the CI runs of this suite with it set really
 /// exercise each forced path (the key's debug form names its kernel).

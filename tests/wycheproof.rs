@@ -484,14 +484,7 @@ macro_rules! suite {
 
 // Every backend is instantiated, built or not: a backend left out of this build (openssl
 // without its feature) must answer `Unsupported` for every algorithm, which the suite asserts.
-suite! {
-    ring => Backend::Ring,
-    aws_lc => Backend::AwsLc,
-    rustcrypto => Backend::RustCrypto,
-    asm => Backend::Asm,
-    libsm => Backend::Libsm,
-    openssl => Backend::OpenSsl,
-}
+conformance::for_every_backend!(suite);
 
 /// Without the `openssl` feature the error says why the backend is missing.
 #[test]

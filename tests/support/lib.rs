@@ -195,3 +195,20 @@ pub fn der_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
     out.extend(body);
     out
 }
+
+/// Instantiates a per-backend test suite macro once for every backend this crate knows, built
+/// into this binary or not (a backend left out must answer `Unsupported`, which suites assert):
+/// `for_every_backend!(suite);` expands to `suite! { ring => Backend::Ring, ... }`.
+#[macro_export]
+macro_rules! for_every_backend {
+    ($suite:ident) => {
+        $suite! {
+            ring => ::crypto_core::Backend::Ring,
+            aws_lc => ::crypto_core::Backend::AwsLc,
+            rustcrypto => ::crypto_core::Backend::RustCrypto,
+            asm => ::crypto_core::Backend::Asm,
+            libsm => ::crypto_core::Backend::Libsm,
+            openssl => ::crypto_core::Backend::OpenSsl,
+        }
+    };
+}
