@@ -1,0 +1,387 @@
+//! A `Selection` maps every algorithm to the backend that computes it.
+//!
+//! A default backend plus overrides, by algorithm id (`aes-128-gcm`) or by family (`rsa`,
+//! `sm4`, ...): the most specific entry wins. The same small text form is read from and written
+//! to configuration files and the command line:
+//!
+//! ```text
+//! backend = "ring"
+//!
+//! [override]
+//! rsa = "aws-lc"
+//! sm4 = "asm"
+//! aes-128-gcm = "rustcrypto"
+//! ```
+//!
+//! (Calibrated `auto` selection builds on this and is not here yet.)
+
+use core::fmt;
+use core::str::FromStr;
+
+use crate::{AeadAlg, Algorithm, Backend, HashAlg, KxAlg};
+
+/// A group of algorithms that one override can name at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Family {
+    /// AES-128-GCM and AES-256-GCM.
+    AesGcm,
+    /// ChaCha20-Poly1305.
+    ChaCha20Poly1305,
+    /// Every SM4 mode (GCM, CCM, ECB, CBC, CTR).
+    Sm4,
+    /// SHA-256/384/512 with their HMAC and HKDF.
+    Sha2,
+    /// SM3 with HMAC-SM3 and HKDF-SM3.
+    Sm3,
+    /// RSA PKCS#1 v1.5 and PSS signatures.
+    Rsa,
+    /// ECDSA on P-256 and P-384.
+    Ecdsa,
+    /// Ed25519.
+    Ed25519,
+    /// SM2 signatures and encryption.
+    Sm2,
+    /// X25519 key agreement.
+    X25519,
+    /// ECDH on P-256 and P-384.
+    Ecdh,
+    /// ECDH on curveSM2.
+    CurveSm2,
+    /// The random number generator.
+    Random,
+}
+
+impl Family {
+    /// Every family, in display order.
+    pub const ALL: &'static [Self] = &[
+        Self::AesGcm,
+        Self::ChaCha20Poly1305,
+        Self::Sm4,
+        Self::Sha2,
+        Self::Sm3,
+        Self::Rsa,
+        Self::Ecdsa,
+        Self::Ed25519,
+        Self::Sm2,
+        Self::X25519,
+        Self::Ecdh,
+        Self::CurveSm2,
+        Self::Random,
+    ];
+
+    /// The name used in the text form.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::AesGcm => "aes-gcm",
+            Self::ChaCha20Poly1305 => "chacha20-poly1305",
+            Self::Sm4 => "sm4",
+            Self::Sha2 => "sha2",
+            Self::Sm3 => "sm3",
+            Self::Rsa => "rsa",
+            Self::Ecdsa => "ecdsa",
+            Self::Ed25519 => "ed25519",
+            Self::Sm2 => "sm2",
+            Self::X25519 => "x25519",
+            Self::Ecdh => "ecdh",
+            Self::CurveSm2 => "curvesm2",
+            Self::Random => "random",
+        }
+    }
+
+    /// The family an algorithm belongs to.
+    pub fn of(alg: Algorithm) -> Self {
+        let hash = |h: HashAlg| {
+            if h == HashAlg::Sm3 {
+                Self::Sm3
+            } else {
+                Self::Sha2
+            }
+        };
+        match alg {
+            Algorithm::Aead(AeadAlg::Aes128Gcm | AeadAlg::Aes256Gcm) => Self::AesGcm,
+            Algorithm::Aead(AeadAlg::ChaCha20Poly1305) => Self::ChaCha20Poly1305,
+            Algorithm::Aead(_) | Algorithm::Cipher(_) => Self::Sm4,
+            Algorithm::Hash(h) | Algorithm::Hmac(h) | Algorithm::Hkdf(h) => hash(h),
+            Algorithm::Signature(s) => match s.key_kind() {
+                crate::KeyKind::Rsa => Self::Rsa,
+                crate::KeyKind::EcP256 | crate::KeyKind::EcP384 => Self::Ecdsa,
+                crate::KeyKind::Ed25519 => Self::Ed25519,
+                _ => Self::Sm2,
+            },
+            Algorithm::Sm2Encryption => Self::Sm2,
+            Algorithm::Kx(k) | Algorithm::KxStatic(k) => match k {
+                KxAlg::X25519 => Self::X25519,
+                KxAlg::CurveSm2 => Self::CurveSm2,
+                _ => Self::Ecdh,
+            },
+            Algorithm::Random => Self::Random,
+        }
+    }
+}
+
+/// What an override names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Target {
+    /// A whole family.
+    Family(Family),
+    /// One algorithm.
+    Alg(Algorithm),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Family(x) => f.write_str(x.name()),
+            Self::Alg(a) => write!(f, "{a}"),
+        }
+    }
+}
+
+impl FromStr for Target {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        if let Some(f) = Family::ALL.iter().find(|f| f.name() == s) {
+            return Ok(Self::Family(*f));
+        }
+        Algorithm::all()
+            .into_iter()
+            .find(|a| a.to_string() == s)
+            .map(Self::Alg)
+            .ok_or(())
+    }
+}
+
+/// Which backend computes each algorithm.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selection {
+    default: Backend,
+    overrides: Vec<(Target, Backend)>,
+}
+
+impl Selection {
+    /// Everything from one backend.
+    pub fn single(backend: Backend) -> Self {
+        Self {
+            default: backend,
+            overrides: Vec::new(),
+        }
+    }
+
+    /// This selection with `target` computed by `backend` (replacing an earlier entry for the
+    /// same target). An algorithm whose id is also a family's name (`sm3`, `x25519`,
+    /// `ed25519`, `chacha20-poly1305`, `random`) stands for that family, as in the text form:
+    /// splitting, say, SM3 from HMAC-SM3 across backends buys nothing.
+    pub fn with_override(mut self, target: Target, backend: Backend) -> Self {
+        let target = match target {
+            Target::Alg(a) => a.to_string().parse().unwrap_or(target),
+            t => t,
+        };
+        self.overrides.retain(|(t, _)| *t != target);
+        self.overrides.push((target, backend));
+        self.overrides.sort();
+        self
+    }
+
+    /// The default backend.
+    pub fn default_backend(&self) -> Backend {
+        self.default
+    }
+
+    /// The backend chosen for `alg`: an override naming the algorithm, else one naming its
+    /// family, else the default.
+    pub fn backend_for(&self, alg: Algorithm) -> Backend {
+        let find = |t: Target| self.overrides.iter().find(|(x, _)| *x == t).map(|e| e.1);
+        find(Target::Alg(alg))
+            .or_else(|| find(Target::Family(Family::of(alg))))
+            .unwrap_or(self.default)
+    }
+
+    /// Algorithms whose chosen backend does not implement them (or is not built), with that
+    /// backend: what a provider built from this selection would lack.
+    pub fn unsupported(&self) -> Vec<(Algorithm, Backend)> {
+        Algorithm::all()
+            .into_iter()
+            .map(|a| (a, self.backend_for(a)))
+            .filter(|(a, b)| !b.supports(*a))
+            .collect()
+    }
+}
+
+/// Why a selection text was refused: the 1-based line and what is wrong there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectionError {
+    /// The line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for SelectionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "selection, line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for SelectionError {}
+
+impl FromStr for Selection {
+    type Err = SelectionError;
+
+    fn from_str(text: &str) -> Result<Self, SelectionError> {
+        let mut default = None;
+        let mut in_override = false;
+        let mut sel = Self::single(Backend::RustCrypto);
+        let mut seen: Vec<Target> = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let err = |message: String| SelectionError {
+                line: i + 1,
+                message,
+            };
+            let line = raw.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.starts_with('[') {
+                if line == "[override]" {
+                    in_override = true;
+                    continue;
+                }
+                return Err(err(format!("unknown section {line} (only [override])")));
+            }
+            let (key, value) = line
+                .split_once('=')
+                .ok_or_else(|| err("expected `name = \"backend\"`".into()))?;
+            let (key, value) = (key.trim(), value.trim());
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .ok_or_else(|| err(format!("the value of {key} must be a quoted backend name")))?;
+            let backend: Backend = value.parse().map_err(|e| err(format!("{e}")))?;
+            if !in_override {
+                if key != "backend" {
+                    return Err(err(format!("unknown key {key} (expected `backend`)")));
+                }
+                if default.replace(backend).is_some() {
+                    return Err(err("`backend` given twice".into()));
+                }
+                continue;
+            }
+            let target: Target = key
+                .parse()
+                .map_err(|()| err(format!("unknown algorithm or family {key}")))?;
+            if seen.contains(&target) {
+                return Err(err(format!("{key} given twice")));
+            }
+            seen.push(target);
+            sel = sel.with_override(target, backend);
+        }
+        sel.default = default.ok_or(SelectionError {
+            line: 0,
+            message: "no `backend = \"...\"` line".into(),
+        })?;
+        Ok(sel)
+    }
+}
+
+impl fmt::Display for Selection {
+    /// The canonical text form, which parses back to an equal selection.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "backend = \"{}\"", self.default)?;
+        if !self.overrides.is_empty() {
+            writeln!(f, "\n[override]")?;
+            for (t, b) in &self.overrides {
+                writeln!(f, "{t} = \"{b}\"")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SignatureAlg;
+
+    #[test]
+    fn most_specific_entry_wins() {
+        let sel = Selection::single(Backend::Ring)
+            .with_override(Target::Family(Family::Rsa), Backend::AwsLc)
+            .with_override(
+                Target::Alg(Algorithm::Signature(SignatureAlg::RsaPssSha256)),
+                Backend::RustCrypto,
+            );
+        let rsa = |s| sel.backend_for(Algorithm::Signature(s));
+        assert_eq!(rsa(SignatureAlg::RsaPkcs1Sha256), Backend::AwsLc);
+        assert_eq!(rsa(SignatureAlg::RsaPssSha256), Backend::RustCrypto);
+        assert_eq!(sel.backend_for(Algorithm::Random), Backend::Ring);
+    }
+
+    #[test]
+    fn text_form_round_trips() {
+        let text = "backend = \"ring\"\n\n[override]\nrsa = \"aws-lc\" # RSA from aws-lc\nsm4 = \"asm\"\naes-128-gcm = \"rustcrypto\"\n";
+        let sel: Selection = text.parse().unwrap();
+        assert_eq!(
+            sel.backend_for(Algorithm::Aead(AeadAlg::Sm4Gcm)),
+            Backend::Asm
+        );
+        assert_eq!(
+            sel.backend_for(Algorithm::Aead(AeadAlg::Aes128Gcm)),
+            Backend::RustCrypto
+        );
+        assert_eq!(
+            sel.backend_for(Algorithm::Aead(AeadAlg::Aes256Gcm)),
+            Backend::Ring
+        );
+        let printed = sel.to_string();
+        assert_eq!(printed.parse::<Selection>().unwrap(), sel);
+    }
+
+    #[test]
+    fn bad_text_names_the_line() {
+        for (text, line) in [
+            ("backend = \"nope\"", 1),
+            (
+                "backend = \"ring\"\n[override]\nrsa = \"ring\"\nrsa = \"aws-lc\"",
+                4,
+            ),
+            ("backend = \"ring\"\n[override]\nfoo = \"ring\"", 3),
+            ("backend = ring", 1),
+            ("[elsewhere]", 1),
+            ("backend = \"ring\"\nbackend = \"asm\"", 2),
+        ] {
+            let e = text.parse::<Selection>().unwrap_err();
+            assert_eq!(e.line, line, "{text}: {e}");
+        }
+        assert!("# nothing".parse::<Selection>().is_err());
+    }
+
+    #[test]
+    fn every_algorithm_and_family_name_parses() {
+        for a in Algorithm::all() {
+            match a.to_string().parse::<Target>() {
+                Ok(Target::Alg(x)) => assert_eq!(x, a),
+                // A family of the same name, which contains the algorithm.
+                Ok(Target::Family(f)) => assert_eq!(Family::of(a), f, "{a}"),
+                Err(()) => panic!("{a} does not parse"),
+            }
+        }
+        for f in Family::ALL {
+            assert_eq!(f.name().parse::<Target>(), Ok(Target::Family(*f)));
+        }
+    }
+
+    #[test]
+    fn unsupported_lists_what_the_choice_lacks() {
+        let sel = Selection::single(Backend::Ring);
+        let missing = sel.unsupported();
+        assert!(missing.contains(&(Algorithm::Aead(AeadAlg::Sm4Gcm), Backend::Ring)));
+        let sel = sel.with_override(Target::Family(Family::Sm4), Backend::RustCrypto);
+        assert!(
+            !sel.unsupported()
+                .iter()
+                .any(|(a, _)| Family::of(*a) == Family::Sm4)
+        );
+    }
+}
