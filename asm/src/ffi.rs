@@ -194,12 +194,12 @@ pub(crate) fn sm4_simd(t: Sm4Token, rk: &[u32; 32], data: &mut [u8]) {
 }
 
 /// CTR on whole blocks in place with counters generated in registers (word 3 counts, mod
-/// 2^32), for the kernels that have it ([`Sm4Token::has_ctr32`]); returns false (doing
-/// nothing) for the others.
-pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut [u8]) -> bool {
+/// 2^32). Only for kernels with [`Sm4Token::has_ctr32`]; callers check that first.
+pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut [u8]) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
+    assert!(t.has_ctr32(), "kernel without in-register CTR");
     #[cfg(target_arch = "x86_64")]
-    if t.0 == Sm4Simd::GfniAvx512 {
+    {
         // SAFETY: the token proves GFNI/AVX-512 exist; `rk` is 32 words, `ctr` 16 bytes;
         // `data` holds len/16 blocks, read and written in place (the kernel allows in == out).
         unsafe {
@@ -211,10 +211,9 @@ pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut 
                 data.len() / 16,
             );
         }
-        return true;
     }
-    let _ = (t, rk, ctr, data);
-    false
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, ctr, data);
 }
 
 /// One SM4 block in place (serial modes).

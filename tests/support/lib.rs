@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crypto_core::{Backend, PrivateKey};
+use crypto_core::{Algorithm, Backend, Error, PrivateKey};
 
 /// The folder holding checked-in test data.
 pub fn data_dir() -> PathBuf {
@@ -19,6 +19,31 @@ pub fn key_file(name: &str) -> Vec<u8> {
 /// Loads a checked-in test key (PEM or DER by content).
 pub fn test_key(name: &str) -> PrivateKey {
     PrivateKey::from_pem_or_der(&key_file(name)).unwrap_or_else(|e| panic!("loading {name}: {e}"))
+}
+
+/// Runs `check` for a supported algorithm, or asserts that `attempt` reports `Unsupported`.
+pub fn supported_or_unsupported<T>(
+    backend: Backend,
+    alg: Algorithm,
+    attempt: impl FnOnce() -> Result<T, Error>,
+    check: impl FnOnce(),
+) {
+    if backend.supports(alg) {
+        check();
+    } else {
+        match attempt() {
+            Err(Error::Unsupported { alg: a, backend: b }) => {
+                assert_eq!(
+                    (a, b),
+                    (alg, backend),
+                    "Unsupported names the wrong algorithm or backend"
+                );
+                println!("{alg} on {backend}: Unsupported (asserted)");
+            }
+            Err(e) => panic!("{alg} on {backend}: expected Unsupported, got {e}"),
+            Ok(_) => panic!("{alg} on {backend}: supports() says no but it worked"),
+        }
+    }
 }
 
 /// The backends compiled into this test binary.
