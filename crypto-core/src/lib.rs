@@ -33,6 +33,7 @@ mod der;
 mod error;
 mod keys;
 mod selection;
+pub mod tls;
 pub mod sm2;
 mod traits;
 
