@@ -113,6 +113,7 @@ impl Tally {
 }
 
 pub mod sm2_ref;
+pub mod tls;
 
 /// One record of a checked-in vector file (see `data/gm/README.md` for the format).
 #[derive(Debug, Clone)]
