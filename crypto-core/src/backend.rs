@@ -124,6 +124,11 @@ impl Backend {
         key: &PrivateKey,
     ) -> Result<Box<dyn SigningKey>, Error> {
         let p = self.checked(Algorithm::Signature(alg))?;
+        if !alg.can_sign() {
+            return Err(Error::InvalidInput(
+                "this ECDSA curve/hash pairing is for verification only; sign with the curve's own hash",
+            ));
+        }
         if key.kind() != alg.key_kind() {
             return Err(Error::InvalidKey(
                 "key kind does not match the signature scheme",

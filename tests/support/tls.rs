@@ -98,10 +98,19 @@ pub fn client_config(
     provider: CryptoProvider,
     versions: &[&'static SupportedProtocolVersion],
 ) -> ClientConfig {
+    client_config_trusting(provider, versions, ALL_CAS)
+}
+
+/// A client config over `provider` trusting only the named CAs.
+pub fn client_config_trusting(
+    provider: CryptoProvider,
+    versions: &[&'static SupportedProtocolVersion],
+    cas: &[&str],
+) -> ClientConfig {
     ClientConfig::builder_with_provider(Arc::new(provider))
         .with_protocol_versions(versions)
         .expect("protocol versions")
-        .with_root_certificates(roots(ALL_CAS))
+        .with_root_certificates(roots(cas))
         .with_no_client_auth()
 }
 

@@ -517,7 +517,7 @@ impl fmt::Debug for OsslVerifierImpl {
     }
 }
 
-static VERIFIERS: [OsslVerifierImpl; 11] = [
+static VERIFIERS: [OsslVerifierImpl; 13] = [
     OsslVerifierImpl(SignatureAlg::RsaPkcs1Sha256),
     OsslVerifierImpl(SignatureAlg::RsaPkcs1Sha384),
     OsslVerifierImpl(SignatureAlg::RsaPkcs1Sha512),
@@ -528,6 +528,8 @@ static VERIFIERS: [OsslVerifierImpl; 11] = [
     OsslVerifierImpl(SignatureAlg::EcdsaP256Sha256Fixed),
     OsslVerifierImpl(SignatureAlg::EcdsaP384Sha384),
     OsslVerifierImpl(SignatureAlg::EcdsaP384Sha384Fixed),
+    OsslVerifierImpl(SignatureAlg::EcdsaP256Sha384),
+    OsslVerifierImpl(SignatureAlg::EcdsaP384Sha256),
     OsslVerifierImpl(SignatureAlg::Ed25519),
 ];
 

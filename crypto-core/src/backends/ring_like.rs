@@ -411,7 +411,7 @@ impl fmt::Debug for RingVerifier {
     }
 }
 
-static VERIFIERS: [RingVerifier; 11] = {
+static VERIFIERS: [RingVerifier; 13] = {
     use lib::signature as s;
     [
         RingVerifier {
@@ -453,6 +453,14 @@ static VERIFIERS: [RingVerifier; 11] = {
         RingVerifier {
             alg: SignatureAlg::EcdsaP384Sha384Fixed,
             inner: &s::ECDSA_P384_SHA384_FIXED,
+        },
+        RingVerifier {
+            alg: SignatureAlg::EcdsaP256Sha384,
+            inner: &s::ECDSA_P256_SHA384_ASN1,
+        },
+        RingVerifier {
+            alg: SignatureAlg::EcdsaP384Sha256,
+            inner: &s::ECDSA_P384_SHA256_ASN1,
         },
         RingVerifier {
             alg: SignatureAlg::Ed25519,

@@ -449,7 +449,7 @@ impl fmt::Debug for RcVerifier {
     }
 }
 
-static VERIFIERS: [RcVerifier; 11] = [
+static VERIFIERS: [RcVerifier; 13] = [
     RcVerifier(SignatureAlg::RsaPkcs1Sha256),
     RcVerifier(SignatureAlg::RsaPkcs1Sha384),
     RcVerifier(SignatureAlg::RsaPkcs1Sha512),
@@ -460,6 +460,8 @@ static VERIFIERS: [RcVerifier; 11] = [
     RcVerifier(SignatureAlg::EcdsaP256Sha256Fixed),
     RcVerifier(SignatureAlg::EcdsaP384Sha384),
     RcVerifier(SignatureAlg::EcdsaP384Sha384Fixed),
+    RcVerifier(SignatureAlg::EcdsaP256Sha384),
+    RcVerifier(SignatureAlg::EcdsaP384Sha256),
     RcVerifier(SignatureAlg::Ed25519),
 ];
 
@@ -539,6 +541,28 @@ impl Verifier for RcVerifier {
                     let sig = p384::ecdsa::Signature::from_slice(signature).map_err(bad)?;
                     key.verify(message, &sig).map_err(bad)
                 }
+            }
+            // Mixed pairs: hash with the named hash, then verify the prehash (ECDSA truncates a
+            // longer digest to the field size and uses a shorter one as is, SEC 1 4.1.4).
+            SignatureAlg::EcdsaP256Sha384 => {
+                use p256::ecdsa::signature::hazmat::PrehashVerifier;
+                use sha2::Digest;
+                uncompressed(public_key, 65)?;
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(bad)?;
+                let sig = p256::ecdsa::DerSignature::try_from(signature).map_err(bad)?;
+                let sig = p256::ecdsa::Signature::try_from(sig).map_err(bad)?;
+                key.verify_prehash(&sha2::Sha384::digest(message), &sig)
+                    .map_err(bad)
+            }
+            SignatureAlg::EcdsaP384Sha256 => {
+                use p384::ecdsa::signature::hazmat::PrehashVerifier;
+                use sha2::Digest;
+                uncompressed(public_key, 97)?;
+                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(public_key).map_err(bad)?;
+                let sig = p384::ecdsa::DerSignature::try_from(signature).map_err(bad)?;
+                let sig = p384::ecdsa::Signature::try_from(sig).map_err(bad)?;
+                key.verify_prehash(&sha2::Sha256::digest(message), &sig)
+                    .map_err(bad)
             }
             SignatureAlg::Sm2Sm3 => gm::Sm2Verifier.verify(public_key, message, signature),
             SignatureAlg::Ed25519 => {

@@ -28,7 +28,10 @@ pub fn signature_scheme(alg: SignatureAlg) -> Option<SignatureScheme> {
         SignatureAlg::EcdsaP384Sha384 => SignatureScheme::ECDSA_NISTP384_SHA384,
         SignatureAlg::Ed25519 => SignatureScheme::ED25519,
         SignatureAlg::Sm2Sm3 => super::SM2SIG_SM3,
-        SignatureAlg::EcdsaP256Sha256Fixed | SignatureAlg::EcdsaP384Sha384Fixed => return None,
+        SignatureAlg::EcdsaP256Sha256Fixed
+        | SignatureAlg::EcdsaP384Sha384Fixed
+        | SignatureAlg::EcdsaP256Sha384
+        | SignatureAlg::EcdsaP384Sha256 => return None,
     })
 }
 
@@ -305,12 +308,12 @@ impl SignatureVerificationAlgorithm for VerifyAlgorithm {
             SignatureAlg::RsaPssSha256 => alg_id::RSA_PSS_SHA256,
             SignatureAlg::RsaPssSha384 => alg_id::RSA_PSS_SHA384,
             SignatureAlg::RsaPssSha512 => alg_id::RSA_PSS_SHA512,
-            SignatureAlg::EcdsaP256Sha256 | SignatureAlg::EcdsaP256Sha256Fixed => {
-                alg_id::ECDSA_SHA256
-            }
-            SignatureAlg::EcdsaP384Sha384 | SignatureAlg::EcdsaP384Sha384Fixed => {
-                alg_id::ECDSA_SHA384
-            }
+            SignatureAlg::EcdsaP256Sha256
+            | SignatureAlg::EcdsaP256Sha256Fixed
+            | SignatureAlg::EcdsaP384Sha256 => alg_id::ECDSA_SHA256,
+            SignatureAlg::EcdsaP384Sha384
+            | SignatureAlg::EcdsaP384Sha384Fixed
+            | SignatureAlg::EcdsaP256Sha384 => alg_id::ECDSA_SHA384,
             SignatureAlg::Ed25519 => alg_id::ED25519,
             SignatureAlg::Sm2Sm3 => SM2_WITH_SM3,
         }
@@ -322,46 +325,74 @@ type All = &'static [&'static dyn SignatureVerificationAlgorithm];
 
 static TABLES: Table<Vec<(SignatureAlg, Backend)>, (All, Mapping)> = Table::new();
 
+/// Handshake schemes in the order a client offers them, each with the algorithms that verify
+/// it. TLS 1.3 binds an ECDSA scheme to its curve and rustls uses only the first entry there;
+/// TLS 1.2 does not, and rustls tries each, so a P-256 key signing with SHA-384 (OpenSSL's
+/// habit in TLS 1.2) verifies.
+const SCHEMES: &[(SignatureScheme, &[SignatureAlg])] = &[
+    (
+        SignatureScheme::ECDSA_NISTP384_SHA384,
+        &[SignatureAlg::EcdsaP384Sha384, SignatureAlg::EcdsaP256Sha384],
+    ),
+    (
+        SignatureScheme::ECDSA_NISTP256_SHA256,
+        &[SignatureAlg::EcdsaP256Sha256, SignatureAlg::EcdsaP384Sha256],
+    ),
+    (SignatureScheme::ED25519, &[SignatureAlg::Ed25519]),
+    (SignatureScheme::RSA_PSS_SHA512, &[SignatureAlg::RsaPssSha512]),
+    (SignatureScheme::RSA_PSS_SHA384, &[SignatureAlg::RsaPssSha384]),
+    (SignatureScheme::RSA_PSS_SHA256, &[SignatureAlg::RsaPssSha256]),
+    (SignatureScheme::RSA_PKCS1_SHA512, &[SignatureAlg::RsaPkcs1Sha512]),
+    (SignatureScheme::RSA_PKCS1_SHA384, &[SignatureAlg::RsaPkcs1Sha384]),
+    (SignatureScheme::RSA_PKCS1_SHA256, &[SignatureAlg::RsaPkcs1Sha256]),
+    (super::SM2SIG_SM3, &[SignatureAlg::Sm2Sm3]),
+];
+
 /// Verification algorithms for certificates (`all`) and handshake signatures (`mapping`), each
 /// on the backend the selection names; algorithms whose backend lacks them are left out.
 pub(super) fn supported_algorithms(selection: &Selection) -> WebPkiSupportedAlgorithms {
-    /// Handshake schemes in the order a client offers them.
-    const ORDER: &[SignatureAlg] = &[
-        SignatureAlg::EcdsaP384Sha384,
-        SignatureAlg::EcdsaP256Sha256,
-        SignatureAlg::Ed25519,
-        SignatureAlg::RsaPssSha512,
-        SignatureAlg::RsaPssSha384,
-        SignatureAlg::RsaPssSha256,
-        SignatureAlg::RsaPkcs1Sha512,
-        SignatureAlg::RsaPkcs1Sha384,
-        SignatureAlg::RsaPkcs1Sha256,
-        SignatureAlg::Sm2Sm3,
-    ];
-    let backends: Vec<_> = ORDER
+    let backends: Vec<_> = SCHEMES
         .iter()
+        .flat_map(|(_, algs)| algs.iter())
         .map(|&s| (s, selection.backend_for(Algorithm::Signature(s))))
         .collect();
     let (all, mapping) = *intern::get(&TABLES, backends.clone(), || {
+        let backend_for = |alg: SignatureAlg| {
+            backends
+                .iter()
+                .find(|(a, _)| *a == alg)
+                .map_or(Backend::RustCrypto, |e| e.1)
+        };
         let mut all: Vec<&'static dyn SignatureVerificationAlgorithm> = Vec::new();
         let mut mapping = Vec::new();
-        for &(alg, backend) in &backends {
-            let (cert, handshake) = if alg == SignatureAlg::Sm2Sm3 {
-                (Flavour::Sm2Certificate, Flavour::Sm2Handshake)
-            } else {
-                (Flavour::Plain, Flavour::Plain)
+        for &(scheme, algs) in SCHEMES {
+            let mut verifiers: Vec<&'static dyn SignatureVerificationAlgorithm> = Vec::new();
+            for &alg in algs {
+                let backend = backend_for(alg);
+                let (cert, handshake) = if alg == SignatureAlg::Sm2Sm3 {
+                    (Flavour::Sm2Certificate, Flavour::Sm2Handshake)
+                } else {
+                    (Flavour::Plain, Flavour::Plain)
+                };
+                let (Some(c), Some(h)) = (
+                    VerifyAlgorithm::get(alg, backend, cert),
+                    VerifyAlgorithm::get(alg, backend, handshake),
+                ) else {
+                    continue;
+                };
+                all.push(c);
+                verifiers.push(h);
+            }
+            // Offer the scheme only if its own algorithm (the one TLS 1.3 uses) is there.
+            let own = verifiers.len() == algs.len() || {
+                let backend = backend_for(algs[0]);
+                backend.supports(Algorithm::Signature(algs[0])) && !verifiers.is_empty()
             };
-            let (Some(c), Some(h), Some(scheme)) = (
-                VerifyAlgorithm::get(alg, backend, cert),
-                VerifyAlgorithm::get(alg, backend, handshake),
-                signature_scheme(alg),
-            ) else {
-                continue;
-            };
-            all.push(c);
-            let one: &'static [&'static dyn SignatureVerificationAlgorithm] =
-                Box::leak(Box::new([h as &'static dyn SignatureVerificationAlgorithm]));
-            mapping.push((scheme, one));
+            if own {
+                let v: &'static [&'static dyn SignatureVerificationAlgorithm] =
+                    Box::leak(verifiers.into_boxed_slice());
+                mapping.push((scheme, v));
+            }
         }
         let all: All = Box::leak(all.into_boxed_slice());
         let mapping: Mapping = Box::leak(mapping.into_boxed_slice());
