@@ -33,6 +33,7 @@ mod der;
 mod error;
 mod keys;
 mod selection;
+pub mod speed;
 pub mod tls;
 pub mod sm2;
 mod traits;
@@ -41,7 +42,7 @@ pub use alg::{AeadAlg, Algorithm, CipherAlg, HashAlg, KeyKind, KxAlg, SignatureA
 pub use backend::{Backend, UnknownBackend, support_matrix};
 pub use error::Error;
 pub use keys::{PrivateKey, RSA_BITS};
-pub use selection::{Family, Selection, SelectionError, Target};
+pub use selection::{Base, Family, Selection, SelectionError, SelectionSpec, Target};
 pub use traits::{
     AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey,
     KeyExchange, NONCE_LEN, Nonce, Output, SecureRandom, SharedSecret, SigningKey, TAG_LEN, Tag,

@@ -13,7 +13,9 @@
 //! aes-128-gcm = "rustcrypto"
 //! ```
 //!
-//! (Calibrated `auto` selection builds on this and is not here yet.)
+//! `backend = "auto"` (see [`SelectionSpec`] and [`Selection::auto`]) measures the backends on
+//! this CPU and picks per algorithm; its result can be saved as a profile file, which is this
+//! same text form.
 
 use core::fmt;
 use core::str::FromStr;
@@ -161,6 +163,14 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Calibrated on this CPU: every built backend measured per algorithm within
+    /// [`speed::DEFAULT_BUDGET`](crate::speed::DEFAULT_BUDGET), keeping each algorithm's
+    /// preferred backend unless another is [`speed::MARGIN`](crate::speed::MARGIN) times
+    /// faster. See [`crate::speed::Calibration`] for the figures behind the choice.
+    pub fn auto() -> Self {
+        crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET).selection
+    }
+
     /// Everything from one backend.
     pub fn single(backend: Backend) -> Self {
         Self {
@@ -226,14 +236,83 @@ impl fmt::Display for SelectionError {
 
 impl std::error::Error for SelectionError {}
 
-impl FromStr for Selection {
+/// What a configuration says about backends: a base (one backend, or `auto`), an optional
+/// profile file, and per-algorithm overrides. [`SelectionSpec::resolve`] turns it into a
+/// [`Selection`], calibrating or loading the profile when the base is `auto`.
+///
+/// ```text
+/// backend = "auto"                 # or a backend name
+/// profile = "/var/lib/tls-frontend/crypto-profile"   # optional, with auto
+///
+/// [override]                       # also accepted as [crypto.override]
+/// rsa = "aws-lc"
+/// ```
+///
+/// Inside a larger TOML file the same keys sit under `[crypto]`; a `[crypto]` header line is
+/// accepted and ignored, so the section can be handed over as is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SelectionSpec {
+    /// The base.
+    pub base: Base,
+    /// With `auto`: where the calibration profile is read from, or written to if missing.
+    pub profile: Option<std::path::PathBuf>,
+    /// Overrides applied on top of the base, in order.
+    pub overrides: Vec<(Target, Backend)>,
+}
+
+/// The base of a [`SelectionSpec`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// One backend for everything not overridden.
+    Backend(Backend),
+    /// Calibrated on this CPU (or loaded from the profile).
+    Auto,
+}
+
+impl SelectionSpec {
+    /// The selection this spec names. With `auto`: the profile, when given and present, is
+    /// loaded; otherwise this CPU is calibrated (well under a second) and, when a profile path
+    /// is given, the result is written there for next time and for the rest of the fleet.
+    pub fn resolve(&self) -> Result<Selection, SelectionError> {
+        let mut sel = match self.base {
+            Base::Backend(b) => Selection::single(b),
+            Base::Auto => match &self.profile {
+                Some(path) if path.exists() => {
+                    let text = std::fs::read_to_string(path).map_err(|e| SelectionError {
+                        line: 0,
+                        message: format!("profile {}: {e}", path.display()),
+                    })?;
+                    text.parse::<Selection>().map_err(|e| SelectionError {
+                        line: e.line,
+                        message: format!("profile {}: {}", path.display(), e.message),
+                    })?
+                }
+                Some(path) => {
+                    let cal = crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET);
+                    std::fs::write(path, cal.to_profile()).map_err(|e| SelectionError {
+                        line: 0,
+                        message: format!("writing profile {}: {e}", path.display()),
+                    })?;
+                    cal.selection
+                }
+                None => Selection::auto(),
+            },
+        };
+        for (t, b) in &self.overrides {
+            sel = sel.with_override(*t, *b);
+        }
+        Ok(sel)
+    }
+}
+
+impl FromStr for SelectionSpec {
     type Err = SelectionError;
 
     fn from_str(text: &str) -> Result<Self, SelectionError> {
-        let mut default = None;
+        let mut base = None;
+        let mut profile = None;
         let mut in_override = false;
-        let mut sel = Self::single(Backend::RustCrypto);
-        let mut seen: Vec<Target> = Vec::new();
+        let mut overrides: Vec<(Target, Backend)> = Vec::new();
         for (i, raw) in text.lines().enumerate() {
             let err = |message: String| SelectionError {
                 line: i + 1,
@@ -244,44 +323,110 @@ impl FromStr for Selection {
                 continue;
             }
             if line.starts_with('[') {
-                if line == "[override]" {
-                    in_override = true;
-                    continue;
+                match line {
+                    "[override]" | "[crypto.override]" => in_override = true,
+                    "[crypto]" => in_override = false,
+                    _ => {
+                        return Err(err(format!(
+                            "unknown section {line} (only [override] or [crypto.override])"
+                        )));
+                    }
                 }
-                return Err(err(format!("unknown section {line} (only [override])")));
+                continue;
             }
             let (key, value) = line
                 .split_once('=')
-                .ok_or_else(|| err("expected `name = \"backend\"`".into()))?;
+                .ok_or_else(|| err("expected `name = \"value\"`".into()))?;
             let (key, value) = (key.trim(), value.trim());
             let value = value
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
-                .ok_or_else(|| err(format!("the value of {key} must be a quoted backend name")))?;
-            let backend: Backend = value.parse().map_err(|e| err(format!("{e}")))?;
+                .ok_or_else(|| err(format!("the value of {key} must be quoted")))?;
             if !in_override {
-                if key != "backend" {
-                    return Err(err(format!("unknown key {key} (expected `backend`)")));
-                }
-                if default.replace(backend).is_some() {
-                    return Err(err("`backend` given twice".into()));
+                match key {
+                    "backend" => {
+                        let b = if value == "auto" {
+                            Base::Auto
+                        } else {
+                            Base::Backend(value.parse().map_err(|e| err(format!("{e}")))?)
+                        };
+                        if base.replace(b).is_some() {
+                            return Err(err("`backend` given twice".into()));
+                        }
+                    }
+                    "profile" => {
+                        if profile.replace(std::path::PathBuf::from(value)).is_some() {
+                            return Err(err("`profile` given twice".into()));
+                        }
+                    }
+                    _ => {
+                        return Err(err(format!(
+                            "unknown key {key} (expected `backend` or `profile`)"
+                        )));
+                    }
                 }
                 continue;
             }
+            let backend: Backend = value.parse().map_err(|e| err(format!("{e}")))?;
             let target: Target = key
                 .parse()
                 .map_err(|()| err(format!("unknown algorithm or family {key}")))?;
-            if seen.contains(&target) {
+            if overrides.iter().any(|(t, _)| *t == target) {
                 return Err(err(format!("{key} given twice")));
             }
-            seen.push(target);
-            sel = sel.with_override(target, backend);
+            overrides.push((target, backend));
         }
-        sel.default = default.ok_or(SelectionError {
+        let base = base.ok_or(SelectionError {
             line: 0,
             message: "no `backend = \"...\"` line".into(),
         })?;
-        Ok(sel)
+        if profile.is_some() && base != Base::Auto {
+            return Err(SelectionError {
+                line: 0,
+                message: "`profile` only goes with `backend = \"auto\"`".into(),
+            });
+        }
+        Ok(Self {
+            base,
+            profile,
+            overrides,
+        })
+    }
+}
+
+impl fmt::Display for SelectionSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.base {
+            Base::Auto => writeln!(f, "backend = \"auto\"")?,
+            Base::Backend(b) => writeln!(f, "backend = \"{b}\"")?,
+        }
+        if let Some(p) = &self.profile {
+            writeln!(f, "profile = \"{}\"", p.display())?;
+        }
+        if !self.overrides.is_empty() {
+            writeln!(f, "\n[override]")?;
+            for (t, b) in &self.overrides {
+                writeln!(f, "{t} = \"{b}\"")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A concrete selection's text: a backend name (not `auto`) and overrides. This is also the
+/// profile file format.
+impl FromStr for Selection {
+    type Err = SelectionError;
+
+    fn from_str(text: &str) -> Result<Self, SelectionError> {
+        let spec: SelectionSpec = text.parse()?;
+        match spec.base {
+            Base::Backend(_) => spec.resolve(),
+            Base::Auto => Err(SelectionError {
+                line: 0,
+                message: "`auto` needs calibration: parse a SelectionSpec and resolve it".into(),
+            }),
+        }
     }
 }
 
@@ -349,6 +494,8 @@ mod tests {
             ("backend = \"ring\"\n[override]\nfoo = \"ring\"", 3),
             ("backend = ring", 1),
             ("[elsewhere]", 1),
+            ("backend = \"ring\"\nprofile = \"x\"", 0),
+            ("backend = \"auto\"", 0),
             ("backend = \"ring\"\nbackend = \"asm\"", 2),
         ] {
             let e = text.parse::<Selection>().unwrap_err();

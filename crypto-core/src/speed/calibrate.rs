@@ -1,0 +1,373 @@
+//! `auto`: measure each capable backend per algorithm on this CPU, keep the preferred one
+//! unless another is faster by a clear margin.
+//!
+//! Stability matters more than the last few percent: a fleet should not flip between backends
+//! from one start to the next because a neighbour was busy. So each algorithm has a preferred
+//! backend (the usual winner on x86-64 in our measurements; see FACTS in the design notes), a
+//! challenger must be [`MARGIN`] times faster to replace it, every backend is timed in
+//! interleaved rounds and scored by its best round (noise only ever slows a run down), and
+//! verification-only or derived algorithms follow the algorithm they derive from.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use super::{Bench, Op, prepare, run_for};
+use crate::{Algorithm, Backend, Family, Selection, SignatureAlg, Target};
+
+/// How much faster a challenger must be to replace the preferred backend.
+pub const MARGIN: f64 = 1.5;
+
+/// The default time budget of one calibration, all algorithms together.
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(400);
+
+/// Rounds per backend; the best round counts.
+const ROUNDS: u32 = 3;
+
+/// The preferred backends for `alg`, most preferred first; the first one built that
+/// implements `alg` is the default a challenger must beat. The order is what we measured to
+/// win on x86-64 (FACTS in the design notes): OpenSSL's SHA-384/512 and ChaCha20-Poly1305 lead
+/// by 1.3-1.7x, so they come first where OpenSSL is built; no fixed margin is stable for a pair
+/// whose true ratio sits near it, so the preference must already name the usual winner.
+pub fn preferred(alg: Algorithm) -> &'static [Backend] {
+    use Backend::*;
+    const GENERAL: &[Backend] = &[AwsLc, Ring, OpenSsl, RustCrypto];
+    const OPENSSL_FIRST: &[Backend] = &[OpenSsl, AwsLc, Ring, RustCrypto];
+    const SM4: &[Backend] = &[Asm, RustCrypto, OpenSsl, Libsm];
+    const GM: &[Backend] = &[Asm, RustCrypto, OpenSsl, Libsm];
+    match alg {
+        Algorithm::Aead(crate::AeadAlg::ChaCha20Poly1305)
+        | Algorithm::Hash(crate::HashAlg::Sha384 | crate::HashAlg::Sha512)
+        | Algorithm::Hmac(crate::HashAlg::Sha384 | crate::HashAlg::Sha512)
+        | Algorithm::Hkdf(crate::HashAlg::Sha384 | crate::HashAlg::Sha512) => OPENSSL_FIRST,
+        _ => match Family::of(alg) {
+            Family::Sm4 => SM4,
+            Family::Sm3 | Family::Sm2 | Family::CurveSm2 => GM,
+            _ => GENERAL,
+        },
+    }
+}
+
+/// The measurements that score a backend for `alg`: one or two benches whose times add up (a
+/// TLS handshake pays one signature and one verification).
+fn benches(alg: Algorithm) -> Vec<Bench> {
+    match alg {
+        Algorithm::Aead(_) => vec![Bench::new(alg, Op::Seal, 16384)],
+        Algorithm::Hash(_) => vec![Bench::new(alg, Op::Digest, 16384)],
+        Algorithm::Hmac(_) => vec![Bench::new(alg, Op::Mac, 1024)],
+        Algorithm::Hkdf(_) => vec![Bench::new(alg, Op::Derive, 0)],
+        Algorithm::Signature(_) => vec![
+            Bench::new(alg, Op::Sign, 32),
+            Bench::new(alg, Op::Verify, 32),
+        ],
+        Algorithm::Kx(_) => vec![Bench::new(alg, Op::Agree, 0)],
+        Algorithm::Cipher(_) => vec![Bench::new(alg, Op::Encrypt, 16384)],
+        Algorithm::Sm2Encryption => vec![
+            Bench::new(alg, Op::PkEncrypt, 32),
+            Bench::new(alg, Op::PkDecrypt, 32),
+        ],
+        Algorithm::Random => vec![Bench::new(alg, Op::Fill, 32)],
+        Algorithm::KxStatic(_) => Vec::new(),
+    }
+}
+
+/// Algorithms that are not measured themselves but follow another's choice, when the chosen
+/// backend implements them: HMAC and HKDF follow their hash, every RSA scheme follows
+/// RSA-PSS-SHA256 (the private-key operation dominates), SM2 encryption follows SM2 signatures,
+/// static ECDH follows ephemeral, the verification-only ECDSA pairs follow the curve's own
+/// scheme, the fixed-width ECDSA encodings follow the DER ones. Fewer measurements, each
+/// longer, is what keeps the choice stable.
+fn follows(alg: Algorithm) -> Option<Algorithm> {
+    use SignatureAlg as S;
+    Some(match alg {
+        Algorithm::Hmac(h) | Algorithm::Hkdf(h) => Algorithm::Hash(h),
+        Algorithm::Signature(
+            S::RsaPkcs1Sha256
+            | S::RsaPkcs1Sha384
+            | S::RsaPkcs1Sha512
+            | S::RsaPssSha384
+            | S::RsaPssSha512,
+        ) => Algorithm::Signature(S::RsaPssSha256),
+        Algorithm::Sm2Encryption => Algorithm::Signature(S::Sm2Sm3),
+        Algorithm::KxStatic(k) => Algorithm::Kx(k),
+        Algorithm::Signature(S::EcdsaP256Sha384 | S::EcdsaP256Sha256Fixed) => {
+            Algorithm::Signature(S::EcdsaP256Sha256)
+        }
+        Algorithm::Signature(S::EcdsaP384Sha256 | S::EcdsaP384Sha384Fixed) => {
+            Algorithm::Signature(S::EcdsaP384Sha384)
+        }
+        _ => return None,
+    })
+}
+
+/// What calibration decided for one algorithm.
+#[derive(Clone, Debug)]
+pub struct Choice {
+    /// The algorithm.
+    pub alg: Algorithm,
+    /// The preferred backend (the default a challenger had to beat).
+    pub preferred: Backend,
+    /// The backend chosen.
+    pub chosen: Backend,
+    /// Each measured backend's score (operations per second of the scoring benches together).
+    pub scores: Vec<(Backend, f64)>,
+}
+
+/// The result of one calibration.
+#[derive(Clone, Debug)]
+pub struct Calibration {
+    /// One entry per measured algorithm.
+    pub choices: Vec<Choice>,
+    /// The selection built from them.
+    pub selection: Selection,
+    /// The CPU it was measured on.
+    pub cpu: String,
+}
+
+/// The CPU model name (from /proc/cpuinfo), or "unknown".
+pub fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+impl Calibration {
+    /// Measures every algorithm on every built backend that implements it, within about
+    /// `budget` in total.
+    pub fn run(budget: Duration) -> Self {
+        Self::run_on(&Backend::built().collect::<Vec<_>>(), budget)
+    }
+
+    /// As [`Calibration::run`], choosing only among `backends`. `libsm` is never a
+    /// candidate: its SM2 and SM4 are variable-time (a comparison backend, not one to hold
+    /// secrets), and its first SM2 operation builds tables for seconds.
+    pub fn run_on(backends: &[Backend], budget: Duration) -> Self {
+        let backends: Vec<Backend> = backends
+            .iter()
+            .copied()
+            .filter(|b| *b != Backend::Libsm)
+            .collect();
+        let algs: Vec<Algorithm> = Algorithm::all()
+            .into_iter()
+            .filter(|a| follows(*a).is_none() && !benches(*a).is_empty())
+            .collect();
+        // Build and warm up every contestant first (key set-up and first-use costs are not
+        // speed), then time them in rounds that sweep all algorithms, so a backend's rounds
+        // are far apart in time and one busy moment cannot spoil all of them.
+        let mut contests = Vec::new();
+        let mut choices = Vec::new();
+        for alg in algs {
+            let capable: Vec<Backend> = backends
+                .iter()
+                .copied()
+                .filter(|b| b.supports(alg))
+                .collect();
+            let Some(preferred) = preferred(alg)
+                .iter()
+                .copied()
+                .find(|b| capable.contains(b))
+                .or_else(|| capable.first().copied())
+            else {
+                continue;
+            };
+            let runners = if capable.len() > 1 {
+                contestants(alg, &capable)
+            } else {
+                Vec::new()
+            };
+            contests.push((alg, preferred, runners));
+        }
+        let windows: usize = contests.iter().map(|c| c.2.len()).sum::<usize>() * ROUNDS as usize;
+        let window = budget / windows.max(1) as u32;
+        let mut best: Vec<Vec<f64>> = contests.iter().map(|c| vec![0.0; c.2.len()]).collect();
+        for _ in 0..ROUNDS {
+            for (c, best) in contests.iter_mut().zip(&mut best) {
+                for ((_, rs), best) in c.2.iter_mut().zip(best.iter_mut()) {
+                    *best = best.max(time(rs, window));
+                }
+            }
+        }
+        for ((alg, preferred, runners), best) in contests.into_iter().zip(best) {
+            let scores: Vec<(Backend, f64)> =
+                runners.iter().map(|(b, _)| *b).zip(best).collect();
+            let chosen = decide(preferred, &scores);
+            choices.push(Choice {
+                alg,
+                preferred,
+                chosen,
+                scores,
+            });
+        }
+        let selection = selection_from(&choices, &backends);
+        Self {
+            choices,
+            selection,
+            cpu: cpu_name(),
+        }
+    }
+
+    /// The profile file: the selection's text form with a header saying where and how it was
+    /// measured and each algorithm's scores as comments. [`Selection`]'s parser reads it back.
+    pub fn to_profile(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# crypto-core calibration profile");
+        let _ = writeln!(out, "# cpu: {}", self.cpu);
+        let _ = writeln!(
+            out,
+            "# a challenger replaces the preferred backend only when {MARGIN}x faster"
+        );
+        for c in &self.choices {
+            if c.scores.is_empty() {
+                continue;
+            }
+            let scores: Vec<String> = c
+                .scores
+                .iter()
+                .map(|(b, s)| format!("{b} {s:.0}"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "# {}: {} (preferred {}; ops/s: {})",
+                c.alg,
+                c.chosen,
+                c.preferred,
+                scores.join(", ")
+            );
+        }
+        out.push('\n');
+        out.push_str(&self.selection.to_string());
+        out
+    }
+}
+
+type Contestant = (Backend, Vec<super::Runner>);
+
+/// The backends that can run `alg`'s benches, prepared and warmed up.
+fn contestants(alg: Algorithm, backends: &[Backend]) -> Vec<Contestant> {
+    let benches = benches(alg);
+    backends
+        .iter()
+        .filter_map(|&b| {
+            let r: Result<Vec<_>, _> = benches.iter().map(|x| prepare(b, *x)).collect();
+            let mut r = r.ok()?;
+            // Warm up (lazy tables, caches, first page faults); a bench that fails here is a
+            // backend that cannot run it.
+            for x in &mut r {
+                for _ in 0..3 {
+                    x().ok()?;
+                }
+            }
+            Some((b, r))
+        })
+        .collect()
+}
+
+/// One timing window: scoring units per second (the benches' times add).
+fn time(runners: &mut [super::Runner], window: Duration) -> f64 {
+    let per_bench = window / runners.len().max(1) as u32;
+    let mut secs = 0.0;
+    for r in runners.iter_mut() {
+        match run_for(r, per_bench) {
+            Ok(ops) if ops > 0.0 => secs += 1.0 / ops,
+            _ => return 0.0,
+        }
+    }
+    1.0 / secs
+}
+
+/// The preferred backend, unless another scored [`MARGIN`] times higher (then the best of
+/// those), or the preferred one could not run at all (then the best that did).
+fn decide(preferred: Backend, scores: &[(Backend, f64)]) -> Backend {
+    let Some(base) = scores.iter().find(|(b, _)| *b == preferred).map(|e| e.1) else {
+        // Uncontested (no scores), or the preferred backend failed to prepare.
+        return scores
+            .iter()
+            .copied()
+            .filter(|&(_, s)| s > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map_or(preferred, |e| e.0);
+    };
+    let best = scores
+        .iter()
+        .copied()
+        .filter(|&(_, s)| s > base * MARGIN || base == 0.0)
+        .filter(|&(_, s)| s > 0.0)
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    best.map_or(preferred, |e| e.0)
+}
+
+/// A selection naming a backend for every algorithm: the most common choice as the default,
+/// the rest as per-algorithm overrides.
+fn selection_from(choices: &[Choice], backends: &[Backend]) -> Selection {
+    let chosen = |alg: Algorithm| choices.iter().find(|c| c.alg == alg).map(|c| c.chosen);
+    let mut assignment: Vec<(Algorithm, Backend)> = Vec::new();
+    for alg in Algorithm::all() {
+        let b = match follows(alg) {
+            Some(leader) => chosen(leader)
+                .filter(|b| b.supports(alg))
+                .or_else(|| {
+                    preferred(alg)
+                        .iter()
+                        .copied()
+                        .find(|b| backends.contains(b) && b.supports(alg))
+                }),
+            None => chosen(alg),
+        };
+        if let Some(b) = b {
+            assignment.push((alg, b));
+        }
+    }
+    // The most frequent backend becomes the default (ties: the earlier in Backend::ALL).
+    let default = Backend::ALL
+        .iter()
+        .copied()
+        .max_by_key(|b| {
+            (
+                assignment.iter().filter(|(_, x)| x == b).count(),
+                std::cmp::Reverse(Backend::ALL.iter().position(|x| x == b)),
+            )
+        })
+        .unwrap_or(Backend::RustCrypto);
+    let mut sel = Selection::single(default);
+    for (alg, b) in assignment {
+        if b != default {
+            sel = sel.with_override(Target::Alg(alg), b);
+        }
+    }
+    sel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_measured_algorithm_has_benches_that_run_somewhere() {
+        for alg in Algorithm::all() {
+            if follows(alg).is_some() {
+                continue;
+            }
+            for bench in benches(alg) {
+                let ran = Backend::built().any(|b| {
+                    prepare(b, bench).and_then(|mut r| r()).is_ok()
+                });
+                assert!(ran, "{bench:?} runs on no backend");
+            }
+        }
+    }
+
+    #[test]
+    fn preferred_lists_name_a_capable_backend() {
+        for alg in Algorithm::all() {
+            assert!(
+                preferred(alg).iter().any(|b| b.supports(alg)),
+                "{alg}: no preferred backend implements it"
+            );
+        }
+    }
+}
