@@ -1,5 +1,6 @@
 //! `auto`: calibration picks the same selection run after run, its profile round-trips, and a
 //! spec with a profile path calibrates once and then loads.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::time::Instant;
 
@@ -73,14 +74,23 @@ fn profile_round_trips_and_is_loaded_instead_of_measuring() {
         from_file.with_override(Target::Family(Family::Rsa), Backend::Ring)
     );
     // A hand-written profile is what the next resolve uses: proof that it loads, not measures.
-    std::fs::write(&path, "backend = \"rustcrypto\"\n[override]\nsm3 = \"libsm\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "backend = \"rustcrypto\"\n[override]\nsm3 = \"libsm\"\n",
+    )
+    .unwrap();
     let b = spec.resolve().expect("resolve from profile");
-    assert_eq!(b.backend_for(Algorithm::Hash(crypto_core::HashAlg::Sm3)), Backend::Libsm);
+    assert_eq!(
+        b.backend_for(Algorithm::Hash(crypto_core::HashAlg::Sm3)),
+        Backend::Libsm
+    );
     assert_eq!(b.default_backend(), Backend::RustCrypto);
     // The spec's own overrides apply on top of auto, both times.
     for sel in [&a, &b] {
         assert_eq!(
-            sel.backend_for(Algorithm::Signature(crypto_core::SignatureAlg::RsaPssSha256)),
+            sel.backend_for(Algorithm::Signature(
+                crypto_core::SignatureAlg::RsaPssSha256
+            )),
             Backend::Ring
         );
     }

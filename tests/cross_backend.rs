@@ -358,6 +358,7 @@ fn support_tables_match_behaviour() {
                     }
                 }
                 Algorithm::Random => b.random().map(drop),
+                Algorithm::Kem(k) => b.kem(k).and_then(|k| k.generate()).map(drop),
                 Algorithm::Cipher(c) => b
                     .cipher(c, &[0; 16])
                     .and_then(|k| k.encrypt(&vec![0; c.iv_len()], &mut [0; 16])),

@@ -2,6 +2,7 @@
 //! verification only, for TLS 1.2 peers and certificates. Wycheproof covers P-384/SHA-256 (see
 //! `wycheproof.rs`) but has no P-256/SHA-384 file, so here the OpenSSL 3 CLI signs and every
 //! backend must verify, and reject a changed message or the wrong hash.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::process::Command;
 
@@ -27,8 +28,18 @@ fn openssl_signatures_verify_in_every_backend() {
     let mut rng = TestRng::new(0xec);
     let mut checked = 0;
     for (alg, own, key, digest) in [
-        (SignatureAlg::EcdsaP256Sha384, SignatureAlg::EcdsaP256Sha256, "p256.pkcs8.pem", "-sha384"),
-        (SignatureAlg::EcdsaP384Sha256, SignatureAlg::EcdsaP384Sha384, "p384.pkcs8.pem", "-sha256"),
+        (
+            SignatureAlg::EcdsaP256Sha384,
+            SignatureAlg::EcdsaP256Sha256,
+            "p256.pkcs8.pem",
+            "-sha384",
+        ),
+        (
+            SignatureAlg::EcdsaP384Sha256,
+            SignatureAlg::EcdsaP384Sha384,
+            "p384.pkcs8.pem",
+            "-sha256",
+        ),
     ] {
         let key_path = data_dir().join("keys").join(key);
         let public = test_key(key).public_key().to_vec();
@@ -49,7 +60,11 @@ fn openssl_signatures_verify_in_every_backend() {
                 .arg(&msg_path)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             let sig = std::fs::read(&sig_path).unwrap();
             for &b in &backends {
                 let v = b.verifier(alg).unwrap();
@@ -57,10 +72,18 @@ fn openssl_signatures_verify_in_every_backend() {
                     .unwrap_or_else(|e| panic!("{b} {alg:?}: {e}"));
                 let mut other = msg.clone();
                 other[0] ^= 1;
-                assert_eq!(v.verify(&public, &other, &sig), Err(Error::BadSignature), "{b}");
+                assert_eq!(
+                    v.verify(&public, &other, &sig),
+                    Err(Error::BadSignature),
+                    "{b}"
+                );
                 // The curve's own hash must not accept it.
                 if let Ok(own) = b.verifier(own) {
-                    assert_eq!(own.verify(&public, &msg, &sig), Err(Error::BadSignature), "{b}");
+                    assert_eq!(
+                        own.verify(&public, &msg, &sig),
+                        Err(Error::BadSignature),
+                        "{b}"
+                    );
                 }
                 checked += 1;
             }

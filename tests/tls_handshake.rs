@@ -1,6 +1,7 @@
 //! In-memory rustls handshakes through our provider, then 1 MiB each way, for every suite x
 //! key-exchange group x signature scheme that each selection supports: every built backend on
 //! its own, a mixed selection, and client/server pairs on different backends.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use conformance::TestRng;
 use conformance::tls::{self, Pair};
@@ -49,7 +50,11 @@ fn cases(client: &CryptoProvider, server: &CryptoProvider) -> Vec<Case> {
         .collect();
     let mut out = Vec::new();
     for suite in &client.cipher_suites {
-        if !server.cipher_suites.iter().any(|s| s.suite() == suite.suite()) {
+        if !server
+            .cipher_suites
+            .iter()
+            .any(|s| s.suite() == suite.suite())
+        {
             continue;
         }
         let tls13 = matches!(suite, SupportedCipherSuite::Tls13(_));
@@ -93,7 +98,12 @@ fn run_matrix(client_sel: &Selection, server_sel: &Selection, what: &str) -> usi
         let versions: &[&'static rustls::SupportedProtocolVersion] =
             if case.tls13 { &[&TLS13] } else { &[&TLS12] };
         let client = tls::client_config(
-            tls::narrow(tls::provider(client_sel), case.suite, case.group, case.scheme),
+            tls::narrow(
+                tls::provider(client_sel),
+                case.suite,
+                case.group,
+                case.scheme,
+            ),
             versions,
         );
         let server = tls::server_config(
@@ -135,9 +145,9 @@ fn single(backend: Backend) {
     let suites = p.cipher_suites.len();
     let groups = p.kx_groups.len();
     match backend {
-        Backend::Ring | Backend::AwsLc => {
-            assert_eq!((suites, groups), (9, 3), "{backend}");
-        }
+        Backend::Ring => assert_eq!((suites, groups), (9, 3), "{backend}"),
+        // aws-lc adds X25519MLKEM768.
+        Backend::AwsLc => assert_eq!((suites, groups), (9, 4), "{backend}"),
         Backend::RustCrypto => assert_eq!((suites, groups), (11, 4), "{backend}"),
         // OpenSSL 3.0 has no SM4-GCM/CCM (3.2 added them).
         Backend::OpenSsl => assert_eq!((suites, groups), (9, 4), "{backend}"),
@@ -182,8 +192,10 @@ fn mixed_selection() {
     let (_, mixed) = tls::selections().pop().expect("mixed");
     let n = run_matrix(&mixed, &mixed, "mixed");
     assert!(n >= 100, "mixed selection ran only {n} cases");
-    // The SM suites run on our SM4 kernels and libsm's SM2 there.
+    // The SM suites run on our SM4 kernels and libsm's SM2 there, and the hybrid group on
+    // aws-lc's ML-KEM with ring's X25519.
     let p = tls::provider(&mixed);
+    assert_eq!(p.kx_groups[0].name(), NamedGroup::X25519MLKEM768);
     assert!(
         p.cipher_suites
             .iter()
@@ -198,8 +210,8 @@ fn across_backends() {
     let sels = tls::selections();
     let get = |name: &str| sels.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone());
     // GM from libsm (SM2, SM3, curveSM2) and from OpenSSL, with SM4 from our kernels.
-    let gm_libsm = Selection::single(Backend::Libsm)
-        .with_override(Target::Family(Family::Sm4), Backend::Asm);
+    let gm_libsm =
+        Selection::single(Backend::Libsm).with_override(Target::Family(Family::Sm4), Backend::Asm);
     let gm_openssl = Selection::single(Backend::OpenSsl)
         .with_override(Target::Family(Family::Sm4), Backend::Asm);
     let mut pairs = vec![
@@ -207,19 +219,38 @@ fn across_backends() {
         ("aws-lc", get("aws-lc"), "ring", get("ring")),
         ("rustcrypto", get("rustcrypto"), "mixed", get("mixed")),
         ("mixed", get("mixed"), "rustcrypto", get("rustcrypto")),
-        ("gm-libsm", Some(gm_libsm.clone()), "rustcrypto", get("rustcrypto")),
-        ("rustcrypto", get("rustcrypto"), "gm-libsm", Some(gm_libsm.clone())),
+        (
+            "gm-libsm",
+            Some(gm_libsm.clone()),
+            "rustcrypto",
+            get("rustcrypto"),
+        ),
+        (
+            "rustcrypto",
+            get("rustcrypto"),
+            "gm-libsm",
+            Some(gm_libsm.clone()),
+        ),
     ];
     if Backend::OpenSsl.is_built() {
         pairs.push(("openssl", get("openssl"), "aws-lc", get("aws-lc")));
-        pairs.push(("gm-openssl", Some(gm_openssl.clone()), "gm-libsm", Some(gm_libsm)));
+        pairs.push((
+            "gm-openssl",
+            Some(gm_openssl.clone()),
+            "gm-libsm",
+            Some(gm_libsm),
+        ));
         pairs.push(("mixed", get("mixed"), "gm-openssl", Some(gm_openssl)));
     }
     for (cn, c, sn, s) in pairs {
         let (c, s) = (c.expect(cn), s.expect(sn));
         let n = run_matrix(&c, &s, &format!("client {cn} / server {sn}"));
         // GM-only selections meet the others in the two SM suites over curveSM2 with SM2.
-        let least = if cn.starts_with("gm-") || sn.starts_with("gm-") { 2 } else { 100 };
+        let least = if cn.starts_with("gm-") || sn.starts_with("gm-") {
+            2
+        } else {
+            100
+        };
         assert!(n >= least, "client {cn} / server {sn}: only {n} cases");
     }
 }

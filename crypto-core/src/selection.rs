@@ -50,6 +50,8 @@ pub enum Family {
     Ecdh,
     /// ECDH on curveSM2.
     CurveSm2,
+    /// ML-KEM (post-quantum key encapsulation).
+    MlKem,
     /// The random number generator.
     Random,
 }
@@ -69,6 +71,7 @@ impl Family {
         Self::X25519,
         Self::Ecdh,
         Self::CurveSm2,
+        Self::MlKem,
         Self::Random,
     ];
 
@@ -87,6 +90,7 @@ impl Family {
             Self::X25519 => "x25519",
             Self::Ecdh => "ecdh",
             Self::CurveSm2 => "curvesm2",
+            Self::MlKem => "ml-kem",
             Self::Random => "random",
         }
     }
@@ -117,6 +121,7 @@ impl Family {
                 KxAlg::CurveSm2 => Self::CurveSm2,
                 _ => Self::Ecdh,
             },
+            Algorithm::Kem(_) => Self::MlKem,
             Algorithm::Random => Self::Random,
         }
     }

@@ -233,6 +233,32 @@ pub trait EphemeralKey: Send + Sync {
     fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error>;
 }
 
+/// A key-encapsulation mechanism: the receiver generates a key pair and publishes the
+/// encapsulation key; the sender encapsulates to it, getting a ciphertext and a shared secret;
+/// the receiver decapsulates the ciphertext to the same secret.
+pub trait Kem: Send + Sync + Debug {
+    /// Which KEM.
+    fn algorithm(&self) -> crate::KemAlg;
+    /// A fresh key pair.
+    fn generate(&self) -> Result<Box<dyn KemDecapsulationKey>, Error>;
+    /// Encapsulates to `encapsulation_key`: `(ciphertext, shared secret)`. A malformed key
+    /// is [`Error::InvalidPeerKey`].
+    fn encapsulate(&self, encapsulation_key: &[u8]) -> Result<(Vec<u8>, SharedSecret), Error>;
+    /// A decapsulation key from its standard encoding (FIPS 203 `dk`), checked as FIPS 203
+    /// section 7.3 asks (length and the embedded hash of the encapsulation key). Its
+    /// `encapsulation_key()` is the one embedded in `dk`.
+    fn decapsulation_key(&self, dk: &[u8]) -> Result<Box<dyn KemDecapsulationKey>, Error>;
+}
+
+/// The receiver's side of a KEM.
+pub trait KemDecapsulationKey: Send + Sync {
+    /// The encapsulation key to publish.
+    fn encapsulation_key(&self) -> &[u8];
+    /// Decapsulates. A ciphertext of the wrong length is [`Error::InvalidPeerKey`]; a
+    /// well-formed but wrong one yields an unrelated secret (implicit rejection, FIPS 203).
+    fn decapsulate(&self, ciphertext: &[u8]) -> Result<SharedSecret, Error>;
+}
+
 /// A cryptographically secure random number generator.
 pub trait SecureRandom: Send + Sync + Debug {
     /// Fills `dest` with random bytes.

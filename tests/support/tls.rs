@@ -1,5 +1,6 @@
 //! TLS test helpers: the checked-in test PKI, rustls configs over our provider, and an
 //! in-memory client<->server pump.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -71,7 +72,11 @@ pub fn narrow(
     provider.cipher_suites.retain(|s| s.suite() == suite);
     provider.kx_groups.retain(|g| g.name() == group);
     let WebPkiSupportedAlgorithms { all, mapping } = provider.signature_verification_algorithms;
-    let one: Vec<_> = mapping.iter().filter(|(s, _)| *s == scheme).cloned().collect();
+    let one: Vec<_> = mapping
+        .iter()
+        .filter(|(s, _)| *s == scheme)
+        .cloned()
+        .collect();
     provider.signature_verification_algorithms = WebPkiSupportedAlgorithms {
         all,
         mapping: Box::leak(one.into_boxed_slice()),
@@ -202,8 +207,7 @@ impl Pair {
                 &mut early,
             )?;
             assert!(early.is_empty(), "no application data was sent");
-            if a == 0 && b == 0 && (self.client.is_handshaking() || self.server.is_handshaking())
-            {
+            if a == 0 && b == 0 && (self.client.is_handshaking() || self.server.is_handshaking()) {
                 return Err(rustls::Error::General("handshake stalled".into()));
             }
         }
@@ -247,7 +251,8 @@ pub fn selections() -> Vec<(String, Selection)> {
         .with_override(Target::Family(Family::Sm4), Backend::Asm)
         .with_override(Target::Family(Family::Sm2), Backend::Libsm)
         .with_override(Target::Family(Family::Ecdsa), Backend::Ring)
-        .with_override(Target::Family(Family::X25519), Backend::AwsLc);
+        .with_override(Target::Family(Family::X25519), Backend::Ring)
+        .with_override(Target::Family(Family::MlKem), Backend::AwsLc);
     v.push(("mixed".to_owned(), mixed));
     v
 }

@@ -50,7 +50,7 @@ impl Provider for Libsm {
             Algorithm::Signature(s) => s == SignatureAlg::Sm2Sm3,
             Algorithm::Kx(k) | Algorithm::KxStatic(k) => k == KxAlg::CurveSm2,
             Algorithm::Cipher(_) | Algorithm::Sm2Encryption => true,
-            Algorithm::Aead(_) | Algorithm::Random => false,
+            Algorithm::Aead(_) | Algorithm::Random | Algorithm::Kem(_) => false,
         }
     }
 

@@ -53,6 +53,9 @@ pub(crate) trait Provider: Sync {
     fn sm2_decrypt(&self, _key: &PrivateKey, _raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
         Err(Error::Backend("SM2 not implemented"))
     }
+    fn kem(&self, _alg: crate::KemAlg) -> Result<&'static dyn crate::Kem, Error> {
+        Err(Error::Backend("KEM not implemented"))
+    }
 }
 
 /// Largest HKDF-Expand output for a hash: 255 blocks (RFC 5869 2.3).

@@ -42,6 +42,8 @@ impl Provider for OpenSsl {
         match alg {
             // OpenSSL 3.0 has SM4 in ECB/CBC/CTR/CFB/OFB only; GCM and CCM came in 3.2.
             Algorithm::Aead(AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm) => false,
+            // ML-KEM is in OpenSSL 3.5, not 3.0.
+            Algorithm::Kem(_) => false,
             Algorithm::Aead(_)
             | Algorithm::Hash(_)
             | Algorithm::Hmac(_)

@@ -16,6 +16,7 @@ const BACKEND: Backend = Backend::Ring;
 pub(crate) static PROVIDER: like::RingLike = like::RingLike {
     backend: BACKEND,
     static_kx: false,
+    kem: None,
 };
 
 fn ecdsa_from_pkcs8(

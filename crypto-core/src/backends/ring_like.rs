@@ -20,6 +20,8 @@ pub(crate) struct RingLike {
     pub(crate) backend: Backend,
     /// Whether the library can import a private key for key agreement.
     pub(crate) static_kx: bool,
+    /// The library's KEMs (aws-lc-rs only).
+    pub(crate) kem: Option<&'static dyn crate::Kem>,
 }
 
 impl RingLike {
@@ -32,11 +34,18 @@ impl RingLike {
 }
 
 impl Provider for RingLike {
+    fn kem(&self, alg: crate::KemAlg) -> Result<&'static dyn crate::Kem, Error> {
+        self.kem
+            .filter(|k| k.algorithm() == alg)
+            .ok_or_else(|| self.unsupported(Algorithm::Kem(alg)))
+    }
+
     fn supports(&self, alg: Algorithm) -> bool {
         match alg {
             // GM algorithms are in neither ring nor aws-lc-rs.
             _ if alg.is_gm() => false,
             Algorithm::KxStatic(_) => self.static_kx,
+            Algorithm::Kem(k) => self.kem.is_some_and(|x| x.algorithm() == k),
             Algorithm::Cipher(_) | Algorithm::Sm2Encryption => false,
             Algorithm::Aead(_)
             | Algorithm::Hash(_)

@@ -24,6 +24,8 @@ pub(crate) static PROVIDER: RustCrypto = RustCrypto;
 impl Provider for RustCrypto {
     fn supports(&self, alg: Algorithm) -> bool {
         match alg {
+            // RustCrypto's ml-kem crate is not wired in (yet).
+            Algorithm::Kem(_) => false,
             Algorithm::Aead(_)
             | Algorithm::Hash(_)
             | Algorithm::Hmac(_)

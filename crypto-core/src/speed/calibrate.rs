@@ -66,6 +66,7 @@ fn benches(alg: Algorithm) -> Vec<Bench> {
             Bench::new(alg, Op::PkDecrypt, 32),
         ],
         Algorithm::Random => vec![Bench::new(alg, Op::Fill, 32)],
+        Algorithm::Kem(_) => vec![Bench::new(alg, Op::Agree, 0)],
         Algorithm::KxStatic(_) => Vec::new(),
     }
 }
@@ -193,8 +194,7 @@ impl Calibration {
             }
         }
         for ((alg, preferred, runners), best) in contests.into_iter().zip(best) {
-            let scores: Vec<(Backend, f64)> =
-                runners.iter().map(|(b, _)| *b).zip(best).collect();
+            let scores: Vec<(Backend, f64)> = runners.iter().map(|(b, _)| *b).zip(best).collect();
             let chosen = decide(preferred, &scores);
             choices.push(Choice {
                 alg,
@@ -308,14 +308,12 @@ fn selection_from(choices: &[Choice], backends: &[Backend]) -> Selection {
     let mut assignment: Vec<(Algorithm, Backend)> = Vec::new();
     for alg in Algorithm::all() {
         let b = match follows(alg) {
-            Some(leader) => chosen(leader)
-                .filter(|b| b.supports(alg))
-                .or_else(|| {
-                    preferred(alg)
-                        .iter()
-                        .copied()
-                        .find(|b| backends.contains(b) && b.supports(alg))
-                }),
+            Some(leader) => chosen(leader).filter(|b| b.supports(alg)).or_else(|| {
+                preferred(alg)
+                    .iter()
+                    .copied()
+                    .find(|b| backends.contains(b) && b.supports(alg))
+            }),
             None => chosen(alg),
         };
         if let Some(b) = b {
@@ -353,9 +351,7 @@ mod tests {
                 continue;
             }
             for bench in benches(alg) {
-                let ran = Backend::built().any(|b| {
-                    prepare(b, bench).and_then(|mut r| r()).is_ok()
-                });
+                let ran = Backend::built().any(|b| prepare(b, bench).and_then(|mut r| r()).is_ok());
                 assert!(ran, "{bench:?} runs on no backend");
             }
         }

@@ -171,7 +171,10 @@ pub fn prepare(backend: Backend, bench: Bench) -> Result<Runner, Error> {
         (Algorithm::Aead(a), Op::Seal) => {
             let key = backend.aead(a, &vec![7u8; a.key_len()])?;
             let mut buf = vec![0u8; size + crate::TAG_LEN];
-            Box::new(move || key.seal_in_place(&Nonce([1; 12]), b"", &mut buf, size).map(drop))
+            Box::new(move || {
+                key.seal_in_place(&Nonce([1; 12]), b"", &mut buf, size)
+                    .map(drop)
+            })
         }
         (Algorithm::Aead(a), Op::Open) => {
             let key = backend.aead(a, &vec![7u8; a.key_len()])?;
@@ -201,7 +204,10 @@ pub fn prepare(backend: Backend, bench: Bench) -> Result<Runner, Error> {
         (Algorithm::Hkdf(h), Op::Derive) => {
             let hkdf = backend.hkdf(h)?;
             let mut out = [0u8; 32];
-            Box::new(move || hkdf.extract(b"salt", &[5u8; 32]).expand(&[b"info"], &mut out))
+            Box::new(move || {
+                hkdf.extract(b"salt", &[5u8; 32])
+                    .expand(&[b"info"], &mut out)
+            })
         }
         (Algorithm::Signature(s), Op::Sign) => {
             let key = bench_key(s.key_kind())?;
@@ -227,6 +233,15 @@ pub fn prepare(backend: Backend, bench: Bench) -> Result<Runner, Error> {
             let kx = backend.kx(k)?;
             let peer = kx.generate()?.public_key().to_vec();
             Box::new(move || kx.generate()?.agree(&peer).map(drop))
+        }
+        (Algorithm::Kem(k), Op::Agree) => {
+            // One whole exchange: key pair, encapsulation, decapsulation.
+            let kem = backend.kem(k)?;
+            Box::new(move || {
+                let dk = kem.generate()?;
+                let (ct, _) = kem.encapsulate(dk.encapsulation_key())?;
+                dk.decapsulate(&ct).map(drop)
+            })
         }
         (Algorithm::Cipher(c), Op::Encrypt) => {
             let key = backend.cipher(c, &[3u8; 16])?;
@@ -317,5 +332,10 @@ pub fn default_benches() -> Vec<Bench> {
     for &k in KxAlg::ALL {
         v.push(Bench::new(Algorithm::Kx(k), Op::Agree, 0));
     }
+    v.push(Bench::new(
+        Algorithm::Kem(crate::KemAlg::MlKem768),
+        Op::Agree,
+        0,
+    ));
     v
 }

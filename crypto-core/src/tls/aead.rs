@@ -92,7 +92,10 @@ fn open(
     aad: &[u8],
     sealed: &mut [u8],
 ) -> Result<usize, Error> {
-    let ct_len = sealed.len().checked_sub(TAG_LEN).ok_or(Error::DecryptError)?;
+    let ct_len = sealed
+        .len()
+        .checked_sub(TAG_LEN)
+        .ok_or(Error::DecryptError)?;
     let (data, tag) = sealed.split_at_mut(ct_len);
     let mut t = [0u8; TAG_LEN];
     t.copy_from_slice(tag);
@@ -187,7 +190,12 @@ impl MessageDecrypter for Tls13Decrypter {
         seq: u64,
     ) -> Result<InboundPlainMessage<'a>, Error> {
         let aad = make_tls13_aad(msg.payload.len());
-        let plain_len = open(&*self.key, Nonce::new(&self.iv, seq), &aad, &mut msg.payload)?;
+        let plain_len = open(
+            &*self.key,
+            Nonce::new(&self.iv, seq),
+            &aad,
+            &mut msg.payload,
+        )?;
         msg.payload.truncate(plain_len);
         msg.into_tls13_unpadded_message()
     }

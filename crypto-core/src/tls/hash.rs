@@ -2,11 +2,11 @@
 
 use core::fmt;
 
+use rustls::crypto::hash::HashAlgorithm;
 use rustls::crypto::hash::{self, Context};
 use rustls::crypto::tls12::PrfUsingHmac;
 use rustls::crypto::tls13::HkdfUsingHmac;
 use rustls::crypto::{GetRandomFailed, hmac};
-use rustls::crypto::hash::HashAlgorithm;
 
 use super::intern::{self, Table};
 use crate::{Backend, HashAlg, HashContext};

@@ -104,3 +104,137 @@ impl ActiveKeyExchange for Active {
         named_group(self.alg)
     }
 }
+
+/// `X25519MLKEM768` (draft-ietf-tls-ecdhe-mlkem, code point 0x11EC): ML-KEM-768 and X25519
+/// together. The client's share is the ML-KEM encapsulation key then the X25519 public key
+/// (1184 + 32 bytes), the server's the ML-KEM ciphertext then its X25519 public key
+/// (1088 + 32), and the secret the ML-KEM secret then the X25519 secret. Each half runs on the
+/// backend the selection names for it (`ml-kem-768`, `x25519`).
+pub struct HybridGroup {
+    kem: &'static dyn crate::Kem,
+    x25519: &'static dyn crate::KeyExchange,
+    backends: (Backend, Backend),
+}
+
+impl fmt::Debug for HybridGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HybridGroup")
+            .field("ml_kem", &self.backends.0)
+            .field("x25519", &self.backends.1)
+            .finish()
+    }
+}
+
+static HYBRIDS: Table<(Backend, Backend), HybridGroup> = Table::new();
+
+const KEM: crate::KemAlg = crate::KemAlg::MlKem768;
+const X25519_LEN: usize = 32;
+
+impl HybridGroup {
+    /// The group with ML-KEM on `kem_backend` and X25519 on `x_backend`, if both have them.
+    pub fn get(kem_backend: Backend, x_backend: Backend) -> Option<&'static Self> {
+        let kem = kem_backend.kem(KEM).ok()?;
+        let x25519 = x_backend.kx(KxAlg::X25519).ok()?;
+        Some(intern::get(&HYBRIDS, (kem_backend, x_backend), || Self {
+            kem,
+            x25519,
+            backends: (kem_backend, x_backend),
+        }))
+    }
+}
+
+impl SupportedKxGroup for HybridGroup {
+    fn start(&self) -> Result<Box<dyn ActiveKeyExchange>, Error> {
+        let failed = |e: crate::Error| Error::General(format!("X25519MLKEM768: {e}"));
+        let dk = self.kem.generate().map_err(failed)?;
+        let x = self.x25519.generate().map_err(failed)?;
+        let mut public = dk.encapsulation_key().to_vec();
+        public.extend_from_slice(x.public_key());
+        Ok(Box::new(HybridActive { dk, x, public }))
+    }
+
+    fn start_and_complete(
+        &self,
+        client_share: &[u8],
+    ) -> Result<rustls::crypto::CompletedKeyExchange, Error> {
+        let ek_len = KEM.encapsulation_key_len();
+        if client_share.len() != ek_len + X25519_LEN {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        let (ek, peer_x) = client_share.split_at(ek_len);
+        let invalid = |_| Error::from(PeerMisbehaved::InvalidKeyShare);
+        let (ct, kem_secret) = self.kem.encapsulate(ek).map_err(invalid)?;
+        let x = self
+            .x25519
+            .generate()
+            .map_err(|e| Error::General(format!("X25519 key generation: {e}")))?;
+        let mut pub_key = ct;
+        pub_key.extend_from_slice(x.public_key());
+        let x_secret = x.agree(peer_x).map_err(invalid)?;
+        let mut secret = zeroize::Zeroizing::new(kem_secret.to_vec());
+        secret.extend_from_slice(&x_secret);
+        Ok(rustls::crypto::CompletedKeyExchange {
+            group: NamedGroup::X25519MLKEM768,
+            pub_key,
+            secret: SharedSecret::from(&secret[..]),
+        })
+    }
+
+    fn name(&self) -> NamedGroup {
+        NamedGroup::X25519MLKEM768
+    }
+
+    fn usable_for_version(&self, version: ProtocolVersion) -> bool {
+        version == ProtocolVersion::TLSv1_3
+    }
+}
+
+struct HybridActive {
+    dk: Box<dyn crate::KemDecapsulationKey>,
+    x: Box<dyn EphemeralKey>,
+    public: Vec<u8>,
+}
+
+impl ActiveKeyExchange for HybridActive {
+    fn complete(self: Box<Self>, server_share: &[u8]) -> Result<SharedSecret, Error> {
+        let ct_len = KEM.ciphertext_len();
+        if server_share.len() != ct_len + X25519_LEN {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        let (ct, peer_x) = server_share.split_at(ct_len);
+        let invalid = |_| Error::from(PeerMisbehaved::InvalidKeyShare);
+        let kem_secret = self.dk.decapsulate(ct).map_err(invalid)?;
+        let x_secret = self.x.agree(peer_x).map_err(invalid)?;
+        let mut secret = zeroize::Zeroizing::new(kem_secret.to_vec());
+        secret.extend_from_slice(&x_secret);
+        Ok(SharedSecret::from(&secret[..]))
+    }
+
+    /// The X25519 half, so a client can offer it as a separate X25519 share too (saving a
+    /// round trip with servers that lack the hybrid).
+    fn hybrid_component(&self) -> Option<(NamedGroup, &[u8])> {
+        Some((
+            NamedGroup::X25519,
+            &self.public[KEM.encapsulation_key_len()..],
+        ))
+    }
+
+    fn complete_hybrid_component(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
+        if peer.len() != X25519_LEN {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        let secret = self
+            .x
+            .agree(peer)
+            .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
+        Ok(SharedSecret::from(&secret[..]))
+    }
+
+    fn pub_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn group(&self) -> NamedGroup {
+        NamedGroup::X25519MLKEM768
+    }
+}

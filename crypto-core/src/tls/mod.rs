@@ -22,8 +22,9 @@
 //! - TLS 1.3 suites AES-128-GCM-SHA256, AES-256-GCM-SHA384, CHACHA20-POLY1305-SHA256 and the
 //!   RFC 8998 suites [`TLS13_SM4_GCM_SM3`] (0x00C6) and [`TLS13_SM4_CCM_SM3`] (0x00C7); TLS 1.2
 //!   ECDHE-ECDSA and ECDHE-RSA with AES-GCM and ChaCha20-Poly1305.
-//! - Key-exchange groups X25519, secp256r1, secp384r1 and [`CURVE_SM2`] (41; TLS 1.3 only, as
-//!   RFC 8998 says).
+//! - Key-exchange groups X25519MLKEM768 (when the selection's `ml-kem-768` backend has it:
+//!   aws-lc), X25519, secp256r1, secp384r1 and [`CURVE_SM2`] (41; TLS 1.3 only, as RFC 8998
+//!   says).
 //! - Signing keys (RSA PKCS#1 and PSS, ECDSA P-256/P-384, Ed25519, SM2) through the key
 //!   provider, and verification of the same, including SM2-signed X.509 certificates through
 //!   rustls-webpki.
@@ -58,14 +59,14 @@ mod intern;
 mod kx;
 mod sign;
 
-use rustls::crypto::{CipherSuiteCommon, CryptoProvider, KeyExchangeAlgorithm};
 use rustls::crypto::hash::HashAlgorithm;
+use rustls::crypto::{CipherSuiteCommon, CryptoProvider, KeyExchangeAlgorithm};
 use rustls::{CipherSuite, SignatureAlgorithm, SignatureScheme};
 use rustls::{NamedGroup, SupportedCipherSuite, Tls12CipherSuite, Tls13CipherSuite};
 
 use crate::{AeadAlg, Algorithm, HashAlg, KxAlg, Selection};
 
-pub use kx::KxGroup;
+pub use kx::{HybridGroup, KxGroup};
 pub use sign::{KeyProvider, SigningKey, VerifyAlgorithm, signature_scheme};
 
 /// `TLS_SM4_GCM_SM3` (RFC 8998 section 2).
@@ -312,9 +313,21 @@ pub fn kx_group(
         .map(|g| g as &'static dyn rustls::crypto::SupportedKxGroup)
 }
 
+/// `X25519MLKEM768` with each half on the backend `selection` names, or `None` if either
+/// lacks it.
+pub fn hybrid_group(
+    selection: &Selection,
+) -> Option<&'static dyn rustls::crypto::SupportedKxGroup> {
+    HybridGroup::get(
+        selection.backend_for(Algorithm::Kem(crate::KemAlg::MlKem768)),
+        selection.backend_for(Algorithm::Kx(KxAlg::X25519)),
+    )
+    .map(|g| g as &'static dyn rustls::crypto::SupportedKxGroup)
+}
+
 /// The provider: everything `selection` can compute, in the default preference order (TLS 1.3
 /// suites AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305, SM4-GCM, SM4-CCM, then the TLS 1.2 ones;
-/// groups X25519, secp256r1, secp384r1, curveSM2). Use [`prefer_gm`] for a client that should
+/// groups X25519MLKEM768 where a backend has ML-KEM, X25519, secp256r1, secp384r1, curveSM2). Use [`prefer_gm`] for a client that should
 /// negotiate RFC 8998.
 pub fn provider(selection: &Selection) -> CryptoProvider {
     let mut cipher_suites: Vec<SupportedCipherSuite> = Suite13::ALL
@@ -326,10 +339,13 @@ pub fn provider(selection: &Selection) -> CryptoProvider {
             .iter()
             .filter_map(|s| tls12_suite(selection, *s).map(SupportedCipherSuite::Tls12)),
     );
-    let kx_groups = KxAlg::ALL
-        .iter()
-        .filter_map(|g| kx_group(selection, *g))
-        .collect();
+    // The post-quantum hybrid first, as rustls's own providers do; a client sends its X25519
+    // half as a second share, so servers without it cost no extra round trip.
+    let mut kx_groups: Vec<&'static dyn rustls::crypto::SupportedKxGroup> = Vec::new();
+    if let Some(h) = hybrid_group(selection) {
+        kx_groups.push(h);
+    }
+    kx_groups.extend(KxAlg::ALL.iter().filter_map(|g| kx_group(selection, *g)));
     CryptoProvider {
         cipher_suites,
         kx_groups,
@@ -343,9 +359,7 @@ pub fn provider(selection: &Selection) -> CryptoProvider {
 /// share for curveSM2 (rustls sends one key share, for its first group). Servers need not
 /// change: rustls servers follow the client's order.
 pub fn prefer_gm(mut provider: CryptoProvider) -> CryptoProvider {
-    let gm = |s: &SupportedCipherSuite| {
-        matches!(s.suite(), TLS13_SM4_GCM_SM3 | TLS13_SM4_CCM_SM3)
-    };
+    let gm = |s: &SupportedCipherSuite| matches!(s.suite(), TLS13_SM4_GCM_SM3 | TLS13_SM4_CCM_SM3);
     provider.cipher_suites.sort_by_key(|s| !gm(s));
     provider.kx_groups.sort_by_key(|g| g.name() != CURVE_SM2);
     provider

@@ -215,13 +215,12 @@ impl Signer for SharedSigner {
 /// (1.2.156.10197.1.301, GB/T 35276 / GM/T 0006), as pki-types encodes identifiers: the content
 /// of the AlgorithmIdentifier SEQUENCE.
 const SM2_PUBLIC_KEY: AlgorithmIdentifier = AlgorithmIdentifier::from_slice(&[
-    0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf,
-    0x55, 0x01, 0x82, 0x2d,
+    0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55,
+    0x01, 0x82, 0x2d,
 ]);
 /// SM2-with-SM3 signature algorithm (1.2.156.10197.1.501, GM/T 0006), no parameters.
-const SM2_WITH_SM3: AlgorithmIdentifier = AlgorithmIdentifier::from_slice(&[
-    0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75,
-]);
+const SM2_WITH_SM3: AlgorithmIdentifier =
+    AlgorithmIdentifier::from_slice(&[0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75]);
 
 /// Which SM2 user ID a verifier uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -320,7 +319,10 @@ impl SignatureVerificationAlgorithm for VerifyAlgorithm {
     }
 }
 
-type Mapping = &'static [(SignatureScheme, &'static [&'static dyn SignatureVerificationAlgorithm])];
+type Mapping = &'static [(
+    SignatureScheme,
+    &'static [&'static dyn SignatureVerificationAlgorithm],
+)];
 type All = &'static [&'static dyn SignatureVerificationAlgorithm];
 
 static TABLES: Table<Vec<(SignatureAlg, Backend)>, (All, Mapping)> = Table::new();
@@ -339,12 +341,30 @@ const SCHEMES: &[(SignatureScheme, &[SignatureAlg])] = &[
         &[SignatureAlg::EcdsaP256Sha256, SignatureAlg::EcdsaP384Sha256],
     ),
     (SignatureScheme::ED25519, &[SignatureAlg::Ed25519]),
-    (SignatureScheme::RSA_PSS_SHA512, &[SignatureAlg::RsaPssSha512]),
-    (SignatureScheme::RSA_PSS_SHA384, &[SignatureAlg::RsaPssSha384]),
-    (SignatureScheme::RSA_PSS_SHA256, &[SignatureAlg::RsaPssSha256]),
-    (SignatureScheme::RSA_PKCS1_SHA512, &[SignatureAlg::RsaPkcs1Sha512]),
-    (SignatureScheme::RSA_PKCS1_SHA384, &[SignatureAlg::RsaPkcs1Sha384]),
-    (SignatureScheme::RSA_PKCS1_SHA256, &[SignatureAlg::RsaPkcs1Sha256]),
+    (
+        SignatureScheme::RSA_PSS_SHA512,
+        &[SignatureAlg::RsaPssSha512],
+    ),
+    (
+        SignatureScheme::RSA_PSS_SHA384,
+        &[SignatureAlg::RsaPssSha384],
+    ),
+    (
+        SignatureScheme::RSA_PSS_SHA256,
+        &[SignatureAlg::RsaPssSha256],
+    ),
+    (
+        SignatureScheme::RSA_PKCS1_SHA512,
+        &[SignatureAlg::RsaPkcs1Sha512],
+    ),
+    (
+        SignatureScheme::RSA_PKCS1_SHA384,
+        &[SignatureAlg::RsaPkcs1Sha384],
+    ),
+    (
+        SignatureScheme::RSA_PKCS1_SHA256,
+        &[SignatureAlg::RsaPkcs1Sha256],
+    ),
     (super::SM2SIG_SM3, &[SignatureAlg::Sm2Sm3]),
 ];
 
