@@ -1,5 +1,7 @@
 //! The `tls-frontend` command line. For now: `matrix`, which shows what each crypto backend in
-//! this build implements and proves it by running each algorithm once on this machine.
+//! this build implements and proves it by running each algorithm once on this machine;
+//! `calibrate`, which measures the backends and prints the `auto` profile; and `selection`,
+//! which resolves a selection file.
 
 use std::process::ExitCode;
 
@@ -22,18 +24,70 @@ enum Command {
     /// Print the backend x algorithm support matrix, after a known-answer self-test of every
     /// supported AEAD, hash and key-agreement on every built backend.
     Matrix,
+    /// Measure the backends on this CPU and print the `auto` selection as a profile file (the
+    /// `[crypto]` text form, with the figures behind each choice as comments).
+    Calibrate {
+        /// Time budget for all measurements together, in milliseconds.
+        #[arg(long, default_value_t = crypto_core::speed::DEFAULT_BUDGET.as_millis() as u64)]
+        budget_ms: u64,
+        /// Write the profile here (for `profile = "..."` in a config) instead of stdout.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
+    /// Resolve a selection file (`backend = "auto" | "<name>"`, optional `profile`, overrides)
+    /// and print the concrete selection it names.
+    Selection {
+        /// The selection text file.
+        file: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
-        Command::Matrix => match matrix() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("tls-frontend: self-test failed: {e}");
-                ExitCode::FAILURE
-            }
-        },
+    let result = match Cli::parse().command {
+        Command::Matrix => matrix().map_err(|e| format!("self-test failed: {e}")),
+        Command::Calibrate { budget_ms, out } => calibrate(budget_ms, out.as_deref()),
+        Command::Selection { file } => selection(&file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tls-frontend: {e}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+fn calibrate(budget_ms: u64, out: Option<&std::path::Path>) -> Result<(), String> {
+    let start = std::time::Instant::now();
+    let cal = crypto_core::speed::Calibration::run(std::time::Duration::from_millis(budget_ms));
+    eprintln!("calibrated in {:.0?}", start.elapsed());
+    let profile = cal.to_profile();
+    match out {
+        Some(path) => std::fs::write(path, profile)
+            .map_err(|e| format!("writing {}: {e}", path.display())),
+        None => {
+            print!("{profile}");
+            Ok(())
+        }
+    }
+}
+
+fn selection(file: &std::path::Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("reading {}: {e}", file.display()))?;
+    let spec: crypto_core::SelectionSpec = text
+        .parse()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let sel = spec
+        .resolve()
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    print!("{sel}");
+    for (alg, backend) in sel.unsupported() {
+        if Backend::built().any(|b| b.supports(alg)) {
+            eprintln!("note: {alg} is chosen from {backend}, which lacks it: it is unavailable");
+        }
+    }
+    Ok(())
 }
 
 fn matrix() -> Result<(), String> {
