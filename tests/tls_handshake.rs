@@ -279,3 +279,74 @@ fn sm2_certificate_is_tls13_only() {
     let mut pair = Pair::new(client, server, "localhost");
     pair.handshake().expect("TLS 1.3 with SM2");
 }
+
+/// Client certificates (mutual TLS): RSA, ECDSA and SM2 clients sign their CertificateVerify
+/// through our key provider and our server verifies them through our verification table
+/// (the SM2 one with RFC 8998's ID); a client from an untrusted CA is refused.
+#[test]
+fn client_certificates() {
+    use std::sync::Arc;
+    let sel = tls::selections().pop().expect("mixed").1;
+    let server_for = |versions: &[&'static rustls::SupportedProtocolVersion], trust: &[&str]| {
+        let provider = Arc::new(tls::provider(&sel));
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(tls::roots(trust)),
+            provider.clone(),
+        )
+        .build()
+        .expect("client verifier");
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
+            .expect("versions")
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(
+                tls::certs("ecdsa-p256-server"),
+                tls::key("ecdsa-p256-server"),
+            )
+            .expect("server cert")
+    };
+    let client_for = |versions: &[&'static rustls::SupportedProtocolVersion], who: &str| {
+        let provider = crypto_core::tls::prefer_gm(tls::provider(&sel));
+        rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(versions)
+            .expect("versions")
+            .with_root_certificates(tls::roots(tls::ALL_CAS))
+            .with_client_auth_cert(tls::certs(who), tls::key(who))
+            .expect("client cert")
+    };
+    for (who, tls13) in [
+        ("rsa-client", true),
+        ("rsa-client", false),
+        ("ecdsa-client", true),
+        ("ecdsa-client", false),
+        ("sm2-client", true),
+    ] {
+        let versions: &[&'static rustls::SupportedProtocolVersion] =
+            if tls13 { &[&TLS13] } else { &[&TLS12] };
+        let mut pair = Pair::new(
+            client_for(versions, who),
+            server_for(versions, tls::ALL_CAS),
+            "localhost",
+        );
+        pair.handshake()
+            .unwrap_or_else(|e| panic!("{who} tls13={tls13}: {e}"));
+        let presented = pair.server.peer_certificates().expect("client certificate");
+        assert_eq!(presented[0], tls::certs(who)[0], "{who}");
+        pair.exchange(b"mutual").expect("data");
+        println!("{who}, tls13={tls13}: accepted");
+    }
+    // Trusting only the RSA CA, the server refuses the ECDSA and SM2 clients.
+    for who in ["ecdsa-client", "sm2-client"] {
+        let mut pair = Pair::new(
+            client_for(&[&TLS13], who),
+            server_for(&[&TLS13], &["rsa-ca"]),
+            "localhost",
+        );
+        let err = pair.handshake().expect_err("untrusted client");
+        println!("{who} against an RSA-only trust store: {err}");
+        assert!(
+            matches!(err, rustls::Error::InvalidCertificate(_)),
+            "{who}: {err:?}"
+        );
+    }
+}

@@ -63,8 +63,9 @@ fn calibrate(budget_ms: u64, out: Option<&std::path::Path>) -> Result<(), String
     eprintln!("calibrated in {:.0?}", start.elapsed());
     let profile = cal.to_profile();
     match out {
-        Some(path) => std::fs::write(path, profile)
-            .map_err(|e| format!("writing {}: {e}", path.display())),
+        Some(path) => {
+            std::fs::write(path, profile).map_err(|e| format!("writing {}: {e}", path.display()))
+        }
         None => {
             print!("{profile}");
             Ok(())
