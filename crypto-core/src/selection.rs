@@ -176,6 +176,27 @@ impl Selection {
         crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET).selection
     }
 
+    /// This selection with every algorithm whose chosen backend is not built into this binary
+    /// (a profile from a build with OpenSSL, loaded by one without) moved to the preferred
+    /// built backend that has it.
+    pub fn usable_here(mut self) -> Self {
+        for alg in Algorithm::all() {
+            let b = self.backend_for(alg);
+            if b.is_built() {
+                continue;
+            }
+            if let Some(alt) = crate::speed::preferred(alg)
+                .iter()
+                .copied()
+                .chain(Backend::built())
+                .find(|x| x.is_built() && x.supports(alg))
+            {
+                self = self.with_override(Target::Alg(alg), alt);
+            }
+        }
+        self
+    }
+
     /// Everything from one backend.
     pub fn single(backend: Backend) -> Self {
         Self {
@@ -294,20 +315,41 @@ impl SelectionSpec {
                 }
                 Some(path) => {
                     let cal = crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET);
-                    std::fs::write(path, cal.to_profile()).map_err(|e| SelectionError {
-                        line: 0,
-                        message: format!("writing profile {}: {e}", path.display()),
-                    })?;
+                    // Written whole and renamed into place, so another instance of the fleet
+                    // never reads half a profile.
+                    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+                    std::fs::write(&tmp, cal.to_profile())
+                        .and_then(|()| std::fs::rename(&tmp, path))
+                        .map_err(|e| SelectionError {
+                            line: 0,
+                            message: format!("writing profile {}: {e}", path.display()),
+                        })?;
                     cal.selection
                 }
                 None => Selection::auto(),
             },
         };
+        if self.base == Base::Auto {
+            sel = sel.usable_here();
+        }
         for (t, b) in &self.overrides {
             sel = sel.with_override(*t, *b);
         }
         Ok(sel)
     }
+}
+
+/// The line without its `# comment`; a `#` inside a quoted value is part of the value.
+fn strip_comment(line: &str) -> &str {
+    let mut quoted = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '#' if !quoted => return &line[..i],
+            _ => {}
+        }
+    }
+    line
 }
 
 impl FromStr for SelectionSpec {
@@ -323,7 +365,7 @@ impl FromStr for SelectionSpec {
                 line: i + 1,
                 message,
             };
-            let line = raw.split('#').next().unwrap_or("").trim();
+            let line = strip_comment(raw).trim();
             if line.is_empty() {
                 continue;
             }
@@ -360,6 +402,11 @@ impl FromStr for SelectionSpec {
                         }
                     }
                     "profile" => {
+                        if value.is_empty() || value.contains('"') {
+                            return Err(err(
+                                "`profile` must be a non-empty path without quotes".into()
+                            ));
+                        }
                         if profile.replace(std::path::PathBuf::from(value)).is_some() {
                             return Err(err("`profile` given twice".into()));
                         }
@@ -501,12 +548,26 @@ mod tests {
             ("[elsewhere]", 1),
             ("backend = \"ring\"\nprofile = \"x\"", 0),
             ("backend = \"auto\"", 0),
+            ("backend = \"auto\"\nprofile = \"\"", 2),
             ("backend = \"ring\"\nbackend = \"asm\"", 2),
         ] {
             let e = text.parse::<Selection>().unwrap_err();
             assert_eq!(e.line, line, "{text}: {e}");
         }
         assert!("# nothing".parse::<Selection>().is_err());
+    }
+
+    #[test]
+    fn hash_inside_quotes_is_not_a_comment() {
+        let spec: SelectionSpec =
+            "backend = \"auto\" # calibrate\nprofile = \"/srv/#1/p\" # here\n"
+                .parse()
+                .unwrap();
+        assert_eq!(
+            spec.profile.as_deref(),
+            Some(std::path::Path::new("/srv/#1/p"))
+        );
+        assert_eq!(spec.to_string().parse::<SelectionSpec>().unwrap(), spec);
     }
 
     #[test]

@@ -105,6 +105,16 @@ impl Output {
     }
 }
 
+impl Output {
+    /// Overwrites the bytes with zeros. `Output` is `Copy` (so it cannot wipe itself on drop);
+    /// callers holding key material in one (an HMAC tag used as a key, a PRK) wipe it.
+    pub fn wipe(&mut self) {
+        use zeroize::Zeroize;
+        self.buf.zeroize();
+        self.len = 0;
+    }
+}
+
 impl AsRef<[u8]> for Output {
     fn as_ref(&self) -> &[u8] {
         &self.buf[..self.len]

@@ -1,7 +1,7 @@
-//! The `tls-frontend` command line. For now: `matrix`, which shows what each crypto backend in
-//! this build implements and proves it by running each algorithm once on this machine;
-//! `calibrate`, which measures the backends and prints the `auto` profile; and `selection`,
-//! which resolves a selection file.
+//! The `tls-frontend` command line: `serve`, `check` and `demo` run the proxy; `matrix` shows
+//! what each crypto backend in this build implements (after a known-answer self-test);
+//! `calibrate` measures the backends and prints the `auto` profile; `selection` resolves a
+//! selection file; `tickets rotate` manages the fleet's ticket keys.
 
 use std::process::ExitCode;
 
@@ -40,6 +40,42 @@ enum Command {
         /// The selection text file.
         file: std::path::PathBuf,
     },
+    /// Run the proxy.
+    Serve {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: std::path::PathBuf,
+    },
+    /// Validate a configuration (files, keys, certificates) and print what would run.
+    Check {
+        /// The TOML configuration file.
+        #[arg(long)]
+        config: std::path::PathBuf,
+    },
+    /// Generate demo certificates (RSA, ECDSA, SM2), start a demo upstream and the proxy in
+    /// front of it, and print the commands that reach it; until Ctrl-C.
+    Demo {
+        /// Where the proxy listens.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        listen: String,
+    },
+    /// Session-ticket key files.
+    Tickets {
+        #[command(subcommand)]
+        command: TicketsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TicketsCommand {
+    /// Add a fresh key (it encrypts from the next reload on), keeping the newest `keep` in all.
+    Rotate {
+        /// The key file (created with mode 0600 if missing).
+        file: std::path::PathBuf,
+        /// Keys kept, the new one included: old tickets resume while their key is kept.
+        #[arg(long, default_value_t = 3)]
+        keep: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,6 +83,12 @@ fn main() -> ExitCode {
         Command::Matrix => matrix().map_err(|e| format!("self-test failed: {e}")),
         Command::Calibrate { budget_ms, out } => calibrate(budget_ms, out.as_deref()),
         Command::Selection { file } => selection(&file),
+        Command::Serve { config } => serve(&config),
+        Command::Check { config } => check_config(&config),
+        Command::Demo { listen } => demo(&listen),
+        Command::Tickets {
+            command: TicketsCommand::Rotate { file, keep },
+        } => tls_frontend::tickets::TicketKeys::rotate(&file, keep),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -55,6 +97,73 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn load(path: &std::path::Path) -> Result<tls_frontend::state::State, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let config = tls_frontend::config::Config::parse(&text)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    tls_frontend::state::State::load(config, None).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
+    let workers = workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("runtime: {e}"))
+}
+
+fn workers(state: &tls_frontend::state::State) -> usize {
+    state.config.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    })
+}
+
+fn serve(path: &std::path::Path) -> Result<(), String> {
+    let state = load(path)?;
+    let n = workers(&state);
+    let sockets = tls_frontend::server::bind_all(&state, n)?;
+    let rt = runtime(Some(n))?;
+    rt.block_on(tls_frontend::server::run(path.to_owned(), state, sockets))
+}
+
+fn check_config(path: &std::path::Path) -> Result<(), String> {
+    let state = load(path)?;
+    print!("{}", state.describe());
+    println!("configuration OK");
+    Ok(())
+}
+
+fn demo(listen: &str) -> Result<(), String> {
+    let rt = runtime(None)?;
+    rt.block_on(async {
+        let up = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| format!("demo upstream: {e}"))?;
+        let up_addr = up.local_addr().map_err(|e| e.to_string())?;
+        tokio::spawn(tls_frontend::demo::upstream(up));
+        let d = tls_frontend::demo::make(listen, up_addr)?;
+        let state = load(&d.config)?;
+        let sockets = tls_frontend::server::bind_all(&state, workers(&state))?;
+        let port = listen.rsplit_once(':').map_or("8443", |(_, p)| p);
+        let dir = d.dir.display();
+        println!("tls-frontend demo: files in {dir}");
+        println!("  upstream (demo HTTP responder): {up_addr}; proxy: {listen}");
+        println!("Try:");
+        println!("  curl --cacert {dir}/ca.pem https://localhost:{port}/");
+        println!("  curl --cacert {dir}/ca.pem --tls-max 1.2 https://localhost:{port}/");
+        println!(
+            "  openssl s_client -connect 127.0.0.1:{port} -servername localhost -CAfile {dir}/ca.pem"
+        );
+        println!("  (an RFC 8998 client gets the SM2 certificate and TLS_SM4_GCM_SM3; see README)");
+        println!("Ctrl-C stops it.");
+        tls_frontend::server::run(d.config.clone(), state, sockets).await
+    })
 }
 
 fn calibrate(budget_ms: u64, out: Option<&std::path::Path>) -> Result<(), String> {

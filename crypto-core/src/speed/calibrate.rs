@@ -332,8 +332,15 @@ fn selection_from(choices: &[Choice], backends: &[Backend]) -> Selection {
         })
         .unwrap_or(Backend::RustCrypto);
     let mut sel = Selection::single(default);
-    for (alg, b) in assignment {
+    for &(alg, b) in &assignment {
         if b != default {
+            sel = sel.with_override(Target::Alg(alg), b);
+        }
+    }
+    // An override for an algorithm that shares its family's name (`x25519`) stands for the
+    // family, which may pull in a sibling (`x25519-static`) chosen differently: pin those.
+    for &(alg, b) in &assignment {
+        if sel.backend_for(alg) != b {
             sel = sel.with_override(Target::Alg(alg), b);
         }
     }

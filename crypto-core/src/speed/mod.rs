@@ -291,7 +291,9 @@ pub fn run_for(runner: &mut Runner, budget: Duration) -> Result<f64, Error> {
         ops += batch;
         let elapsed = start.elapsed();
         if elapsed >= budget {
-            return Ok(ops as f64 / elapsed.as_secs_f64());
+            // A zero budget on a coarse clock must not score infinity.
+            let secs = elapsed.as_secs_f64().max(1e-9);
+            return Ok(ops as f64 / secs);
         }
         // Grow batches while they are short, so the clock is read rarely for fast operations.
         if elapsed < budget / 16 {

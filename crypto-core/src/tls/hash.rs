@@ -115,7 +115,12 @@ impl hmac::Key for TlsHmacKey {
         parts.push(first);
         parts.extend_from_slice(middle);
         parts.push(last);
-        hmac::Tag::new(self.key.sign(&parts).as_ref())
+        // HKDF and the PRF use these tags as keys: wipe our copy once rustls has its own
+        // (rustls zeroizes `Tag` on drop).
+        let mut out = self.key.sign(&parts);
+        let tag = hmac::Tag::new(out.as_ref());
+        out.wipe();
+        tag
     }
 
     fn tag_len(&self) -> usize {

@@ -387,6 +387,7 @@ pub(super) fn supported_algorithms(selection: &Selection) -> WebPkiSupportedAlgo
         let mut mapping = Vec::new();
         for &(scheme, algs) in SCHEMES {
             let mut verifiers: Vec<&'static dyn SignatureVerificationAlgorithm> = Vec::new();
+            let mut own = false;
             for &alg in algs {
                 let backend = backend_for(alg);
                 let (cert, handshake) = if alg == SignatureAlg::Sm2Sm3 {
@@ -402,12 +403,10 @@ pub(super) fn supported_algorithms(selection: &Selection) -> WebPkiSupportedAlgo
                 };
                 all.push(c);
                 verifiers.push(h);
+                own |= alg == algs[0];
             }
-            // Offer the scheme only if its own algorithm (the one TLS 1.3 uses) is there.
-            let own = verifiers.len() == algs.len() || {
-                let backend = backend_for(algs[0]);
-                backend.supports(Algorithm::Signature(algs[0])) && !verifiers.is_empty()
-            };
+            // Offer the scheme only if its own algorithm, the one TLS 1.3 uses (rustls takes
+            // the first entry there), is the first entry.
             if own {
                 let v: &'static [&'static dyn SignatureVerificationAlgorithm] =
                     Box::leak(verifiers.into_boxed_slice());

@@ -1,0 +1,533 @@
+//! The configuration file (TOML): what operators write, checked into what the proxy runs.
+//!
+//! This room only parses and validates text; loading certificates, keys and ticket keys from
+//! disk is `state.rs`'s job. Durations are written as `"10s"`, `"500ms"`, `"2m"`, `"12h"`.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// A configuration problem: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Worker threads (default: every core).
+    #[serde(default)]
+    pub workers: Option<usize>,
+    /// How long SIGTERM waits for open connections.
+    #[serde(default = "default_drain")]
+    pub drain_timeout: String,
+    /// Listening sockets.
+    #[serde(rename = "listener", default)]
+    pub listeners: Vec<Listener>,
+    /// Certificates with their keys, per server name.
+    #[serde(rename = "certificate", default)]
+    pub certificates: Vec<Certificate>,
+    /// Upstream pools by name.
+    #[serde(rename = "upstream", default)]
+    pub upstreams: BTreeMap<String, Upstream>,
+    /// Session tickets shared by a fleet.
+    #[serde(default)]
+    pub tickets: Option<Tickets>,
+    /// Which crypto backend computes what.
+    #[serde(default)]
+    pub crypto: Crypto,
+    /// Metrics, health and reload endpoint.
+    #[serde(default)]
+    pub admin: Option<Admin>,
+    /// Logging.
+    #[serde(default)]
+    pub log: Log,
+}
+
+fn default_drain() -> String {
+    "30s".into()
+}
+
+/// One listening address.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Listener {
+    /// `host:port`.
+    pub address: String,
+    /// The upstream pool (a key of `[upstream.*]`).
+    pub upstream: String,
+    /// ALPN protocols offered, in preference order (none: no ALPN).
+    #[serde(default)]
+    pub alpn: Vec<String>,
+    /// TLS versions: "1.2", "1.3".
+    #[serde(default = "default_versions")]
+    pub versions: Vec<String>,
+    /// Key-exchange groups (default: the provider's): x25519, secp256r1, secp384r1, curvesm2,
+    /// x25519mlkem768.
+    #[serde(default)]
+    pub groups: Option<Vec<String>>,
+    /// Time a client has to finish its handshake (and send a PROXY header).
+    #[serde(default = "default_handshake_timeout")]
+    pub handshake_timeout: String,
+    /// A relayed connection with no traffic either way for this long is closed.
+    #[serde(default = "default_idle_timeout")]
+    pub idle_timeout: String,
+    /// Open connections at most; further clients wait in the kernel's backlog.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Sources (IP addresses or CIDR blocks) that must send a PROXY v1/v2 header first.
+    #[serde(default)]
+    pub proxy_protocol_from: Vec<String>,
+    /// What a client naming no configured server name gets: "default" (the default
+    /// certificate) or "reject" (a handshake failure).
+    #[serde(default = "default_unknown_name")]
+    pub unknown_name: String,
+    /// Client certificates (mutual TLS).
+    #[serde(default)]
+    pub client_auth: Option<ClientAuth>,
+}
+
+fn default_versions() -> Vec<String> {
+    vec!["1.2".into(), "1.3".into()]
+}
+fn default_handshake_timeout() -> String {
+    "10s".into()
+}
+fn default_idle_timeout() -> String {
+    "300s".into()
+}
+fn default_max_connections() -> usize {
+    10_000
+}
+fn default_unknown_name() -> String {
+    "default".into()
+}
+
+/// Client-certificate authentication.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientAuth {
+    /// PEM file of CA certificates client certificates must chain to.
+    pub ca: PathBuf,
+    /// Whether a client without a certificate is refused (default) or let through.
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A certificate chain and its key, for some server names.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    /// Server names it serves; `*.example.com` matches one label.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// PEM chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, SEC1 or PKCS#1).
+    pub key: PathBuf,
+    /// Served to clients that name no configured server (or no name at all).
+    #[serde(default)]
+    pub default: bool,
+}
+
+/// An upstream pool.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Upstream {
+    /// `host:port` addresses, used round robin; dead ones are skipped for a while.
+    pub addresses: Vec<String>,
+    /// Time to connect to one address before trying the next.
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout: String,
+    /// Send a PROXY header first: "v1" or "v2" (v2 carries TLS details as TLVs).
+    #[serde(default)]
+    pub proxy_protocol: Option<String>,
+    /// Speak TLS to the upstream.
+    #[serde(default)]
+    pub tls: Option<UpstreamTls>,
+}
+
+fn default_connect_timeout() -> String {
+    "5s".into()
+}
+
+/// TLS towards an upstream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpstreamTls {
+    /// PEM CA file the upstream's certificate must chain to.
+    pub ca: PathBuf,
+    /// The name to verify (and send as SNI); default: the address's host.
+    #[serde(default)]
+    pub server_name: Option<String>,
+}
+
+/// Session tickets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tickets {
+    /// The key file shared by the fleet (`tls-frontend tickets rotate FILE` makes and rotates
+    /// it): the newest key encrypts, all decrypt.
+    pub key_file: PathBuf,
+    /// How long a ticket resumes.
+    #[serde(default = "default_ticket_lifetime")]
+    pub lifetime: String,
+}
+
+fn default_ticket_lifetime() -> String {
+    "12h".into()
+}
+
+/// `[crypto]`: the Selection.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Crypto {
+    /// "auto" or a backend name.
+    #[serde(default = "default_backend")]
+    pub backend: String,
+    /// With "auto": the calibration profile to load (or write when missing).
+    #[serde(default)]
+    pub profile: Option<PathBuf>,
+    /// Per family or algorithm: backend.
+    #[serde(rename = "override", default)]
+    pub overrides: BTreeMap<String, String>,
+}
+
+impl Default for Crypto {
+    fn default() -> Self {
+        Self {
+            backend: default_backend(),
+            profile: None,
+            overrides: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_backend() -> String {
+    "auto".into()
+}
+
+/// `[admin]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    /// `host:port` for `/metrics`, `/health` and `POST /reload`.
+    pub address: String,
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// One JSON line per connection on stdout.
+    #[serde(default = "yes")]
+    pub access: bool,
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Self { access: true }
+    }
+}
+
+/// Parses `"10s"`, `"250ms"`, `"2m"`, `"12h"`, `"1d"`.
+pub fn duration(text: &str) -> Result<Duration, ConfigError> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| ConfigError(format!("bad duration {text:?} (like \"10s\" or \"250ms\")")))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "h" => Duration::from_secs(n.saturating_mul(3600)),
+        "d" => Duration::from_secs(n.saturating_mul(86_400)),
+        _ => return err(format!("bad duration unit in {text:?} (ms, s, m, h, d)")),
+    };
+    Ok(d)
+}
+
+/// An address or CIDR block from `proxy_protocol_from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    /// Parses `10.0.0.0/8`, `::1`, `192.168.1.7`.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let (a, p) = match text.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (text, None),
+        };
+        let addr: IpAddr = a
+            .trim()
+            .parse()
+            .map_err(|_| ConfigError(format!("bad address {text:?}")))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|&p| p <= max)
+                .ok_or_else(|| ConfigError(format!("bad prefix in {text:?}")))?,
+            None => max,
+        };
+        Ok(Self { addr, prefix })
+    }
+
+    /// Whether `ip` is inside.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(a) & mask == u32::from(b) & mask
+            }
+            (IpAddr::V6(a), IpAddr::V6(b)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(a) & mask == u128::from(b) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl Config {
+    /// Parses and checks everything that can be checked without touching files.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let cfg: Self = toml::from_str(text).map_err(|e| ConfigError(format!("{e}")))?;
+        cfg.check()?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.listeners.is_empty() {
+            return err("no [[listener]]");
+        }
+        if self.certificates.is_empty() {
+            return err("no [[certificate]]");
+        }
+        if self.workers == Some(0) {
+            return err("workers must be at least 1");
+        }
+        duration(&self.drain_timeout).map_err(|e| ConfigError(format!("drain_timeout: {e}")))?;
+        if self.certificates.iter().filter(|c| c.default).count() > 1 {
+            // Several keys may share the default role only if they are for the same names;
+            // keep it simple: all default certificates form the default set.
+        }
+        for (i, c) in self.certificates.iter().enumerate() {
+            if c.names.is_empty() && !c.default {
+                return err(format!(
+                    "certificate {} ({}) has no names and is not the default",
+                    i + 1,
+                    c.cert.display()
+                ));
+            }
+            for n in &c.names {
+                check_name(n)?;
+            }
+        }
+        for (i, l) in self.listeners.iter().enumerate() {
+            let at = |m: String| ConfigError(format!("listener {} ({}): {m}", i + 1, l.address));
+            l.address
+                .parse::<SocketAddr>()
+                .map_err(|_| at("address must be ip:port".into()))?;
+            if !self.upstreams.contains_key(&l.upstream) {
+                return Err(at(format!("no [upstream.{}]", l.upstream)));
+            }
+            for v in &l.versions {
+                if v != "1.2" && v != "1.3" {
+                    return Err(at(format!("unknown TLS version {v:?} (\"1.2\", \"1.3\")")));
+                }
+            }
+            if l.versions.is_empty() {
+                return Err(at("versions is empty".into()));
+            }
+            for d in [&l.handshake_timeout, &l.idle_timeout] {
+                duration(d).map_err(|e| at(e.0))?;
+            }
+            if l.max_connections == 0 {
+                return Err(at("max_connections must be at least 1".into()));
+            }
+            for c in &l.proxy_protocol_from {
+                Cidr::parse(c).map_err(|e| at(e.0))?;
+            }
+            if l.unknown_name != "default" && l.unknown_name != "reject" {
+                return Err(at("unknown_name must be \"default\" or \"reject\"".into()));
+            }
+            if l.unknown_name == "default" && !self.certificates.iter().any(|c| c.default) {
+                return Err(at(
+                    "unknown_name = \"default\" needs a certificate with default = true".into(),
+                ));
+            }
+            if let Some(groups) = &l.groups {
+                for g in groups {
+                    crate::state::group_by_name(g).map_err(|e| at(e.0))?;
+                }
+            }
+            for p in &l.alpn {
+                if p.is_empty() || p.len() > 255 {
+                    return Err(at(format!("bad ALPN protocol {p:?}")));
+                }
+            }
+        }
+        for (name, u) in &self.upstreams {
+            let at = |m: String| ConfigError(format!("upstream {name}: {m}"));
+            if u.addresses.is_empty() {
+                return Err(at("no addresses".into()));
+            }
+            duration(&u.connect_timeout).map_err(|e| at(e.0))?;
+            match u.proxy_protocol.as_deref() {
+                None | Some("v1") | Some("v2") => {}
+                Some(v) => return Err(at(format!("proxy_protocol {v:?} (\"v1\" or \"v2\")"))),
+            }
+        }
+        if let Some(t) = &self.tickets {
+            duration(&t.lifetime).map_err(|e| ConfigError(format!("tickets.lifetime: {e}")))?;
+        }
+        if let Some(a) = &self.admin {
+            a.address
+                .parse::<SocketAddr>()
+                .map_err(|_| ConfigError("admin.address must be ip:port".into()))?;
+        }
+        self.selection_spec()?;
+        Ok(())
+    }
+
+    /// The `[crypto]` section as a selection spec.
+    pub fn selection_spec(&self) -> Result<crypto_core::SelectionSpec, ConfigError> {
+        let mut text = format!("backend = \"{}\"\n", self.crypto.backend);
+        if let Some(p) = &self.crypto.profile {
+            text.push_str(&format!("profile = \"{}\"\n", p.display()));
+        }
+        text.push_str("[override]\n");
+        for (k, v) in &self.crypto.overrides {
+            text.push_str(&format!("{k} = \"{v}\"\n"));
+        }
+        text.parse().map_err(|e: crypto_core::SelectionError| {
+            ConfigError(format!("[crypto]: {}", e.message))
+        })
+    }
+}
+
+fn check_name(n: &str) -> Result<(), ConfigError> {
+    let bare = n.strip_prefix("*.").unwrap_or(n);
+    let ok = !bare.is_empty()
+        && bare.len() <= 253
+        && bare.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        err(format!("bad server name {n:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[[listener]]
+address = "127.0.0.1:8443"
+upstream = "app"
+alpn = ["http/1.1"]
+
+[[certificate]]
+names = ["example.com"]
+cert = "a.pem"
+key = "a.key"
+default = true
+
+[upstream.app]
+addresses = ["127.0.0.1:8080"]
+
+[crypto]
+backend = "ring"
+[crypto.override]
+sm4 = "asm"
+"#;
+
+    #[test]
+    fn parses_a_small_config() {
+        let c = Config::parse(GOOD).unwrap();
+        assert_eq!(c.listeners[0].versions, vec!["1.2", "1.3"]);
+        assert_eq!(c.crypto.overrides["sm4"], "asm");
+    }
+
+    #[test]
+    fn refuses_mistakes_with_a_reason() {
+        for (from, to, why) in [
+            (
+                "upstream = \"app\"",
+                "upstream = \"nope\"",
+                "no [upstream.nope]",
+            ),
+            ("backend = \"ring\"", "backend = \"nope\"", "[crypto]"),
+            (
+                "alpn = [",
+                "versions = [\"1.1\"]\nalpn = [",
+                "unknown TLS version",
+            ),
+            ("address = \"127.0.0.1:8443\"", "address = \"x\"", "ip:port"),
+            ("default = true", "default = false", "needs a certificate"),
+            (
+                "[upstream.app]",
+                "[upstream.app]\nproxy_protocol = \"v3\"",
+                "proxy_protocol",
+            ),
+            ("[[listener]]", "bogus = 1\n[[listener]]", "unknown field"),
+        ] {
+            let text = GOOD.replacen(from, to, 1);
+            let e = Config::parse(&text).unwrap_err();
+            assert!(e.0.contains(why), "{why}: got {e}");
+        }
+    }
+
+    #[test]
+    fn durations_and_cidrs() {
+        assert_eq!(duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(duration("10").is_err() && duration("x").is_err());
+        let c = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(c.contains("10.1.2.3".parse().unwrap()));
+        assert!(!c.contains("11.0.0.1".parse().unwrap()));
+        assert!(c.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(Cidr::parse("::1").unwrap().contains("::1".parse().unwrap()));
+        assert!(Cidr::parse("1.2.3.4/33").is_err());
+    }
+}

@@ -1,0 +1,184 @@
+//! `tls-frontend demo`: everything needed to see the proxy work, made on the spot. A demo CA
+//! and SM2 CA, RSA, ECDSA and SM2 server certificates for `localhost`, a session-ticket key, a
+//! small HTTP upstream that reports what the proxy told it (PROXY v2 TLVs), and the proxy on
+//! 127.0.0.1:8443 in front of it, until Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crypto_core::{KeyKind, PrivateKey};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::proxy_proto::{self, tlv};
+use crate::x509::{self, Issuer, Role};
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    opts.open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The demo's files.
+#[derive(Debug)]
+pub struct Demo {
+    /// The folder holding them.
+    pub dir: PathBuf,
+    /// The config file.
+    pub config: PathBuf,
+}
+
+/// Makes the certificates, keys, ticket key and config in a new temporary folder, with the
+/// upstream at `upstream`.
+pub fn make(listen: &str, upstream: std::net::SocketAddr) -> Result<Demo, String> {
+    let dir = std::env::temp_dir().join(format!("tls-frontend-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let year = Duration::from_secs(365 * 86_400);
+    let e = |e: crypto_core::Error| e.to_string();
+    let ca_key = PrivateKey::generate(KeyKind::EcP256).map_err(e)?;
+    let ca = x509::issue("tls-frontend demo CA", Role::Ca, &[], &ca_key, None, year).map_err(e)?;
+    let sm2_ca_key = PrivateKey::generate(KeyKind::Sm2).map_err(e)?;
+    let sm2_ca = x509::issue(
+        "tls-frontend demo SM2 CA",
+        Role::Ca,
+        &[],
+        &sm2_ca_key,
+        None,
+        year,
+    )
+    .map_err(e)?;
+    std::fs::write(dir.join("ca.pem"), x509::pem(&ca) + &x509::pem(&sm2_ca))
+        .map_err(|e| e.to_string())?;
+    let names = ["localhost", "127.0.0.1"];
+    let mut certs = String::new();
+    for (kind, stem) in [
+        (KeyKind::EcP256, "ecdsa"),
+        (KeyKind::Rsa, "rsa"),
+        (KeyKind::Sm2, "sm2"),
+    ] {
+        let key = PrivateKey::generate(kind).map_err(e)?;
+        let issuer = if kind == KeyKind::Sm2 {
+            Issuer {
+                cn: "tls-frontend demo SM2 CA",
+                key: &sm2_ca_key,
+            }
+        } else {
+            Issuer {
+                cn: "tls-frontend demo CA",
+                key: &ca_key,
+            }
+        };
+        let der = x509::issue(
+            &format!("localhost ({stem})"),
+            Role::Server,
+            &names,
+            &key,
+            Some(&issuer),
+            year,
+        )
+        .map_err(e)?;
+        let cert = dir.join(format!("{stem}.pem"));
+        let keyf = dir.join(format!("{stem}.key"));
+        std::fs::write(&cert, x509::pem(&der)).map_err(|e| e.to_string())?;
+        write_private(&keyf, &key.to_pkcs8_pem())?;
+        certs.push_str(&format!(
+            "[[certificate]]\nnames = [\"localhost\", \"127.0.0.1\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n",
+            cert.display(),
+            keyf.display()
+        ));
+    }
+    let tickets = dir.join("tickets.keys");
+    crate::tickets::TicketKeys::rotate(&tickets, 3)?;
+    let config = dir.join("config.toml");
+    let text = format!(
+        "# Made by `tls-frontend demo`.\n\n\
+         [[listener]]\naddress = \"{listen}\"\nupstream = \"demo\"\nalpn = [\"http/1.1\"]\n\n\
+         {certs}\
+         [upstream.demo]\naddresses = [\"{upstream}\"]\nproxy_protocol = \"v2\"\n\n\
+         [tickets]\nkey_file = \"{}\"\n\n\
+         [crypto]\nbackend = \"auto\"\n\n\
+         [admin]\naddress = \"127.0.0.1:0\"\n",
+        tickets.display()
+    );
+    std::fs::write(&config, text).map_err(|e| e.to_string())?;
+    Ok(Demo { dir, config })
+}
+
+/// The demo upstream: reads the PROXY v2 header, then answers every HTTP request with what the
+/// proxy said about the client.
+pub async fn upstream(listener: TcpListener) {
+    loop {
+        let Ok((mut s, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (header, used) = loop {
+                match proxy_proto::parse(&buf) {
+                    Ok(Some(x)) => break x,
+                    Ok(None) => {}
+                    Err(_) => return,
+                }
+                match s.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            };
+            buf.drain(..used);
+            let mut about = String::new();
+            if let Some((src, _)) = header.addresses {
+                about.push_str(&format!("client: {src}\n"));
+            }
+            for (t, v) in &header.tlvs {
+                match *t {
+                    tlv::AUTHORITY => {
+                        about.push_str(&format!("sni: {}\n", String::from_utf8_lossy(v)))
+                    }
+                    tlv::ALPN => about.push_str(&format!("alpn: {}\n", String::from_utf8_lossy(v))),
+                    tlv::SSL if v.len() >= 5 => {
+                        for (st, sv) in proxy_proto::parse_tlvs(&v[5..]).unwrap_or_default() {
+                            let what = match st {
+                                tlv::SSL_VERSION => "tls version",
+                                tlv::SSL_CIPHER => "cipher",
+                                tlv::SSL_KEY_ALG => "server key",
+                                tlv::SSL_CN => "client certificate",
+                                _ => continue,
+                            };
+                            about.push_str(&format!("{what}: {}\n", String::from_utf8_lossy(&sv)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            loop {
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    if buf.len() > 65_536 {
+                        return;
+                    }
+                }
+                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    buf.drain(..end + 4);
+                }
+                let body = format!("hello from the demo upstream\n{about}");
+                let resp = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                if s.write_all(resp.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,222 @@
+//! Prometheus metrics, kept in process-wide counters and rendered in the text exposition
+//! format for `/metrics`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Handshake latency histogram bounds, seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// Labels of one handshake outcome.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HandshakeLabels {
+    /// "TLSv1.3", "TLSv1.2" or "" on failure.
+    pub version: String,
+    /// Suite name.
+    pub suite: String,
+    /// Key-exchange group.
+    pub group: String,
+    /// Signature scheme the server signed with.
+    pub scheme: String,
+    /// Backend of the suite's AEAD.
+    pub backend: String,
+    /// "ok", or the failure's kind ("timeout", "tls", "no_certificate", "proxy_header", ...).
+    pub result: String,
+}
+
+/// Every metric.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    accepted: AtomicU64,
+    open: AtomicI64,
+    handshakes: Mutex<BTreeMap<HandshakeLabels, u64>>,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+    bytes_from_client: AtomicU64,
+    bytes_to_client: AtomicU64,
+    upstream_errors: Mutex<BTreeMap<(String, String), u64>>,
+    reloads: Mutex<BTreeMap<&'static str, u64>>,
+    resumed: AtomicU64,
+}
+
+static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
+
+/// The process's metrics.
+pub fn get() -> &'static Metrics {
+    METRICS.get_or_init(Metrics::default)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Metrics {
+    /// A connection was accepted.
+    pub fn accepted(&self) {
+        self.accepted.fetch_add(1, Ordering::Relaxed);
+        self.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection closed.
+    pub fn closed(&self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Open connections now.
+    pub fn open(&self) -> i64 {
+        self.open.load(Ordering::Relaxed)
+    }
+
+    /// A handshake ended.
+    pub fn handshake(&self, labels: HandshakeLabels, took: Duration, resumed: bool) {
+        *lock(&self.handshakes).entry(labels).or_default() += 1;
+        let s = took.as_secs_f64();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if s <= *b {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        if resumed {
+            self.resumed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes relayed.
+    pub fn bytes(&self, from_client: u64, to_client: u64) {
+        self.bytes_from_client
+            .fetch_add(from_client, Ordering::Relaxed);
+        self.bytes_to_client.fetch_add(to_client, Ordering::Relaxed);
+    }
+
+    /// An upstream could not be used.
+    pub fn upstream_error(&self, upstream: &str, reason: &str) {
+        *lock(&self.upstream_errors)
+            .entry((upstream.to_owned(), reason.to_owned()))
+            .or_default() += 1;
+    }
+
+    /// A reload was tried.
+    pub fn reload(&self, ok: bool) {
+        *lock(&self.reloads)
+            .entry(if ok { "ok" } else { "failed" })
+            .or_default() += 1;
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_connections_accepted_total Connections accepted."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_connections_accepted_total counter");
+        let _ = writeln!(
+            o,
+            "tls_frontend_connections_accepted_total {}",
+            self.accepted.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_connections_open Connections open now."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_connections_open gauge");
+        let _ = writeln!(o, "tls_frontend_connections_open {}", self.open());
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_handshakes_total Handshakes by outcome."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_handshakes_total counter");
+        for (l, n) in lock(&self.handshakes).iter() {
+            let _ = writeln!(
+                o,
+                "tls_frontend_handshakes_total{{version=\"{}\",suite=\"{}\",group=\"{}\",scheme=\"{}\",backend=\"{}\",result=\"{}\"}} {n}",
+                esc(&l.version),
+                esc(&l.suite),
+                esc(&l.group),
+                esc(&l.scheme),
+                esc(&l.backend),
+                esc(&l.result)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_resumptions_total Handshakes resumed from a ticket."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_resumptions_total counter");
+        let _ = writeln!(
+            o,
+            "tls_frontend_resumptions_total {}",
+            self.resumed.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_handshake_seconds Handshake latency."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_handshake_seconds histogram");
+        for (i, b) in BUCKETS.iter().enumerate() {
+            let _ = writeln!(
+                o,
+                "tls_frontend_handshake_seconds_bucket{{le=\"{b}\"}} {}",
+                self.latency_buckets[i].load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            o,
+            "tls_frontend_handshake_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            o,
+            "tls_frontend_handshake_seconds_sum {}",
+            self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(o, "tls_frontend_handshake_seconds_count {count}");
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_bytes_total Bytes relayed, by direction."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_bytes_total counter");
+        let _ = writeln!(
+            o,
+            "tls_frontend_bytes_total{{direction=\"from_client\"}} {}",
+            self.bytes_from_client.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "tls_frontend_bytes_total{{direction=\"to_client\"}} {}",
+            self.bytes_to_client.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_upstream_errors_total Upstream failures."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_upstream_errors_total counter");
+        for ((u, r), n) in lock(&self.upstream_errors).iter() {
+            let _ = writeln!(
+                o,
+                "tls_frontend_upstream_errors_total{{upstream=\"{}\",reason=\"{}\"}} {n}",
+                esc(u),
+                esc(r)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_reloads_total Configuration reloads."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_reloads_total counter");
+        for (r, n) in lock(&self.reloads).iter() {
+            let _ = writeln!(o, "tls_frontend_reloads_total{{result=\"{r}\"}} {n}");
+        }
+        o
+    }
+}

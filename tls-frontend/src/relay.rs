@@ -1,0 +1,94 @@
+//! The relay: bytes both ways between the client's TLS stream and the upstream, with
+//! back-pressure (a direction reads only after its last write completed), half-close (EOF one
+//! way shuts down that way's writer and the other way keeps flowing) and an idle timeout. One
+//! fixed buffer per direction, allocated once per connection.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Buffer per direction: one full TLS record of plaintext.
+const BUF: usize = 16 * 1024;
+
+/// What a relay did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Relayed {
+    /// Bytes from the client to the upstream.
+    pub from_client: u64,
+    /// Bytes from the upstream to the client.
+    pub to_client: u64,
+    /// Whether it ended for idleness.
+    pub idle_timeout: bool,
+}
+
+async fn pump<R, W>(
+    mut r: R,
+    mut w: W,
+    count: Arc<AtomicU64>,
+    last: Arc<AtomicU64>,
+    epoch: Instant,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = r.read(&mut buf).await?;
+        if n == 0 {
+            // Half-close: pass the EOF on, keep the other direction open.
+            let _ = w.shutdown().await;
+            return Ok(());
+        }
+        w.write_all(&buf[..n]).await?;
+        w.flush().await?;
+        count.fetch_add(n as u64, Ordering::Relaxed);
+        last.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+/// Relays until both directions ended, an error, or `idle` without traffic.
+pub async fn relay<C, U>(client: C, upstream: U, idle: Duration) -> (Relayed, std::io::Result<()>)
+where
+    C: AsyncRead + AsyncWrite + Unpin,
+    U: AsyncRead + AsyncWrite + Unpin,
+{
+    let (cr, cw) = tokio::io::split(client);
+    let (ur, uw) = tokio::io::split(upstream);
+    let from = Arc::new(AtomicU64::new(0));
+    let to = Arc::new(AtomicU64::new(0));
+    let epoch = Instant::now();
+    let last = Arc::new(AtomicU64::new(0));
+    let up = pump(cr, uw, from.clone(), last.clone(), epoch);
+    let down = pump(ur, cw, to.clone(), last.clone(), epoch);
+    let both = async {
+        let (a, b) = tokio::join!(up, down);
+        a.and(b)
+    };
+    tokio::pin!(both);
+    let mut idle_timeout = false;
+    let result = loop {
+        let since = Duration::from_millis(last.load(Ordering::Relaxed));
+        let deadline = epoch + since + idle;
+        tokio::select! {
+            r = &mut both => break r,
+            () = tokio::time::sleep_until(deadline.into()) => {
+                let since = Duration::from_millis(last.load(Ordering::Relaxed));
+                if epoch + since + idle <= Instant::now() {
+                    idle_timeout = true;
+                    break Ok(());
+                }
+            }
+        }
+    };
+    (
+        Relayed {
+            from_client: from.load(Ordering::Relaxed),
+            to_client: to.load(Ordering::Relaxed),
+            idle_timeout,
+        },
+        result,
+    )
+}

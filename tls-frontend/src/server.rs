@@ -1,0 +1,599 @@
+//! Accepting and serving connections: listeners (one SO_REUSEPORT socket per worker), the
+//! optional PROXY header in, the ClientHello-driven certificate choice, the handshake under a
+//! deadline, the upstream connection with its optional PROXY header out, the relay, and the
+//! access-log line. Also reload (SIGHUP or the admin endpoint) and drain (SIGTERM).
+//!
+//! Every connection runs in its own task and owns everything it touches: one connection's
+//! failure never reaches another.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use rustls::server::{Acceptor, NoServerSessionStorage};
+use rustls::{ServerConfig, SignatureScheme};
+use serde_json::json;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio_rustls::LazyConfigAcceptor;
+
+use crate::certs::{Fixed, Recording};
+use crate::config::Config;
+use crate::metrics::{self, HandshakeLabels};
+use crate::proxy_proto::{self, TlsInfo};
+use crate::state::{ListenerState, State};
+use crate::upstream::ProxyOut;
+use crate::{log, relay};
+
+/// The running proxy's shared parts.
+#[derive(Debug)]
+pub struct Shared {
+    state: RwLock<Arc<State>>,
+    config_path: std::path::PathBuf,
+    draining: AtomicBool,
+    open: std::sync::atomic::AtomicUsize,
+    all_closed: Notify,
+    stop_accepting: Notify,
+}
+
+impl Shared {
+    /// The current state.
+    pub fn state(&self) -> Arc<State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Whether SIGTERM arrived.
+    pub fn draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Re-reads the config file and everything it names; on any error the running state stays.
+    pub fn reload(&self) -> Result<(), String> {
+        let result = (|| {
+            let text = std::fs::read_to_string(&self.config_path)
+                .map_err(|e| format!("{}: {e}", self.config_path.display()))?;
+            let config = Config::parse(&text).map_err(|e| e.0)?;
+            let old = self.state();
+            let addrs = |c: &Config| {
+                c.listeners
+                    .iter()
+                    .map(|l| l.address.clone())
+                    .collect::<Vec<_>>()
+            };
+            if addrs(&config) != addrs(&old.config) {
+                return Err("listener addresses cannot change on reload (restart instead)".into());
+            }
+            let new = State::load(config, Some(&old))?;
+            *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
+            Ok(())
+        })();
+        metrics::get().reload(result.is_ok());
+        match &result {
+            Ok(()) => log::info("reloaded configuration"),
+            Err(e) => log::error(&format!(
+                "reload failed, keeping the running configuration: {e}"
+            )),
+        }
+        result
+    }
+}
+
+/// A stream with bytes already read in front (what followed a PROXY header).
+struct Prefixed {
+    prefix: Vec<u8>,
+    pos: usize,
+    inner: TcpStream,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if self.pos < self.prefix.len() {
+            let n = (self.prefix.len() - self.pos).min(buf.remaining());
+            let start = self.pos;
+            buf.put_slice(&self.prefix[start..start + n]);
+            self.pos += n;
+            if self.pos == self.prefix.len() {
+                self.prefix = Vec::new();
+                self.pos = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Reads a PROXY header; returns the client's address (if it named one) and the stream with
+/// whatever followed the header.
+async fn read_proxy_header(
+    mut tcp: TcpStream,
+) -> Result<(Option<(SocketAddr, SocketAddr)>, Prefixed), String> {
+    let mut buf = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    loop {
+        match proxy_proto::parse(&buf) {
+            Ok(Some((header, used))) => {
+                let rest = buf.split_off(used);
+                return Ok((
+                    header.addresses,
+                    Prefixed {
+                        prefix: rest,
+                        pos: 0,
+                        inner: tcp,
+                    },
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(e.to_string()),
+        }
+        if buf.len() > 16 + 65_535 {
+            return Err("PROXY header too long".into());
+        }
+        let n = tcp.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("EOF inside the PROXY header".into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn version_name(v: Option<rustls::ProtocolVersion>) -> String {
+    match v {
+        Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".into(),
+        Some(rustls::ProtocolVersion::TLSv1_2) => "TLSv1.2".into(),
+        Some(v) => format!("{v:?}"),
+        None => String::new(),
+    }
+}
+
+fn suite_name(s: rustls::CipherSuite) -> String {
+    match s {
+        crypto_core::tls::TLS13_SM4_GCM_SM3 => "TLS_SM4_GCM_SM3".into(),
+        crypto_core::tls::TLS13_SM4_CCM_SM3 => "TLS_SM4_CCM_SM3".into(),
+        s => s
+            .as_str()
+            .map(|n| {
+                n.strip_prefix("TLS13_")
+                    .map_or(n.to_owned(), |r| format!("TLS_{r}"))
+            })
+            .unwrap_or_else(|| format!("{s:?}")),
+    }
+}
+
+fn group_name(g: rustls::NamedGroup) -> String {
+    if g == crypto_core::tls::CURVE_SM2 {
+        "curveSM2".into()
+    } else {
+        format!("{g:?}")
+    }
+}
+
+fn scheme_name(s: SignatureScheme) -> String {
+    if s == crypto_core::tls::SM2SIG_SM3 {
+        "sm2sig_sm3".into()
+    } else {
+        format!("{s:?}")
+    }
+}
+
+/// One connection, start to end.
+async fn serve_connection(
+    shared: Arc<Shared>,
+    listener_index: usize,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+) {
+    let state = shared.state();
+    let Some(l) = state.listeners.get(listener_index) else {
+        return;
+    };
+    let started = Instant::now();
+    let mut record = json!({
+        "ts": log::now(),
+        "listener": l.address.to_string(),
+        "peer": peer.to_string(),
+    });
+    let mut labels = HandshakeLabels {
+        version: String::new(),
+        suite: String::new(),
+        group: String::new(),
+        scheme: String::new(),
+        backend: String::new(),
+        result: "ok".into(),
+    };
+    let outcome = handshake_and_relay(
+        &state,
+        l,
+        tcp,
+        peer,
+        local,
+        &mut record,
+        &mut labels,
+        started,
+    )
+    .await;
+    match outcome {
+        Ok(()) => record["result"] = json!("ok"),
+        Err(e) => {
+            record["result"] = json!("error");
+            record["error"] = json!(e);
+        }
+    }
+    record["duration_ms"] = json!(started.elapsed().as_millis() as u64);
+    if state.config.log.access {
+        log::access(&record);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn handshake_and_relay(
+    state: &State,
+    l: &ListenerState,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    local: SocketAddr,
+    record: &mut serde_json::Value,
+    labels: &mut HandshakeLabels,
+    started: Instant,
+) -> Result<(), String> {
+    let m = metrics::get();
+    let fail = |labels: &mut HandshakeLabels, kind: &str| {
+        labels.result = kind.into();
+        m.handshake(labels.clone(), started.elapsed(), false);
+    };
+    let _ = tcp.set_nodelay(true);
+    let trusted = l.proxy_from.iter().any(|c| c.contains(peer.ip()));
+    let slot: Arc<OnceLock<SignatureScheme>> = Arc::new(OnceLock::new());
+
+    // Everything up to the end of the handshake runs under the listener's deadline.
+    let handshake = async {
+        let (client_addrs, stream) = if trusted {
+            let (addrs, s) = read_proxy_header(tcp)
+                .await
+                .map_err(|e| ("proxy_header", e))?;
+            (addrs, s)
+        } else {
+            (
+                None,
+                Prefixed {
+                    prefix: Vec::new(),
+                    pos: 0,
+                    inner: tcp,
+                },
+            )
+        };
+        let start = LazyConfigAcceptor::new(Acceptor::default(), stream)
+            .await
+            .map_err(|e| ("tls", format!("reading ClientHello: {e}")))?;
+        let hello = start.client_hello();
+        let sni = hello.server_name().map(str::to_owned);
+        let schemes = hello.signature_schemes().to_vec();
+        let suites: Vec<rustls::CipherSuite> = hello.cipher_suites().to_vec();
+        let entry = state
+            .certs
+            .choose(sni.as_deref(), &schemes, &suites, l.reject_unknown);
+        let key_alg = entry.map(|e| e.key_alg.clone());
+        let certified = entry.map(|e| Recording::wrap(e, slot.clone()));
+        let builder = ServerConfig::builder_with_provider(l.provider.clone())
+            .with_protocol_versions(&l.versions)
+            .map_err(|e| ("config", e.to_string()))?;
+        let builder = match &l.client_verifier {
+            Some(v) => builder.with_client_cert_verifier(v.clone()),
+            None => builder.with_no_client_auth(),
+        };
+        let mut config = builder.with_cert_resolver(Arc::new(Fixed(certified)));
+        config.alpn_protocols.clone_from(&l.alpn);
+        config.session_storage = Arc::new(NoServerSessionStorage {});
+        if let Some(t) = &state.tickets {
+            config.ticketer = t.clone();
+        }
+        let tls = start
+            .into_stream(Arc::new(config))
+            .await
+            .map_err(|e| ("tls", e.to_string()))?;
+        Ok::<_, (&str, String)>((tls, sni, key_alg, client_addrs))
+    };
+    let (mut tls, sni, key_alg, client_addrs) =
+        match tokio::time::timeout(l.handshake_timeout, handshake).await {
+            Err(_) => {
+                fail(labels, "timeout");
+                return Err("handshake timeout".into());
+            }
+            Ok(Err((kind, e))) => {
+                fail(labels, kind);
+                return Err(e);
+            }
+            Ok(Ok(x)) => x,
+        };
+    let (src, dst) = client_addrs.unwrap_or((peer, local));
+    let (_, conn) = tls.get_ref();
+    let version = version_name(conn.protocol_version());
+    let suite = conn.negotiated_cipher_suite();
+    let suite_id = suite.map(|s| s.suite());
+    labels.version.clone_from(&version);
+    labels.suite = suite_id.map(suite_name).unwrap_or_default();
+    labels.group = conn
+        .negotiated_key_exchange_group()
+        .map(|g| group_name(g.name()))
+        .unwrap_or_default();
+    let resumed = matches!(conn.handshake_kind(), Some(rustls::HandshakeKind::Resumed));
+    labels.scheme = match slot.get() {
+        Some(s) => scheme_name(*s),
+        None if resumed => "resumed".into(),
+        None => String::new(),
+    };
+    labels.backend = suite
+        .map(|s| {
+            let aead = match s.suite() {
+                rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
+                | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+                | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => {
+                    crypto_core::AeadAlg::Aes256Gcm
+                }
+                rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
+                | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
+                | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => {
+                    crypto_core::AeadAlg::ChaCha20Poly1305
+                }
+                crypto_core::tls::TLS13_SM4_GCM_SM3 => crypto_core::AeadAlg::Sm4Gcm,
+                crypto_core::tls::TLS13_SM4_CCM_SM3 => crypto_core::AeadAlg::Sm4Ccm,
+                _ => crypto_core::AeadAlg::Aes128Gcm,
+            };
+            state
+                .selection
+                .backend_for(crypto_core::Algorithm::Aead(aead))
+                .name()
+                .to_owned()
+        })
+        .unwrap_or_default();
+    m.handshake(labels.clone(), started.elapsed(), resumed);
+    let alpn = conn.alpn_protocol().map(<[u8]>::to_vec);
+    let client_cn = conn
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| crate::x509::subject_cn(c));
+    let client_cert = conn.peer_certificates().is_some_and(|c| !c.is_empty());
+    record["client"] = json!(src.to_string());
+    record["sni"] = json!(sni);
+    record["alpn"] = json!(
+        alpn.as_ref()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+    );
+    record["version"] = json!(version);
+    record["suite"] = json!(labels.suite);
+    record["group"] = json!(labels.group);
+    record["scheme"] = json!(labels.scheme);
+    record["backend"] = json!(labels.backend);
+    record["resumed"] = json!(resumed);
+    record["client_cn"] = json!(client_cn);
+    record["handshake_ms"] = json!(started.elapsed().as_secs_f64() * 1e3);
+
+    // The upstream.
+    let pool = &l.upstream;
+    let (mut up, up_addr) = match pool.connect().await {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = tls.shutdown().await;
+            return Err(format!("upstream {}: {}", pool.name, e.0));
+        }
+    };
+    record["upstream"] = json!(up_addr);
+    if let Some(p) = pool.proxy {
+        let header = match p {
+            ProxyOut::V1 => proxy_proto::encode_v1(src, dst),
+            ProxyOut::V2 => proxy_proto::encode_v2(
+                src,
+                dst,
+                &TlsInfo {
+                    version: version.clone(),
+                    cipher: labels.suite.clone(),
+                    sni: sni.clone(),
+                    alpn,
+                    client_cn,
+                    client_cert,
+                    key_alg,
+                },
+            ),
+        };
+        if let Err(e) = up.write_all(&header).await {
+            m.upstream_error(&pool.name, "write_error");
+            let _ = tls.shutdown().await;
+            return Err(format!("upstream {up_addr}: {e}"));
+        }
+    }
+    let (relayed, result) = match &pool.tls {
+        None => relay::relay(tls, up, l.idle_timeout).await,
+        Some((connector, name)) => match connector.connect(name.clone(), up).await {
+            Ok(up_tls) => relay::relay(tls, up_tls, l.idle_timeout).await,
+            Err(e) => {
+                m.upstream_error(&pool.name, "tls");
+                let _ = tls.shutdown().await;
+                return Err(format!("upstream TLS {up_addr}: {e}"));
+            }
+        },
+    };
+    m.bytes(relayed.from_client, relayed.to_client);
+    record["bytes_from_client"] = json!(relayed.from_client);
+    record["bytes_to_client"] = json!(relayed.to_client);
+    if relayed.idle_timeout {
+        record["closed"] = json!("idle_timeout");
+    }
+    result.map_err(|e| format!("relay: {e}"))
+}
+
+/// Binds `workers` sockets for `addr` with SO_REUSEPORT (the kernel spreads connections over
+/// them), or one socket when `workers` is 1.
+fn bind(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let mut out = Vec::new();
+    for _ in 0..workers.max(1) {
+        let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        s.set_reuse_address(true)?;
+        #[cfg(unix)]
+        s.set_reuse_port(workers > 1)?;
+        s.bind(&addr.into())?;
+        s.listen(1024)?;
+        s.set_nonblocking(true)?;
+        out.push(s.into());
+    }
+    Ok(out)
+}
+
+/// Binds every listener (sockets are created now, so a bind error stops startup).
+pub fn bind_all(state: &State, workers: usize) -> Result<Vec<Vec<std::net::TcpListener>>, String> {
+    state
+        .listeners
+        .iter()
+        .map(|l| bind(l.address, workers).map_err(|e| format!("listen {}: {e}", l.address)))
+        .collect()
+}
+
+/// Runs the proxy until SIGTERM/SIGINT and the drain. `ready` is called with the bound
+/// addresses once accepting.
+pub async fn run(
+    config_path: std::path::PathBuf,
+    state: State,
+    sockets: Vec<Vec<std::net::TcpListener>>,
+) -> Result<(), String> {
+    let drain_timeout = state.drain_timeout;
+    let admin_addr = state.config.admin.as_ref().map(|a| a.address.clone());
+    let limits: Vec<Arc<Semaphore>> = state
+        .listeners
+        .iter()
+        .map(|l| Arc::new(Semaphore::new(l.max_connections)))
+        .collect();
+    let shared = Arc::new(Shared {
+        state: RwLock::new(Arc::new(state)),
+        config_path,
+        draining: AtomicBool::new(false),
+        open: std::sync::atomic::AtomicUsize::new(0),
+        all_closed: Notify::new(),
+        stop_accepting: Notify::new(),
+    });
+    let mut accept_tasks = Vec::new();
+    for (index, socks) in sockets.into_iter().enumerate() {
+        for s in socks {
+            let listener = TcpListener::from_std(s).map_err(|e| e.to_string())?;
+            let local = listener.local_addr().map_err(|e| e.to_string())?;
+            log::info(&format!("listening on {local}"));
+            let shared = shared.clone();
+            let limit = limits[index].clone();
+            accept_tasks.push(tokio::spawn(accept_loop(shared, index, listener, limit)));
+        }
+    }
+    if let Some(addr) = admin_addr {
+        let listener = TcpListener::bind(&addr)
+            .await
+            .map_err(|e| format!("admin {addr}: {e}"))?;
+        log::info(&format!(
+            "admin on {}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        ));
+        tokio::spawn(crate::admin::serve(listener, shared.clone()));
+    }
+
+    // Signals: SIGHUP reloads; SIGTERM and SIGINT drain.
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| e.to_string())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| e.to_string())?;
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            _ = hup.recv() => {
+                let s = shared.clone();
+                // Loading keys and certificates is blocking file work.
+                let _ = tokio::task::spawn_blocking(move || s.reload()).await;
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    log::info(&format!(
+        "stopping: no new connections; waiting up to {drain_timeout:?} for {} open",
+        shared.open.load(Ordering::Relaxed)
+    ));
+    shared.draining.store(true, Ordering::Relaxed);
+    shared.stop_accepting.notify_waiters();
+    for t in &accept_tasks {
+        t.abort();
+    }
+    let wait = async {
+        while shared.open.load(Ordering::Relaxed) > 0 {
+            let notified = shared.all_closed.notified();
+            if shared.open.load(Ordering::Relaxed) == 0 {
+                break;
+            }
+            notified.await;
+        }
+    };
+    match tokio::time::timeout(drain_timeout, wait).await {
+        Ok(()) => log::info("drained: all connections closed"),
+        Err(_) => log::warn(&format!(
+            "drain deadline passed with {} connections open; closing them",
+            shared.open.load(Ordering::Relaxed)
+        )),
+    }
+    Ok(())
+}
+
+async fn accept_loop(
+    shared: Arc<Shared>,
+    index: usize,
+    listener: TcpListener,
+    limit: Arc<Semaphore>,
+) {
+    let local = listener.local_addr().ok();
+    loop {
+        // At the limit, stop accepting: further clients wait in the kernel's backlog.
+        let Ok(permit) = limit.clone().acquire_owned().await else {
+            return;
+        };
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // EMFILE and friends: wait a little instead of spinning.
+                log::warn(&format!("accept: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let local = tcp.local_addr().ok().or(local).unwrap_or(peer);
+        metrics::get().accepted();
+        shared.open.fetch_add(1, Ordering::Relaxed);
+        let s = shared.clone();
+        tokio::spawn(async move {
+            serve_connection(s.clone(), index, tcp, peer, local).await;
+            drop(permit);
+            metrics::get().closed();
+            if s.open.fetch_sub(1, Ordering::Relaxed) == 1 {
+                s.all_closed.notify_waiters();
+            }
+        });
+    }
+}

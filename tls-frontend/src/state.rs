@@ -1,0 +1,243 @@
+//! The running state built from a config: the crypto selection and provider, certificates,
+//! ticket keys, upstream pools and per-listener TLS settings. Built whole or not at all, so a
+//! reload either swaps in a complete new state or keeps the old one.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crypto_core::Selection;
+use rustls::crypto::CryptoProvider;
+use rustls::server::danger::ClientCertVerifier;
+use rustls::{NamedGroup, SupportedProtocolVersion};
+
+use crate::certs::Store;
+use crate::config::{self, Cidr, Config, ConfigError};
+use crate::tickets::TicketKeys;
+use crate::upstream::Pool;
+
+/// The TLS name of a configured group.
+pub fn group_by_name(name: &str) -> Result<NamedGroup, ConfigError> {
+    Ok(match name.to_ascii_lowercase().as_str() {
+        "x25519" => NamedGroup::X25519,
+        "secp256r1" | "p-256" | "p256" => NamedGroup::secp256r1,
+        "secp384r1" | "p-384" | "p384" => NamedGroup::secp384r1,
+        "curvesm2" | "sm2" => crypto_core::tls::CURVE_SM2,
+        "x25519mlkem768" => NamedGroup::X25519MLKEM768,
+        _ => {
+            return Err(ConfigError(format!(
+                "unknown group {name:?} (x25519, secp256r1, secp384r1, curvesm2, x25519mlkem768)"
+            )));
+        }
+    })
+}
+
+/// One listener's settings.
+#[derive(Debug)]
+pub struct ListenerState {
+    /// Where it listens.
+    pub address: SocketAddr,
+    /// The provider, its groups narrowed to the listener's.
+    pub provider: Arc<CryptoProvider>,
+    /// TLS versions.
+    pub versions: Vec<&'static SupportedProtocolVersion>,
+    /// ALPN protocols.
+    pub alpn: Vec<Vec<u8>>,
+    /// Handshake deadline.
+    pub handshake_timeout: Duration,
+    /// Relay idle timeout.
+    pub idle_timeout: Duration,
+    /// Open connections at most.
+    pub max_connections: usize,
+    /// Sources that send a PROXY header.
+    pub proxy_from: Vec<Cidr>,
+    /// Unknown names fail the handshake.
+    pub reject_unknown: bool,
+    /// Client-certificate verification.
+    pub client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    /// The upstream pool.
+    pub upstream: Arc<Pool>,
+}
+
+/// Everything a connection needs.
+#[derive(Debug)]
+pub struct State {
+    /// The parsed config.
+    pub config: Config,
+    /// The crypto selection.
+    pub selection: Selection,
+    /// Listeners, in config order.
+    pub listeners: Vec<ListenerState>,
+    /// Certificates.
+    pub certs: Store,
+    /// Ticket keys.
+    pub tickets: Option<Arc<TicketKeys>>,
+    /// How long SIGTERM waits.
+    pub drain_timeout: Duration,
+}
+
+impl State {
+    /// Loads everything `config` names. `previous`, on reload, lends its selection when the
+    /// `[crypto]` section is unchanged, so a reload does not recalibrate.
+    pub fn load(config: Config, previous: Option<&State>) -> Result<Self, String> {
+        let selection = match previous {
+            Some(p) if p.config.selection_spec().ok() == config.selection_spec().ok() => {
+                p.selection.clone()
+            }
+            _ => config
+                .selection_spec()
+                .map_err(|e| e.0)?
+                .resolve()
+                .map_err(|e| e.to_string())?,
+        };
+        let base = crypto_core::tls::provider(&selection);
+        let shared = Arc::new(base.clone());
+        let certs = Store::load(
+            &config.certificates,
+            crypto_core::tls::KeyProvider::get(&selection),
+        )?;
+        let tickets = match &config.tickets {
+            None => None,
+            Some(t) => Some(Arc::new(TicketKeys::load(
+                &t.key_file,
+                config::duration(&t.lifetime).map_err(|e| e.0)?,
+                &selection,
+            )?)),
+        };
+        let mut pools: BTreeMap<String, Arc<Pool>> = BTreeMap::new();
+        for (name, u) in &config.upstreams {
+            pools.insert(name.clone(), Arc::new(Pool::new(name, u, &shared)?));
+        }
+        let mut listeners = Vec::new();
+        for l in &config.listeners {
+            let mut provider = base.clone();
+            if let Some(groups) = &l.groups {
+                let wanted: Vec<NamedGroup> = groups
+                    .iter()
+                    .map(|g| group_by_name(g))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.0)?;
+                provider.kx_groups.retain(|g| wanted.contains(&g.name()));
+                provider
+                    .kx_groups
+                    .sort_by_key(|g| wanted.iter().position(|w| *w == g.name()));
+                if provider.kx_groups.is_empty() {
+                    return Err(format!(
+                        "listener {}: none of the groups {groups:?} is available with this crypto selection",
+                        l.address
+                    ));
+                }
+            }
+            let provider = Arc::new(provider);
+            let versions: Vec<&'static SupportedProtocolVersion> = l
+                .versions
+                .iter()
+                .map(|v| {
+                    if v == "1.3" {
+                        &rustls::version::TLS13
+                    } else {
+                        &rustls::version::TLS12
+                    }
+                })
+                .collect();
+            let client_verifier = match &l.client_auth {
+                None => None,
+                Some(auth) => {
+                    let mut roots = rustls::RootCertStore::empty();
+                    for c in crate::certs::read_chain(&auth.ca)? {
+                        roots
+                            .add(c)
+                            .map_err(|e| format!("client CA {}: {e}", auth.ca.display()))?;
+                    }
+                    let b = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                        Arc::new(roots),
+                        provider.clone(),
+                    );
+                    let b = if auth.required {
+                        b
+                    } else {
+                        b.allow_unauthenticated()
+                    };
+                    Some(b.build().map_err(|e| format!("client auth: {e}"))?)
+                }
+            };
+            let upstream = pools
+                .get(&l.upstream)
+                .cloned()
+                .ok_or_else(|| format!("no upstream {}", l.upstream))?;
+            listeners.push(ListenerState {
+                address: l
+                    .address
+                    .parse()
+                    .map_err(|_| format!("bad address {}", l.address))?,
+                provider,
+                versions,
+                alpn: l.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
+                handshake_timeout: config::duration(&l.handshake_timeout).map_err(|e| e.0)?,
+                idle_timeout: config::duration(&l.idle_timeout).map_err(|e| e.0)?,
+                max_connections: l.max_connections,
+                proxy_from: l
+                    .proxy_protocol_from
+                    .iter()
+                    .map(|c| Cidr::parse(c))
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| e.0)?,
+                reject_unknown: l.unknown_name == "reject",
+                client_verifier,
+                upstream,
+            });
+        }
+        let drain_timeout = config::duration(&config.drain_timeout).map_err(|e| e.0)?;
+        Ok(Self {
+            config,
+            selection,
+            listeners,
+            certs,
+            tickets,
+            drain_timeout,
+        })
+    }
+
+    /// A readable summary for `check`.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        out.push_str("crypto selection:\n");
+        for line in self.selection.to_string().lines() {
+            out.push_str(&format!("  {line}\n"));
+        }
+        for l in &self.listeners {
+            let groups: Vec<String> = l
+                .provider
+                .kx_groups
+                .iter()
+                .map(|g| format!("{:?}", g.name()))
+                .collect();
+            out.push_str(&format!(
+                "listener {} -> upstream {} (versions {:?}, alpn {:?}, groups {}, max {} connections, handshake timeout {:?}{}{})\n",
+                l.address,
+                l.upstream.name,
+                l.versions.iter().map(|v| format!("{:?}", v.version)).collect::<Vec<_>>(),
+                l.alpn.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>(),
+                groups.join(","),
+                l.max_connections,
+                l.handshake_timeout,
+                if l.client_verifier.is_some() { ", client certificates" } else { "" },
+                if l.proxy_from.is_empty() { "" } else { ", PROXY header in" },
+            ));
+        }
+        for c in &self.config.certificates {
+            out.push_str(&format!(
+                "certificate {} ({}){}: {:?}\n",
+                c.cert.display(),
+                c.key.display(),
+                if c.default { " default" } else { "" },
+                c.names
+            ));
+        }
+        if let Some(t) = &self.tickets {
+            out.push_str(&format!("session tickets: {} key(s)\n", t.len()));
+        }
+        out
+    }
+}
