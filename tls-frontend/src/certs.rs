@@ -139,12 +139,14 @@ impl Store {
         (!wild.is_empty()).then_some(wild)
     }
 
-    /// The entry for a ClientHello, or `None` (a clean handshake failure).
+    /// The entry for a ClientHello (`suites` in the client's order; `supported`, ours), or
+    /// `None` (a clean handshake failure).
     pub fn choose(
         &self,
         sni: Option<&str>,
         schemes: &[SignatureScheme],
         suites: &[CipherSuite],
+        supported: &[CipherSuite],
         reject_unknown: bool,
     ) -> Option<&Entry> {
         let candidates = match sni.and_then(|s| self.for_name(s)) {
@@ -153,9 +155,14 @@ impl Store {
             None => self.entries.iter().filter(|e| e.default).collect(),
         };
         let offers = |s: SignatureScheme| schemes.contains(&s);
+        // An RFC 8998 client: it prefers an SM suite (its first suite we support is one) and
+        // offers sm2sig_sm3. A client that merely lists the SM suites after others (any client
+        // built on our provider does) gets the usual certificates.
+        let is_sm = |s: &CipherSuite| *s == TLS13_SM4_GCM_SM3 || *s == TLS13_SM4_CCM_SM3;
         let gm = suites
             .iter()
-            .any(|s| *s == TLS13_SM4_GCM_SM3 || *s == TLS13_SM4_CCM_SM3)
+            .find(|s| supported.contains(s))
+            .is_some_and(is_sm)
             && offers(SM2SIG_SM3);
         let find = |kind: KeyKind, scheme_ok: bool| {
             candidates

@@ -63,10 +63,9 @@ where
     let last = Arc::new(AtomicU64::new(0));
     let up = pump(cr, uw, from.clone(), last.clone(), epoch);
     let down = pump(ur, cw, to.clone(), last.clone(), epoch);
-    let both = async {
-        let (a, b) = tokio::join!(up, down);
-        a.and(b)
-    };
+    // A clean EOF one way half-closes and the other way goes on; an error either way (a
+    // reset, a TLS stream cut without close_notify) ends both, dropping both sockets.
+    let both = async { tokio::try_join!(up, down).map(|_| ()) };
     tokio::pin!(both);
     let mut idle_timeout = false;
     let result = loop {

@@ -293,9 +293,11 @@ async fn handshake_and_relay(
         let sni = hello.server_name().map(str::to_owned);
         let schemes = hello.signature_schemes().to_vec();
         let suites: Vec<rustls::CipherSuite> = hello.cipher_suites().to_vec();
+        let ours: Vec<rustls::CipherSuite> =
+            l.provider.cipher_suites.iter().map(|s| s.suite()).collect();
         let entry = state
             .certs
-            .choose(sni.as_deref(), &schemes, &suites, l.reject_unknown);
+            .choose(sni.as_deref(), &schemes, &suites, &ours, l.reject_unknown);
         let key_alg = entry.map(|e| e.key_alg.clone());
         let certified = entry.map(|e| Recording::wrap(e, slot.clone()));
         let builder = ServerConfig::builder_with_provider(l.provider.clone())
@@ -445,30 +447,32 @@ async fn handshake_and_relay(
     result.map_err(|e| format!("relay: {e}"))
 }
 
-/// Binds `workers` sockets for `addr` with SO_REUSEPORT (the kernel spreads connections over
-/// them), or one socket when `workers` is 1.
-fn bind(addr: SocketAddr, workers: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+/// Binds one socket for `addr`. One accept loop per listener holds the connection limit
+/// exactly (at the limit it stops accepting and clients wait in the kernel's backlog); each
+/// accepted connection is its own task, run by whichever of the `workers` threads is free.
+/// SO_REUSEPORT lets a second instance bind the same address (a restart without downtime, or
+/// several instances on one machine sharing the kernel's load spreading).
+fn bind(addr: SocketAddr) -> std::io::Result<Vec<std::net::TcpListener>> {
     use socket2::{Domain, Protocol, Socket, Type};
-    let mut out = Vec::new();
-    for _ in 0..workers.max(1) {
-        let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        s.set_reuse_address(true)?;
-        #[cfg(unix)]
-        s.set_reuse_port(workers > 1)?;
-        s.bind(&addr.into())?;
-        s.listen(1024)?;
-        s.set_nonblocking(true)?;
-        out.push(s.into());
-    }
-    Ok(out)
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    s.set_reuse_address(true)?;
+    #[cfg(unix)]
+    s.set_reuse_port(true)?;
+    s.bind(&addr.into())?;
+    s.listen(1024)?;
+    s.set_nonblocking(true)?;
+    Ok(vec![s.into()])
 }
 
 /// Binds every listener (sockets are created now, so a bind error stops startup).
-pub fn bind_all(state: &State, workers: usize) -> Result<Vec<Vec<std::net::TcpListener>>, String> {
+pub fn bind_all(
+    state: &State,
+    _workers: usize,
+) -> Result<Vec<Vec<std::net::TcpListener>>, String> {
     state
         .listeners
         .iter()
-        .map(|l| bind(l.address, workers).map_err(|e| format!("listen {}: {e}", l.address)))
+        .map(|l| bind(l.address).map_err(|e| format!("listen {}: {e}", l.address)))
         .collect()
 }
 

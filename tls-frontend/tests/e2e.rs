@@ -1,0 +1,530 @@
+//! The proxy end to end: the real binary, real peers (`curl`, `openssl s_client`, our own RFC
+//! 8998 client), real upstreams, all on 127.0.0.1 with ephemeral ports.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::{Read, Write};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::version::{TLS12, TLS13};
+use support::*;
+use tls_frontend::proxy_proto::tlv;
+
+fn certificates(dir: &std::path::Path) -> String {
+    // The ECDSA key is served from a copy readable by everyone: the proxy must warn.
+    let loose = dir.join("ecdsa-loose.key");
+    std::fs::copy(pki("ecdsa-p256-server.key"), &loose).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&loose, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    format!(
+        "[[certificate]]\nnames = [\"localhost\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n\
+         [[certificate]]\nnames = [\"localhost\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n\
+         [[certificate]]\nnames = [\"test.example\"]\ncert = \"{}\"\nkey = \"{}\"\n\n",
+        pki("ecdsa-p256-server.pem"),
+        loose.display(),
+        pki("sm2-server.pem"),
+        pki("sm2-server.key"),
+        pki("rsa-server.pem"),
+        pki("rsa-server.key"),
+    )
+}
+
+fn base_config(dir: &std::path::Path, upstream: &str, extra_listener: &str, extra: &str) -> String {
+    format!(
+        "[[listener]]\naddress = \"127.0.0.1:{{port}}\"\nupstream = \"app\"\nalpn = [\"http/1.1\"]\n{extra_listener}\n\n\
+         {}\
+         [upstream.app]\naddresses = [{upstream}]\n{extra}\n\
+         [admin]\naddress = \"127.0.0.1:{{admin}}\"\n\n{CRYPTO}",
+        certificates(dir)
+    )
+}
+
+/// curl and openssl s_client through the proxy, TLS 1.2 and 1.3, RSA and ECDSA, SNI choosing
+/// between two names, ALPN; our RFC 8998 client gets SM2 and TLS_SM4_GCM_SM3 on the same port;
+/// the upstream's PROXY v2 header carries the addresses and TLS TLVs.
+#[test]
+fn real_clients_through_the_proxy() {
+    let dir = scratch("clients");
+    let up = InfoUpstream::start(true);
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(&dir, &format!("\"{}\"", up.addr), "", "proxy_protocol = \"v2\"\n"),
+    );
+    let port = proxy.port;
+    let url_local = format!("https://localhost:{port}/");
+    let url_test = format!("https://test.example:{port}/");
+    let resolve = format!("test.example:{port}:127.0.0.1");
+    if have("curl") {
+        for (tls, url, ca, key) in [
+            ("--tlsv1.3", &url_local, "ecdsa-ca.pem", "ECDSA-P256"),
+            ("--tls-max", &url_local, "ecdsa-ca.pem", "ECDSA-P256"),
+            ("--tlsv1.3", &url_test, "rsa-ca.pem", "RSA2048"),
+            ("--tls-max", &url_test, "rsa-ca.pem", "RSA2048"),
+        ] {
+            let mut cmd = Command::new("curl");
+            cmd.args(["-sS", "-v", "--cacert", &pki(ca), "--resolve", &resolve]);
+            if tls == "--tls-max" {
+                cmd.args(["--tls-max", "1.2"]);
+            } else {
+                cmd.arg(tls);
+            }
+            cmd.arg(url);
+            let (ok, out) = run(&mut cmd, b"");
+            assert!(ok, "curl {tls} {url}: {out}");
+            assert!(out.contains(&format!("hello {}", up.addr.port())), "{out}");
+            let version = if tls == "--tls-max" { "TLSv1.2" } else { "TLSv1.3" };
+            assert!(out.contains(&format!("tlv 0x20")), "{out}");
+            assert!(out.contains(version), "{version}: {out}");
+            assert!(out.contains(key), "{key}: {out}");
+            assert!(out.contains("ALPN: server accepted http/1.1"), "ALPN: {out}");
+            println!("curl {tls} {url}: {version}, {key}");
+        }
+    }
+    if have("openssl") {
+        for (name, ca, cn, v) in [
+            ("localhost", "ecdsa-ca.pem", "ecdsa-p256-server", "-tls1_3"),
+            ("localhost", "ecdsa-ca.pem", "ecdsa-p256-server", "-tls1_2"),
+            ("test.example", "rsa-ca.pem", "rsa-server", "-tls1_3"),
+            ("test.example", "rsa-ca.pem", "rsa-server", "-tls1_2"),
+        ] {
+            let (ok, out) = run(
+                Command::new("openssl").args([
+                    "s_client",
+                    "-connect",
+                    &format!("127.0.0.1:{port}"),
+                    "-servername",
+                    name,
+                    "-CAfile",
+                    &pki(ca),
+                    "-verify_return_error",
+                    "-ign_eof",
+                    "-alpn",
+                    "http/1.1",
+                    v,
+                ]),
+                b"GET / HTTP/1.0\r\n\r\n",
+            );
+            assert!(ok, "s_client {name} {v}: {out}");
+            assert!(out.contains(&format!("CN = {cn}")), "{name}: {out}");
+            assert!(out.contains(&format!("hello {}", up.addr.port())), "{out}");
+            assert!(out.contains("ALPN protocol: http/1.1"), "{out}");
+            println!("openssl s_client -servername {name} {v}: {cn}");
+        }
+    }
+    // Our RFC 8998 client on the same port: the SM2 certificate and TLS_SM4_GCM_SM3.
+    let gm = client_config(&client_selection(), &["sm2-ca"], &[&TLS13], true);
+    let mut c = connect(Arc::new(gm), port, "localhost", b"").unwrap();
+    assert_eq!(
+        c.conn.negotiated_cipher_suite().map(|s| s.suite()),
+        Some(crypto_core::tls::TLS13_SM4_GCM_SM3)
+    );
+    assert_eq!(
+        c.conn.negotiated_key_exchange_group().map(|g| g.name()),
+        Some(crypto_core::tls::CURVE_SM2)
+    );
+    assert_eq!(peer_cn(&c), "sm2-server");
+    let body = get(&mut c);
+    assert!(body.contains("TLS_SM4_GCM_SM3") && body.contains("SM2"), "{body}");
+    let local = c.sock.local_addr().unwrap();
+    drop(c);
+
+    // The PROXY v2 header of that last connection: addresses and TLVs.
+    let seen = up.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        seen.addresses,
+        Some((local, format!("127.0.0.1:{port}").parse().unwrap()))
+    );
+    assert!(seen.tlvs.contains(&(tlv::AUTHORITY, b"localhost".to_vec())));
+    let ssl = &seen.tlvs.iter().find(|t| t.0 == tlv::SSL).unwrap().1;
+    assert_eq!(ssl[0] & tlv::CLIENT_SSL, tlv::CLIENT_SSL);
+    let sub = tls_frontend::proxy_proto::parse_tlvs(&ssl[5..]).unwrap();
+    assert!(sub.contains(&(tlv::SSL_VERSION, b"TLSv1.3".to_vec())));
+    assert!(sub.contains(&(tlv::SSL_CIPHER, b"TLS_SM4_GCM_SM3".to_vec())));
+    assert!(sub.contains(&(tlv::SSL_KEY_ALG, b"SM2".to_vec())));
+    // Metrics count the handshakes by suite and scheme.
+    assert!(proxy.metric_sum("tls_frontend_handshakes_total", "suite=\"TLS_SM4_GCM_SM3\"") >= 1.0);
+    assert!(proxy.metric_sum("tls_frontend_handshakes_total", "scheme=\"sm2sig_sm3\"") >= 1.0);
+    // Key files from a git checkout are world-readable: the proxy said so.
+    assert!(proxy.log.lock().unwrap().contains("readable by group or others"));
+    // One access-log line per connection, JSON (written when the connection ends).
+    let t = Instant::now();
+    loop {
+        let access = proxy.access.lock().unwrap().clone();
+        if access.lines().any(|l| l.contains("\"suite\":\"TLS_SM4_GCM_SM3\"")) {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "{access}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Mutual TLS: a client certificate from the configured CA is accepted (and its CN reaches
+/// the upstream); none, or one from another CA, is refused.
+#[test]
+fn client_certificates() {
+    let dir = scratch("mtls");
+    let up = InfoUpstream::start(true);
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(
+            &dir,
+            &format!("\"{}\"", up.addr),
+            &format!("client_auth = {{ ca = \"{}\" }}", pki("rsa-ca.pem")),
+            "proxy_protocol = \"v2\"\n",
+        ),
+    );
+    let sel = client_selection();
+    let with_cert = |who: &str| {
+        let mut roots = rustls::RootCertStore::empty();
+        for c in certs("ecdsa-ca") {
+            roots.add(c).unwrap();
+        }
+        rustls::ClientConfig::builder_with_provider(Arc::new(crypto_core::tls::provider(&sel)))
+            .with_protocol_versions(&[&TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_client_auth_cert(certs(who), key(who))
+            .unwrap()
+    };
+    let mut c = connect(Arc::new(with_cert("rsa-client")), proxy.port, "localhost", b"").unwrap();
+    let body = get(&mut c);
+    assert!(body.contains("rsa-client"), "client CN in the PROXY TLVs: {body}");
+    // Another CA's client, and no client certificate: refused (the failure shows on first
+    // read in TLS 1.3, where the server checks after the client's Finished).
+    for cfg in [
+        with_cert("ecdsa-client"),
+        client_config(&sel, &["ecdsa-ca"], &[&TLS13], false),
+    ] {
+        let refused = match connect(Arc::new(cfg), proxy.port, "localhost", b"") {
+            Err(_) => true,
+            Ok(mut c) => {
+                let _ = c.write_all(b"GET / HTTP/1.1\r\n\r\n");
+                let mut b = [0u8; 64];
+                !matches!(c.read(&mut b), Ok(n) if n > 0)
+            }
+        };
+        assert!(refused, "a client without a valid certificate got through");
+    }
+    if have("curl") {
+        let (ok, out) = run(
+            Command::new("curl").args([
+                "-sS",
+                "--cacert",
+                &pki("ecdsa-ca.pem"),
+                "--cert",
+                &pki("rsa-client.pem"),
+                "--key",
+                &pki("rsa-client.key"),
+                &format!("https://localhost:{}/", proxy.port),
+            ]),
+            b"",
+        );
+        assert!(ok && out.contains("rsa-client"), "{out}");
+        let (ok, out) = run(
+            Command::new("curl").args([
+                "-sS",
+                "--cacert",
+                &pki("ecdsa-ca.pem"),
+                &format!("https://localhost:{}/", proxy.port),
+            ]),
+            b"",
+        );
+        assert!(!ok, "curl without a certificate got through: {out}");
+    }
+}
+
+/// A PROXY header *in* from a trusted source sets the client address the upstream sees; an
+/// untrusted source's connection is plain TLS.
+#[test]
+fn proxy_header_in() {
+    let dir = scratch("proxyin");
+    let up = InfoUpstream::start(true);
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(
+            &dir,
+            &format!("\"{}\"", up.addr),
+            "proxy_protocol_from = [\"127.0.0.0/8\"]",
+            "proxy_protocol = \"v2\"\n",
+        ),
+    );
+    let cfg = Arc::new(client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false));
+    let v1 = b"PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n";
+    let mut c = connect(cfg.clone(), proxy.port, "localhost", v1).unwrap();
+    get(&mut c);
+    let seen = up.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(
+        seen.addresses,
+        Some((
+            "203.0.113.7:40000".parse().unwrap(),
+            "198.51.100.1:443".parse().unwrap()
+        ))
+    );
+    let v2 = tls_frontend::proxy_proto::encode_v2(
+        "[2001:db8::7]:1234".parse().unwrap(),
+        "[2001:db8::1]:443".parse().unwrap(),
+        &Default::default(),
+    );
+    let mut c = connect(cfg.clone(), proxy.port, "localhost", &v2).unwrap();
+    get(&mut c);
+    let seen = up.seen.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(seen.addresses.unwrap().0, "[2001:db8::7]:1234".parse().unwrap());
+    // Trusted source without a header: refused, and counted.
+    assert!(connect(cfg, proxy.port, "localhost", b"").is_err());
+    assert!(proxy.metric_sum("tls_frontend_handshakes_total", "result=\"proxy_header\"") >= 1.0);
+}
+
+/// Tickets issued by one instance resume on another sharing the key file; after a rotation
+/// (new key, reload) old tickets still resume; past their lifetime they do not.
+#[test]
+fn tickets_resume_across_a_fleet() {
+    let dir = scratch("tickets");
+    let keys = dir.join("tickets.keys");
+    let ok = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+        .args(["tickets", "rotate"])
+        .arg(&keys)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    let up = InfoUpstream::start(false);
+    let extra = format!(
+        "\n[tickets]\nkey_file = \"{}\"\nlifetime = \"4s\"\n",
+        keys.display()
+    );
+    let cfg_a = base_config(&dir, &format!("\"{}\"", up.addr), "", &extra);
+    let dir_a = dir.join("a");
+    let dir_b = dir.join("b");
+    std::fs::create_dir_all(&dir_a).unwrap();
+    std::fs::create_dir_all(&dir_b).unwrap();
+    let a = Proxy::start(&dir_a, &cfg_a);
+    let b = Proxy::start(&dir_b, &cfg_a);
+    for versions in [&[&TLS13][..], &[&TLS12][..]] {
+        let mut cfg = client_config(&client_selection(), &["ecdsa-ca"], versions, false);
+        cfg.resumption = rustls::client::Resumption::in_memory_sessions(32);
+        let cfg = Arc::new(cfg);
+        let mut c = connect(cfg.clone(), a.port, "localhost", b"").unwrap();
+        assert_eq!(c.conn.handshake_kind(), Some(rustls::HandshakeKind::Full));
+        get(&mut c); // TLS 1.3 tickets arrive after the handshake
+        drop(c);
+        let mut c = connect(cfg.clone(), b.port, "localhost", b"").unwrap();
+        assert_eq!(
+            c.conn.handshake_kind(),
+            Some(rustls::HandshakeKind::Resumed),
+            "{versions:?}: a ticket from instance A resumes on B"
+        );
+        get(&mut c);
+        drop(c);
+        // Rotate: a new key encrypts; the old one still decrypts.
+        let ok = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+            .args(["tickets", "rotate"])
+            .arg(&keys)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let before = b.metric("tls_frontend_reloads_total{result=\"ok\"}");
+        a.signal("HUP");
+        b.signal("HUP");
+        let t = Instant::now();
+        while b.metric("tls_frontend_reloads_total{result=\"ok\"}") <= before
+            || a.metric("tls_frontend_reloads_total{result=\"ok\"}") <= before
+        {
+            assert!(t.elapsed() < Duration::from_secs(10), "reload not seen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let mut c = connect(cfg.clone(), b.port, "localhost", b"").unwrap();
+        assert_eq!(
+            c.conn.handshake_kind(),
+            Some(rustls::HandshakeKind::Resumed),
+            "{versions:?}: an old ticket resumes after rotation"
+        );
+        get(&mut c);
+        drop(c);
+    }
+    // Past the lifetime: a full handshake.
+    let mut cfg = client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false);
+    cfg.resumption = rustls::client::Resumption::in_memory_sessions(32);
+    let cfg = Arc::new(cfg);
+    let mut c = connect(cfg.clone(), a.port, "localhost", b"").unwrap();
+    get(&mut c);
+    drop(c);
+    std::thread::sleep(Duration::from_millis(5200));
+    let c = connect(cfg, b.port, "localhost", b"").unwrap();
+    assert_eq!(c.conn.handshake_kind(), Some(rustls::HandshakeKind::Full));
+    assert!(b.metric("tls_frontend_resumptions_total") >= 2.0);
+}
+
+/// Reload: a new certificate is seen by new connections while an open one keeps flowing; a
+/// broken one is refused, the old one stays, and the failure is reported.
+#[test]
+fn reload_certificates() {
+    let dir = scratch("reload");
+    let echo = echo_upstream();
+    let cert = dir.join("server.pem");
+    let key = dir.join("server.key");
+    std::fs::copy(pki("ecdsa-p256-server.pem"), &cert).unwrap();
+    std::fs::copy(pki("ecdsa-p256-server.key"), &key).unwrap();
+    let body = format!(
+        "[[listener]]\naddress = \"127.0.0.1:{{port}}\"\nupstream = \"app\"\n\n\
+         [[certificate]]\nnames = [\"localhost\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n\
+         [upstream.app]\naddresses = [\"{echo}\"]\n\n[admin]\naddress = \"127.0.0.1:{{admin}}\"\n\n{CRYPTO}",
+        cert.display(),
+        key.display()
+    );
+    let proxy = Proxy::start(&dir, &body);
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca", "rsa-ca"],
+        &[&TLS13],
+        false,
+    ));
+    let mut open = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+    assert_eq!(peer_cn(&open), "ecdsa-p256-server");
+    let echo_once = |c: &mut Client, msg: &[u8]| {
+        c.write_all(msg).unwrap();
+        let mut got = vec![0u8; msg.len()];
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(got, msg);
+    };
+    echo_once(&mut open, b"before");
+    // New certificate on disk, SIGHUP.
+    std::fs::copy(pki("rsa-server.pem"), &cert).unwrap();
+    std::fs::copy(pki("rsa-server.key"), &key).unwrap();
+    proxy.signal("HUP");
+    let t = Instant::now();
+    while proxy.metric("tls_frontend_reloads_total{result=\"ok\"}") < 1.0 {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let fresh = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+    assert_eq!(peer_cn(&fresh), "rsa-server", "new connections see the new certificate");
+    echo_once(&mut open, b"after reload, same connection");
+    // A broken certificate: the admin endpoint reports why, the old one stays.
+    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
+        .unwrap();
+    let (status, why) = proxy.admin("POST", "/reload");
+    assert!(status.contains("500"), "{status} {why}");
+    assert!(why.contains("server.pem"), "{why}");
+    proxy.signal("HUP");
+    let t = Instant::now();
+    while proxy.metric("tls_frontend_reloads_total{result=\"failed\"}") < 2.0 {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(proxy.log.lock().unwrap().contains("reload failed, keeping the running configuration"));
+    let still = connect(cfg, proxy.port, "localhost", b"").unwrap();
+    assert_eq!(peer_cn(&still), "rsa-server");
+    echo_once(&mut open, b"still flowing");
+}
+
+/// SIGTERM during a transfer: no new connections, the open one finishes, the process exits
+/// within the drain deadline.
+#[test]
+fn sigterm_drains() {
+    let dir = scratch("drain");
+    let echo = echo_upstream();
+    let body = format!(
+        "drain_timeout = \"20s\"\n{}",
+        base_config(&dir, &format!("\"{echo}\""), "", "")
+    );
+    let mut proxy = Proxy::start(&dir, &body);
+    let cfg = Arc::new(client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false));
+    let mut c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+    let chunk = vec![0x5au8; 64 * 1024];
+    let mut got = vec![0u8; chunk.len()];
+    for i in 0..40 {
+        if i == 10 {
+            proxy.signal("TERM");
+            std::thread::sleep(Duration::from_millis(200));
+            assert!(
+                connect(cfg.clone(), proxy.port, "localhost", b"").is_err(),
+                "new connections are refused while draining"
+            );
+        }
+        c.write_all(&chunk).unwrap();
+        c.read_exact(&mut got).unwrap();
+        assert_eq!(got, chunk);
+    }
+    c.conn.send_close_notify();
+    let _ = c.flush();
+    let _ = c.sock.shutdown(std::net::Shutdown::Write);
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    drop(c);
+    assert!(proxy.wait_exit(Duration::from_secs(10)), "the proxy did not exit after draining");
+    assert!(proxy.log.lock().unwrap().contains("drained: all connections closed"));
+}
+
+/// A silent client is closed at the handshake timeout; max_connections holds; a dead upstream
+/// is skipped for the next one; with none alive the client gets a clean close and a metric.
+#[test]
+fn limits_and_upstream_failures() {
+    let dir = scratch("limits");
+    let up = InfoUpstream::start(false);
+    let dead = free_port();
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(
+            &dir,
+            &format!("\"127.0.0.1:{dead}\", \"{}\"", up.addr),
+            "handshake_timeout = \"1s\"\nmax_connections = 2",
+            "",
+        ),
+    );
+    // Handshake timeout.
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let t = Instant::now();
+    let mut b = [0u8; 1];
+    let r = silent.read(&mut b);
+    assert!(matches!(r, Ok(0)) || r.is_err(), "{r:?}");
+    assert!(t.elapsed() < Duration::from_secs(4), "closed after {:?}", t.elapsed());
+    drop(silent);
+    assert!(proxy.metric_sum("tls_frontend_handshakes_total", "result=\"timeout\"") >= 1.0);
+    // Round robin starts at the dead address for some connections: each still works.
+    let cfg = Arc::new(client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false));
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+        assert!(get(&mut c).contains("hello"));
+        held.push(c);
+    }
+    assert!(proxy.metric_sum("tls_frontend_upstream_errors_total", "reason=\"refused\"") >= 1.0);
+    // Two connections open = the limit: a third waits (its handshake does not complete).
+    let third = std::thread::spawn({
+        let cfg = cfg.clone();
+        let port = proxy.port;
+        move || {
+            let t = Instant::now();
+            let mut c = connect(cfg, port, "localhost", b"").unwrap();
+            let body = get(&mut c);
+            (t.elapsed(), body)
+        }
+    });
+    std::thread::sleep(Duration::from_millis(700));
+    assert!(!third.is_finished(), "a third connection was served beyond max_connections");
+    drop(held.pop());
+    let (waited, body) = third.join().unwrap();
+    assert!(waited >= Duration::from_millis(600) && body.contains("hello"));
+    drop(held);
+
+    // No live upstream: a clean close (close_notify, then EOF) and a metric.
+    let dir2 = scratch("limits-dead");
+    let proxy2 = Proxy::start(
+        &dir2,
+        &base_config(&dir2, &format!("\"127.0.0.1:{dead}\""), "", ""),
+    );
+    let mut c = connect(cfg, proxy2.port, "localhost", b"").unwrap();
+    let _ = c.write_all(b"GET / HTTP/1.1\r\n\r\n");
+    let mut rest = Vec::new();
+    let r = c.read_to_end(&mut rest);
+    assert!(r.is_ok() && rest.is_empty(), "clean close expected, got {r:?}");
+    assert!(proxy2.metric_sum("tls_frontend_upstream_errors_total", "upstream=\"app\"") >= 1.0);
+}
