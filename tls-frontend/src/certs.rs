@@ -121,7 +121,7 @@ impl Store {
         let exact: Vec<&Entry> = self
             .entries
             .iter()
-            .filter(|e| e.names.iter().any(|n| *n == sni))
+            .filter(|e| e.names.contains(&sni))
             .collect();
         if !exact.is_empty() {
             return Some(exact);

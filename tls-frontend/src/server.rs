@@ -465,10 +465,7 @@ fn bind(addr: SocketAddr) -> std::io::Result<Vec<std::net::TcpListener>> {
 }
 
 /// Binds every listener (sockets are created now, so a bind error stops startup).
-pub fn bind_all(
-    state: &State,
-    _workers: usize,
-) -> Result<Vec<Vec<std::net::TcpListener>>, String> {
+pub fn bind_all(state: &State, _workers: usize) -> Result<Vec<Vec<std::net::TcpListener>>, String> {
     state
         .listeners
         .iter()

@@ -42,7 +42,7 @@ impl std::fmt::Debug for TicketKeys {
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -112,7 +112,7 @@ impl TicketKeys {
             });
         }
         // Newest first: it encrypts.
-        keys.sort_by(|a, b| b.created.cmp(&a.created));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.created));
         let rng = selection
             .backend_for(Algorithm::Random)
             .random()
@@ -142,7 +142,7 @@ impl TicketKeys {
         rng.fill(&mut key).map_err(|e| e.to_string())?;
         let created = now().max(lines.iter().map(|l| l.0 + 1).max().unwrap_or(0));
         lines.push((created, name, key));
-        lines.sort_by(|a, b| b.0.cmp(&a.0));
+        lines.sort_by_key(|l| std::cmp::Reverse(l.0));
         lines.truncate(keep.max(1));
         let mut text = Zeroizing::new(String::from(
             "# tls-frontend session-ticket keys: <created> <name> <key>; newest encrypts\n",

@@ -54,7 +54,12 @@ fn real_clients_through_the_proxy() {
     let up = InfoUpstream::start(true);
     let proxy = Proxy::start(
         &dir,
-        &base_config(&dir, &format!("\"{}\"", up.addr), "", "proxy_protocol = \"v2\"\n"),
+        &base_config(
+            &dir,
+            &format!("\"{}\"", up.addr),
+            "",
+            "proxy_protocol = \"v2\"\n",
+        ),
     );
     let port = proxy.port;
     let url_local = format!("https://localhost:{port}/");
@@ -78,11 +83,18 @@ fn real_clients_through_the_proxy() {
             let (ok, out) = run(&mut cmd, b"");
             assert!(ok, "curl {tls} {url}: {out}");
             assert!(out.contains(&format!("hello {}", up.addr.port())), "{out}");
-            let version = if tls == "--tls-max" { "TLSv1.2" } else { "TLSv1.3" };
-            assert!(out.contains(&format!("tlv 0x20")), "{out}");
+            let version = if tls == "--tls-max" {
+                "TLSv1.2"
+            } else {
+                "TLSv1.3"
+            };
+            assert!(out.contains("tlv 0x20"), "{out}");
             assert!(out.contains(version), "{version}: {out}");
             assert!(out.contains(key), "{key}: {out}");
-            assert!(out.contains("ALPN: server accepted http/1.1"), "ALPN: {out}");
+            assert!(
+                out.contains("ALPN: server accepted http/1.1"),
+                "ALPN: {out}"
+            );
             println!("curl {tls} {url}: {version}, {key}");
         }
     }
@@ -130,7 +142,10 @@ fn real_clients_through_the_proxy() {
     );
     assert_eq!(peer_cn(&c), "sm2-server");
     let body = get(&mut c);
-    assert!(body.contains("TLS_SM4_GCM_SM3") && body.contains("SM2"), "{body}");
+    assert!(
+        body.contains("TLS_SM4_GCM_SM3") && body.contains("SM2"),
+        "{body}"
+    );
     let local = c.sock.local_addr().unwrap();
     drop(c);
 
@@ -151,12 +166,21 @@ fn real_clients_through_the_proxy() {
     assert!(proxy.metric_sum("tls_frontend_handshakes_total", "suite=\"TLS_SM4_GCM_SM3\"") >= 1.0);
     assert!(proxy.metric_sum("tls_frontend_handshakes_total", "scheme=\"sm2sig_sm3\"") >= 1.0);
     // Key files from a git checkout are world-readable: the proxy said so.
-    assert!(proxy.log.lock().unwrap().contains("readable by group or others"));
+    assert!(
+        proxy
+            .log
+            .lock()
+            .unwrap()
+            .contains("readable by group or others")
+    );
     // One access-log line per connection, JSON (written when the connection ends).
     let t = Instant::now();
     loop {
         let access = proxy.access.lock().unwrap().clone();
-        if access.lines().any(|l| l.contains("\"suite\":\"TLS_SM4_GCM_SM3\"")) {
+        if access
+            .lines()
+            .any(|l| l.contains("\"suite\":\"TLS_SM4_GCM_SM3\""))
+        {
             break;
         }
         assert!(t.elapsed() < Duration::from_secs(10), "{access}");
@@ -192,9 +216,18 @@ fn client_certificates() {
             .with_client_auth_cert(certs(who), key(who))
             .unwrap()
     };
-    let mut c = connect(Arc::new(with_cert("rsa-client")), proxy.port, "localhost", b"").unwrap();
+    let mut c = connect(
+        Arc::new(with_cert("rsa-client")),
+        proxy.port,
+        "localhost",
+        b"",
+    )
+    .unwrap();
     let body = get(&mut c);
-    assert!(body.contains("rsa-client"), "client CN in the PROXY TLVs: {body}");
+    assert!(
+        body.contains("rsa-client"),
+        "client CN in the PROXY TLVs: {body}"
+    );
     // Another CA's client, and no client certificate: refused (the failure shows on first
     // read in TLS 1.3, where the server checks after the client's Finished).
     for cfg in [
@@ -254,7 +287,12 @@ fn proxy_header_in() {
             "proxy_protocol = \"v2\"\n",
         ),
     );
-    let cfg = Arc::new(client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false));
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca"],
+        &[&TLS13],
+        false,
+    ));
     let v1 = b"PROXY TCP4 203.0.113.7 198.51.100.1 40000 443\r\n";
     let mut c = connect(cfg.clone(), proxy.port, "localhost", v1).unwrap();
     get(&mut c);
@@ -274,7 +312,10 @@ fn proxy_header_in() {
     let mut c = connect(cfg.clone(), proxy.port, "localhost", &v2).unwrap();
     get(&mut c);
     let seen = up.seen.lock().unwrap().last().cloned().unwrap();
-    assert_eq!(seen.addresses.unwrap().0, "[2001:db8::7]:1234".parse().unwrap());
+    assert_eq!(
+        seen.addresses.unwrap().0,
+        "[2001:db8::7]:1234".parse().unwrap()
+    );
     // Trusted source without a header: refused, and counted.
     assert!(connect(cfg, proxy.port, "localhost", b"").is_err());
     assert!(proxy.metric_sum("tls_frontend_handshakes_total", "result=\"proxy_header\"") >= 1.0);
@@ -404,11 +445,18 @@ fn reload_certificates() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let fresh = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
-    assert_eq!(peer_cn(&fresh), "rsa-server", "new connections see the new certificate");
+    assert_eq!(
+        peer_cn(&fresh),
+        "rsa-server",
+        "new connections see the new certificate"
+    );
     echo_once(&mut open, b"after reload, same connection");
     // A broken certificate: the admin endpoint reports why, the old one stays.
-    std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n")
-        .unwrap();
+    std::fs::write(
+        &cert,
+        "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
     let (status, why) = proxy.admin("POST", "/reload");
     assert!(status.contains("500"), "{status} {why}");
     assert!(why.contains("server.pem"), "{why}");
@@ -418,7 +466,13 @@ fn reload_certificates() {
         assert!(t.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(proxy.log.lock().unwrap().contains("reload failed, keeping the running configuration"));
+    assert!(
+        proxy
+            .log
+            .lock()
+            .unwrap()
+            .contains("reload failed, keeping the running configuration")
+    );
     let still = connect(cfg, proxy.port, "localhost", b"").unwrap();
     assert_eq!(peer_cn(&still), "rsa-server");
     echo_once(&mut open, b"still flowing");
@@ -435,7 +489,12 @@ fn sigterm_drains() {
         base_config(&dir, &format!("\"{echo}\""), "", "")
     );
     let mut proxy = Proxy::start(&dir, &body);
-    let cfg = Arc::new(client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false));
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca"],
+        &[&TLS13],
+        false,
+    ));
     let mut c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
     let chunk = vec![0x5au8; 64 * 1024];
     let mut got = vec![0u8; chunk.len()];
@@ -458,8 +517,17 @@ fn sigterm_drains() {
     let mut rest = Vec::new();
     let _ = c.read_to_end(&mut rest);
     drop(c);
-    assert!(proxy.wait_exit(Duration::from_secs(10)), "the proxy did not exit after draining");
-    assert!(proxy.log.lock().unwrap().contains("drained: all connections closed"));
+    assert!(
+        proxy.wait_exit(Duration::from_secs(10)),
+        "the proxy did not exit after draining"
+    );
+    assert!(
+        proxy
+            .log
+            .lock()
+            .unwrap()
+            .contains("drained: all connections closed")
+    );
 }
 
 /// A silent client is closed at the handshake timeout; max_connections holds; a dead upstream
@@ -480,16 +548,27 @@ fn limits_and_upstream_failures() {
     );
     // Handshake timeout.
     let mut silent = std::net::TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
-    silent.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let t = Instant::now();
     let mut b = [0u8; 1];
     let r = silent.read(&mut b);
     assert!(matches!(r, Ok(0)) || r.is_err(), "{r:?}");
-    assert!(t.elapsed() < Duration::from_secs(4), "closed after {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "closed after {:?}",
+        t.elapsed()
+    );
     drop(silent);
     assert!(proxy.metric_sum("tls_frontend_handshakes_total", "result=\"timeout\"") >= 1.0);
     // Round robin starts at the dead address for some connections: each still works.
-    let cfg = Arc::new(client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false));
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca"],
+        &[&TLS13],
+        false,
+    ));
     let mut held = Vec::new();
     for _ in 0..2 {
         let mut c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
@@ -509,7 +588,10 @@ fn limits_and_upstream_failures() {
         }
     });
     std::thread::sleep(Duration::from_millis(700));
-    assert!(!third.is_finished(), "a third connection was served beyond max_connections");
+    assert!(
+        !third.is_finished(),
+        "a third connection was served beyond max_connections"
+    );
     drop(held.pop());
     let (waited, body) = third.join().unwrap();
     assert!(waited >= Duration::from_millis(600) && body.contains("hello"));
@@ -525,6 +607,126 @@ fn limits_and_upstream_failures() {
     let _ = c.write_all(b"GET / HTTP/1.1\r\n\r\n");
     let mut rest = Vec::new();
     let r = c.read_to_end(&mut rest);
-    assert!(r.is_ok() && rest.is_empty(), "clean close expected, got {r:?}");
+    assert!(
+        r.is_ok() && rest.is_empty(),
+        "clean close expected, got {r:?}"
+    );
     assert!(proxy2.metric_sum("tls_frontend_upstream_errors_total", "upstream=\"app\"") >= 1.0);
+}
+
+/// Unknown server names get the default certificate, or a clean handshake failure with
+/// `unknown_name = "reject"`; an idle relayed connection is closed at the idle timeout.
+#[test]
+fn unknown_names_and_idle_timeout() {
+    let dir = scratch("names");
+    let echo = echo_upstream();
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca"],
+        &[&TLS13],
+        false,
+    ));
+    // Default: a name nobody configured still gets the default (ECDSA) certificate; the client
+    // then refuses it for the wrong name, which is the client's business.
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(&dir, &format!("\"{echo}\""), "idle_timeout = \"1s\"", ""),
+    );
+    let err = connect(cfg.clone(), proxy.port, "unknown.example", b"").unwrap_err();
+    assert!(err.contains("not valid for name"), "{err}");
+    // Idle: a quiet connection is closed after about a second.
+    let mut c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+    c.write_all(b"ping").unwrap();
+    let mut b = [0u8; 4];
+    c.read_exact(&mut b).unwrap();
+    let t = Instant::now();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "idle connection lasted {:?}",
+        t.elapsed()
+    );
+    drop(proxy);
+
+    let dir = scratch("names-reject");
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(
+            &dir,
+            &format!("\"{echo}\""),
+            "unknown_name = \"reject\"",
+            "",
+        ),
+    );
+    let err = connect(cfg.clone(), proxy.port, "unknown.example", b"").unwrap_err();
+    assert!(
+        err.contains("fatal alert"),
+        "a clean handshake failure: {err}"
+    );
+    assert!(connect(cfg, proxy.port, "localhost", b"").is_ok());
+    assert!(proxy.metric_sum("tls_frontend_handshakes_total", "result=\"tls\"") >= 1.0);
+}
+
+/// TLS towards the upstream: `openssl s_server -www` behind the proxy, verified with its CA.
+#[test]
+fn tls_to_the_upstream() {
+    if !have("openssl") {
+        return;
+    }
+    let dir = scratch("uptls");
+    let up_port = free_port();
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-accept",
+            &format!("127.0.0.1:{up_port}"),
+            "-www",
+        ])
+        .args([
+            "-cert",
+            &pki("rsa-server.pem"),
+            "-key",
+            &pki("rsa-server.key"),
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", up_port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(
+            &dir,
+            &format!("\"127.0.0.1:{up_port}\""),
+            "",
+            &format!(
+                "tls = {{ ca = \"{}\", server_name = \"localhost\" }}\n",
+                pki("rsa-ca.pem")
+            ),
+        ),
+    );
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca"],
+        &[&TLS13],
+        false,
+    ));
+    let mut c = connect(cfg, proxy.port, "localhost", b"").unwrap();
+    c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut page = Vec::new();
+    let _ = c.read_to_end(&mut page);
+    let page = String::from_utf8_lossy(&page);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        page.contains("Ciphers supported"),
+        "s_server's page through TLS: {page}"
+    );
+    assert!(page.contains("TLSv1.3"), "{page}");
 }

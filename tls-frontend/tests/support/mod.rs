@@ -146,7 +146,11 @@ impl Proxy {
     fn child_status(&self) -> std::io::Result<Option<std::process::ExitStatus>> {
         // try_wait needs &mut; poll through /proc instead.
         let alive = Path::new(&format!("/proc/{}", self.child.id())).exists();
-        Ok(if alive { None } else { Some(std::process::ExitStatus::default()) })
+        Ok(if alive {
+            None
+        } else {
+            Some(std::process::ExitStatus::default())
+        })
     }
 
     /// Sends a signal.
@@ -175,11 +179,18 @@ impl Proxy {
     pub fn admin(&self, method: &str, path: &str) -> (String, String) {
         let mut s = TcpStream::connect(("127.0.0.1", self.admin)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        write!(s, "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n").unwrap();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n"
+        )
+        .unwrap();
         let mut r = String::new();
         s.read_to_string(&mut r).unwrap();
         let (head, body) = r.split_once("\r\n\r\n").unwrap_or((&r, ""));
-        (head.lines().next().unwrap_or("").to_owned(), body.to_owned())
+        (
+            head.lines().next().unwrap_or("").to_owned(),
+            body.to_owned(),
+        )
     }
 
     /// The value of one metric line (exact name with labels), or 0.
@@ -346,8 +357,9 @@ pub fn connect(
     let mut tcp = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
     tcp.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
     tcp.write_all(preamble).map_err(|e| e.to_string())?;
-    let conn = rustls::ClientConnection::new(config, ServerName::try_from(name.to_owned()).unwrap())
-        .map_err(|e| e.to_string())?;
+    let conn =
+        rustls::ClientConnection::new(config, ServerName::try_from(name.to_owned()).unwrap())
+            .map_err(|e| e.to_string())?;
     let mut s = rustls::StreamOwned::new(conn, tcp);
     while s.conn.is_handshaking() {
         s.conn
