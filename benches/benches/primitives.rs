@@ -1,50 +1,45 @@
-//! AEAD seal and SHA-256 across every built backend, side by side (one `BenchmarkId` per
-//! backend and size). Run: `cargo bench -p benches` (add `--features openssl` for OpenSSL).
+//! Every algorithm across every built backend, side by side: one criterion group per
+//! algorithm (`aes-128-gcm-seal`, `sm3`, `sm2-sign`, `x25519`, ...), one `BenchmarkId(backend,
+//! size)` per backend and size (16 B, 1 KiB, 16 KiB for AEADs, hashes and SM4 modes; per
+//! operation for signatures and key exchange), throughput set for sized groups. The operations
+//! are `crypto_core::speed`'s, the same code `auto` calibration and `tls-frontend speed` run.
+//!
+//! Run: `cargo bench -p benches --bench primitives` (add `--features openssl` for OpenSSL).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use crypto_core::{AeadAlg, Algorithm, Backend, HashAlg, Nonce, TAG_LEN};
+use crypto_core::Backend;
+use crypto_core::speed::{Bench, default_benches, prepare};
 
-const SIZES: &[usize] = &[16, 1024, 16 * 1024];
-
-fn aead(c: &mut Criterion) {
-    for &alg in AeadAlg::ALL {
-        let mut group = c.benchmark_group(format!("{}-seal", alg.id()));
-        for &size in SIZES {
-            group.throughput(Throughput::Bytes(size as u64));
-            for backend in Backend::built().filter(|b| b.supports(Algorithm::Aead(alg))) {
-                let key = backend.aead(alg, &vec![7; alg.key_len()]).unwrap();
-                let mut buf = vec![0u8; size + TAG_LEN];
-                group.bench_with_input(
-                    BenchmarkId::new(backend.name(), size),
-                    &size,
-                    |b, &size| {
-                        b.iter(|| {
-                            key.seal_in_place(&Nonce([1; 12]), b"", &mut buf, size)
-                                .unwrap()
-                        })
-                    },
-                );
+fn all(c: &mut Criterion) {
+    // Group the default benches by id, keeping their order.
+    let mut groups: Vec<(String, Vec<Bench>)> = Vec::new();
+    for b in default_benches() {
+        match groups.iter_mut().find(|(id, _)| *id == b.id()) {
+            Some((_, v)) => v.push(b),
+            None => groups.push((b.id(), vec![b])),
+        }
+    }
+    for (id, benches) in groups {
+        let mut group = c.benchmark_group(&id);
+        for bench in benches {
+            match bench.bytes() {
+                Some(n) => group.throughput(Throughput::Bytes(n as u64)),
+                None => group.throughput(Throughput::Elements(1)),
+            };
+            for backend in Backend::built().filter(|b| b.supports(bench.alg)) {
+                let Ok(mut run) = prepare(backend, bench) else {
+                    continue;
+                };
+                let size = bench.bytes().unwrap_or(0);
+                group.bench_function(BenchmarkId::new(backend.name(), size), |b| {
+                    b.iter(|| run().unwrap())
+                });
             }
         }
         group.finish();
     }
 }
 
-fn sha256(c: &mut Criterion) {
-    let mut group = c.benchmark_group("sha256");
-    for &size in SIZES {
-        group.throughput(Throughput::Bytes(size as u64));
-        let data = vec![0x5a; size];
-        for backend in Backend::built().filter(|b| b.supports(Algorithm::Hash(HashAlg::Sha256))) {
-            let h = backend.hash(HashAlg::Sha256).unwrap();
-            group.bench_with_input(BenchmarkId::new(backend.name(), size), &data, |b, d| {
-                b.iter(|| h.hash(d))
-            });
-        }
-    }
-    group.finish();
-}
-
-criterion_group!(benches, aead, sha256);
+criterion_group!(benches, all);
 criterion_main!(benches);

@@ -268,6 +268,20 @@ pub fn duration(text: &str) -> Result<Duration, ConfigError> {
     Ok(d)
 }
 
+/// The longest timeout accepted (a year): longer ones are mistakes and would overflow clocks.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
+/// The most connections one listener may hold.
+pub const MAX_CONNECTIONS: usize = 1_000_000;
+
+/// A duration that is more than zero and at most `max`.
+pub fn bounded(text: &str, max: Duration) -> Result<Duration, ConfigError> {
+    let d = duration(text)?;
+    if d.is_zero() || d > max {
+        return err(format!("{text:?} must be more than 0 and at most {max:?}"));
+    }
+    Ok(d)
+}
+
 /// An address or CIDR block from `proxy_protocol_from`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
@@ -341,7 +355,8 @@ impl Config {
         if self.workers == Some(0) {
             return err("workers must be at least 1");
         }
-        duration(&self.drain_timeout).map_err(|e| ConfigError(format!("drain_timeout: {e}")))?;
+        bounded(&self.drain_timeout, MAX_TIMEOUT)
+            .map_err(|e| ConfigError(format!("drain_timeout: {e}")))?;
         if self.certificates.iter().filter(|c| c.default).count() > 1 {
             // Several keys may share the default role only if they are for the same names;
             // keep it simple: all default certificates form the default set.
@@ -375,10 +390,12 @@ impl Config {
                 return Err(at("versions is empty".into()));
             }
             for d in [&l.handshake_timeout, &l.idle_timeout] {
-                duration(d).map_err(|e| at(e.0))?;
+                bounded(d, MAX_TIMEOUT).map_err(|e| at(e.0))?;
             }
-            if l.max_connections == 0 {
-                return Err(at("max_connections must be at least 1".into()));
+            if l.max_connections == 0 || l.max_connections > MAX_CONNECTIONS {
+                return Err(at(format!(
+                    "max_connections must be between 1 and {MAX_CONNECTIONS}"
+                )));
             }
             for c in &l.proxy_protocol_from {
                 Cidr::parse(c).map_err(|e| at(e.0))?;
@@ -407,14 +424,16 @@ impl Config {
             if u.addresses.is_empty() {
                 return Err(at("no addresses".into()));
             }
-            duration(&u.connect_timeout).map_err(|e| at(e.0))?;
+            bounded(&u.connect_timeout, MAX_TIMEOUT).map_err(|e| at(e.0))?;
             match u.proxy_protocol.as_deref() {
                 None | Some("v1") | Some("v2") => {}
                 Some(v) => return Err(at(format!("proxy_protocol {v:?} (\"v1\" or \"v2\")"))),
             }
         }
         if let Some(t) = &self.tickets {
-            duration(&t.lifetime).map_err(|e| ConfigError(format!("tickets.lifetime: {e}")))?;
+            // RFC 8446 section 4.6.1: a ticket lifetime is at most seven days.
+            bounded(&t.lifetime, Duration::from_secs(7 * 86_400))
+                .map_err(|e| ConfigError(format!("tickets.lifetime: {e}")))?;
         }
         if let Some(a) = &self.admin {
             a.address
@@ -511,6 +530,21 @@ sm4 = "asm"
                 "proxy_protocol",
             ),
             ("[[listener]]", "bogus = 1\n[[listener]]", "unknown field"),
+            (
+                "alpn = [",
+                "idle_timeout = \"999999999d\"\nalpn = [",
+                "at most",
+            ),
+            (
+                "alpn = [",
+                "handshake_timeout = \"0s\"\nalpn = [",
+                "more than 0",
+            ),
+            (
+                "alpn = [",
+                "max_connections = 99999999999\nalpn = [",
+                "max_connections",
+            ),
         ] {
             let text = GOOD.replacen(from, to, 1);
             let e = Config::parse(&text).unwrap_err();

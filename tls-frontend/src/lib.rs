@@ -4,7 +4,8 @@
 //! Rooms: `config` (the file), `state` (what a config loads into), `certs` (certificates and the
 //! per-ClientHello choice), `tickets` (fleet-shared ticket keys), `proxy_proto` (PROXY v1/v2),
 //! `upstream` (pools), `relay` (the copy loop), `server` (accept, handshake, reload, drain),
-//! `admin` and `metrics`, `log`, `x509` (demo certificates), `demo`.
+//! `admin` and `metrics`, `log`, `x509` (demo certificates), `demo`, `speed` (the backend
+//! comparison table).
 
 pub mod admin;
 pub mod certs;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod proxy_proto;
 pub mod relay;
 pub mod server;
+pub mod speed;
 pub mod state;
 pub mod tickets;
 pub mod upstream;

@@ -59,6 +59,26 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: String,
     },
+    /// Measure every backend side by side: a table (rows: algorithm and size; columns:
+    /// backends; best marked, ratios to the best), or JSON, and optionally an SVG bar chart.
+    Speed {
+        /// Comma-separated ids (`aes-128-gcm-seal`, `sm4-ctr`, `sm3`, `sm2-sign`, ...).
+        #[arg(long)]
+        algorithms: Option<String>,
+        /// Comma-separated backends (`ring`, `aws-lc`, `rustcrypto`, `asm`, `libsm`,
+        /// `openssl`, `auto`); default: every built one plus `auto`.
+        #[arg(long)]
+        backends: Option<String>,
+        /// Seconds per figure.
+        #[arg(long, default_value_t = 0.2)]
+        seconds: f64,
+        /// Print JSON (one object per figure) instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write a bar chart here.
+        #[arg(long)]
+        svg: Option<std::path::PathBuf>,
+    },
     /// Session-ticket key files.
     Tickets {
         #[command(subcommand)]
@@ -86,6 +106,19 @@ fn main() -> ExitCode {
         Command::Serve { config } => serve(&config),
         Command::Check { config } => check_config(&config),
         Command::Demo { listen } => demo(&listen),
+        Command::Speed {
+            algorithms,
+            backends,
+            seconds,
+            json,
+            svg,
+        } => speed(
+            algorithms.as_deref(),
+            backends.as_deref(),
+            seconds,
+            json,
+            svg.as_deref(),
+        ),
         Command::Tickets {
             command: TicketsCommand::Rotate { file, keep },
         } => tls_frontend::tickets::TicketKeys::rotate(&file, keep),
@@ -164,6 +197,29 @@ fn demo(listen: &str) -> Result<(), String> {
         println!("Ctrl-C stops it.");
         tls_frontend::server::run(d.config.clone(), state, sockets).await
     })
+}
+
+fn speed(
+    algorithms: Option<&str>,
+    backends: Option<&str>,
+    seconds: f64,
+    json: bool,
+    svg: Option<&std::path::Path>,
+) -> Result<(), String> {
+    use tls_frontend::speed;
+    let plan = speed::Plan::new(algorithms, backends, seconds)?;
+    let figures = plan.run();
+    if json {
+        println!("{}", speed::json(&figures));
+    } else {
+        println!("CPU: {}", crypto_core::speed::cpu_name());
+        print!("{}", speed::table(&figures));
+    }
+    if let Some(path) = svg {
+        std::fs::write(path, speed::svg(&figures))
+            .map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn calibrate(budget_ms: u64, out: Option<&std::path::Path>) -> Result<(), String> {

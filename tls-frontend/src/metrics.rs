@@ -114,7 +114,11 @@ impl Metrics {
     /// The text exposition.
     pub fn render(&self) -> String {
         let mut o = String::new();
-        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let esc = |s: &str| {
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        };
         let _ = writeln!(
             o,
             "# HELP tls_frontend_connections_accepted_total Connections accepted."

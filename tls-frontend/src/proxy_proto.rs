@@ -211,18 +211,26 @@ pub struct TlsInfo {
     pub alpn: Option<Vec<u8>>,
     /// Client certificate subject CN, when one was presented (and verified).
     pub client_cn: Option<String>,
-    /// Whether a client certificate was presented.
+    /// Whether a client certificate was presented (and verified: rustls completes no handshake
+    /// with one it could not verify).
     pub client_cert: bool,
+    /// Whether the session was resumed (the certificate then came with the session, not this
+    /// connection).
+    pub resumed: bool,
     /// The server key's algorithm, e.g. "ECDSA-P256", "RSA2048", "SM2".
     pub key_alg: Option<String>,
 }
 
 fn push_tlv(out: &mut Vec<u8>, t: u8, v: &[u8]) {
-    // Values here are short (names, versions, a CN): far below 64 KiB.
-    let len = u16::try_from(v.len()).unwrap_or(u16::MAX);
+    // Every value written here is bounded (SNI and ALPN by TLS to 255 bytes, the CN above,
+    // versions and suite names are short); a value that would not fit is left out whole
+    // rather than cut, so the TLV structure stays valid.
+    let Ok(len) = u16::try_from(v.len()) else {
+        return;
+    };
     out.push(t);
     out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&v[..usize::from(len)]);
+    out.extend_from_slice(v);
 }
 
 /// A v1 header line.
@@ -284,19 +292,25 @@ pub fn encode_v2(src: SocketAddr, dst: SocketAddr, tls: &TlsInfo) -> Vec<u8> {
     let mut ssl = Vec::with_capacity(64);
     let mut client = tlv::CLIENT_SSL;
     if tls.client_cert {
-        client |= tlv::CLIENT_CERT_CONN | tlv::CLIENT_CERT_SESS;
+        client |= tlv::CLIENT_CERT_SESS;
+        if !tls.resumed {
+            client |= tlv::CLIENT_CERT_CONN;
+        }
     }
     ssl.push(client);
-    // verify: 0 = the client certificate (if any) was verified; rustls never completes a
-    // handshake with one it could not verify.
-    ssl.extend_from_slice(&0u32.to_be_bytes());
+    // verify: 0 only when a client certificate was presented and verified (spec 2.2.5);
+    // non-zero when there was none.
+    let verify: u32 = if tls.client_cert { 0 } else { 1 };
+    ssl.extend_from_slice(&verify.to_be_bytes());
     push_tlv(&mut ssl, tlv::SSL_VERSION, tls.version.as_bytes());
     push_tlv(&mut ssl, tlv::SSL_CIPHER, tls.cipher.as_bytes());
     if let Some(k) = &tls.key_alg {
         push_tlv(&mut ssl, tlv::SSL_KEY_ALG, k.as_bytes());
     }
     if let Some(cn) = &tls.client_cn {
-        push_tlv(&mut ssl, tlv::SSL_CN, cn.as_bytes());
+        // A CN is at most 64 characters (RFC 5280 ub-common-name); cap what a CA might sign.
+        let cn = cn.as_bytes();
+        push_tlv(&mut ssl, tlv::SSL_CN, &cn[..cn.len().min(255)]);
     }
     push_tlv(&mut body, tlv::SSL, &ssl);
 
@@ -304,7 +318,8 @@ pub fn encode_v2(src: SocketAddr, dst: SocketAddr, tls: &TlsInfo) -> Vec<u8> {
     out.extend_from_slice(&V2_SIGNATURE);
     out.push(0x21); // version 2, PROXY
     out.push(fam); // TCP over IPv4 or IPv6
-    out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    // Bounded above: two addresses and a few short TLVs, far below 64 KiB.
+    out.extend_from_slice(&u16::try_from(body.len()).unwrap_or(u16::MAX).to_be_bytes());
     out.extend_from_slice(&body);
     out
 }
@@ -345,6 +360,7 @@ mod tests {
             alpn: Some(b"h2".to_vec()),
             client_cn: Some("alice".into()),
             client_cert: true,
+            resumed: false,
             key_alg: Some("SM2".into()),
         };
         for (s, d) in [

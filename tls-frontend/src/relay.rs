@@ -68,14 +68,20 @@ where
     let both = async { tokio::try_join!(up, down).map(|_| ()) };
     tokio::pin!(both);
     let mut idle_timeout = false;
+    // Config bounds `idle` to a year; checked anyway, so no clock arithmetic can panic.
+    let far = Instant::now() + Duration::from_secs(365 * 86_400);
     let result = loop {
         let since = Duration::from_millis(last.load(Ordering::Relaxed));
-        let deadline = epoch + since + idle;
+        let deadline = epoch
+            .checked_add(since)
+            .and_then(|t| t.checked_add(idle))
+            .unwrap_or(far);
         tokio::select! {
             r = &mut both => break r,
             () = tokio::time::sleep_until(deadline.into()) => {
                 let since = Duration::from_millis(last.load(Ordering::Relaxed));
-                if epoch + since + idle <= Instant::now() {
+                let due = epoch.checked_add(since).and_then(|t| t.checked_add(idle));
+                if due.is_some_and(|d| d <= Instant::now()) {
                     idle_timeout = true;
                     break Ok(());
                 }

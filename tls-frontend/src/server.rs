@@ -38,6 +38,7 @@ pub struct Shared {
     open: std::sync::atomic::AtomicUsize,
     all_closed: Notify,
     stop_accepting: Notify,
+    reloading: std::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -53,6 +54,8 @@ impl Shared {
 
     /// Re-reads the config file and everything it names; on any error the running state stays.
     pub fn reload(&self) -> Result<(), String> {
+        // One reload at a time (SIGHUP and POST /reload may race): the later one wins whole.
+        let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         let result = (|| {
             let text = std::fs::read_to_string(&self.config_path)
                 .map_err(|e| format!("{}: {e}", self.config_path.display()))?;
@@ -310,7 +313,7 @@ async fn handshake_and_relay(
         let mut config = builder.with_cert_resolver(Arc::new(Fixed(certified)));
         config.alpn_protocols.clone_from(&l.alpn);
         config.session_storage = Arc::new(NoServerSessionStorage {});
-        if let Some(t) = &state.tickets {
+        if let Some(t) = &l.tickets {
             config.ticketer = t.clone();
         }
         let tls = start
@@ -332,6 +335,14 @@ async fn handshake_and_relay(
             Ok(Ok(x)) => x,
         };
     let (src, dst) = client_addrs.unwrap_or((peer, local));
+    let (_, conn) = tls.get_ref();
+    // Defence in depth: whatever the handshake path (a resumed session included), a listener
+    // that requires a client certificate never relays for a connection without one.
+    if l.client_cert_required && conn.peer_certificates().is_none_or(<[_]>::is_empty) {
+        fail(labels, "no_client_certificate");
+        let _ = tls.shutdown().await;
+        return Err("no client certificate".into());
+    }
     let (_, conn) = tls.get_ref();
     let version = version_name(conn.protocol_version());
     let suite = conn.negotiated_cipher_suite();
@@ -417,6 +428,7 @@ async fn handshake_and_relay(
                     alpn,
                     client_cn,
                     client_cert,
+                    resumed,
                     key_alg,
                 },
             ),
@@ -429,14 +441,23 @@ async fn handshake_and_relay(
     }
     let (relayed, result) = match &pool.tls {
         None => relay::relay(tls, up, l.idle_timeout).await,
-        Some((connector, name)) => match connector.connect(name.clone(), up).await {
-            Ok(up_tls) => relay::relay(tls, up_tls, l.idle_timeout).await,
-            Err(e) => {
-                m.upstream_error(&pool.name, "tls");
-                let _ = tls.shutdown().await;
-                return Err(format!("upstream TLS {up_addr}: {e}"));
+        Some((connector, name)) => {
+            match tokio::time::timeout(pool.connect_timeout(), connector.connect(name.clone(), up))
+                .await
+            {
+                Ok(Ok(up_tls)) => relay::relay(tls, up_tls, l.idle_timeout).await,
+                Ok(Err(e)) => {
+                    m.upstream_error(&pool.name, "tls");
+                    let _ = tls.shutdown().await;
+                    return Err(format!("upstream TLS {up_addr}: {e}"));
+                }
+                Err(_) => {
+                    m.upstream_error(&pool.name, "tls_timeout");
+                    let _ = tls.shutdown().await;
+                    return Err(format!("upstream TLS {up_addr}: handshake timeout"));
+                }
             }
-        },
+        }
     };
     m.bytes(relayed.from_client, relayed.to_client);
     record["bytes_from_client"] = json!(relayed.from_client);
@@ -494,6 +515,7 @@ pub async fn run(
         open: std::sync::atomic::AtomicUsize::new(0),
         all_closed: Notify::new(),
         stop_accepting: Notify::new(),
+        reloading: std::sync::Mutex::new(()),
     });
     let mut accept_tasks = Vec::new();
     for (index, socks) in sockets.into_iter().enumerate() {
@@ -563,6 +585,21 @@ pub async fn run(
     Ok(())
 }
 
+/// Counts a connection as open until dropped, even if its task panics.
+struct OpenGuard {
+    shared: Arc<Shared>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        metrics::get().closed();
+        if self.shared.open.fetch_sub(1, Ordering::Relaxed) == 1 {
+            self.shared.all_closed.notify_waiters();
+        }
+    }
+}
+
 async fn accept_loop(
     shared: Arc<Shared>,
     index: usize,
@@ -587,14 +624,13 @@ async fn accept_loop(
         let local = tcp.local_addr().ok().or(local).unwrap_or(peer);
         metrics::get().accepted();
         shared.open.fetch_add(1, Ordering::Relaxed);
-        let s = shared.clone();
+        let guard = OpenGuard {
+            shared: shared.clone(),
+            _permit: permit,
+        };
         tokio::spawn(async move {
-            serve_connection(s.clone(), index, tcp, peer, local).await;
-            drop(permit);
-            metrics::get().closed();
-            if s.open.fetch_sub(1, Ordering::Relaxed) == 1 {
-                s.all_closed.notify_waiters();
-            }
+            serve_connection(guard.shared.clone(), index, tcp, peer, local).await;
+            drop(guard);
         });
     }
 }

@@ -56,6 +56,10 @@ pub struct ListenerState {
     pub reject_unknown: bool,
     /// Client-certificate verification.
     pub client_verifier: Option<Arc<dyn ClientCertVerifier>>,
+    /// Whether a client certificate is required.
+    pub client_cert_required: bool,
+    /// Session tickets, bound to this listener's client-authentication policy.
+    pub tickets: Option<Arc<crate::tickets::Scoped>>,
     /// The upstream pool.
     pub upstream: Arc<Pool>,
 }
@@ -162,6 +166,37 @@ impl State {
                     Some(b.build().map_err(|e| format!("client auth: {e}"))?)
                 }
             };
+            // Tickets bind the client-auth policy: none, or required/optional with these CAs.
+            let scoped = match &tickets {
+                None => None,
+                Some(keys) => {
+                    let mut policy = b"tls-frontend tickets v1\0".to_vec();
+                    match &l.client_auth {
+                        None => policy.extend_from_slice(b"no client auth"),
+                        Some(a) => {
+                            policy.extend_from_slice(if a.required {
+                                b"required"
+                            } else {
+                                b"optional"
+                            });
+                            policy.extend_from_slice(
+                                &std::fs::read(&a.ca)
+                                    .map_err(|e| format!("client CA {}: {e}", a.ca.display()))?,
+                            );
+                        }
+                    }
+                    let digest = crypto_core::Backend::RustCrypto
+                        .hash(crypto_core::HashAlg::Sha256)
+                        .map_err(|e| e.to_string())?
+                        .hash(&policy);
+                    let mut context = [0u8; 32];
+                    context.copy_from_slice(digest.as_ref());
+                    Some(Arc::new(crate::tickets::Scoped {
+                        keys: keys.clone(),
+                        context,
+                    }))
+                }
+            };
             let upstream = pools
                 .get(&l.upstream)
                 .cloned()
@@ -185,6 +220,8 @@ impl State {
                     .map_err(|e| e.0)?,
                 reject_unknown: l.unknown_name == "reject",
                 client_verifier,
+                client_cert_required: l.client_auth.as_ref().is_some_and(|a| a.required),
+                tickets: scoped,
                 upstream,
             });
         }

@@ -140,7 +140,13 @@ impl TicketKeys {
         let mut key = Zeroizing::new(vec![0u8; KEY_LEN]);
         rng.fill(&mut name).map_err(|e| e.to_string())?;
         rng.fill(&mut key).map_err(|e| e.to_string())?;
-        let created = now().max(lines.iter().map(|l| l.0 + 1).max().unwrap_or(0));
+        let created = now().max(
+            lines
+                .iter()
+                .map(|l| l.0.saturating_add(1))
+                .max()
+                .unwrap_or(0),
+        );
         lines.push((created, name, key));
         lines.sort_by_key(|l| std::cmp::Reverse(l.0));
         lines.truncate(keep.max(1));
@@ -177,16 +183,39 @@ impl TicketKeys {
     }
 }
 
-impl rustls::server::ProducesTickets for TicketKeys {
+/// The ticket keys as one listener uses them: tickets are bound to a context (the listener's
+/// client-authentication policy), so a ticket issued where no client certificate was needed
+/// cannot resume where one is required. (rustls checks only suite, SNI and EMS when resuming,
+/// and a resumed TLS 1.3 handshake asks for no certificate.)
+#[derive(Debug)]
+pub struct Scoped {
+    /// The fleet's keys.
+    pub keys: std::sync::Arc<TicketKeys>,
+    /// SHA-256 of the policy.
+    pub context: [u8; 32],
+}
+
+impl rustls::server::ProducesTickets for Scoped {
     fn enabled(&self) -> bool {
         true
     }
 
     fn lifetime(&self) -> u32 {
-        u32::try_from(self.lifetime.as_secs()).unwrap_or(u32::MAX)
+        u32::try_from(self.keys.lifetime.as_secs()).unwrap_or(u32::MAX)
     }
 
     fn encrypt(&self, plain: &[u8]) -> Option<Vec<u8>> {
+        self.keys.seal(plain, &self.context)
+    }
+
+    fn decrypt(&self, ticket: &[u8]) -> Option<Vec<u8>> {
+        self.keys.open(ticket, &self.context)
+    }
+}
+
+impl TicketKeys {
+    /// Seals `plain` under the newest key; `context` is authenticated, not stored.
+    pub fn seal(&self, plain: &[u8], context: &[u8]) -> Option<Vec<u8>> {
         let key = self.keys.first()?;
         let mut nonce = [0u8; 12];
         self.rng.fill(&mut nonce).ok()?;
@@ -198,13 +227,15 @@ impl rustls::server::ProducesTickets for TicketKeys {
         out.extend_from_slice(plain);
         let len = out.len() - body;
         out.resize(out.len() + crypto_core::TAG_LEN, 0);
+        let aad = [&key.name[..], context].concat();
         key.aead
-            .seal_in_place(&Nonce(nonce), &key.name, &mut out[body..], len)
+            .seal_in_place(&Nonce(nonce), &aad, &mut out[body..], len)
             .ok()?;
         Some(out)
     }
 
-    fn decrypt(&self, ticket: &[u8]) -> Option<Vec<u8>> {
+    /// Opens a ticket sealed under any loaded key with the same `context`, if unexpired.
+    pub fn open(&self, ticket: &[u8], context: &[u8]) -> Option<Vec<u8>> {
         if ticket.len() < OVERHEAD {
             return None;
         }
@@ -214,9 +245,10 @@ impl rustls::server::ProducesTickets for TicketKeys {
         let mut nonce_arr = [0u8; 12];
         nonce_arr.copy_from_slice(nonce);
         let mut buf = sealed.to_vec();
+        let aad = [name, context].concat();
         let plain = key
             .aead
-            .open_in_place(&Nonce(nonce_arr), name, &mut buf)
+            .open_in_place(&Nonce(nonce_arr), &aad, &mut buf)
             .ok()?;
         let (issued, state) = plain.split_at(8);
         let mut t = [0u8; 8];
@@ -234,7 +266,6 @@ impl rustls::server::ProducesTickets for TicketKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls::server::ProducesTickets;
 
     #[test]
     fn rotate_encrypt_decrypt_and_expire() {
@@ -244,33 +275,35 @@ mod tests {
         let sel = Selection::single(crypto_core::Backend::RustCrypto);
         TicketKeys::rotate(&path, 3).unwrap();
         let a = TicketKeys::load(&path, Duration::from_secs(3600), &sel).unwrap();
-        let t1 = a.encrypt(b"state one").unwrap();
+        let t1 = a.seal(b"state one", b"ctx").unwrap();
         TicketKeys::rotate(&path, 3).unwrap();
         let b = TicketKeys::load(&path, Duration::from_secs(3600), &sel).unwrap();
         assert_eq!(b.len(), 2);
         // The old ticket still opens; new tickets use the new key.
-        assert_eq!(b.decrypt(&t1).as_deref(), Some(&b"state one"[..]));
-        let t2 = b.encrypt(b"state two").unwrap();
+        assert_eq!(b.open(&t1, b"ctx").as_deref(), Some(&b"state one"[..]));
+        // Another context (another listener's client-auth policy) cannot open it.
+        assert_eq!(b.open(&t1, b"other"), None);
+        let t2 = b.seal(b"state two", b"ctx").unwrap();
         assert_ne!(t1[..16], t2[..16]);
         assert_eq!(
-            a.decrypt(&t2),
+            a.open(&t2, b"ctx"),
             None,
             "an instance without the new key cannot open it"
         );
         // Tampering and truncation are refused.
         let mut bad = t2.clone();
         bad[30] ^= 1;
-        assert_eq!(b.decrypt(&bad), None);
-        assert_eq!(b.decrypt(&t2[..20]), None);
+        assert_eq!(b.open(&bad, b"ctx"), None);
+        assert_eq!(b.open(&t2[..20], b"ctx"), None);
         // Keep 1: the oldest key goes, and its tickets with it.
         TicketKeys::rotate(&path, 1).unwrap();
         let c = TicketKeys::load(&path, Duration::from_secs(3600), &sel).unwrap();
-        assert_eq!(c.decrypt(&t1), None);
+        assert_eq!(c.open(&t1, b"ctx"), None);
         // Lifetime 0: expired at once (issued at `now`, refused once a second has passed).
         let d = TicketKeys::load(&path, Duration::ZERO, &sel).unwrap();
-        let t = d.encrypt(b"x").unwrap();
+        let t = d.seal(b"x", b"ctx").unwrap();
         std::thread::sleep(Duration::from_millis(1100));
-        assert_eq!(d.decrypt(&t), None);
+        assert_eq!(d.open(&t, b"ctx"), None);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

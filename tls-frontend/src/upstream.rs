@@ -103,6 +103,11 @@ impl Pool {
         })
     }
 
+    /// The connect timeout (also bounds the TLS handshake with the upstream).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// Connects to the next live address, trying the others in turn (dead ones last).
     pub async fn connect(&self) -> Result<(TcpStream, String), UpstreamError> {
         let n = self.addresses.len();

@@ -730,3 +730,61 @@ fn tls_to_the_upstream() {
     );
     assert!(page.contains("TLSv1.3"), "{page}");
 }
+
+/// A ticket from a listener without client authentication does not resume on one that requires
+/// a certificate (tickets are bound to the listener's client-auth policy): the client must
+/// authenticate, and without a certificate it is refused.
+#[test]
+fn tickets_do_not_skip_client_authentication() {
+    let dir = scratch("ticketauth");
+    let keys = dir.join("tickets.keys");
+    tls_frontend::tickets::TicketKeys::rotate(&keys, 3).unwrap();
+    let up = InfoUpstream::start(false);
+    let open_port = free_port();
+    let body = format!(
+        "[[listener]]\naddress = \"127.0.0.1:{open_port}\"\nupstream = \"app\"\n\n\
+         [[listener]]\naddress = \"127.0.0.1:{{port}}\"\nupstream = \"app\"\n\
+         client_auth = {{ ca = \"{}\" }}\n\n{}\
+         [upstream.app]\naddresses = [\"{}\"]\n\n[tickets]\nkey_file = \"{}\"\n\n\
+         [admin]\naddress = \"127.0.0.1:{{admin}}\"\n\n{CRYPTO}",
+        pki("rsa-ca.pem"),
+        certificates(&dir),
+        up.addr,
+        keys.display()
+    );
+    let proxy = Proxy::start(&dir, &body);
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", open_port)).is_err() {
+        assert!(t.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A client without a certificate: a ticket from the open listener gets it nowhere.
+    let mut cfg = client_config(&client_selection(), &["ecdsa-ca"], &[&TLS13], false);
+    cfg.resumption = rustls::client::Resumption::in_memory_sessions(32);
+    let cfg = Arc::new(cfg);
+    let mut c = connect(cfg.clone(), open_port, "localhost", b"").unwrap();
+    get(&mut c);
+    drop(c);
+    let refused = match connect(cfg.clone(), proxy.port, "localhost", b"") {
+        Err(_) => true,
+        Ok(mut c) => {
+            assert_ne!(
+                c.conn.handshake_kind(),
+                Some(rustls::HandshakeKind::Resumed)
+            );
+            let _ = c.write_all(b"GET / HTTP/1.1\r\n\r\n");
+            let mut b = [0u8; 16];
+            !matches!(c.read(&mut b), Ok(n) if n > 0)
+        }
+    };
+    assert!(
+        refused,
+        "a ticket from the open listener got past client authentication"
+    );
+    // The open listener still resumes its own tickets.
+    let c = connect(cfg, open_port, "localhost", b"").unwrap();
+    assert_eq!(
+        c.conn.handshake_kind(),
+        Some(rustls::HandshakeKind::Resumed)
+    );
+}

@@ -100,6 +100,7 @@ impl Proxy {
         let admin = free_port();
         let text = body
             .replace("{port}", &port.to_string())
+            .replace("{port2}", &(free_port()).to_string())
             .replace("{admin}", &admin.to_string());
         let config = dir.join("config.toml");
         std::fs::write(&config, text).unwrap();

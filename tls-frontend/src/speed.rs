@@ -1,0 +1,371 @@
+//! `tls-frontend speed`: every backend side by side, like `openssl speed` across libraries. The
+//! measurements are `crypto_core::speed`'s (the same code `auto` calibrates with); this room
+//! only chooses what to run and renders the table, the JSON and the SVG chart.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use crypto_core::speed::{Bench, prepare, run_for};
+use crypto_core::{Backend, Selection};
+
+/// One figure.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// The bench.
+    pub bench: Bench,
+    /// `ring`, ..., or `auto`.
+    pub backend: String,
+    /// Operations per second.
+    pub ops_per_sec: f64,
+}
+
+impl Figure {
+    /// Bytes per second, for sized benches.
+    pub fn bytes_per_sec(&self) -> Option<f64> {
+        self.bench.bytes().map(|b| b as f64 * self.ops_per_sec)
+    }
+
+    /// What the table compares: bytes/s for sized benches, ops/s otherwise.
+    fn score(&self) -> f64 {
+        self.bytes_per_sec().unwrap_or(self.ops_per_sec)
+    }
+}
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The benches.
+    pub benches: Vec<Bench>,
+    /// Backends (built ones), plus whether to add the `auto` column.
+    pub backends: Vec<Backend>,
+    /// Add `auto`: each algorithm on the backend calibration picks.
+    pub auto: bool,
+    /// Time per measurement.
+    pub per_figure: Duration,
+}
+
+impl Plan {
+    /// The default plan narrowed by the command-line filters (ids and backend names).
+    pub fn new(
+        algorithms: Option<&str>,
+        backends: Option<&str>,
+        seconds: f64,
+    ) -> Result<Self, String> {
+        let mut benches = crypto_core::speed::default_benches();
+        if let Some(list) = algorithms {
+            let wanted: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            for w in &wanted {
+                if !benches.iter().any(|b| b.id() == *w) {
+                    let mut ids: Vec<String> = benches.iter().map(Bench::id).collect();
+                    ids.dedup();
+                    return Err(format!(
+                        "unknown algorithm {w:?}; known: {}",
+                        ids.join(", ")
+                    ));
+                }
+            }
+            benches.retain(|b| wanted.contains(&b.id().as_str()));
+        }
+        let mut auto = true;
+        let chosen: Vec<Backend> = match backends {
+            None => Backend::built().collect(),
+            Some(list) => {
+                auto = false;
+                let mut out = Vec::new();
+                for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    if name == "auto" {
+                        auto = true;
+                        continue;
+                    }
+                    let b: Backend = name.parse().map_err(|e| format!("{e}"))?;
+                    if !b.is_built() {
+                        return Err(format!("backend {name} is not built into this binary"));
+                    }
+                    out.push(b);
+                }
+                out
+            }
+        };
+        if !(seconds > 0.0 && seconds <= 60.0) {
+            return Err("--seconds must be in (0, 60]".into());
+        }
+        Ok(Self {
+            benches,
+            backends: chosen,
+            auto,
+            per_figure: Duration::from_secs_f64(seconds),
+        })
+    }
+
+    /// Runs it, reporting progress on stderr when it will take over a second.
+    pub fn run(&self) -> Vec<Figure> {
+        let selection = self.auto.then(Selection::auto);
+        let mut jobs: Vec<(Bench, Backend, String)> = Vec::new();
+        for &bench in &self.benches {
+            for &b in &self.backends {
+                if b.supports(bench.alg) {
+                    jobs.push((bench, b, b.name().to_owned()));
+                }
+            }
+            if let Some(sel) = &selection {
+                let b = sel.backend_for(bench.alg);
+                if b.supports(bench.alg) {
+                    jobs.push((bench, b, "auto".to_owned()));
+                }
+            }
+        }
+        let total = self.per_figure * jobs.len() as u32;
+        let progress = total > Duration::from_secs(1);
+        if progress {
+            eprintln!("measuring {} figures, about {:.0?}", jobs.len(), total);
+        }
+        let start = Instant::now();
+        let mut out = Vec::new();
+        let n = jobs.len();
+        for (i, (bench, backend, label)) in jobs.into_iter().enumerate() {
+            if progress {
+                eprint!(
+                    "\r[{}/{n}] {:<24} {:>6} {:<10}",
+                    i + 1,
+                    bench.id(),
+                    bench.size,
+                    label
+                );
+            }
+            let Ok(mut runner) = prepare(backend, bench) else {
+                continue;
+            };
+            // Warm-up, then the measurement.
+            if (0..3).any(|_| runner().is_err()) {
+                continue;
+            }
+            if let Ok(ops) = run_for(&mut runner, self.per_figure) {
+                out.push(Figure {
+                    bench,
+                    backend: label,
+                    ops_per_sec: ops,
+                });
+            }
+        }
+        if progress {
+            eprintln!("\rdone in {:.1?}{:40}", start.elapsed(), "");
+        }
+        out
+    }
+}
+
+fn human(score: f64, sized: bool) -> String {
+    if sized {
+        let mb = score / 1e6;
+        if mb >= 100.0 {
+            format!("{mb:.0} MB/s")
+        } else {
+            format!("{mb:.1} MB/s")
+        }
+    } else if score >= 1e5 {
+        format!("{:.0}k op/s", score / 1e3)
+    } else if score >= 1e3 {
+        format!("{:.1}k op/s", score / 1e3)
+    } else {
+        format!("{score:.0} op/s")
+    }
+}
+
+/// Rows in first-seen order: (bench, figures).
+fn rows(figs: &[Figure]) -> Vec<(Bench, Vec<&Figure>)> {
+    let mut out: Vec<(Bench, Vec<&Figure>)> = Vec::new();
+    for f in figs {
+        match out.iter_mut().find(|(b, _)| *b == f.bench) {
+            Some((_, v)) => v.push(f),
+            None => out.push((f.bench, vec![f])),
+        }
+    }
+    out
+}
+
+fn columns(figs: &[Figure]) -> Vec<String> {
+    let mut cols: Vec<String> = Vec::new();
+    for f in figs {
+        if !cols.contains(&f.backend) {
+            cols.push(f.backend.clone());
+        }
+    }
+    // Backends in their usual order, `auto` last.
+    cols.sort_by_key(|c| {
+        Backend::ALL
+            .iter()
+            .position(|b| b.name() == c)
+            .unwrap_or(Backend::ALL.len())
+    });
+    cols
+}
+
+/// The Markdown table: rows algorithm and size, columns backends; each cell the figure and its
+/// ratio to the row's best (marked `**`).
+pub fn table(figs: &[Figure]) -> String {
+    let cols = columns(figs);
+    let mut o = String::new();
+    let _ = write!(o, "| algorithm | size |");
+    for c in &cols {
+        let _ = write!(o, " {c} |");
+    }
+    let _ = writeln!(o);
+    let _ = write!(o, "|---|---:|");
+    for _ in &cols {
+        let _ = write!(o, "---:|");
+    }
+    let _ = writeln!(o);
+    for (bench, fs) in rows(figs) {
+        let best = fs
+            .iter()
+            .filter(|f| f.backend != "auto")
+            .map(|f| f.score())
+            .fold(0.0, f64::max);
+        let size = if bench.bytes().is_some() {
+            format!("{} B", bench.size)
+        } else {
+            "-".into()
+        };
+        let _ = write!(o, "| {} | {size} |", bench.id());
+        for c in &cols {
+            match fs.iter().find(|f| f.backend == *c) {
+                None => {
+                    let _ = write!(o, " - |");
+                }
+                Some(f) => {
+                    let ratio = if best > 0.0 { f.score() / best } else { 0.0 };
+                    let cell = format!(
+                        "{} ({ratio:.2}x)",
+                        human(f.score(), bench.bytes().is_some())
+                    );
+                    if c != "auto" && (f.score() - best).abs() < f64::EPSILON {
+                        let _ = write!(o, " **{cell}** |");
+                    } else {
+                        let _ = write!(o, " {cell} |");
+                    }
+                }
+            }
+        }
+        let _ = writeln!(o);
+    }
+    o
+}
+
+/// The JSON array, one object per figure.
+pub fn json(figs: &[Figure]) -> String {
+    let v: Vec<serde_json::Value> = figs
+        .iter()
+        .map(|f| {
+            let mut o = serde_json::json!({
+                "algorithm": f.bench.id(),
+                "size": if f.bench.bytes().is_some() { f.bench.size } else { 0 },
+                "backend": f.backend,
+                "ops_per_sec": f.ops_per_sec,
+            });
+            if let Some(b) = f.bytes_per_sec() {
+                o["bytes_per_sec"] = serde_json::json!(b);
+            }
+            o
+        })
+        .collect();
+    serde_json::to_string_pretty(&v).unwrap_or_else(|_| "[]".into())
+}
+
+const COLORS: [&str; 8] = [
+    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#b07aa1", "#edc948", "#9c755f",
+];
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A horizontal grouped bar chart: one group per row, one bar per backend, each bar's length
+/// its figure relative to the row's best (so rows in different units share one axis), with the
+/// figure written next to it.
+pub fn svg(figs: &[Figure]) -> String {
+    let cols = columns(figs);
+    let rows = rows(figs);
+    let bar = 14.0;
+    let gap = 10.0;
+    let label_w = 230.0;
+    let plot_w = 520.0;
+    let value_w = 150.0;
+    let width = label_w + plot_w + value_w;
+    let legend_h = 30.0;
+    let group_h = |n: usize| n as f64 * bar + gap;
+    let height: f64 = legend_h + rows.iter().map(|(_, fs)| group_h(fs.len())).sum::<f64>() + 30.0;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" font-family="sans-serif" font-size="11">"#
+    );
+    let _ = writeln!(o, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    for (i, c) in cols.iter().enumerate() {
+        let x = label_w + i as f64 * 90.0;
+        let _ = writeln!(
+            o,
+            r#"<rect x="{x:.0}" y="8" width="12" height="12" fill="{}"/><text x="{:.0}" y="18">{}</text>"#,
+            COLORS[i % COLORS.len()],
+            x + 16.0,
+            esc(c)
+        );
+    }
+    let mut y = legend_h;
+    for (bench, fs) in &rows {
+        let best = fs.iter().map(|f| f.score()).fold(0.0, f64::max);
+        let size = if bench.bytes().is_some() {
+            format!("{} {} B", bench.id(), bench.size)
+        } else {
+            bench.id()
+        };
+        let mid = y + fs.len() as f64 * bar / 2.0 + 4.0;
+        let _ = writeln!(
+            o,
+            r#"<text x="{:.0}" y="{mid:.1}" text-anchor="end">{}</text>"#,
+            label_w - 8.0,
+            esc(&size)
+        );
+        let mut by = y;
+        for c in &cols {
+            let Some(f) = fs.iter().find(|f| f.backend == *c) else {
+                continue;
+            };
+            let ci = cols.iter().position(|x| x == c).unwrap_or(0);
+            let w = if best > 0.0 {
+                f.score() / best * plot_w
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                o,
+                r#"<rect x="{label_w:.0}" y="{by:.1}" width="{w:.1}" height="{:.0}" fill="{}"><title>{} {}</title></rect>"#,
+                bar - 2.0,
+                COLORS[ci % COLORS.len()],
+                esc(c),
+                esc(&human(f.score(), bench.bytes().is_some()))
+            );
+            let _ = writeln!(
+                o,
+                r#"<text x="{:.1}" y="{:.1}">{}</text>"#,
+                label_w + w + 4.0,
+                by + bar - 4.0,
+                esc(&human(f.score(), bench.bytes().is_some()))
+            );
+            by += bar;
+        }
+        y += group_h(fs.len());
+    }
+    let _ = writeln!(
+        o,
+        r##"<text x="{label_w:.0}" y="{:.0}" fill="#555">bar length: figure / best in its row (same axis for MB/s and op/s rows)</text>"##,
+        height - 10.0
+    );
+    let _ = writeln!(o, "</svg>");
+    o
+}
