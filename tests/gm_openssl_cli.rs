@@ -20,16 +20,7 @@ use crypto_core::{Algorithm, Backend, KeyKind, PrivateKey, SignatureAlg};
 
 /// `Some(scratch dir)` when the CLI is usable; `None` (after saying so) when it is not.
 fn cli(test: &str) -> Option<PathBuf> {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("REQUIRE_OPENSSL_CLI").is_none(),
-            "REQUIRE_OPENSSL_CLI is set but `openssl` is not runnable"
-        );
-        println!("{test}: skipped, no `openssl` on PATH");
+    if !conformance::openssl_cli(test) {
         return None;
     }
     let dir = std::env::temp_dir().join(format!("gm-cli-{}-{test}", std::process::id()));

@@ -30,18 +30,7 @@ impl Drop for Kill {
 }
 
 fn have_openssl() -> bool {
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("REQUIRE_OPENSSL_CLI").is_none(),
-            "REQUIRE_OPENSSL_CLI is set but `openssl` is not runnable"
-        );
-        println!("no `openssl` on PATH: interop tests skipped");
-    }
-    ok
+    conformance::openssl_cli("interop")
 }
 
 /// A port that was free a moment ago (the kernel hands out a fresh ephemeral one).

@@ -395,16 +395,7 @@ fn verify_reference(public: &[u8], content: &[u8], sig: &[u8], what: &str) {
 
 fn verify_openssl(key: &PrivateKey, content: &[u8], sig: &[u8], what: &str) {
     use std::process::Command;
-    let ok = Command::new("openssl")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("REQUIRE_OPENSSL_CLI").is_none(),
-            "REQUIRE_OPENSSL_CLI is set but `openssl` is not runnable"
-        );
-        println!("{what}: no `openssl` on PATH, CLI check skipped");
+    if !conformance::openssl_cli(what) {
         return;
     }
     let dir = std::env::temp_dir().join(format!("rfc8998-{}-{}", std::process::id(), what));

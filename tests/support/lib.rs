@@ -46,6 +46,23 @@ pub fn supported_or_unsupported<T>(
     }
 }
 
+/// Whether the `openssl` CLI runs here. When it does not, the caller's check is skipped (and
+/// says so), unless `REQUIRE_OPENSSL_CLI` is set (as `.ci/run` does): then this fails the test.
+pub fn openssl_cli(what: &str) -> bool {
+    let ok = std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("REQUIRE_OPENSSL_CLI").is_none(),
+            "REQUIRE_OPENSSL_CLI is set but `openssl` is not runnable"
+        );
+        println!("{what}: skipped, no `openssl` on PATH");
+    }
+    ok
+}
+
 /// The backends compiled into this test binary.
 pub fn built_backends() -> Vec<Backend> {
     Backend::built().collect()

@@ -229,25 +229,17 @@ impl Tls12AeadAlgorithm for Tls12Aead {
     fn encrypter(&self, k: AeadKey, iv: &[u8], extra: &[u8]) -> Box<dyn MessageEncrypter> {
         // GCM: 4-byte salt from the key block + 8 more bytes of key block as the starting
         // explicit nonce, XORed with the sequence number (unique per record, as RFC 5288 asks).
-        let mut full = [0u8; 12];
-        let n = iv.len().min(12);
-        full[..n].copy_from_slice(&iv[..n]);
-        let m = extra.len().min(12 - n);
-        full[n..n + m].copy_from_slice(&extra[..m]);
         Box::new(Tls12Encrypter {
             key: key(self.alg, self.backend, &k),
-            iv: Iv::new(full),
+            iv: joined_iv(iv, extra),
             gcm: self.is_gcm(),
         })
     }
 
     fn decrypter(&self, k: AeadKey, iv: &[u8]) -> Box<dyn MessageDecrypter> {
-        let mut full = [0u8; 12];
-        let n = iv.len().min(12);
-        full[..n].copy_from_slice(&iv[..n]);
         Box::new(Tls12Decrypter {
             key: key(self.alg, self.backend, &k),
-            iv: Iv::new(full),
+            iv: joined_iv(iv, &[]),
             gcm: self.is_gcm(),
         })
     }
@@ -274,13 +266,18 @@ impl Tls12AeadAlgorithm for Tls12Aead {
         iv: &[u8],
         explicit: &[u8],
     ) -> Result<ConnectionTrafficSecrets, UnsupportedOperationError> {
-        let mut full = [0u8; 12];
-        let n = iv.len().min(12);
-        full[..n].copy_from_slice(&iv[..n]);
-        let m = explicit.len().min(12 - n);
-        full[n..n + m].copy_from_slice(&explicit[..m]);
-        traffic_secrets(self.alg, key, Iv::new(full))
+        traffic_secrets(self.alg, key, joined_iv(iv, explicit))
     }
+}
+
+/// `fixed || explicit`, at most 12 bytes (4 + 8 for GCM, 12 + 0 for ChaCha20-Poly1305).
+fn joined_iv(fixed: &[u8], explicit: &[u8]) -> Iv {
+    let mut full = [0u8; 12];
+    let n = fixed.len().min(12);
+    full[..n].copy_from_slice(&fixed[..n]);
+    let m = explicit.len().min(12 - n);
+    full[n..n + m].copy_from_slice(&explicit[..m]);
+    Iv::new(full)
 }
 
 struct Tls12Encrypter {
