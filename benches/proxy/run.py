@@ -1,0 +1,430 @@
+#!/usr/bin/env python3
+"""The proxy harness: our tls-frontend against nginx (stream + ssl), HAProxy (mode tcp, ssl
+bind) and hitch, same certificates, same upstream, each server pinned to core 0 with one
+worker, the load client (benches' `tls-load`) and the upstream on core 1, everything on
+127.0.0.1 with ephemeral ports.
+
+    python3 benches/proxy/run.py            # the full run (about 10 minutes here)
+    python3 benches/proxy/run.py --smoke    # seconds per scenario: what CI runs
+
+Figures per server: server CPU time per 1000 full handshakes (from /proc/PID/stat of the
+server's whole process tree, so a slow client does not distort it) and handshakes/s, for TLS
+1.3 ECDSA P-256 + X25519, TLS 1.3 RSA-2048, TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384 and resumed
+TLS 1.3; bulk relay server CPU seconds per GiB and MB/s for AES-128-GCM, AES-256-GCM,
+ChaCha20-Poly1305 and (ours only) SM4-GCM; p50/p99 latency of a 1 KiB request/response at a
+fixed moderate rate; RSS per idle established TLS connection. Writes a Markdown table (ratios
+to nginx and to the best peer) and JSON into benches/proxy/results/.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PKI = os.path.join(ROOT, "tests", "data", "pki")
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def tree(root):
+    """The pids of root and all its descendants."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        ppid = int(st[st.rindex(")") + 2 :].split()[1])
+        kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def cpu_seconds(root):
+    total = 0
+    for p in tree(root):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                st = f.read()
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / TICKS
+
+
+def rss_bytes(root):
+    total = 0
+    for p in tree(root):
+        try:
+            with open(f"/proc/{p}/statm") as f:
+                total += int(f.read().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total
+
+
+def wait_port(port, proc, what, limit=20):
+    t = time.time()
+    while time.time() - t < limit:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port}")
+
+
+def ensure_packages():
+    missing = [p for p, cmd in [("nginx", "nginx"), ("haproxy", "haproxy"), ("hitch", "hitch")]
+               if shutil.which(cmd) is None and not os.path.exists(f"/usr/sbin/{cmd}")]
+    stream = os.path.exists("/usr/lib/nginx/modules/ngx_stream_module.so")
+    if missing or not stream:
+        pkgs = missing + ([] if stream else ["libnginx-mod-stream"])
+        print(f"== installing {' '.join(pkgs)}", flush=True)
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(["apt-get", "install", "-y", "-q", *pkgs], check=True, env=env,
+                       stdout=subprocess.DEVNULL)
+
+
+def sbin(cmd):
+    return shutil.which(cmd) or f"/usr/sbin/{cmd}"
+
+
+class Server:
+    """One TLS terminator in front of the upstream, pinned to core 0."""
+
+    def __init__(self, kind, work, cert, upstream_port, backend=None):
+        self.kind, self.work, self.cert, self.up = kind, work, cert, upstream_port
+        self.backend = backend
+        self.port = free_port()
+        self.proc = None
+
+    @property
+    def name(self):
+        return f"tls-frontend ({self.backend})" if self.kind == "ours" else self.kind
+
+    def start(self):
+        d = tempfile.mkdtemp(dir=self.work)
+        crt, key = os.path.join(PKI, f"{self.cert}.pem"), os.path.join(PKI, f"{self.cert}.key")
+        bundle = os.path.join(d, "bundle.pem")
+        with open(bundle, "w") as f:
+            f.write(open(crt).read() + open(key).read())
+        os.chmod(bundle, 0o600)
+        if self.kind == "nginx":
+            conf = os.path.join(d, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write(f"""include /etc/nginx/modules-enabled/*.conf;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/error.log warn;
+events {{ worker_connections 19000; }}
+worker_rlimit_nofile 20000;
+stream {{
+  upstream up {{ server 127.0.0.1:{self.up}; }}
+  server {{
+    listen 127.0.0.1:{self.port} ssl;
+    ssl_certificate {crt};
+    ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache off;
+    ssl_session_tickets on;
+    proxy_pass up;
+  }}
+}}
+""")
+            cmd = [sbin("nginx"), "-c", conf, "-g", "daemon off;"]
+        elif self.kind == "haproxy":
+            conf = os.path.join(d, "haproxy.cfg")
+            with open(conf, "w") as f:
+                f.write(f"""global
+  nbthread 1
+  maxconn 9800
+  tune.ssl.default-dh-param 2048
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+frontend fe
+  bind 127.0.0.1:{self.port} ssl crt {bundle} ssl-min-ver TLSv1.2
+  default_backend be
+backend be
+  server s1 127.0.0.1:{self.up}
+""")
+            cmd = [sbin("haproxy"), "-f", conf, "-db"]
+        elif self.kind == "hitch":
+            cmd = [sbin("hitch"), f"--frontend=[127.0.0.1]:{self.port}",
+                   f"--backend=[127.0.0.1]:{self.up}", "--workers=1", "--user=nobody",
+                   "--tls-protos=TLSv1.2 TLSv1.3", bundle]
+        else:
+            conf = os.path.join(d, "proxy.toml")
+            keys = os.path.join(d, "tickets.keys")
+            subprocess.run([self.work_bin("tls-frontend"), "tickets", "rotate", keys], check=True)
+            with open(conf, "w") as f:
+                f.write(f"""workers = 1
+[[listener]]
+address = "127.0.0.1:{self.port}"
+upstream = "app"
+max_connections = 30000
+[[certificate]]
+names = ["localhost"]
+cert = "{crt}"
+key = "{key}"
+default = true
+[upstream.app]
+addresses = ["127.0.0.1:{self.up}"]
+[tickets]
+key_file = "{keys}"
+[crypto]
+backend = "{self.backend}"
+[log]
+access = false
+""")
+            cmd = [self.work_bin("tls-frontend"), "serve", "--config", conf]
+        self.proc = subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(d, "stderr"), "w"))
+        wait_port(self.port, self.proc, self.name)
+
+    @staticmethod
+    def work_bin(name):
+        return os.path.join(ROOT, "target", "release", name)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                for p in tree(self.proc.pid):
+                    try:
+                        os.kill(p, signal.SIGKILL)
+                    except OSError:
+                        pass
+                self.proc.wait()
+
+
+def load(args, port, ca, extra, stdin=None):
+    cmd = ["taskset", "-c", "1", Server.work_bin("tls-load"), "client",
+           "--connect", f"127.0.0.1:{port}", "--ca", os.path.join(PKI, ca), *extra]
+    if stdin is None:
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    return subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def measure(server, fn):
+    before = cpu_seconds(server.proc.pid)
+    r = fn()
+    r["server_cpu_s"] = cpu_seconds(server.proc.pid) - before
+    return r
+
+
+def scenarios(smoke):
+    s = 0.6 if smoke else 8.0
+    gib = (16 << 20) if smoke else (1 << 30)
+    idle = 100 if smoke else 9000  # two fds per relayed connection; the limit here is 20,000
+    return s, gib, idle
+
+
+def run_server(server, args, results, cert_kind):
+    s, gib, idle = scenarios(args.smoke)
+    server.start()
+    try:
+        name = server.name
+        ca = "ecdsa-ca.pem" if cert_kind == "ecdsa" else "rsa-ca.pem"
+        # Warm-up.
+        load(args, server.port, ca, ["--mode", "handshakes", "--seconds", "0.3", "--concurrency", "4"])
+        hs = []
+        if cert_kind == "ecdsa":
+            hs = [("TLS 1.3 ECDSA-P256 X25519", ["--group", "X25519"]),
+                  ("TLS 1.3 resumed", ["--resume"])]
+        else:
+            hs = [("TLS 1.3 RSA-2048", ["--group", "X25519"]),
+                  ("TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384",
+                   ["--tls", "1.2", "--suite", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"])]
+        for label, extra in hs:
+            r = measure(server, lambda: load(args, server.port, ca,
+                        ["--mode", "handshakes", "--seconds", str(s), "--concurrency", "8", *extra]))
+            n = max(r["count"], 1)
+            results.append({"server": name, "scenario": label, "handshakes_per_sec": r["per_sec"],
+                            "cpu_ms_per_1000": r["server_cpu_s"] / n * 1e6, "errors": r["errors"],
+                            "count": r["count"], "resumed": r.get("resumed", 0)})
+            print(f"  {name:28} {label:38} {r['per_sec']:9.0f}/s  "
+                  f"{r['server_cpu_s'] / n * 1e6:7.1f} ms CPU per 1000"
+                  f"  ({r['count']} done, {r.get('resumed', 0)} resumed, {r['errors']} errors)",
+                  flush=True)
+            if "--resume" in extra and r.get("resumed", 0) < r["count"] * 0.9:
+                print(f"  warning: {name} resumed only {r.get('resumed', 0)} of {r['count']}")
+        if cert_kind != "ecdsa":
+            return
+        for label, suite in [("AES-128-GCM", "TLS13_AES_128_GCM_SHA256"),
+                             ("AES-256-GCM", "TLS13_AES_256_GCM_SHA384"),
+                             ("CHACHA20-POLY1305", "TLS13_CHACHA20_POLY1305_SHA256")]:
+            r = measure(server, lambda: load(args, server.port, ca,
+                        ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", "--suite", suite]))
+            gbytes = max(r["bytes"], 1) / (1 << 30)
+            results.append({"server": name, "scenario": f"bulk {label}", "mb_per_sec": r["mb_per_sec"],
+                            "cpu_s_per_gib": r["server_cpu_s"] / gbytes, "errors": r["errors"]})
+            print(f"  {name:28} {'bulk ' + label:38} {r['mb_per_sec']:9.0f} MB/s "
+                  f"{r['server_cpu_s'] / gbytes:6.2f} s CPU per GiB", flush=True)
+        r = load(args, server.port, ca, ["--mode", "latency", "--rate", "200", "--bytes", "1024",
+                                          "--seconds", str(s), "--concurrency", "4"])
+        results.append({"server": name, "scenario": "latency 1 KiB @ 200/s",
+                        "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "errors": r["errors"]})
+        print(f"  {name:28} {'latency 1 KiB @ 200/s':38} p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms",
+              flush=True)
+        before = rss_bytes(server.proc.pid)
+        p = load(args, server.port, ca, ["--mode", "idle", "--connections", str(idle)], stdin=True)
+        line = json.loads(p.stdout.readline())
+        time.sleep(0.5)
+        after = rss_bytes(server.proc.pid)
+        p.stdin.close()
+        p.wait(timeout=60)
+        per = (after - before) / max(line["open"], 1)
+        results.append({"server": name, "scenario": f"RSS per idle connection ({line['open']})",
+                        "kib_per_conn": per / 1024, "errors": line["errors"]})
+        print(f"  {name:28} {'RSS per idle connection':38} {per / 1024:7.1f} KiB ({line['open']} open)",
+              flush=True)
+    finally:
+        server.stop()
+
+
+def sm4_bulk(args, work, up_port, results, backend):
+    """Ours only: SM4-GCM bulk with the SM2 certificate."""
+    s, gib, _ = scenarios(args.smoke)
+    server = Server("ours", work, "sm2-server", up_port, backend)
+    server.start()
+    try:
+        r = measure(server, lambda: load(args, server.port, "sm2-ca.pem",
+                    ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", "--gm"]))
+        gbytes = max(r["bytes"], 1) / (1 << 30)
+        results.append({"server": server.name, "scenario": "bulk SM4-GCM", "mb_per_sec": r["mb_per_sec"],
+                        "cpu_s_per_gib": r["server_cpu_s"] / gbytes, "errors": r["errors"]})
+        print(f"  {server.name:28} {'bulk SM4-GCM':38} {r['mb_per_sec']:9.0f} MB/s "
+              f"{r['server_cpu_s'] / gbytes:6.2f} s CPU per GiB", flush=True)
+    finally:
+        server.stop()
+
+
+def table(results):
+    servers = []
+    for r in results:
+        if r["server"] not in servers:
+            servers.append(r["server"])
+    metrics = [("handshakes_per_sec", "handshakes/s", True), ("cpu_ms_per_1000", "ms CPU / 1000 hs", False),
+               ("mb_per_sec", "MB/s", True), ("cpu_s_per_gib", "s CPU / GiB", False),
+               ("p50_ms", "p50 ms", False), ("p99_ms", "p99 ms", False), ("kib_per_conn", "KiB / conn", False)]
+    rows = []
+    for sc in dict.fromkeys(r["scenario"] for r in results):
+        for key, unit, higher in metrics:
+            vals = {r["server"]: r[key] for r in results if r["scenario"] == sc and key in r}
+            if vals:
+                rows.append((sc, unit, higher, vals))
+    peers = [s for s in servers if not s.startswith("tls-frontend")]
+    out = ["| scenario | figure | " + " | ".join(servers) + " |",
+           "|---|---|" + "---:|" * len(servers)]
+    for sc, unit, higher, vals in rows:
+        base = vals.get("nginx")
+        peer_vals = [vals[p] for p in peers if p in vals]
+        best = (max if higher else min)(peer_vals) if peer_vals else None
+        cells = []
+        for s in servers:
+            v = vals.get(s)
+            if v is None:
+                cells.append("-")
+                continue
+            c = f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+            parts = []
+            if base:
+                parts.append(f"{(v / base):.2f}x nginx")
+            if best and s.startswith("tls-frontend"):
+                parts.append(f"{(v / best):.2f}x best peer")
+            cells.append(c + (f" ({', '.join(parts)})" if parts else ""))
+        out.append(f"| {sc} | {unit} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true", help="seconds-long run (CI)")
+    ap.add_argument("--out", default=None,
+                    help="where the table and JSON go (default: benches/proxy/results, or a "
+                         "temporary folder with --smoke)")
+    ap.add_argument("--backends", default="auto,ring,aws-lc,rustcrypto",
+                    help="our proxy's crypto backends to measure")
+    args = ap.parse_args()
+    if args.out is None:
+        args.out = (tempfile.mkdtemp(prefix="proxy-smoke-") if args.smoke
+                    else os.path.join(ROOT, "benches", "proxy", "results"))
+    ensure_packages()
+    print("== building", flush=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "tls-frontend", "-p", "benches",
+                    "--bin", "tls-frontend", "--bin", "tls-load"], cwd=ROOT, check=True)
+    work = tempfile.mkdtemp(prefix="proxy-harness-")
+    up_port = free_port()
+    up = subprocess.Popen(["taskset", "-c", "1", Server.work_bin("tls-load"), "upstream", "--listen",
+                           f"127.0.0.1:{up_port}"], stdout=subprocess.DEVNULL)
+    results = []
+    started = time.time()
+    try:
+        wait_port(up_port, up, "upstream")
+        ours = [b.strip() for b in args.backends.split(",") if b.strip()]
+        for cert_kind, cert in [("ecdsa", "ecdsa-p256-server"), ("rsa", "rsa-server")]:
+            print(f"== {cert_kind} certificate", flush=True)
+            servers = [Server(k, work, cert, up_port) for k in ["nginx", "haproxy", "hitch"]]
+            servers += [Server("ours", work, cert, up_port, b) for b in ours]
+            for s in servers:
+                run_server(s, args, results, cert_kind)
+        print("== SM4-GCM (ours only)", flush=True)
+        for b in ours:
+            sm4_bulk(args, work, up_port, results, b)
+    finally:
+        up.terminate()
+        up.wait()
+        shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(args.out, exist_ok=True)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
+               "unknown")
+    meta = {"date": time.strftime("%Y-%m-%d"), "cpu": cpu, "smoke": args.smoke,
+            "seconds": round(time.time() - started), "command": " ".join(sys.argv)}
+    name = "smoke" if args.smoke else "latest"
+    with open(os.path.join(args.out, f"{name}.json"), "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1)
+    md = (f"Measured {meta['date']} on {cpu}, `{meta['command']}`, {meta['seconds']} s "
+          f"(servers pinned to core 0, load on core 1).\n\n" + table(results))
+    with open(os.path.join(args.out, f"{name}.md"), "w") as f:
+        f.write(md)
+    print(md)
+    errors = sum(r.get("errors", 0) for r in results)
+    if errors:
+        print(f"note: {errors} client-side errors in total (see the JSON)")
+
+
+if __name__ == "__main__":
+    main()
