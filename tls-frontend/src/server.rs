@@ -296,11 +296,13 @@ async fn handshake_and_relay(
         let sni = hello.server_name().map(str::to_owned);
         let schemes = hello.signature_schemes().to_vec();
         let suites: Vec<rustls::CipherSuite> = hello.cipher_suites().to_vec();
-        let ours: Vec<rustls::CipherSuite> =
-            l.provider.cipher_suites.iter().map(|s| s.suite()).collect();
-        let entry = state
-            .certs
-            .choose(sni.as_deref(), &schemes, &suites, &ours, l.reject_unknown);
+        let entry = state.certs.choose(
+            sni.as_deref(),
+            &schemes,
+            &suites,
+            &l.suites,
+            l.reject_unknown,
+        );
         let key_alg = entry.map(|e| e.key_alg.clone());
         let certified = entry.map(|e| Recording::wrap(e, slot.clone()));
         let builder = ServerConfig::builder_with_provider(l.provider.clone())
@@ -359,23 +361,9 @@ async fn handshake_and_relay(
         None if resumed => "resumed".into(),
         None => String::new(),
     };
-    labels.backend = suite
-        .map(|s| {
-            let aead = match s.suite() {
-                rustls::CipherSuite::TLS13_AES_256_GCM_SHA384
-                | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
-                | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 => {
-                    crypto_core::AeadAlg::Aes256Gcm
-                }
-                rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256
-                | rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256
-                | rustls::CipherSuite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 => {
-                    crypto_core::AeadAlg::ChaCha20Poly1305
-                }
-                crypto_core::tls::TLS13_SM4_GCM_SM3 => crypto_core::AeadAlg::Sm4Gcm,
-                crypto_core::tls::TLS13_SM4_CCM_SM3 => crypto_core::AeadAlg::Sm4Ccm,
-                _ => crypto_core::AeadAlg::Aes128Gcm,
-            };
+    labels.backend = suite_id
+        .and_then(crypto_core::tls::suite_aead)
+        .map(|aead| {
             state
                 .selection
                 .backend_for(crypto_core::Algorithm::Aead(aead))

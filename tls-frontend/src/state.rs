@@ -40,6 +40,8 @@ pub struct ListenerState {
     pub address: SocketAddr,
     /// The provider, its groups narrowed to the listener's.
     pub provider: Arc<CryptoProvider>,
+    /// The provider's suites, in its order (for the certificate choice).
+    pub suites: Vec<rustls::CipherSuite>,
     /// TLS versions.
     pub versions: Vec<&'static SupportedProtocolVersion>,
     /// ALPN protocols.
@@ -201,12 +203,14 @@ impl State {
                 .get(&l.upstream)
                 .cloned()
                 .ok_or_else(|| format!("no upstream {}", l.upstream))?;
+            let suites = provider.cipher_suites.iter().map(|s| s.suite()).collect();
             listeners.push(ListenerState {
                 address: l
                     .address
                     .parse()
                     .map_err(|_| format!("bad address {}", l.address))?,
                 provider,
+                suites,
                 versions,
                 alpn: l.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
                 handshake_timeout: config::duration(&l.handshake_timeout).map_err(|e| e.0)?,

@@ -243,6 +243,20 @@ impl Suite12 {
     }
 }
 
+/// The record protection of a suite this provider can offer, by its code point.
+pub fn suite_aead(suite: CipherSuite) -> Option<AeadAlg> {
+    Suite13::ALL
+        .iter()
+        .find(|s| s.id() == suite)
+        .map(|s| s.aead())
+        .or_else(|| {
+            Suite12::ALL
+                .iter()
+                .find(|s| s.id() == suite)
+                .map(|s| s.aead())
+        })
+}
+
 /// The TLS 1.3 suite `suite` computed by the backends `selection` names, or `None` if one of
 /// them lacks a piece.
 pub fn tls13_suite(selection: &Selection, suite: Suite13) -> Option<&'static Tls13CipherSuite> {
