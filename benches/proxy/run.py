@@ -99,10 +99,14 @@ def wait_port(port, proc, what, limit=20):
     raise RuntimeError(f"{what} did not listen on {port}")
 
 
-def ensure_packages():
+def ensure_packages(openssl_backend):
     missing = [p for p, cmd in [("nginx", "nginx"), ("haproxy", "haproxy"), ("hitch", "hitch")]
                if shutil.which(cmd) is None and not os.path.exists(f"/usr/sbin/{cmd}")]
     stream = os.path.exists("/usr/lib/nginx/modules/ngx_stream_module.so")
+    # The openssl backend links the system libssl through openssl-sys.
+    if openssl_backend and subprocess.run(["pkg-config", "--exists", "openssl"],
+                                          stderr=subprocess.DEVNULL).returncode != 0:
+        missing += ["pkg-config", "libssl-dev"]
     if missing or not stream:
         pkgs = missing + ([] if stream else ["libnginx-mod-stream"])
         print(f"== installing {' '.join(pkgs)}", flush=True)
@@ -376,16 +380,21 @@ def main():
     ap.add_argument("--out", default=None,
                     help="where the table and JSON go (default: benches/proxy/results, or a "
                          "temporary folder with --smoke)")
-    ap.add_argument("--backends", default="auto,ring,aws-lc,rustcrypto",
-                    help="our proxy's crypto backends to measure")
+    ap.add_argument("--backends", default="auto,ring,aws-lc,rustcrypto,openssl",
+                    help="our proxy's crypto backends to measure (naming openssl builds with "
+                         "crypto-core's openssl feature, which auto may then also choose)")
     args = ap.parse_args()
+    ours = [b.strip() for b in args.backends.split(",") if b.strip()]
     if args.out is None:
         args.out = (tempfile.mkdtemp(prefix="proxy-smoke-") if args.smoke
                     else os.path.join(ROOT, "benches", "proxy", "results"))
-    ensure_packages()
-    print("== building", flush=True)
+    with_openssl = "openssl" in ours
+    ensure_packages(with_openssl)
+    print("== building" + (" (with the openssl backend)" if with_openssl else ""), flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "tls-frontend", "-p", "benches",
-                    "--bin", "tls-frontend", "--bin", "tls-load"], cwd=ROOT, check=True)
+                    "--bin", "tls-frontend", "--bin", "tls-load"]
+                   + (["--features", "crypto-core/openssl"] if with_openssl else []),
+                   cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="proxy-harness-")
     up_port = free_port()
     up = subprocess.Popen(["taskset", "-c", "1", Server.work_bin("tls-load"), "upstream", "--listen",
@@ -394,7 +403,6 @@ def main():
     started = time.time()
     try:
         wait_port(up_port, up, "upstream")
-        ours = [b.strip() for b in args.backends.split(",") if b.strip()]
         for cert_kind, cert in [("ecdsa", "ecdsa-p256-server"), ("rsa", "rsa-server")]:
             print(f"== {cert_kind} certificate", flush=True)
             servers = [Server(k, work, cert, up_port) for k in ["nginx", "haproxy", "hitch"]]
@@ -413,12 +421,15 @@ def main():
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")),
                "unknown")
     meta = {"date": time.strftime("%Y-%m-%d"), "cpu": cpu, "smoke": args.smoke,
+            "openssl_feature": with_openssl,
             "seconds": round(time.time() - started), "command": " ".join(sys.argv)}
     name = "smoke" if args.smoke else "latest"
     with open(os.path.join(args.out, f"{name}.json"), "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1)
     md = (f"Measured {meta['date']} on {cpu}, `{meta['command']}`, {meta['seconds']} s "
-          f"(servers pinned to core 0, load on core 1).\n\n" + table(results))
+          f"(servers pinned to core 0, load on core 1"
+          + ("; our proxy built with crypto-core's openssl feature, so auto may choose OpenSSL"
+             if with_openssl else "") + ").\n\n" + table(results))
     with open(os.path.join(args.out, f"{name}.md"), "w") as f:
         f.write(md)
     print(md)
