@@ -1,12 +1,33 @@
-//! Compiles the C kernels in `csrc/` (x86-64 only; other targets use the portable code).
-//! Each file enables its instruction sets per function with `target` attributes, so the
-//! library still runs on CPUs without them: Rust calls a kernel only after detection says yes.
+//! Compiles the C kernels in `csrc/`.
+//!
+//! - Portable C (SM2, SM3) builds on every target.
+//! - x86-64 kernels that enable their instruction sets per function with `target` attributes
+//!   (SM4, GHASH) build with the default flags.
+//! - x86-64 kernels written for one instruction-set level (SM2 with MULX/ADX/AVX2, SM3 with
+//!   BMI2, AVX2 or AVX-512) build with that level's flags, each in its own object.
+//!
+//! Rust calls a kernel only after detection says its instructions exist (see `src/ffi.rs`).
+
+fn base() -> cc::Build {
+    let mut b = cc::Build::new();
+    b.opt_level(3)
+        .flag_if_supported("-fno-strict-aliasing")
+        .warnings(true)
+        .extra_warnings(true);
+    if std::env::var_os("CARGO_FEATURE_CT_VALGRIND").is_some() {
+        b.define("TLSFE_CT_VALGRIND", None);
+    }
+    b
+}
 
 fn main() {
     println!("cargo:rerun-if-changed=csrc");
     let arch = std::env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let ct_valgrind = std::env::var_os("CARGO_FEATURE_CT_VALGRIND").is_some();
-    let mut build = cc::Build::new();
+    let mut build = base();
+    build
+        .file("csrc/sm2_portable.c")
+        .file("csrc/sm3_portable.c");
     if arch == "x86_64" {
         build
             .file("csrc/sm4_avx2.c")
@@ -17,12 +38,28 @@ fn main() {
     if ct_valgrind {
         build.file("csrc/ct_valgrind.c");
     }
-    if arch == "x86_64" || ct_valgrind {
-        build
-            .opt_level(3)
-            .flag_if_supported("-fno-strict-aliasing")
-            .warnings(true)
-            .extra_warnings(true)
-            .compile("tlsfe_asm");
+    build.compile("tlsfe_asm");
+    if arch == "x86_64" {
+        base()
+            .file("csrc/sm2_adx.c")
+            .flag("-mbmi2")
+            .flag("-madx")
+            .flag("-mavx2")
+            .compile("tlsfe_asm_adx");
+        base()
+            .file("csrc/sm3_bmi2.c")
+            .flag("-mbmi2")
+            .compile("tlsfe_asm_bmi2");
+        base()
+            .file("csrc/sm3_avx2.c")
+            .flag("-mavx2")
+            .compile("tlsfe_asm_avx2");
+        base()
+            .file("csrc/sm3_avx512.c")
+            .flag("-mavx512f")
+            .flag("-mavx512bw")
+            .flag("-mavx512vl")
+            .flag("-mavx2")
+            .compile("tlsfe_asm_avx512");
     }
 }

@@ -306,3 +306,320 @@ pub fn ct_secret_copy<const N: usize>(x: [u8; N]) -> [u8; N] {
     }
     out
 }
+
+// ---- SM2 (csrc/sm2_impl.h) and SM3 (csrc/sm3_*.c) ---------------------------------------
+
+/// Which SM2 arithmetic: plain C, or MULX/ADCX/ADOX products with AVX2 table scans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sm2Path {
+    Portable,
+    Adx,
+}
+
+impl Sm2Path {
+    /// The best path `f` allows (the ADX object needs BMI2, ADX and AVX2 together).
+    pub(crate) fn best(f: Features) -> Self {
+        if cfg!(target_arch = "x86_64")
+            && f.has(Feature::Bmi2)
+            && f.has(Feature::Adx)
+            && f.has(Feature::Avx2)
+        {
+            Self::Adx
+        } else {
+            Self::Portable
+        }
+    }
+}
+
+/// Limbs in the fixed-base table: 43 windows x 32 points x 8 limbs.
+pub(crate) const SM2_BASE_TABLE_LIMBS: usize = 43 * 32 * 8;
+
+unsafe extern "C" {
+    fn tlsfe_sm2_portable_base_table(table: *mut u64);
+    fn tlsfe_sm2_portable_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
+    fn tlsfe_sm2_portable_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
+    fn tlsfe_sm2_portable_point_check(q: *const u8) -> i32;
+    fn tlsfe_sm2_portable_inv_one_plus(out: *mut u8, d: *const u8);
+    fn tlsfe_sm2_portable_sign_finish(
+        r: *mut u8,
+        s: *mut u8,
+        e: *const u8,
+        x1: *const u8,
+        k: *const u8,
+        d: *const u8,
+        dinv: *const u8,
+    ) -> i32;
+    fn tlsfe_sm2_portable_verify_vartime(
+        e: *const u8,
+        r: *const u8,
+        s: *const u8,
+        q: *const u8,
+        table: *const u64,
+    ) -> i32;
+    fn tlsfe_sm3_portable_blocks(state: *mut u32, data: *const u8, nblocks: usize);
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn tlsfe_sm2_adx_base_table(table: *mut u64);
+    fn tlsfe_sm2_adx_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
+    fn tlsfe_sm2_adx_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
+    fn tlsfe_sm2_adx_point_check(q: *const u8) -> i32;
+    fn tlsfe_sm2_adx_inv_one_plus(out: *mut u8, d: *const u8);
+    fn tlsfe_sm2_adx_sign_finish(
+        r: *mut u8,
+        s: *mut u8,
+        e: *const u8,
+        x1: *const u8,
+        k: *const u8,
+        d: *const u8,
+        dinv: *const u8,
+    ) -> i32;
+    fn tlsfe_sm2_adx_verify_vartime(
+        e: *const u8,
+        r: *const u8,
+        s: *const u8,
+        q: *const u8,
+        table: *const u64,
+    ) -> i32;
+    fn tlsfe_sm3_bmi2_blocks(state: *mut u32, data: *const u8, nblocks: usize);
+    fn tlsfe_sm3_avx2_x8(state: *mut u32, ptrs: *const *const u8, nblocks: usize);
+    fn tlsfe_sm3_avx512_x16(state: *mut u32, ptrs: *const *const u8, nblocks: usize);
+}
+
+/// Picks the path's symbol: the ADX one exists only on x86-64, where `Sm2Path::best` is the
+/// only way to get `Adx`.
+macro_rules! sm2_call {
+    ($path:expr, $name:ident ( $($arg:expr),* )) => {{
+        match $path {
+            #[cfg(target_arch = "x86_64")]
+            Sm2Path::Adx => paste_adx!($name)($($arg),*),
+            _ => paste_portable!($name)($($arg),*),
+        }
+    }};
+}
+macro_rules! paste_adx {
+    (base_table) => {
+        tlsfe_sm2_adx_base_table
+    };
+    (mul_base) => {
+        tlsfe_sm2_adx_mul_base
+    };
+    (mul_point) => {
+        tlsfe_sm2_adx_mul_point
+    };
+    (point_check) => {
+        tlsfe_sm2_adx_point_check
+    };
+    (inv_one_plus) => {
+        tlsfe_sm2_adx_inv_one_plus
+    };
+    (sign_finish) => {
+        tlsfe_sm2_adx_sign_finish
+    };
+    (verify_vartime) => {
+        tlsfe_sm2_adx_verify_vartime
+    };
+}
+macro_rules! paste_portable {
+    (base_table) => {
+        tlsfe_sm2_portable_base_table
+    };
+    (mul_base) => {
+        tlsfe_sm2_portable_mul_base
+    };
+    (mul_point) => {
+        tlsfe_sm2_portable_mul_point
+    };
+    (point_check) => {
+        tlsfe_sm2_portable_point_check
+    };
+    (inv_one_plus) => {
+        tlsfe_sm2_portable_inv_one_plus
+    };
+    (sign_finish) => {
+        tlsfe_sm2_portable_sign_finish
+    };
+    (verify_vartime) => {
+        tlsfe_sm2_portable_verify_vartime
+    };
+}
+
+/// Fills the fixed-base table (public data). Not reentrant for one path: callers run it
+/// once, under a `OnceLock`.
+pub(crate) fn sm2_base_table(path: Sm2Path) -> Box<[u64]> {
+    let mut table = vec![0u64; SM2_BASE_TABLE_LIMBS].into_boxed_slice();
+    // SAFETY: `table` has the size the C code writes; the path's instructions were detected.
+    unsafe { sm2_call!(path, base_table(table.as_mut_ptr())) };
+    table
+}
+
+/// `k * G` as `x || y`; false for infinity.
+pub(crate) fn sm2_mul_base(path: Sm2Path, out: &mut [u8; 64], k: &[u8; 32], table: &[u64]) -> bool {
+    assert_eq!(table.len(), SM2_BASE_TABLE_LIMBS);
+    // SAFETY: fixed-size buffers as the C code expects; the table has its full size.
+    unsafe { sm2_call!(path, mul_base(out.as_mut_ptr(), k.as_ptr(), table.as_ptr())) == 1 }
+}
+
+/// `k * Q`: `Err(())` when `q` is not a curve point, `Ok(false)` for infinity.
+pub(crate) fn sm2_mul_point(
+    path: Sm2Path,
+    out: &mut [u8; 64],
+    k: &[u8; 32],
+    q: &[u8; 64],
+) -> Result<bool, ()> {
+    // SAFETY: fixed-size buffers as the C code expects.
+    match unsafe { sm2_call!(path, mul_point(out.as_mut_ptr(), k.as_ptr(), q.as_ptr())) } {
+        -1 => Err(()),
+        r => Ok(r == 1),
+    }
+}
+
+/// Whether `q` (`x || y`) is on the curve with coordinates below p.
+pub(crate) fn sm2_point_check(path: Sm2Path, q: &[u8; 64]) -> bool {
+    // SAFETY: a 64-byte input.
+    unsafe { sm2_call!(path, point_check(q.as_ptr())) == 1 }
+}
+
+/// `(1 + d)^-1 mod n`.
+pub(crate) fn sm2_inv_one_plus(path: Sm2Path, out: &mut [u8; 32], d: &[u8; 32]) {
+    // SAFETY: 32-byte buffers.
+    unsafe { sm2_call!(path, inv_one_plus(out.as_mut_ptr(), d.as_ptr())) }
+}
+
+/// The signature's `(r, s)` from e, x1, k, d and `(1 + d)^-1`; false when k must be redrawn.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sm2_sign_finish(
+    path: Sm2Path,
+    r: &mut [u8; 32],
+    s: &mut [u8; 32],
+    e: &[u8; 32],
+    x1: &[u8; 32],
+    k: &[u8; 32],
+    d: &[u8; 32],
+    dinv: &[u8; 32],
+) -> bool {
+    // SAFETY: 32-byte buffers.
+    unsafe {
+        sm2_call!(
+            path,
+            sign_finish(
+                r.as_mut_ptr(),
+                s.as_mut_ptr(),
+                e.as_ptr(),
+                x1.as_ptr(),
+                k.as_ptr(),
+                d.as_ptr(),
+                dinv.as_ptr()
+            )
+        ) == 1
+    }
+}
+
+/// SM2 verification of `(r, s)` over the digest `e` by the public key `q`.
+pub(crate) fn sm2_verify_vartime(
+    path: Sm2Path,
+    e: &[u8; 32],
+    r: &[u8; 32],
+    s: &[u8; 32],
+    q: &[u8; 64],
+    table: &[u64],
+) -> bool {
+    assert_eq!(table.len(), SM2_BASE_TABLE_LIMBS);
+    // SAFETY: fixed-size buffers; the table has its full size.
+    unsafe {
+        sm2_call!(
+            path,
+            verify_vartime(
+                e.as_ptr(),
+                r.as_ptr(),
+                s.as_ptr(),
+                q.as_ptr(),
+                table.as_ptr()
+            )
+        ) == 1
+    }
+}
+
+/// Which one-message SM3 kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sm3Path {
+    Portable,
+    Bmi2,
+}
+
+impl Sm3Path {
+    pub(crate) fn best(f: Features) -> Self {
+        if cfg!(target_arch = "x86_64") && f.has(Feature::Bmi2) {
+            Self::Bmi2
+        } else {
+            Self::Portable
+        }
+    }
+}
+
+/// Compresses whole 64-byte blocks into `state`.
+pub(crate) fn sm3_blocks(path: Sm3Path, state: &mut [u32; 8], data: &[u8]) {
+    assert!(data.len().is_multiple_of(64), "whole blocks only");
+    let n = data.len() / 64;
+    match path {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: BMI2 was detected; `data` holds n blocks; `state` is 8 words.
+        Sm3Path::Bmi2 => unsafe { tlsfe_sm3_bmi2_blocks(state.as_mut_ptr(), data.as_ptr(), n) },
+        // SAFETY: as above, plain C.
+        _ => unsafe { tlsfe_sm3_portable_blocks(state.as_mut_ptr(), data.as_ptr(), n) },
+    }
+}
+
+/// Which many-message SM3 kernel: 16 lanes with AVX-512 or 8 with AVX2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sm3Lanes {
+    Avx2x8,
+    Avx512x16,
+}
+
+impl Sm3Lanes {
+    pub(crate) fn best(f: Features) -> Option<Self> {
+        if !cfg!(target_arch = "x86_64") || !f.has(Feature::Avx2) {
+            None
+        } else if f.has(Feature::Avx512) {
+            Some(Self::Avx512x16)
+        } else {
+            Some(Self::Avx2x8)
+        }
+    }
+
+    pub(crate) const fn lanes(self) -> usize {
+        match self {
+            Self::Avx2x8 => 8,
+            Self::Avx512x16 => 16,
+        }
+    }
+}
+
+/// Compresses `nblocks` blocks from each of `lanes()` inputs into the word-major `state`
+/// (`state[lanes * word + lane]`). Every input must hold at least `nblocks` blocks.
+pub(crate) fn sm3_lanes(k: Sm3Lanes, state: &mut [u32], inputs: &[&[u8]], nblocks: usize) {
+    let lanes = k.lanes();
+    assert_eq!(state.len(), 8 * lanes);
+    assert_eq!(inputs.len(), lanes);
+    assert!(
+        inputs.iter().all(|i| i.len() >= nblocks * 64),
+        "short lane input"
+    );
+    let mut ptrs = [core::ptr::null::<u8>(); 16];
+    for (p, i) in ptrs.iter_mut().zip(inputs) {
+        *p = i.as_ptr();
+    }
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the kind was made from detected features; every pointer covers nblocks blocks;
+    // `state` holds 8 words per lane.
+    unsafe {
+        match k {
+            Sm3Lanes::Avx2x8 => tlsfe_sm3_avx2_x8(state.as_mut_ptr(), ptrs.as_ptr(), nblocks),
+            Sm3Lanes::Avx512x16 => tlsfe_sm3_avx512_x16(state.as_mut_ptr(), ptrs.as_ptr(), nblocks),
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (ptrs, nblocks);
+}

@@ -14,4 +14,6 @@ pub mod ct {
     pub use crate::ffi::{ct_public, ct_secret, ct_secret_copy};
 }
 mod ghash;
+pub mod sm2;
+pub mod sm3;
 pub mod sm4;

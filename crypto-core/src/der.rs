@@ -263,3 +263,38 @@ mod tests {
         assert_eq!(read_sm2_cipher(&neg), None);
     }
 }
+
+/// An (EC)DSA-style signature `SEQUENCE { r INTEGER, s INTEGER }` (SM2 uses it too,
+/// GM/T 0009 7.3), from big-endian magnitudes.
+pub(crate) fn rs_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(r.len() + s.len() + 6);
+    positive_integer(&mut body, r);
+    positive_integer(&mut body, s);
+    let mut out = Vec::with_capacity(body.len() + 2);
+    tlv(&mut out, SEQUENCE, &body);
+    out
+}
+
+/// Reads [`rs_signature`]'s structure strictly; r and s as 32-byte big-endian values (None
+/// when either is longer).
+pub(crate) fn read_rs_signature(input: &[u8]) -> Option<([u8; 32], [u8; 32])> {
+    let (body, rest) = read_tlv(input, SEQUENCE)?;
+    if !rest.is_empty() {
+        return None;
+    }
+    let (r, body) = read_tlv(body, INTEGER)?;
+    let (s, body) = read_tlv(body, INTEGER)?;
+    if !body.is_empty() {
+        return None;
+    }
+    let fixed = |v: &[u8]| -> Option<[u8; 32]> {
+        let v = unsigned(v)?;
+        if v.len() > 32 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        out[32 - v.len()..].copy_from_slice(v);
+        Some(out)
+    };
+    Some((fixed(r)?, fixed(s)?))
+}

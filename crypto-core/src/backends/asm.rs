@@ -1,16 +1,21 @@
 //! The `asm` backend: this project's own kernels (the `asm` crate), chosen per key from the
-//! detected CPU features (`ASM_CPU_FEATURES` narrows them, to force a path). For now SM4:
-//! SM4-GCM, SM4-CCM and the ECB/CBC/CTR modes; everything else is `Unsupported` here and comes
-//! from another backend through a Selection.
+//! detected CPU features (`ASM_CPU_FEATURES` narrows them, to force a path): the GM suite.
+//! SM4-GCM, SM4-CCM and the ECB/CBC/CTR modes; SM3 (with HMAC and HKDF over it); SM2
+//! signatures, curveSM2 key agreement and SM2 encryption. Everything else is `Unsupported`
+//! here and comes from another backend through a Selection.
 
 use core::fmt;
 
 use asm::sm4::{Counter, Sm4, Sm4Ccm, Sm4Gcm};
+use zeroize::Zeroizing;
 
-use crate::backends::Provider;
+use crate::backends::generic::HmacOver;
+use crate::backends::{Provider, fixed_scalar};
+use crate::keys::Material;
 use crate::{
-    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
-    KeyExchange, KxAlg, Nonce, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Tag, Verifier,
+    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, EphemeralKey, Error, Hash, HashAlg,
+    HashContext, Hkdf, Hmac, KeyExchange, KxAlg, Nonce, Output, PrivateKey, SecureRandom,
+    SharedSecret, SignatureAlg, SigningKey, Tag, Verifier,
 };
 
 pub(crate) struct Asm;
@@ -22,10 +27,14 @@ fn not_here() -> Error {
 
 impl Provider for Asm {
     fn supports(&self, alg: Algorithm) -> bool {
-        matches!(
-            alg,
-            Algorithm::Aead(AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm) | Algorithm::Cipher(_)
-        )
+        match alg {
+            Algorithm::Aead(a) => matches!(a, AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm),
+            Algorithm::Hash(h) | Algorithm::Hmac(h) | Algorithm::Hkdf(h) => h == HashAlg::Sm3,
+            Algorithm::Signature(s) => s == SignatureAlg::Sm2Sm3,
+            Algorithm::Kx(k) | Algorithm::KxStatic(k) => k == KxAlg::CurveSm2,
+            Algorithm::Cipher(_) | Algorithm::Sm2Encryption => true,
+            Algorithm::Random | Algorithm::Kem(_) => false,
+        }
     }
 
     fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
@@ -40,31 +49,75 @@ impl Provider for Asm {
     }
 
     fn hash(&self, _alg: HashAlg) -> Result<&'static dyn Hash, Error> {
-        Err(not_here())
+        Ok(&SM3)
     }
 
     fn hmac(&self, _alg: HashAlg) -> Result<&'static dyn Hmac, Error> {
-        Err(not_here())
+        Ok(&HMAC_SM3)
     }
 
     fn hkdf(&self, _alg: HashAlg) -> Result<&'static dyn Hkdf, Error> {
-        Err(not_here())
+        Ok(&HMAC_SM3)
     }
 
     fn signing_key(
         &self,
         _alg: SignatureAlg,
-        _key: &PrivateKey,
+        key: &PrivateKey,
     ) -> Result<Box<dyn SigningKey>, Error> {
-        Err(not_here())
+        self.sm2_signing_key(key, crate::sm2::DEFAULT_ID)
     }
 
     fn verifier(&self, _alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        Err(not_here())
+        Ok(&Sm2Verifier)
     }
 
     fn kx(&self, _alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
-        Err(not_here())
+        Ok(&Sm2Kx)
+    }
+
+    fn sm2_signing_key(&self, key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+        crate::sm2::check_id(id)?;
+        let Material::Ec { scalar, public, .. } = key.material() else {
+            return Err(Error::InvalidKey("not an SM2 key"));
+        };
+        let d = scalar32(scalar)?;
+        let inner = asm::sm2::SigningKey::new(&d, id).map_err(|e| match e {
+            asm::sm2::Error::InvalidPrivateKey => {
+                Error::InvalidKey("SM2 private key must be in [1, n-2] to sign")
+            }
+            e => gm_error(e),
+        })?;
+        if inner.public_key()[..] != public[..] {
+            return Err(Error::InvalidKey(
+                "SM2 public key does not match the private key",
+            ));
+        }
+        Ok(Box::new(AsmSm2Signer(inner)))
+    }
+
+    fn sm2_verify(&self, pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+        crate::sm2::check_id(id)?;
+        let (r, s) = crate::der::read_rs_signature(sig).ok_or(Error::BadSignature)?;
+        if asm::sm2::verify(pk, id, msg, &r, &s) {
+            Ok(())
+        } else {
+            Err(Error::BadSignature)
+        }
+    }
+
+    fn sm2_encrypt(&self, pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+        with_entropy(|rng| asm::sm2::encrypt(pk, msg, rng)).map_err(|e| match e {
+            Error::InvalidPeerKey => Error::InvalidKey("SM2 public key not on the curve"),
+            e => e,
+        })
+    }
+
+    fn sm2_decrypt(&self, key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let Material::Ec { scalar, .. } = key.material() else {
+            return Err(Error::InvalidKey("not an SM2 key"));
+        };
+        asm::sm2::decrypt(&*scalar32(scalar)?, raw).map_err(gm_error)
     }
 
     fn random(&self) -> Result<&'static dyn SecureRandom, Error> {
@@ -79,6 +132,159 @@ impl Provider for Asm {
             alg,
             sm4: Sm4::new(key),
         }))
+    }
+}
+
+/// The key's scalar as exactly 32 bytes.
+fn scalar32(scalar: &[u8]) -> Result<Zeroizing<[u8; 32]>, Error> {
+    let v = fixed_scalar(scalar, 32)?;
+    let mut out = Zeroizing::new([0u8; 32]);
+    out.copy_from_slice(&v);
+    Ok(out)
+}
+
+fn gm_error(e: asm::sm2::Error) -> Error {
+    use asm::sm2::Error as E;
+    match e {
+        E::InvalidPrivateKey => Error::InvalidKey("SM2 private scalar out of range"),
+        E::InvalidPoint | E::Infinity => Error::InvalidPeerKey,
+        E::IdTooLong => Error::InvalidInput("SM2 user ID longer than 8191 bytes"),
+        E::DecryptFailed => Error::DecryptFailed,
+        E::ShortCiphertext => Error::InvalidInput("SM2 ciphertext shorter than C1 || C3"),
+        E::NoNonce => Error::RandomFailed,
+        _ => Error::Backend("SM2 failed"),
+    }
+}
+
+/// Runs `f` with the OS random generator as its entropy source.
+fn with_entropy<T>(
+    f: impl FnOnce(&mut dyn FnMut(&mut [u8])) -> Result<T, asm::sm2::Error>,
+) -> Result<T, Error> {
+    let mut failed = false;
+    let r = f(&mut |buf: &mut [u8]| {
+        if getrandom::fill(buf).is_err() {
+            failed = true;
+        }
+    });
+    if failed {
+        return Err(Error::RandomFailed);
+    }
+    r.map_err(gm_error)
+}
+
+static SM3: AsmSm3 = AsmSm3;
+static HMAC_SM3: HmacOver = HmacOver(&SM3);
+
+#[derive(Debug)]
+struct AsmSm3;
+
+impl Hash for AsmSm3 {
+    fn algorithm(&self) -> HashAlg {
+        HashAlg::Sm3
+    }
+
+    fn start(&self) -> Box<dyn HashContext> {
+        Box::new(AsmSm3Ctx(asm::sm3::Sm3::new()))
+    }
+
+    fn hash(&self, data: &[u8]) -> Output {
+        Output::new(&asm::sm3::Sm3::digest(data))
+    }
+}
+
+#[derive(Clone)]
+struct AsmSm3Ctx(asm::sm3::Sm3);
+
+impl HashContext for AsmSm3Ctx {
+    fn update(&mut self, data: &[u8]) {
+        self.0.update(data);
+    }
+
+    fn fork_finish(&self) -> Output {
+        Output::new(&self.0.fork_finish())
+    }
+
+    fn fork(&self) -> Box<dyn HashContext> {
+        Box::new(self.clone())
+    }
+
+    fn finish(self: Box<Self>) -> Output {
+        Output::new(&self.0.fork_finish())
+    }
+}
+
+struct AsmSm2Signer(asm::sm2::SigningKey);
+
+impl fmt::Debug for AsmSm2Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AsmSm2Signer({})", self.0.kernel().name())
+    }
+}
+
+impl SigningKey for AsmSm2Signer {
+    fn algorithm(&self) -> SignatureAlg {
+        SignatureAlg::Sm2Sm3
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let (r, s) = with_entropy(|rng| self.0.sign(message, rng))?;
+        Ok(crate::der::rs_signature(&r, &s))
+    }
+
+    fn public_key(&self) -> &[u8] {
+        self.0.public_key()
+    }
+}
+
+/// SM2 with the default ID, as the [`Verifier`] for [`SignatureAlg::Sm2Sm3`].
+#[derive(Debug)]
+struct Sm2Verifier;
+
+impl Verifier for Sm2Verifier {
+    fn algorithm(&self) -> SignatureAlg {
+        SignatureAlg::Sm2Sm3
+    }
+
+    fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        PROVIDER.sm2_verify(public_key, crate::sm2::DEFAULT_ID, message, signature)
+    }
+}
+
+#[derive(Debug)]
+struct Sm2Kx;
+
+impl KeyExchange for Sm2Kx {
+    fn algorithm(&self) -> KxAlg {
+        KxAlg::CurveSm2
+    }
+
+    fn generate(&self) -> Result<Box<dyn EphemeralKey>, Error> {
+        let (private, public) = with_entropy(asm::sm2::generate)?;
+        Ok(Box::new(Sm2Ephemeral { private, public }))
+    }
+
+    fn agree_static(&self, private_key: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
+        agree(&*scalar32(private_key)?, peer)
+    }
+}
+
+fn agree(d: &[u8; 32], peer: &[u8]) -> Result<SharedSecret, Error> {
+    let x = asm::sm2::agree(d, peer).map_err(gm_error)?;
+    Ok(Zeroizing::new(x.to_vec()))
+}
+
+struct Sm2Ephemeral {
+    private: Zeroizing<[u8; 32]>,
+    public: [u8; 65],
+}
+
+impl EphemeralKey for Sm2Ephemeral {
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
+        agree(&self.private, peer_public_key)
     }
 }
 

@@ -1,0 +1,973 @@
+/*
+ * SM2 (GB/T 32918) arithmetic on curveSM2: the field mod p, scalars mod n, Jacobian points,
+ * and the three scalar multiplications the protocols need. Included by `sm2_portable.c`
+ * (plain C) and `sm2_adx.c` (MULX/ADCX/ADOX products, AVX2 table scans), which define
+ * SM2_FN(name) to give each compilation its own symbols.
+ *
+ * Curve constants are those of GB/T 32918.5-2017 (also RFC 8998 and draft-shen-sm2-ecdsa):
+ *   p = FFFFFFFE FFFFFFFF FFFFFFFF FFFFFFFF FFFFFFFF 00000000 FFFFFFFF FFFFFFFF, a = p - 3,
+ *   b = 28E9FA9E 9D9F5E34 4D5A9E4B CF6509A7 F39789F5 15AB8F92 DDBCBD41 4D940E93,
+ *   n = FFFFFFFE FFFFFFFF FFFFFFFF FFFFFFFF 7203DF6B 21C6052B 53BBF409 39D54123,
+ *   G = (32C4AE2C 1F198119 5F990446 6A39C994 8FE30BBF F2660BE1 715A4589 334C74C7,
+ *        BC3736A2 F4F6779C 59BDCEE3 6B692153 D0A9877C C62A4740 02DF32E5 2139F0A0).
+ * The Montgomery constants (R = 2^256) were computed from these with Python integers.
+ * Point formulas: dbl-2001-b, add-2007-bl and madd-2007-bl of the Explicit-Formulas Database.
+ *
+ * Constant time: nothing below branches on, or indexes memory with, a value derived from a
+ * secret scalar, except the one-bit "degenerate addition" flag of a scalar multiplication,
+ * declassified at its end (see mul_base), and results the caller publishes anyway (a point
+ * at infinity is an error). The _vartime functions take public inputs only.
+ */
+#include <stdint.h>
+#include <string.h>
+
+typedef uint64_t u64;
+typedef unsigned __int128 u128;
+
+#ifdef TLSFE_CT_VALGRIND
+void tlsfe_ct_public(const void *p, size_t n);
+#define DECLASSIFY(p, n) tlsfe_ct_public((p), (n))
+#else
+#define DECLASSIFY(p, n) ((void)(p), (void)(n))
+#endif
+
+#define SM2_W_BASE 6   /* fixed-base window (Booth): 43 windows of 32 affine points */
+#define SM2_BASE_WINDOWS 43
+#define SM2_BASE_ENTRIES 32
+#define SM2_W_VAR 5    /* variable-base window (Booth): 52 windows, 16 Jacobian points */
+#define SM2_VAR_WINDOWS 52
+#define SM2_VAR_ENTRIES 16
+
+static const u64 P[4] = {0xffffffffffffffffULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL,
+                         0xfffffffeffffffffULL};
+static const u64 N[4] = {0x53bbf40939d54123ULL, 0x7203df6b21c6052bULL, 0xffffffffffffffffULL,
+                         0xfffffffeffffffffULL};
+static const u64 N0INV = 0x327f9e8872350975ULL; /* -n^-1 mod 2^64 */
+static const u64 RR_P[4] = {0x0000000200000003ULL, 0x00000002ffffffffULL, 0x0000000100000001ULL,
+                            0x0000000400000002ULL};
+static const u64 RR_N[4] = {0x901192af7c114f20ULL, 0x3464504ade6fa2faULL, 0x620fc84c3affe0d4ULL,
+                            0x1eb5e412a22b3d3bULL};
+static const u64 ONE_P[4] = {1, 0x00000000ffffffffULL, 0, 0x0000000100000000ULL}; /* R mod p */
+static const u64 B_PLAIN[4] = {0xddbcbd414d940e93ULL, 0xf39789f515ab8f92ULL, 0x4d5a9e4bcf6509a7ULL,
+                               0x28e9fa9e9d9f5e34ULL};
+static const u64 GX_PLAIN[4] = {0x715a4589334c74c7ULL, 0x8fe30bbff2660be1ULL, 0x5f9904466a39c994ULL,
+                                0x32c4ae2c1f198119ULL};
+static const u64 GY_PLAIN[4] = {0x02df32e52139f0a0ULL, 0xd0a9877cc62a4740ULL, 0x59bdcee36b692153ULL,
+                                0xbc3736a2f4f6779cULL};
+
+typedef struct { u64 x[4], y[4], z[4]; } jac;
+typedef struct { u64 x[4], y[4]; } aff;
+
+/* ---- helpers: masks and multi-limb add/sub ------------------------------------------- */
+
+/* all ones when x == 0, else 0, without a branch */
+static inline u64 is_zero_mask(u64 x) { return ((x | (0 - x)) >> 63) - 1; }
+
+static inline u64 fe_is_zero(const u64 a[4]) { return is_zero_mask(a[0] | a[1] | a[2] | a[3]); }
+
+static inline u64 fe_eq(const u64 a[4], const u64 b[4]) {
+    return is_zero_mask((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]));
+}
+
+static inline void fe_cmov(u64 r[4], const u64 a[4], u64 mask) {
+    for (int i = 0; i < 4; i++) r[i] = (r[i] & ~mask) | (a[i] & mask);
+}
+
+/* Add and subtract with carry: the x86 intrinsics compile to ADC/SBB chains; elsewhere a
+ * 128-bit sum does the same. */
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#define ADC(c, a, b, out) ((c) = _addcarry_u64((unsigned char)(c), (a), (b), (unsigned long long *)&(out)))
+#define SBB(c, a, b, out) ((c) = _subborrow_u64((unsigned char)(c), (a), (b), (unsigned long long *)&(out)))
+#else
+#define ADC(c, a, b, out)                                     \
+    do {                                                      \
+        u128 s_ = (u128)(a) + (b) + (c);                      \
+        (out) = (u64)s_;                                      \
+        (c) = (u64)(s_ >> 64);                                \
+    } while (0)
+#define SBB(c, a, b, out)                                     \
+    do {                                                      \
+        u128 d_ = (u128)(a) - (b) - (c);                      \
+        (out) = (u64)d_;                                      \
+        (c) = (u64)(d_ >> 64) & 1;                            \
+    } while (0)
+#endif
+
+static inline u64 add4(u64 r[4], const u64 a[4], const u64 b[4]) {
+    u64 c = 0;
+    ADC(c, a[0], b[0], r[0]);
+    ADC(c, a[1], b[1], r[1]);
+    ADC(c, a[2], b[2], r[2]);
+    ADC(c, a[3], b[3], r[3]);
+    return c;
+}
+
+static inline u64 sub4(u64 r[4], const u64 a[4], const u64 b[4]) {
+    u64 c = 0;
+    SBB(c, a[0], b[0], r[0]);
+    SBB(c, a[1], b[1], r[1]);
+    SBB(c, a[2], b[2], r[2]);
+    SBB(c, a[3], b[3], r[3]);
+    return c;
+}
+
+/* r = (carry:a) mod m, for (carry:a) < 2m */
+static inline void reduce_once(u64 r[4], const u64 a[4], u64 carry, const u64 m[4]) {
+    u64 t[4];
+    u64 borrow = sub4(t, a, m);
+    /* keep a when the 5-limb subtraction borrowed: borrow > carry */
+    u64 keep = 0 - (borrow & ~carry & 1);
+    for (int i = 0; i < 4; i++) r[i] = (a[i] & keep) | (t[i] & ~keep);
+}
+
+static inline void mod_add(u64 r[4], const u64 a[4], const u64 b[4], const u64 m[4]) {
+    u64 t[4];
+    u64 c = add4(t, a, b);
+    reduce_once(r, t, c, m);
+}
+
+static inline void mod_sub(u64 r[4], const u64 a[4], const u64 b[4], const u64 m[4]) {
+    u64 t[4], mm[4];
+    u64 mask = 0 - sub4(t, a, b);
+    for (int i = 0; i < 4; i++) mm[i] = m[i] & mask;
+    add4(r, t, mm);
+}
+
+/* ---- the field mod p: Montgomery, R = 2^256 ------------------------------------------- */
+
+/* 512-bit product t = a * b */
+static inline void mul_4x4(u64 t[8], const u64 a[4], const u64 b[4]) {
+    for (int i = 0; i < 8; i++) t[i] = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 c = 0;
+        for (int j = 0; j < 4; j++) {
+            c += (u128)a[j] * b[i] + t[i + j];
+            t[i + j] = (u64)c;
+            c >>= 64;
+        }
+        t[i + 4] = (u64)c;
+    }
+}
+
+/*
+ * Montgomery reduction mod p without multiplications. p = -1 mod 2^64, so each step's
+ * multiplier is the low limb m itself, and
+ *   m*p = m*2^256 - m*2^224 - m*2^96 + m*2^64 - m:
+ * the low limb cancels; m is added at limbs 1 and 4, and m<<32, m>>32 subtracted at limbs
+ * 1, 2 and 3, 4 (m*2^96 and m*2^224 split across two limbs each).
+ */
+static inline void fp_reduce(u64 r[4], const u64 t[8]) {
+    u64 a0 = t[0], a1 = t[1], a2 = t[2], a3 = t[3], a4 = t[4], a5 = t[5], a6 = t[6], a7 = t[7];
+    u64 a8 = 0, c, lo, hi;
+#define SM2_RED_STEP(m, x1, x2, x3, x4, x5, x6, x7, x8)                           \
+    lo = (m) << 32;                                                               \
+    hi = (m) >> 32;                                                               \
+    c = 0;                                                                        \
+    ADC(c, x1, m, x1);                                                            \
+    ADC(c, x2, 0, x2);                                                            \
+    ADC(c, x3, 0, x3);                                                            \
+    ADC(c, x4, m, x4);                                                            \
+    ADC(c, x5, 0, x5);                                                            \
+    ADC(c, x6, 0, x6);                                                            \
+    ADC(c, x7, 0, x7);                                                            \
+    x8 += c;                                                                      \
+    c = 0;                                                                        \
+    SBB(c, x1, lo, x1);                                                           \
+    SBB(c, x2, hi, x2);                                                           \
+    SBB(c, x3, lo, x3);                                                           \
+    SBB(c, x4, hi, x4);                                                           \
+    SBB(c, x5, 0, x5);                                                            \
+    SBB(c, x6, 0, x6);                                                            \
+    SBB(c, x7, 0, x7);                                                            \
+    x8 -= c;
+    u64 z1 = 0, z2 = 0, z3 = 0;
+    SM2_RED_STEP(a0, a1, a2, a3, a4, a5, a6, a7, a8)
+    SM2_RED_STEP(a1, a2, a3, a4, a5, a6, a7, a8, z1)
+    SM2_RED_STEP(a2, a3, a4, a5, a6, a7, a8, z1, z2)
+    SM2_RED_STEP(a3, a4, a5, a6, a7, a8, z1, z2, z3)
+#undef SM2_RED_STEP
+    /* The result (a4..a7, plus a carry in a8 + z1 + z2 + z3 counted together) is below 2p. */
+    u64 res[4] = {a4, a5, a6, a7};
+    reduce_once(r, res, a8 + z1 + z2 + z3, P);
+}
+
+#ifdef SM2_ADX
+/*
+ * Montgomery multiplication with the reduction interleaved, one row per limb of b:
+ * acc += a * b[i], then acc += m * p with m = acc[0] (p = -1 mod 2^64, so -p^-1 = 1) and a
+ * shift by one limb. MULX leaves the flags alone, so ADCX (carry flag) adds the low halves
+ * and ADOX (overflow flag) the high halves as two independent carry chains. The six
+ * accumulator registers rotate names from row to row instead of moving.
+ */
+static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
+    u64 A0, A1, A2, A3, A4, A5, lo, hi, zero;
+    __asm__(
+        "xorl %k[zero], %k[zero]\n\t"
+        "xorl %k[A0], %k[A0]\n\t"
+        "xorl %k[A1], %k[A1]\n\t"
+        "xorl %k[A2], %k[A2]\n\t"
+        "xorl %k[A3], %k[A3]\n\t"
+        "xorl %k[A4], %k[A4]\n\t"
+        "xorl %k[A5], %k[A5]\n\t"
+        "movq 0(%[b]), %%rdx\n\t"
+        "xorl %k[A5], %k[A5]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A0]\n\t"
+        "adoxq %[hi], %[A1]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A1]\n\t"
+        "adoxq %[hi], %[A2]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A2]\n\t"
+        "adoxq %[hi], %[A3]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "adcxq %[zero], %[A4]\n\t"
+        "adoxq %[zero], %[A5]\n\t"
+        "adcxq %[zero], %[A5]\n\t"
+        "movq %[A0], %%rdx\n\t"
+        "xorl %k[zero], %k[zero]\n\t"
+        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A0]\n\t"
+        "adoxq %[hi], %[A1]\n\t"
+        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A1]\n\t"
+        "adoxq %[hi], %[A2]\n\t"
+        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A2]\n\t"
+        "adoxq %[hi], %[A3]\n\t"
+        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "adcxq %[zero], %[A4]\n\t"
+        "adoxq %[zero], %[A5]\n\t"
+        "adcxq %[zero], %[A5]\n\t"
+        "movq 8(%[b]), %%rdx\n\t"
+        "xorl %k[A0], %k[A0]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A1]\n\t"
+        "adoxq %[hi], %[A2]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A2]\n\t"
+        "adoxq %[hi], %[A3]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A4]\n\t"
+        "adoxq %[hi], %[A5]\n\t"
+        "adcxq %[zero], %[A5]\n\t"
+        "adoxq %[zero], %[A0]\n\t"
+        "adcxq %[zero], %[A0]\n\t"
+        "movq %[A1], %%rdx\n\t"
+        "xorl %k[zero], %k[zero]\n\t"
+        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A1]\n\t"
+        "adoxq %[hi], %[A2]\n\t"
+        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A2]\n\t"
+        "adoxq %[hi], %[A3]\n\t"
+        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A4]\n\t"
+        "adoxq %[hi], %[A5]\n\t"
+        "adcxq %[zero], %[A5]\n\t"
+        "adoxq %[zero], %[A0]\n\t"
+        "adcxq %[zero], %[A0]\n\t"
+        "movq 16(%[b]), %%rdx\n\t"
+        "xorl %k[A1], %k[A1]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A2]\n\t"
+        "adoxq %[hi], %[A3]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A4]\n\t"
+        "adoxq %[hi], %[A5]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A5]\n\t"
+        "adoxq %[hi], %[A0]\n\t"
+        "adcxq %[zero], %[A0]\n\t"
+        "adoxq %[zero], %[A1]\n\t"
+        "adcxq %[zero], %[A1]\n\t"
+        "movq %[A2], %%rdx\n\t"
+        "xorl %k[zero], %k[zero]\n\t"
+        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A2]\n\t"
+        "adoxq %[hi], %[A3]\n\t"
+        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A4]\n\t"
+        "adoxq %[hi], %[A5]\n\t"
+        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A5]\n\t"
+        "adoxq %[hi], %[A0]\n\t"
+        "adcxq %[zero], %[A0]\n\t"
+        "adoxq %[zero], %[A1]\n\t"
+        "adcxq %[zero], %[A1]\n\t"
+        "movq 24(%[b]), %%rdx\n\t"
+        "xorl %k[A2], %k[A2]\n\t"
+        "mulxq 0(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "mulxq 8(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A4]\n\t"
+        "adoxq %[hi], %[A5]\n\t"
+        "mulxq 16(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A5]\n\t"
+        "adoxq %[hi], %[A0]\n\t"
+        "mulxq 24(%[a]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A0]\n\t"
+        "adoxq %[hi], %[A1]\n\t"
+        "adcxq %[zero], %[A1]\n\t"
+        "adoxq %[zero], %[A2]\n\t"
+        "adcxq %[zero], %[A2]\n\t"
+        "movq %[A3], %%rdx\n\t"
+        "xorl %k[zero], %k[zero]\n\t"
+        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A3]\n\t"
+        "adoxq %[hi], %[A4]\n\t"
+        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A4]\n\t"
+        "adoxq %[hi], %[A5]\n\t"
+        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A5]\n\t"
+        "adoxq %[hi], %[A0]\n\t"
+        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "adcxq %[lo], %[A0]\n\t"
+        "adoxq %[hi], %[A1]\n\t"
+        "adcxq %[zero], %[A1]\n\t"
+        "adoxq %[zero], %[A2]\n\t"
+        "adcxq %[zero], %[A2]\n\t"
+        : [A0] "=&r"(A0), [A1] "=&r"(A1), [A2] "=&r"(A2), [A3] "=&r"(A3), [A4] "=&r"(A4),
+          [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
+        : [a] "r"(a), [b] "r"(b), [p] "r"(P)
+        : "rdx", "cc", "memory");
+    u64 t[4] = {A4, A5, A0, A1};
+    reduce_once(r, t, A2, P);
+}
+#else
+static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
+    u64 t[8];
+    mul_4x4(t, a, b);
+    fp_reduce(r, t);
+}
+#endif
+
+static inline void fp_sqr(u64 r[4], const u64 a[4]) { fp_mul(r, a, a); }
+
+static inline void fp_add(u64 r[4], const u64 a[4], const u64 b[4]) { mod_add(r, a, b, P); }
+static inline void fp_sub(u64 r[4], const u64 a[4], const u64 b[4]) { mod_sub(r, a, b, P); }
+
+static void fp_sqr_n(u64 r[4], const u64 a[4], int n) {
+    fp_sqr(r, a);
+    for (int i = 1; i < n; i++) fp_sqr(r, r);
+}
+
+/* r = a^(p-2): the exponent is 31 ones, 0, 128 ones, 32 zeros, 62 ones, 0, 1 (MSB first). */
+static void fp_inv(u64 r[4], const u64 a[4]) {
+    u64 x2[4], x3[4], x6[4], x12[4], x24[4], x30[4], x31[4], x32[4], x62[4], x64[4], x128[4];
+    u64 t[4];
+    fp_sqr(t, a); fp_mul(x2, t, a);
+    fp_sqr(t, x2); fp_mul(x3, t, a);
+    fp_sqr_n(t, x3, 3); fp_mul(x6, t, x3);
+    fp_sqr_n(t, x6, 6); fp_mul(x12, t, x6);
+    fp_sqr_n(t, x12, 12); fp_mul(x24, t, x12);
+    fp_sqr_n(t, x24, 6); fp_mul(x30, t, x6);
+    fp_sqr(t, x30); fp_mul(x31, t, a);
+    fp_sqr(t, x31); fp_mul(x32, t, a);
+    fp_sqr_n(t, x32, 30); fp_mul(x62, t, x30);
+    fp_sqr_n(t, x32, 32); fp_mul(x64, t, x32);
+    fp_sqr_n(t, x64, 64); fp_mul(x128, t, x64);
+    fp_sqr_n(t, x31, 1);           /* 31 ones, 0 */
+    fp_sqr_n(t, t, 128); fp_mul(t, t, x128);
+    fp_sqr_n(t, t, 32);            /* 32 zeros */
+    fp_sqr_n(t, t, 62); fp_mul(t, t, x62);
+    fp_sqr_n(t, t, 2); fp_mul(r, t, a); /* 0, 1 */
+}
+
+static void fe_from_be(u64 r[4], const uint8_t b[32]) {
+    for (int i = 0; i < 4; i++) {
+        u64 v = 0;
+        for (int j = 0; j < 8; j++) v = (v << 8) | b[(3 - i) * 8 + j];
+        r[i] = v;
+    }
+}
+
+static void fe_to_be(uint8_t b[32], const u64 a[4]) {
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++) b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
+}
+
+/* 1 when a < m (public inputs) */
+static int lt_vartime(const u64 a[4], const u64 m[4]) {
+    u64 t[4];
+    return (int)sub4(t, a, m);
+}
+
+static void fp_to_mont(u64 r[4], const u64 a[4]) { fp_mul(r, a, RR_P); }
+static void fp_from_mont(u64 r[4], const u64 a[4]) {
+    static const u64 one[4] = {1, 0, 0, 0};
+    fp_mul(r, a, one);
+}
+
+/* ---- points --------------------------------------------------------------------------- */
+
+/* r = 2p (a = -3); infinity (z = 0) stays infinity. r may alias p. */
+static void pt_dbl(jac *r, const jac *p) {
+    u64 delta[4], gamma[4], beta[4], alpha[4], t0[4], t1[4], t2[4];
+    fp_sqr(delta, p->z);
+    fp_sqr(gamma, p->y);
+    fp_mul(beta, p->x, gamma);
+    fp_sub(t0, p->x, delta);
+    fp_add(t1, p->x, delta);
+    fp_mul(t2, t0, t1);
+    fp_add(alpha, t2, t2);
+    fp_add(alpha, alpha, t2);
+    fp_add(t0, p->y, p->z);
+    fp_sqr(t0, t0);
+    fp_sub(t0, t0, gamma);
+    fp_sub(r->z, t0, delta);
+    fp_add(beta, beta, beta);
+    fp_add(beta, beta, beta);          /* 4 beta */
+    fp_sqr(t1, alpha);
+    fp_add(t2, beta, beta);            /* 8 beta */
+    fp_sub(r->x, t1, t2);
+    fp_sub(t0, beta, r->x);
+    fp_mul(t0, alpha, t0);
+    fp_sqr(t1, gamma);
+    fp_add(t1, t1, t1);
+    fp_add(t1, t1, t1);
+    fp_add(t1, t1, t1);                /* 8 gamma^2 */
+    fp_sub(r->y, t0, t1);
+}
+
+static inline void jac_cmov(jac *r, const jac *a, u64 mask) {
+    fe_cmov(r->x, a->x, mask);
+    fe_cmov(r->y, a->y, mask);
+    fe_cmov(r->z, a->z, mask);
+}
+
+/*
+ * r = a + b (Jacobian). Either may be infinity. Returns an all-ones mask when a == b (both
+ * finite), where these formulas do not apply: with `complete` set, r is then 2a (computed
+ * every time, for constant time); without, r is garbage and the caller must redo.
+ */
+static u64 pt_add(jac *r, const jac *a, const jac *b, int complete) {
+    u64 z1z1[4], z2z2[4], u1[4], u2[4], s1[4], s2[4], h[4], i_[4], j[4], rr[4], v[4], t[4];
+    jac out;
+    u64 inf_a = fe_is_zero(a->z), inf_b = fe_is_zero(b->z);
+    fp_sqr(z1z1, a->z);
+    fp_sqr(z2z2, b->z);
+    fp_mul(u1, a->x, z2z2);
+    fp_mul(u2, b->x, z1z1);
+    fp_mul(t, b->z, z2z2);
+    fp_mul(s1, a->y, t);
+    fp_mul(t, a->z, z1z1);
+    fp_mul(s2, b->y, t);
+    fp_sub(h, u2, u1);
+    fp_sub(rr, s2, s1);
+    u64 degenerate = fe_is_zero(h) & fe_is_zero(rr) & ~inf_a & ~inf_b;
+    fp_add(rr, rr, rr);
+    fp_add(t, h, h);
+    fp_sqr(i_, t);
+    fp_mul(j, h, i_);
+    fp_mul(v, u1, i_);
+    fp_sqr(out.x, rr);
+    fp_sub(out.x, out.x, j);
+    fp_sub(out.x, out.x, v);
+    fp_sub(out.x, out.x, v);
+    fp_sub(t, v, out.x);
+    fp_mul(out.y, rr, t);
+    fp_mul(t, s1, j);
+    fp_add(t, t, t);
+    fp_sub(out.y, out.y, t);
+    fp_add(t, a->z, b->z);
+    fp_sqr(t, t);
+    fp_sub(t, t, z1z1);
+    fp_sub(t, t, z2z2);
+    fp_mul(out.z, t, h);
+    if (complete) {
+        jac d;
+        pt_dbl(&d, a);
+        jac_cmov(&out, &d, degenerate);
+    }
+    jac_cmov(&out, b, inf_a);
+    jac_cmov(&out, a, inf_b);
+    *r = out;
+    return degenerate;
+}
+
+/*
+ * r = a + (bx, by) with the affine point taken as infinity when `b_inf` (a mask) is set.
+ * Same degenerate rule as pt_add.
+ */
+static u64 pt_add_aff(jac *r, const jac *a, const aff *b, u64 b_inf, int complete) {
+    u64 z1z1[4], u2[4], s2[4], h[4], hh[4], i_[4], j[4], rr[4], v[4], t[4];
+    jac out;
+    u64 inf_a = fe_is_zero(a->z);
+    fp_sqr(z1z1, a->z);
+    fp_mul(u2, b->x, z1z1);
+    fp_mul(t, a->z, z1z1);
+    fp_mul(s2, b->y, t);
+    fp_sub(h, u2, a->x);
+    fp_sub(rr, s2, a->y);
+    u64 degenerate = fe_is_zero(h) & fe_is_zero(rr) & ~inf_a & ~b_inf;
+    fp_add(rr, rr, rr);
+    fp_sqr(hh, h);
+    fp_add(i_, hh, hh);
+    fp_add(i_, i_, i_);
+    fp_mul(j, h, i_);
+    fp_mul(v, a->x, i_);
+    fp_sqr(out.x, rr);
+    fp_sub(out.x, out.x, j);
+    fp_sub(out.x, out.x, v);
+    fp_sub(out.x, out.x, v);
+    fp_sub(t, v, out.x);
+    fp_mul(out.y, rr, t);
+    fp_mul(t, a->y, j);
+    fp_add(t, t, t);
+    fp_sub(out.y, out.y, t);
+    fp_add(t, a->z, h);
+    fp_sqr(t, t);
+    fp_sub(t, t, z1z1);
+    fp_sub(out.z, t, hh);
+    if (complete) {
+        jac d;
+        pt_dbl(&d, a);
+        jac_cmov(&out, &d, degenerate);
+    }
+    jac bj;
+    memcpy(bj.x, b->x, 32);
+    memcpy(bj.y, b->y, 32);
+    memcpy(bj.z, ONE_P, 32);
+    jac_cmov(&out, &bj, inf_a);
+    jac_cmov(&out, a, b_inf);
+    *r = out;
+    return degenerate;
+}
+
+/* Affine coordinates (plain, big-endian) of p; returns 0 for infinity. */
+static int pt_to_affine_be(uint8_t out[64], const jac *p) {
+    u64 zi[4], zi2[4], x[4], y[4];
+    u64 inf = fe_is_zero(p->z);
+    fp_inv(zi, p->z);
+    fp_sqr(zi2, zi);
+    fp_mul(x, p->x, zi2);
+    fp_mul(zi2, zi2, zi);
+    fp_mul(y, p->y, zi2);
+    fp_from_mont(x, x);
+    fp_from_mont(y, y);
+    fe_to_be(out, x);
+    fe_to_be(out + 32, y);
+    /* Whether the result is infinity is public: the operation fails. */
+    DECLASSIFY(&inf, sizeof inf);
+    return inf == 0;
+}
+
+/* Reads a public uncompressed point (x || y, big-endian) into Montgomery form; 0 when a
+ * coordinate is >= p or the point is not on the curve. */
+static int pt_from_be(aff *r, const uint8_t in[64]) {
+    u64 x[4], y[4], b[4], lhs[4], rhs[4], t[4];
+    fe_from_be(x, in);
+    fe_from_be(y, in + 32);
+    if (!lt_vartime(x, P) || !lt_vartime(y, P)) return 0;
+    fp_to_mont(r->x, x);
+    fp_to_mont(r->y, y);
+    fp_to_mont(b, B_PLAIN);
+    fp_sqr(lhs, r->y);
+    fp_sqr(t, r->x);
+    fp_mul(rhs, t, r->x);             /* x^3 */
+    fp_sub(rhs, rhs, r->x);
+    fp_sub(rhs, rhs, r->x);
+    fp_sub(rhs, rhs, r->x);           /* x^3 - 3x */
+    fp_add(rhs, rhs, b);
+    return fe_eq(lhs, rhs) != 0;
+}
+
+/* ---- scalars -------------------------------------------------------------------------- */
+
+/* (w+1) bits of the little-endian scalar k (5 limbs, top one zero) ending at bit pos + w,
+ * starting at bit pos - 1 (bit -1 reads as 0): the Booth window. */
+static inline u64 window_bits(const u64 k[5], int pos, int w) {
+    u64 mask = ((u64)1 << (w + 1)) - 1;
+    if (pos == 0) return (k[0] << 1) & mask;
+    int start = pos - 1, limb = start / 64, shift = start % 64;
+    u64 v = k[limb] >> shift;
+    if (shift + w + 1 > 64 && limb < 4) v |= k[limb + 1] << (64 - shift);
+    return v & mask;
+}
+
+/* Booth digit of a (w+1)-bit window: magnitude in [0, 2^(w-1)] and sign (1 = negative). */
+static inline void booth(u64 win, int w, u64 *mag, u64 *neg) {
+    u64 s = 0 - (win >> w);
+    u64 d = (((u64)1 << (w + 1)) - 1) - win;
+    d = (d & s) | (win & ~s);
+    *mag = (d >> 1) + (d & 1);
+    *neg = s & 1;
+}
+
+static void scalar_limbs(u64 k[5], const uint8_t be[32]) {
+    fe_from_be(k, be);
+    k[4] = 0;
+}
+
+/* y = p - y when neg (y != 0 for curve points of odd order) */
+static inline void fe_cneg(u64 y[4], u64 neg) {
+    u64 t[4];
+    sub4(t, P, y);
+    fe_cmov(y, t, 0 - neg);
+}
+
+/* ---- constant-time table selection ---------------------------------------------------- */
+
+#ifdef SM2_AVX2
+#include <immintrin.h>
+static void select_aff(aff *r, const u64 *tab, u64 idx) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+    __m256i want = _mm256_set1_epi64x((long long)idx);
+    for (int j = 0; j < SM2_BASE_ENTRIES; j++) {
+        __m256i m = _mm256_cmpeq_epi64(want, _mm256_set1_epi64x(j + 1));
+        a0 = _mm256_or_si256(a0, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)(tab + 8 * j))));
+        a1 = _mm256_or_si256(a1, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)(tab + 8 * j + 4))));
+    }
+    _mm256_storeu_si256((__m256i *)r->x, a0);
+    _mm256_storeu_si256((__m256i *)r->y, a1);
+}
+static void select_jac(jac *r, const jac *tab, u64 idx) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256(), a2 = _mm256_setzero_si256();
+    __m256i want = _mm256_set1_epi64x((long long)idx);
+    for (int j = 0; j < SM2_VAR_ENTRIES; j++) {
+        __m256i m = _mm256_cmpeq_epi64(want, _mm256_set1_epi64x(j + 1));
+        a0 = _mm256_or_si256(a0, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)tab[j].x)));
+        a1 = _mm256_or_si256(a1, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)tab[j].y)));
+        a2 = _mm256_or_si256(a2, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)tab[j].z)));
+    }
+    _mm256_storeu_si256((__m256i *)r->x, a0);
+    _mm256_storeu_si256((__m256i *)r->y, a1);
+    _mm256_storeu_si256((__m256i *)r->z, a2);
+}
+#else
+static void select_aff(aff *r, const u64 *tab, u64 idx) {
+    u64 acc[8] = {0};
+    for (int j = 0; j < SM2_BASE_ENTRIES; j++) {
+        u64 m = is_zero_mask(idx ^ (u64)(j + 1));
+        for (int i = 0; i < 8; i++) acc[i] |= tab[8 * j + i] & m;
+    }
+    memcpy(r->x, acc, 32);
+    memcpy(r->y, acc + 4, 32);
+}
+static void select_jac(jac *r, const jac *tab, u64 idx) {
+    jac acc;
+    memset(&acc, 0, sizeof acc);
+    for (int j = 0; j < SM2_VAR_ENTRIES; j++) {
+        u64 m = is_zero_mask(idx ^ (u64)(j + 1));
+        for (int i = 0; i < 4; i++) {
+            acc.x[i] |= tab[j].x[i] & m;
+            acc.y[i] |= tab[j].y[i] & m;
+            acc.z[i] |= tab[j].z[i] & m;
+        }
+    }
+    *r = acc;
+}
+#endif
+
+/* ---- the exported operations ---------------------------------------------------------- */
+
+/* The fixed-base table: entry [i][j] = (j + 1) * 2^(6i) * G, affine, Montgomery form;
+ * SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 8 limbs. Public data, made once per process. */
+void SM2_FN(base_table)(u64 *table) {
+    enum { COUNT = SM2_BASE_WINDOWS * SM2_BASE_ENTRIES };
+    static jac pts[COUNT];      /* guarded by the caller's once-initialisation */
+    static u64 prod[COUNT][4];
+    jac base;
+    fp_to_mont(base.x, GX_PLAIN);
+    fp_to_mont(base.y, GY_PLAIN);
+    memcpy(base.z, ONE_P, 32);
+    for (int w = 0; w < SM2_BASE_WINDOWS; w++) {
+        jac *row = &pts[w * SM2_BASE_ENTRIES];
+        row[0] = base;
+        pt_dbl(&row[1], &base);
+        for (int j = 2; j < SM2_BASE_ENTRIES; j++) pt_add(&row[j], &row[j - 1], &base, 1);
+        for (int i = 0; i < SM2_W_BASE; i++) pt_dbl(&base, &base);
+    }
+    /* Montgomery's trick: one inversion for all Z. */
+    memcpy(prod[0], pts[0].z, 32);
+    for (int i = 1; i < COUNT; i++) fp_mul(prod[i], prod[i - 1], pts[i].z);
+    u64 inv[4];
+    fp_inv(inv, prod[COUNT - 1]);
+    for (int i = COUNT - 1; i >= 0; i--) {
+        u64 zi[4], zi2[4], t[4];
+        if (i > 0) {
+            fp_mul(zi, inv, prod[i - 1]);
+            fp_mul(inv, inv, pts[i].z);
+        } else {
+            memcpy(zi, inv, 32);
+        }
+        fp_sqr(zi2, zi);
+        fp_mul(table + 8 * i, pts[i].x, zi2);
+        fp_mul(t, zi2, zi);
+        fp_mul(table + 8 * i + 4, pts[i].y, t);
+    }
+}
+
+static u64 mul_base_pass(jac *acc, const u64 k[5], const u64 *table, int complete) {
+    u64 flag = 0;
+    memset(acc, 0, sizeof *acc);
+    for (int w = 0; w < SM2_BASE_WINDOWS; w++) {
+        u64 mag, neg;
+        aff e;
+        booth(window_bits(k, SM2_W_BASE * w, SM2_W_BASE), SM2_W_BASE, &mag, &neg);
+        select_aff(&e, table + (size_t)w * SM2_BASE_ENTRIES * 8, mag);
+        fe_cneg(e.y, neg);
+        flag |= pt_add_aff(acc, acc, &e, is_zero_mask(mag), complete);
+    }
+    return flag;
+}
+
+/* out = k * G (x || y, big-endian); 0 when the result is infinity (k = 0 mod n). */
+int SM2_FN(mul_base)(uint8_t out[64], const uint8_t kb[32], const u64 *table) {
+    u64 k[5];
+    jac acc;
+    scalar_limbs(k, kb);
+    u64 flag = mul_base_pass(&acc, k, table, 0);
+    /* An addition of a point to itself happens only for a few hundred special scalars (never
+     * for a random nonce); this bit is the only thing declassified, and such a scalar is
+     * redone with every addition complete. */
+    DECLASSIFY(&flag, sizeof flag);
+    if (flag) mul_base_pass(&acc, k, table, 1);
+    memset(k, 0, sizeof k);
+    return pt_to_affine_be(out, &acc);
+}
+
+static u64 mul_point_pass(jac *acc, const u64 k[5], const jac tab[SM2_VAR_ENTRIES], int complete) {
+    u64 flag = 0, mag, neg;
+    jac e;
+    int top = SM2_VAR_WINDOWS - 1;
+    booth(window_bits(k, SM2_W_VAR * top, SM2_W_VAR), SM2_W_VAR, &mag, &neg);
+    select_jac(acc, tab, mag);
+    fe_cneg(acc->y, neg);
+    for (int w = top - 1; w >= 0; w--) {
+        for (int i = 0; i < SM2_W_VAR; i++) pt_dbl(acc, acc);
+        booth(window_bits(k, SM2_W_VAR * w, SM2_W_VAR), SM2_W_VAR, &mag, &neg);
+        select_jac(&e, tab, mag);
+        fe_cneg(e.y, neg);
+        flag |= pt_add(acc, acc, &e, complete);
+    }
+    return flag;
+}
+
+/* out = k * Q for a public point Q (x || y); returns -1 when Q is not a curve point, 0 when
+ * the result is infinity, 1 otherwise. Constant time in k. */
+int SM2_FN(mul_point)(uint8_t out[64], const uint8_t kb[32], const uint8_t q[64]) {
+    aff qa;
+    jac tab[SM2_VAR_ENTRIES], acc;
+    u64 k[5];
+    if (!pt_from_be(&qa, q)) return -1;
+    memcpy(tab[0].x, qa.x, 32);
+    memcpy(tab[0].y, qa.y, 32);
+    memcpy(tab[0].z, ONE_P, 32);
+    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
+        if (m % 2 == 0) pt_dbl(&tab[m - 1], &tab[m / 2 - 1]);
+        else pt_add(&tab[m - 1], &tab[m - 2], &tab[0], 1);
+    }
+    scalar_limbs(k, kb);
+    u64 flag = mul_point_pass(&acc, k, tab, 0);
+    DECLASSIFY(&flag, sizeof flag);
+    if (flag) mul_point_pass(&acc, k, tab, 1);
+    memset(k, 0, sizeof k);
+    return pt_to_affine_be(out, &acc);
+}
+
+/* 1 when q (x || y) is a point on the curve (the point at infinity has no such encoding). */
+int SM2_FN(point_check)(const uint8_t q[64]) {
+    aff qa;
+    return pt_from_be(&qa, q);
+}
+
+/* Variable time, public inputs: r = a + b, handling every case. */
+static void pt_add_vartime(jac *r, const jac *a, const jac *b) {
+    jac t;
+    if (pt_add(&t, a, b, 0)) pt_dbl(&t, a);
+    *r = t;
+}
+
+/* out_x = x(u1 * G + u2 * Q), big-endian; 0 when Q is not on the curve or the sum is
+ * infinity. Variable time: for verification, where every input is public. */
+int SM2_FN(mul2_vartime)(uint8_t out_x[32], const uint8_t u1b[32], const uint8_t u2b[32],
+                         const uint8_t q[64], const u64 *table) {
+    aff qa;
+    jac tab[SM2_VAR_ENTRIES], acc, acc2;
+    u64 k[5];
+    if (!pt_from_be(&qa, q)) return 0;
+    /* u1 * G with the fixed-base table, looked up directly. */
+    scalar_limbs(k, u1b);
+    memset(&acc, 0, sizeof acc);
+    for (int w = 0; w < SM2_BASE_WINDOWS; w++) {
+        u64 mag, neg;
+        booth(window_bits(k, SM2_W_BASE * w, SM2_W_BASE), SM2_W_BASE, &mag, &neg);
+        if (mag == 0) continue;
+        aff e;
+        memcpy(&e, table + ((size_t)w * SM2_BASE_ENTRIES + mag - 1) * 8, sizeof e);
+        fe_cneg(e.y, neg);
+        jac t;
+        if (pt_add_aff(&t, &acc, &e, 0, 0)) pt_dbl(&t, &acc);
+        acc = t;
+    }
+    /* u2 * Q by windows. */
+    memcpy(tab[0].x, qa.x, 32);
+    memcpy(tab[0].y, qa.y, 32);
+    memcpy(tab[0].z, ONE_P, 32);
+    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
+        if (m % 2 == 0) pt_dbl(&tab[m - 1], &tab[m / 2 - 1]);
+        else pt_add_vartime(&tab[m - 1], &tab[m - 2], &tab[0]);
+    }
+    scalar_limbs(k, u2b);
+    memset(&acc2, 0, sizeof acc2);
+    for (int w = SM2_VAR_WINDOWS - 1; w >= 0; w--) {
+        u64 mag, neg;
+        if (!fe_is_zero(acc2.z))
+            for (int i = 0; i < SM2_W_VAR; i++) pt_dbl(&acc2, &acc2);
+        booth(window_bits(k, SM2_W_VAR * w, SM2_W_VAR), SM2_W_VAR, &mag, &neg);
+        if (mag == 0) continue;
+        jac e = tab[mag - 1];
+        fe_cneg(e.y, neg);
+        pt_add_vartime(&acc2, &acc2, &e);
+    }
+    pt_add_vartime(&acc, &acc, &acc2);
+    if (fe_is_zero(acc.z)) return 0;
+    u64 zi[4], x[4];
+    fp_inv(zi, acc.z);
+    fp_sqr(zi, zi);
+    fp_mul(x, acc.x, zi);
+    fp_from_mont(x, x);
+    fe_to_be(out_x, x);
+    return 1;
+}
+
+/* ---- arithmetic mod n, for signing and verification ----------------------------------- */
+
+static void fn_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
+    u64 t[6] = {0};
+    for (int i = 0; i < 4; i++) {
+        u128 c = 0;
+        for (int j = 0; j < 4; j++) {
+            c += (u128)a[j] * b[i] + t[j];
+            t[j] = (u64)c;
+            c >>= 64;
+        }
+        c += t[4];
+        t[4] = (u64)c;
+        t[5] = (u64)(c >> 64);
+        u64 m = t[0] * N0INV;
+        c = (u128)m * N[0] + t[0];
+        c >>= 64;
+        for (int j = 1; j < 4; j++) {
+            c += (u128)m * N[j] + t[j];
+            t[j - 1] = (u64)c;
+            c >>= 64;
+        }
+        c += t[4];
+        t[3] = (u64)c;
+        t[4] = t[5] + (u64)(c >> 64);
+    }
+    reduce_once(r, t, t[4], N);
+}
+
+/* a^(n-2) in the Montgomery domain (4-bit fixed windows over the public exponent). */
+static void fn_inv_mont(u64 r[4], const u64 a[4]) {
+    static const u64 NM2[4] = {0x53bbf40939d54121ULL, 0x7203df6b21c6052bULL,
+                               0xffffffffffffffffULL, 0xfffffffeffffffffULL};
+    u64 tab[16][4], acc[4];
+    fn_mul(tab[0], RR_N, (const u64[4]){1, 0, 0, 0}); /* R mod n: Montgomery one */
+    memcpy(tab[1], a, 32);
+    for (int i = 2; i < 16; i++) fn_mul(tab[i], tab[i - 1], a);
+    memcpy(acc, tab[0], 32);
+    for (int i = 63; i >= 0; i--) {
+        for (int s = 0; s < 4; s++) fn_mul(acc, acc, acc);
+        fn_mul(acc, acc, tab[(NM2[i / 16] >> (4 * (i % 16))) & 15]);
+    }
+    memcpy(r, acc, 32);
+}
+
+/* a mod n for a < 2^256 (< 2n) */
+static void fn_reduce_once(u64 r[4], const u64 a[4]) { reduce_once(r, a, 0, N); }
+
+/* out = (1 + d)^-1 mod n, for a private key d in [1, n-2]. Constant time. */
+void SM2_FN(inv_one_plus)(uint8_t out[32], const uint8_t db[32]) {
+    u64 d[4], x[4], one[4] = {1, 0, 0, 0};
+    fe_from_be(d, db);
+    mod_add(x, d, one, N);
+    fn_mul(x, x, RR_N);
+    fn_inv_mont(x, x);
+    fn_mul(x, x, one);
+    fe_to_be(out, x);
+    memset(d, 0, sizeof d);
+    memset(x, 0, sizeof x);
+}
+
+/*
+ * The end of an SM2 signature (GB/T 32918.2 6.1, steps A5-A6): r = (e + x1) mod n and
+ * s = (1 + d)^-1 (k - r d) mod n. Returns 0 when this nonce must be discarded (r = 0,
+ * r + k = n or s = 0), 1 otherwise. Constant time in k and d.
+ */
+int SM2_FN(sign_finish)(uint8_t rb[32], uint8_t sb[32], const uint8_t eb[32], const uint8_t x1b[32],
+                        const uint8_t kb[32], const uint8_t db[32], const uint8_t dinvb[32]) {
+    u64 e[4], x1[4], k[4], d[4], dinv[4], r[4], s[4], t[4], one[4] = {1, 0, 0, 0};
+    fe_from_be(e, eb);
+    fe_from_be(x1, x1b);
+    fe_from_be(k, kb);
+    fe_from_be(d, db);
+    fe_from_be(dinv, dinvb);
+    fn_reduce_once(e, e);
+    fn_reduce_once(x1, x1);
+    mod_add(r, e, x1, N);
+    mod_add(t, r, k, N);
+    u64 bad = fe_is_zero(r) | fe_is_zero(t);
+    fn_mul(t, r, d);
+    fn_mul(t, t, RR_N);          /* r d */
+    mod_sub(t, k, t, N);
+    fn_mul(s, dinv, t);
+    fn_mul(s, s, RR_N);          /* (1 + d)^-1 (k - r d) */
+    bad |= fe_is_zero(s);
+    (void)one;
+    fe_to_be(rb, r);
+    fe_to_be(sb, s);
+    memset(k, 0, sizeof k);
+    memset(d, 0, sizeof d);
+    memset(dinv, 0, sizeof dinv);
+    memset(t, 0, sizeof t);
+    /* r and s are published; whether this nonce was unusable is public too. */
+    DECLASSIFY(&bad, sizeof bad);
+    return bad == 0;
+}
+
+/*
+ * SM2 verification (GB/T 32918.2 7.1, steps B1-B7) given e = SM3(Z || M) as 32 bytes:
+ * 1 when (r, s) is a valid signature by the public key q (x || y). Variable time.
+ */
+int SM2_FN(verify_vartime)(const uint8_t eb[32], const uint8_t rb[32], const uint8_t sb[32],
+                           const uint8_t q[64], const u64 *table) {
+    u64 e[4], r[4], s[4], t[4], x1[4], v[4];
+    uint8_t tb[32], x1b[32];
+    fe_from_be(r, rb);
+    fe_from_be(s, sb);
+    if (fe_is_zero(r) || fe_is_zero(s) || !lt_vartime(r, N) || !lt_vartime(s, N)) return 0;
+    mod_add(t, r, s, N);
+    if (fe_is_zero(t)) return 0;
+    fe_to_be(tb, t);
+    if (!SM2_FN(mul2_vartime)(x1b, sb, tb, q, table)) return 0;
+    fe_from_be(e, eb);
+    fe_from_be(x1, x1b);
+    fn_reduce_once(e, e);
+    fn_reduce_once(x1, x1);
+    mod_add(v, e, x1, N);
+    return fe_eq(v, r) != 0;
+}

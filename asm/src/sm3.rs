@@ -1,0 +1,362 @@
+//! SM3 (GB/T 32905-2016): one message at a time, or up to 16 messages at once.
+//!
+//! One message: `csrc/sm3_bmi2.c` (RORX rotates) or `csrc/sm3_portable.c`, the same C
+//! (`csrc/sm3_impl.h`) compiled for each. Many messages: one message per 32-bit lane, 8 lanes
+//! in AVX2 registers or 16 in AVX-512 ones (`csrc/sm3_avx2.c`, `csrc/sm3_avx512.c`), each
+//! lane a full SM3; without AVX2, messages are hashed one by one.
+//! No table lookups and no branches on the data.
+
+use crate::cpu::Features;
+use crate::ffi::{self, Sm3Lanes, Sm3Path};
+
+/// GB/T 32905-2016 4.1.
+const IV: [u32; 8] = [
+    0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600, 0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e,
+];
+
+/// Digest length in bytes.
+pub const DIGEST_LEN: usize = 32;
+
+/// Which kernel hashes one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kernel {
+    /// Plain C, any CPU.
+    Portable,
+    /// BMI2: RORX rotates (x86-64).
+    Bmi2,
+}
+
+impl Kernel {
+    /// The best kernel `f` allows.
+    pub fn select(f: Features) -> Self {
+        match Sm3Path::best(f) {
+            Sm3Path::Bmi2 => Self::Bmi2,
+            Sm3Path::Portable => Self::Portable,
+        }
+    }
+
+    /// The feature list that forces this kernel.
+    pub const fn features(self) -> &'static str {
+        match self {
+            Self::Portable => "portable",
+            Self::Bmi2 => "bmi2",
+        }
+    }
+
+    /// Lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Portable => "portable",
+            Self::Bmi2 => "bmi2",
+        }
+    }
+
+    /// Every kernel this CPU can run.
+    pub fn available() -> Vec<Self> {
+        let hw = Features::get();
+        let mut v = vec![Self::Portable];
+        if Self::select(hw.restricted_to("bmi2")) == Self::Bmi2 {
+            v.push(Self::Bmi2);
+        }
+        v
+    }
+
+    fn path(self) -> Sm3Path {
+        match self {
+            Self::Portable => Sm3Path::Portable,
+            Self::Bmi2 => Sm3Path::Bmi2,
+        }
+    }
+}
+
+/// Which kernel [`digest_many`] uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManyKernel {
+    /// One message after another with the one-message kernel.
+    Serial,
+    /// 8 messages per step in AVX2 registers.
+    Avx2x8,
+    /// 16 messages per step in AVX-512 registers.
+    Avx512x16,
+}
+
+impl ManyKernel {
+    /// The best kernel `f` allows.
+    pub fn select(f: Features) -> Self {
+        match Sm3Lanes::best(f) {
+            Some(Sm3Lanes::Avx512x16) => Self::Avx512x16,
+            Some(Sm3Lanes::Avx2x8) => Self::Avx2x8,
+            None => Self::Serial,
+        }
+    }
+
+    /// The feature list that forces this kernel.
+    pub const fn features(self) -> &'static str {
+        match self {
+            Self::Serial => "bmi2",
+            Self::Avx2x8 => "avx2",
+            Self::Avx512x16 => "avx2,avx512",
+        }
+    }
+
+    /// Lower-case name.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Serial => "serial",
+            Self::Avx2x8 => "avx2-x8",
+            Self::Avx512x16 => "avx512-x16",
+        }
+    }
+
+    /// Every kernel this CPU can run.
+    pub fn available() -> Vec<Self> {
+        let hw = Features::get();
+        let mut v = vec![Self::Serial];
+        for k in [Self::Avx2x8, Self::Avx512x16] {
+            if Self::select(hw.restricted_to(k.features())) == k {
+                v.push(k);
+            }
+        }
+        v
+    }
+}
+
+/// An SM3 computation in progress.
+#[derive(Clone)]
+pub struct Sm3 {
+    state: [u32; 8],
+    buf: [u8; 64],
+    buf_len: usize,
+    total: u64,
+    kernel: Kernel,
+}
+
+impl core::fmt::Debug for Sm3 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sm3")
+            .field("kernel", &self.kernel)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Sm3 {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Sm3 {
+    fn drop(&mut self) {
+        // HMAC keys pass through here.
+        zeroize::Zeroize::zeroize(&mut self.buf);
+        zeroize::Zeroize::zeroize(&mut self.state);
+    }
+}
+
+impl Sm3 {
+    /// A fresh computation on the best kernel for this CPU.
+    pub fn new() -> Self {
+        Self::with_kernel(Kernel::select(Features::get()))
+    }
+
+    /// A fresh computation on the best kernel `f` allows.
+    pub fn with_features(f: Features) -> Self {
+        Self::with_kernel(Kernel::select(f))
+    }
+
+    fn with_kernel(kernel: Kernel) -> Self {
+        Self {
+            state: IV,
+            buf: [0; 64],
+            buf_len: 0,
+            total: 0,
+            kernel,
+        }
+    }
+
+    /// The kernel in use.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
+    /// Absorbs `data`.
+    pub fn update(&mut self, mut data: &[u8]) {
+        self.total = self.total.wrapping_add(data.len() as u64);
+        if self.buf_len > 0 {
+            let take = (64 - self.buf_len).min(data.len());
+            self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
+            self.buf_len += take;
+            data = &data[take..];
+            if self.buf_len < 64 {
+                return;
+            }
+            ffi::sm3_blocks(self.kernel.path(), &mut self.state, &self.buf);
+            self.buf_len = 0;
+        }
+        let whole = data.len() / 64 * 64;
+        if whole > 0 {
+            ffi::sm3_blocks(self.kernel.path(), &mut self.state, &data[..whole]);
+        }
+        let rest = &data[whole..];
+        self.buf[..rest.len()].copy_from_slice(rest);
+        self.buf_len = rest.len();
+    }
+
+    /// The digest of everything absorbed, leaving `self` usable for more.
+    pub fn fork_finish(&self) -> [u8; DIGEST_LEN] {
+        let mut tail = [0u8; 128];
+        let n = pad(&self.buf[..self.buf_len], self.total, &mut tail);
+        let mut state = self.state;
+        ffi::sm3_blocks(self.kernel.path(), &mut state, &tail[..n]);
+        zeroize::Zeroize::zeroize(&mut tail);
+        words_to_digest(&state)
+    }
+
+    /// The digest of everything absorbed.
+    pub fn finish(self) -> [u8; DIGEST_LEN] {
+        self.fork_finish()
+    }
+
+    /// The digest of `data`.
+    pub fn digest(data: &[u8]) -> [u8; DIGEST_LEN] {
+        let mut h = Self::new();
+        h.update(data);
+        h.finish()
+    }
+}
+
+/// Writes the last partial block `rest` plus padding (GB/T 32905 5.2) for a message of
+/// `total` bytes into `out`; returns the length (64 or 128).
+fn pad(rest: &[u8], total: u64, out: &mut [u8; 128]) -> usize {
+    let n = if rest.len() < 56 { 64 } else { 128 };
+    out[..rest.len()].copy_from_slice(rest);
+    out[rest.len()] = 0x80;
+    out[rest.len() + 1..n - 8].fill(0);
+    out[n - 8..n].copy_from_slice(&total.wrapping_mul(8).to_be_bytes());
+    n
+}
+
+fn words_to_digest(state: &[u32; 8]) -> [u8; DIGEST_LEN] {
+    let mut out = [0u8; DIGEST_LEN];
+    for (o, w) in out.chunks_exact_mut(4).zip(state) {
+        o.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// The SM3 digests of several independent messages, computed side by side on the best
+/// many-message kernel this CPU has.
+pub fn digest_many(messages: &[&[u8]]) -> Vec<[u8; DIGEST_LEN]> {
+    digest_many_with(ManyKernel::select(Features::get()), messages)
+}
+
+/// [`digest_many`] on the kernel `f` allows (for tests that force each one).
+pub fn digest_many_with_features(f: Features, messages: &[&[u8]]) -> Vec<[u8; DIGEST_LEN]> {
+    digest_many_with(ManyKernel::select(f), messages)
+}
+
+/// One message's blocks: its whole blocks in place, then one or two padded blocks.
+struct Job<'a> {
+    index: usize,
+    body: &'a [u8],
+    tail: [u8; 128],
+    tail_len: usize,
+    /// 0 while in `body`, 1 while in `tail`.
+    segment: u8,
+    offset: usize,
+}
+
+impl<'a> Job<'a> {
+    fn new(index: usize, msg: &'a [u8]) -> Self {
+        let whole = msg.len() / 64 * 64;
+        let mut tail = [0u8; 128];
+        let tail_len = pad(&msg[whole..], msg.len() as u64, &mut tail);
+        Self {
+            index,
+            body: &msg[..whole],
+            tail,
+            tail_len,
+            segment: u8::from(whole == 0),
+            offset: 0,
+        }
+    }
+
+    fn current(&self) -> &[u8] {
+        if self.segment == 0 {
+            &self.body[self.offset..]
+        } else {
+            &self.tail[self.offset..self.tail_len]
+        }
+    }
+
+    /// Moves on by `n` blocks; true when the message is done.
+    fn advance(&mut self, n: usize) -> bool {
+        self.offset += 64 * n;
+        if self.current().is_empty() {
+            if self.segment == 0 {
+                self.segment = 1;
+                self.offset = 0;
+            } else {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+fn digest_many_with(kernel: ManyKernel, messages: &[&[u8]]) -> Vec<[u8; DIGEST_LEN]> {
+    let lanes_kind = match kernel {
+        ManyKernel::Serial => None,
+        ManyKernel::Avx2x8 => Some(Sm3Lanes::Avx2x8),
+        ManyKernel::Avx512x16 => Some(Sm3Lanes::Avx512x16),
+    };
+    let Some(kind) = lanes_kind else {
+        return messages.iter().map(|m| Sm3::digest(m)).collect();
+    };
+    let lanes = kind.lanes();
+    let mut out = vec![[0u8; DIGEST_LEN]; messages.len()];
+    let mut state = vec![0u32; 8 * lanes];
+    let mut slots: Vec<Option<Job<'_>>> = (0..lanes).map(|_| None).collect();
+    let mut next = 0;
+    loop {
+        for (lane, slot) in slots.iter_mut().enumerate() {
+            if slot.is_none() && next < messages.len() {
+                *slot = Some(Job::new(next, messages[next]));
+                next += 1;
+                for (w, iv) in IV.iter().enumerate() {
+                    state[lanes * w + lane] = *iv;
+                }
+            }
+        }
+        let Some(first) = slots.iter().flatten().next() else {
+            break;
+        };
+        let n = slots
+            .iter()
+            .flatten()
+            .map(|j| j.current().len() / 64)
+            .min()
+            .unwrap_or(1);
+        let filler = first.current();
+        let inputs: Vec<&[u8]> = slots
+            .iter()
+            .map(|s| s.as_ref().map_or(filler, Job::current))
+            .collect();
+        ffi::sm3_lanes(kind, &mut state, &inputs, n);
+        for (lane, slot) in slots.iter_mut().enumerate() {
+            if let Some(job) = slot
+                && job.advance(n)
+            {
+                let mut words = [0u32; 8];
+                for (w, v) in words.iter_mut().enumerate() {
+                    *v = state[lanes * w + lane];
+                }
+                out[job.index] = words_to_digest(&words);
+                *slot = None;
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,479 @@
+//! SM3 and SM2 on every kernel this CPU can run, against official vectors and against
+//! RustCrypto's independent `sm3` and `sm2` crates, plus the edge cases of GB/T 32918.
+//! (The crypto-core conformance suite runs the `asm` backend through OpenSSL/gmssl vectors
+//! and the OpenSSL CLI as well.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use asm::cpu::Features;
+use asm::sm2::{self, Kernel};
+use asm::sm3::{self, ManyKernel, Sm3};
+
+fn hex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A small deterministic generator (SplitMix64) so failures reproduce.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn fill(&mut self, b: &mut [u8]) {
+        for x in b {
+            *x = self.next() as u8;
+        }
+    }
+    fn bytes(&mut self, n: usize) -> Vec<u8> {
+        let mut v = vec![0; n];
+        self.fill(&mut v);
+        v
+    }
+}
+
+fn sm3_kernels() -> Vec<(sm3::Kernel, Features)> {
+    let hw = Features::get();
+    sm3::Kernel::available()
+        .into_iter()
+        .map(|k| (k, hw.restricted_to(k.features())))
+        .collect()
+}
+
+#[test]
+fn sm3_official_vectors_on_every_kernel() {
+    // GB/T 32905-2016 Appendix A, examples 1 and 2.
+    let cases = [
+        (
+            b"abc".to_vec(),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0",
+        ),
+        (
+            b"abcd".repeat(16),
+            "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732",
+        ),
+    ];
+    for (k, f) in sm3_kernels() {
+        for (msg, want) in &cases {
+            let mut h = Sm3::with_features(f);
+            assert_eq!(h.kernel(), k);
+            h.update(msg);
+            assert_eq!(h.finish().to_vec(), hex(want), "{k:?}");
+        }
+        println!("sm3 kernel {}: official vectors pass", k.name());
+    }
+    for mk in ManyKernel::available() {
+        let f = Features::get().restricted_to(mk.features());
+        let msgs: Vec<&[u8]> = cases.iter().map(|(m, _)| &m[..]).collect();
+        let got = sm3::digest_many_with_features(f, &msgs);
+        for ((_, want), d) in cases.iter().zip(got) {
+            assert_eq!(d.to_vec(), hex(want), "{mk:?}");
+        }
+    }
+}
+
+#[test]
+fn sm3_matches_rustcrypto_for_every_length_and_split() {
+    use ::sm3::Digest as _;
+    let mut rng = Rng(1);
+    let data = rng.bytes(5000);
+    for (k, f) in sm3_kernels() {
+        for len in (0..300).chain([511, 512, 513, 1000, 4096, 5000]) {
+            let want = ::sm3::Sm3::digest(&data[..len]);
+            let mut h = Sm3::with_features(f);
+            // Feed in uneven pieces to cross the block buffer every way.
+            let mut rest = &data[..len];
+            while !rest.is_empty() {
+                let take = (rng.next() as usize % 130).min(rest.len());
+                h.update(&rest[..take]);
+                rest = &rest[take..];
+            }
+            assert_eq!(h.fork_finish()[..], want[..], "{k:?} len {len}");
+            assert_eq!(h.finish()[..], want[..]);
+        }
+    }
+}
+
+#[test]
+fn sm3_many_matches_one_by_one() {
+    use ::sm3::Digest as _;
+    let mut rng = Rng(2);
+    // Uneven lengths (lanes finish at different blocks and get refilled), then equal ones.
+    let mut msgs: Vec<Vec<u8>> = (0..45)
+        .map(|_| {
+            let n = rng.next() as usize % 700;
+            rng.bytes(n)
+        })
+        .collect();
+    msgs.extend((0..16).map(|_| rng.bytes(16384)));
+    msgs.push(Vec::new());
+    let refs: Vec<&[u8]> = msgs.iter().map(|m| &m[..]).collect();
+    let want: Vec<Vec<u8>> = refs
+        .iter()
+        .map(|m| ::sm3::Sm3::digest(m).to_vec())
+        .collect();
+    for mk in ManyKernel::available() {
+        let f = Features::get().restricted_to(mk.features());
+        assert_eq!(ManyKernel::select(f), mk);
+        for count in [0, 1, 7, 8, 9, 16, 17, refs.len()] {
+            let got = sm3::digest_many_with_features(f, &refs[..count]);
+            assert_eq!(got.len(), count);
+            for (i, d) in got.iter().enumerate() {
+                assert_eq!(d.to_vec(), want[i], "{mk:?}, {count} messages, #{i}");
+            }
+        }
+        println!("sm3 many-message kernel {}: matches", mk.name());
+    }
+}
+
+fn sm2_kernels() -> Vec<(Kernel, Features)> {
+    let hw = Features::get();
+    Kernel::available()
+        .into_iter()
+        .map(|k| (k, hw.restricted_to(k.features())))
+        .collect()
+}
+
+const N: [u8; 32] = sm2::ORDER;
+
+fn n_minus(x: u8) -> [u8; 32] {
+    let mut v = N;
+    v[31] -= x;
+    v
+}
+
+fn scalar(rng: &mut Rng) -> [u8; 32] {
+    loop {
+        let mut k = [0u8; 32];
+        rng.fill(&mut k);
+        if k < N && k != [0; 32] && k != n_minus(1) {
+            return k;
+        }
+    }
+}
+
+fn rc_public(d: &[u8; 32]) -> Vec<u8> {
+    let sk = ::sm2::SecretKey::from_slice(d).unwrap();
+    sk.public_key().to_sec1_bytes().to_vec()
+}
+
+fn entropy(rng: &mut Rng) -> impl FnMut(&mut [u8]) + '_ {
+    move |b: &mut [u8]| rng.fill(b)
+}
+
+#[test]
+fn sm2_public_keys_match_rustcrypto() {
+    let mut rng = Rng(3);
+    for (k, _) in sm2_kernels() {
+        for _ in 0..40 {
+            let d = scalar(&mut rng);
+            let ours = sm2::raw::mul_base(k, &d).unwrap();
+            assert_eq!(&ours[..], &rc_public(&d)[1..], "{k:?}");
+        }
+        // Small and large scalars: 1, 2, n-1 (= -G), n-2.
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        let mut two = [0u8; 32];
+        two[31] = 2;
+        for d in [one, two, n_minus(1), n_minus(2)] {
+            assert_eq!(&sm2::raw::mul_base(k, &d).unwrap()[..], &rc_public(&d)[1..]);
+        }
+        // 0 and n give the point at infinity.
+        assert_eq!(sm2::raw::mul_base(k, &[0; 32]), None);
+        assert_eq!(sm2::raw::mul_base(k, &N), None);
+        // n + 1 wraps to G.
+        let mut n1 = N;
+        n1[31] += 1;
+        assert_eq!(sm2::raw::mul_base(k, &n1), sm2::raw::mul_base(k, &one));
+    }
+}
+
+#[test]
+fn sm2_signatures_verify_both_ways_with_rustcrypto() {
+    use ::sm2::dsa::signature::{Signer as _, Verifier as _};
+    let mut rng = Rng(4);
+    for (k, f) in sm2_kernels() {
+        for i in 0..20 {
+            let d = scalar(&mut rng);
+            let msg = rng.bytes(i * 7);
+            let id: &[u8] = if i % 2 == 0 {
+                b"1234567812345678"
+            } else {
+                b"ALICE123@YAHOO.COM"
+            };
+            let key = sm2::SigningKey::with_features(&d, id, f).unwrap();
+            assert_eq!(key.kernel(), k);
+            let (r, s) = key.sign(&msg, &mut entropy(&mut rng)).unwrap();
+            // Ours -> RustCrypto.
+            let id_str = core::str::from_utf8(id).unwrap();
+            let vk = ::sm2::dsa::VerifyingKey::from_sec1_bytes(id_str, key.public_key()).unwrap();
+            let sig = ::sm2::dsa::Signature::from_scalars(r, s).unwrap();
+            vk.verify(&msg, &sig).unwrap();
+            assert!(sm2::verify_with_features(
+                f,
+                key.public_key(),
+                id,
+                &msg,
+                &r,
+                &s
+            ));
+            // RustCrypto -> ours.
+            let sk = ::sm2::dsa::SigningKey::from_slice(id_str, &d).unwrap();
+            let theirs: ::sm2::dsa::Signature = sk.sign(&msg);
+            let bytes = theirs.to_bytes();
+            let (tr, ts) = bytes.split_at(32);
+            let (tr, ts): ([u8; 32], [u8; 32]) = (tr.try_into().unwrap(), ts.try_into().unwrap());
+            assert!(
+                sm2::verify_with_features(f, key.public_key(), id, &msg, &tr, &ts),
+                "{k:?}"
+            );
+            // Changed message, ID, r or s: refused.
+            assert!(!sm2::verify_with_features(
+                f,
+                key.public_key(),
+                id,
+                &[&msg[..], b"x"].concat(),
+                &r,
+                &s
+            ));
+            assert!(!sm2::verify_with_features(
+                f,
+                key.public_key(),
+                b"other",
+                &msg,
+                &r,
+                &s
+            ));
+            let mut r2 = r;
+            r2[31] ^= 1;
+            assert!(!sm2::verify_with_features(
+                f,
+                key.public_key(),
+                id,
+                &msg,
+                &r2,
+                &s
+            ));
+            let mut s2 = s;
+            s2[0] ^= 0x40;
+            assert!(!sm2::verify_with_features(
+                f,
+                key.public_key(),
+                id,
+                &msg,
+                &r,
+                &s2
+            ));
+        }
+    }
+}
+
+#[test]
+fn sm2_signature_edge_cases() {
+    let mut rng = Rng(5);
+    let d = scalar(&mut rng);
+    let key = sm2::SigningKey::new(&d, b"id").unwrap();
+    let (r, s) = key.sign(b"m", &mut entropy(&mut rng)).unwrap();
+    let pk = key.public_key();
+    for (k, f) in sm2_kernels() {
+        assert!(
+            sm2::verify_with_features(f, pk, b"id", b"m", &r, &s),
+            "{k:?}"
+        );
+        // r or s of 0, n, n + something, all-ones: refused, never a panic.
+        let mut big = [0xffu8; 32];
+        big[0] = 0xff;
+        for bad in [[0u8; 32], N, big] {
+            assert!(!sm2::verify_with_features(f, pk, b"id", b"m", &bad, &s));
+            assert!(!sm2::verify_with_features(f, pk, b"id", b"m", &r, &bad));
+        }
+        // r + s = n is refused (t = 0).
+        let mut s_neg = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let v = i16::from(N[i]) - i16::from(r[i]) - borrow;
+            s_neg[i] = v.rem_euclid(256) as u8;
+            borrow = i16::from(v < 0);
+        }
+        assert!(!sm2::verify_with_features(f, pk, b"id", b"m", &r, &s_neg));
+        // Public keys off the curve, wrong prefix, coordinates >= p, wrong length.
+        let mut off = *pk;
+        off[64] ^= 1;
+        assert!(!sm2::verify_with_features(f, &off, b"id", b"m", &r, &s));
+        let mut pre = *pk;
+        pre[0] = 2;
+        assert!(!sm2::verify_with_features(f, &pre, b"id", b"m", &r, &s));
+        assert!(!sm2::verify_with_features(
+            f,
+            &pk[..64],
+            b"id",
+            b"m",
+            &r,
+            &s
+        ));
+        let mut huge = [0xffu8; 65];
+        huge[0] = 4;
+        assert!(!sm2::verify_with_features(f, &huge, b"id", b"m", &r, &s));
+        assert!(!sm2::verify_with_features(
+            f, &[0u8; 65], b"id", b"m", &r, &s
+        ));
+    }
+    // Private keys: 0, n-1 (1 + d = 0 mod n), n, all-ones refused for signing; 1 and n-2 work.
+    let mut one = [0u8; 32];
+    one[31] = 1;
+    for bad in [[0u8; 32], n_minus(1), N, [0xff; 32]] {
+        assert_eq!(
+            sm2::SigningKey::new(&bad, b"id").err(),
+            Some(sm2::Error::InvalidPrivateKey)
+        );
+    }
+    for good in [one, n_minus(2)] {
+        let key = sm2::SigningKey::new(&good, b"id").unwrap();
+        let (r, s) = key.sign(b"m", &mut entropy(&mut rng)).unwrap();
+        assert!(sm2::verify(key.public_key(), b"id", b"m", &r, &s));
+    }
+    // An ID too long for ENTL.
+    assert_eq!(
+        sm2::SigningKey::new(&d, &vec![b'a'; 8192]).err(),
+        Some(sm2::Error::IdTooLong)
+    );
+    // An entropy source that only ever gives zeros still yields valid, distinct-message nonces
+    // (the key and digest are hashed in), and one that never changes still works.
+    let (r0, s0) = key.sign(b"m", &mut |b: &mut [u8]| b.fill(0)).unwrap();
+    assert!(sm2::verify(pk, b"id", b"m", &r0, &s0));
+}
+
+#[test]
+fn sm2_ecdh_agrees_with_rustcrypto() {
+    let mut rng = Rng(6);
+    for (k, f) in sm2_kernels() {
+        for _ in 0..20 {
+            let a = scalar(&mut rng);
+            let b = scalar(&mut rng);
+            let pa = rc_public(&a);
+            let pb = rc_public(&b);
+            let ours = sm2::agree_with_features(f, &a, &pb).unwrap();
+            let sk = ::sm2::SecretKey::from_slice(&a).unwrap();
+            let pkb = ::sm2::PublicKey::from_sec1_bytes(&pb).unwrap();
+            let theirs = ::sm2::elliptic_curve::ecdh::diffie_hellman(
+                sk.to_nonzero_scalar(),
+                pkb.as_affine(),
+            );
+            assert_eq!(&ours[..], &theirs.raw_secret_bytes()[..], "{k:?}");
+            assert_eq!(ours, sm2::agree_with_features(f, &b, &pa).unwrap());
+        }
+        // n - 6 is the scalar whose last window adds a point to itself (the Booth digit -3 meets
+        // an accumulator of -3Q): the redo with complete additions must give the right answer.
+        let q = rc_public(&scalar(&mut rng));
+        let d = n_minus(6);
+        let ours = sm2::agree_with_features(f, &d, &q).unwrap();
+        let sk = ::sm2::SecretKey::from_slice(&d).unwrap();
+        let pk = ::sm2::PublicKey::from_sec1_bytes(&q).unwrap();
+        let theirs =
+            ::sm2::elliptic_curve::ecdh::diffie_hellman(sk.to_nonzero_scalar(), pk.as_affine());
+        assert_eq!(&ours[..], &theirs.raw_secret_bytes()[..], "{k:?} n-6");
+        // Scalars 1 and n-1: Q itself and -Q (same x).
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        assert_eq!(
+            &sm2::agree_with_features(f, &one, &q).unwrap()[..],
+            &q[1..33]
+        );
+        assert_eq!(
+            &sm2::agree_with_features(f, &n_minus(1), &q).unwrap()[..],
+            &q[1..33]
+        );
+        // Raw multiplication: n (and 0) give infinity, n + 1 gives Q.
+        let qxy: [u8; 64] = q[1..].try_into().unwrap();
+        assert_eq!(sm2::raw::mul_point(k, &N, &qxy), Ok(None));
+        assert_eq!(sm2::raw::mul_point(k, &[0; 32], &qxy), Ok(None));
+        let mut n1 = N;
+        n1[31] += 1;
+        assert_eq!(sm2::raw::mul_point(k, &n1, &qxy).unwrap().unwrap(), qxy);
+        // Refused: private scalars 0 and n; peers off the curve, at coordinates >= p, with a
+        // wrong prefix or length.
+        for bad in [[0u8; 32], N] {
+            assert_eq!(
+                sm2::agree_with_features(f, &bad, &q).err(),
+                Some(sm2::Error::InvalidPrivateKey)
+            );
+        }
+        let mut off = q.clone();
+        off[40] ^= 1;
+        assert_eq!(
+            sm2::agree_with_features(f, &one, &off).err(),
+            Some(sm2::Error::InvalidPoint)
+        );
+        assert_eq!(
+            sm2::raw::mul_point(k, &one, &off[1..].try_into().unwrap()),
+            Err(())
+        );
+        let mut huge = [0xffu8; 65];
+        huge[0] = 4;
+        assert_eq!(
+            sm2::agree_with_features(f, &one, &huge).err(),
+            Some(sm2::Error::InvalidPoint)
+        );
+        assert_eq!(
+            sm2::agree_with_features(f, &one, &[0u8; 65]).err(),
+            Some(sm2::Error::InvalidPoint)
+        );
+        assert_eq!(
+            sm2::agree_with_features(f, &one, &q[..64]).err(),
+            Some(sm2::Error::InvalidPoint)
+        );
+    }
+}
+
+#[test]
+fn sm2_encryption_round_trips_with_rustcrypto() {
+    let mut rng = Rng(7);
+    for (k, f) in sm2_kernels() {
+        for len in [0usize, 1, 31, 32, 33, 100, 1000] {
+            let d = scalar(&mut rng);
+            let pk = rc_public(&d);
+            let msg = rng.bytes(len);
+            // Ours -> RustCrypto (C1C3C2).
+            let ct = sm2::encrypt(&pk, &msg, &mut entropy(&mut rng)).unwrap();
+            assert_eq!(ct.len(), 97 + len);
+            assert_eq!(
+                *sm2::decrypt_with_features(f, &d, &ct).unwrap(),
+                msg,
+                "{k:?}"
+            );
+            if len > 0 {
+                let sk = ::sm2::SecretKey::from_slice(&d).unwrap();
+                let dk = ::sm2::pke::DecryptingKey::new_with_mode(
+                    sk.to_nonzero_scalar(),
+                    ::sm2::pke::Mode::C1C3C2,
+                );
+                assert_eq!(dk.decrypt(&ct).unwrap(), msg);
+                // RustCrypto -> ours.
+                let ek = ::sm2::pke::EncryptingKey::new_with_mode(
+                    ::sm2::PublicKey::from_sec1_bytes(&pk).unwrap(),
+                    ::sm2::pke::Mode::C1C3C2,
+                );
+                let theirs = ek.encrypt(&mut getrandom::SysRng, &msg).unwrap();
+                assert_eq!(*sm2::decrypt_with_features(f, &d, &theirs).unwrap(), msg);
+            }
+            // Tampering anywhere fails cleanly.
+            for pos in [1usize, 40, 70, 96, ct.len() - 1] {
+                let mut bad = ct.clone();
+                bad[pos] ^= 1;
+                assert!(
+                    sm2::decrypt_with_features(f, &d, &bad).is_err(),
+                    "{k:?} pos {pos}"
+                );
+            }
+            assert_eq!(
+                sm2::decrypt_with_features(f, &d, &ct[..96]).err(),
+                Some(sm2::Error::ShortCiphertext)
+            );
+        }
+    }
+}
