@@ -108,6 +108,24 @@ impl Features {
         Self(self.0 & keep)
     }
 
+    /// For the Valgrind constant-time harness only (`examples/ct_check.rs`): Valgrind's
+    /// emulated CPUID hides ADX although it executes ADCX/ADOX, so the harness adds back those
+    /// of `names` that the host's `/proc/cpuinfo` lists. Not for any other use.
+    #[doc(hidden)]
+    pub fn with_host_cpuinfo(self, names: &[&str]) -> Self {
+        let flags = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let Some(line) = flags.lines().find(|l| l.starts_with("flags")) else {
+            return self;
+        };
+        let mut bits = self.0;
+        for f in Feature::ALL {
+            if names.contains(&f.name()) && line.split_whitespace().any(|w| w == f.name()) {
+                bits |= f.bit();
+            }
+        }
+        Self(bits)
+    }
+
     #[cfg(target_arch = "x86_64")]
     fn hardware() -> Self {
         let mut bits = 0;

@@ -218,6 +218,8 @@ fn public_key_with(kernel: Kernel, d: &[u8; 32]) -> Result<[u8; 65], Error> {
     if !ffi::sm2_mul_base(kernel.path(), &mut xy, d, base_table()) {
         return Err(Error::Infinity);
     }
+    // A public key is public: tell the constant-time check.
+    ffi::ct_public(&xy);
     Ok(uncompressed(&xy))
 }
 
@@ -472,6 +474,7 @@ pub fn encrypt(
         if !ffi::sm2_mul_base(kernel.path(), &mut c1, &k, base_table()) {
             continue;
         }
+        ffi::ct_public(&c1); // C1 is sent
         let (x2, y2) = mul_point(kernel, &k, public)?;
         let mut c2 = msg.to_vec();
         if kdf_xor(&x2, &y2, &mut c2) {
