@@ -42,6 +42,7 @@ fn main() {
     if arch == "x86_64" {
         base()
             .file("csrc/sm2_adx.c")
+            .flag("-fno-tree-vectorize")
             .flag("-mbmi2")
             .flag("-madx")
             .flag("-mavx2")

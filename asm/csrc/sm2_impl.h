@@ -201,6 +201,7 @@ static inline void fp_reduce(u64 r[4], const u64 t[8]) {
  * accumulator registers rotate names from row to row instead of moving.
  */
 static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
+    typedef struct { u64 v[4]; } fe_mem; /* tells the compiler which memory is read/written */
     u64 A0, A1, A2, A3, A4, A5, lo, hi, zero;
     __asm__(
         "xorl %k[zero], %k[zero]\n\t"
@@ -346,12 +347,31 @@ static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
         "adcxq %[zero], %[A1]\n\t"
         "adoxq %[zero], %[A2]\n\t"
         "adcxq %[zero], %[A2]\n\t"
+        /* The result is A4 A5 A0 A1 with a carry in A2, below 2p: subtract p and keep the
+         * difference unless that borrowed (CMOV, no branch). */
+        "movq %[A4], %[lo]\n\t"
+        "movq %[A5], %[hi]\n\t"
+        "movq %[A0], %%rdx\n\t"
+        "movq %[A1], %[zero]\n\t"
+        "subq 0(%[p]), %[lo]\n\t"
+        "sbbq 8(%[p]), %[hi]\n\t"
+        "sbbq 16(%[p]), %%rdx\n\t"
+        "sbbq 24(%[p]), %[zero]\n\t"
+        "sbbq $0, %[A2]\n\t"
+        "cmovcq %[A4], %[lo]\n\t"
+        "cmovcq %[A5], %[hi]\n\t"
+        "cmovcq %[A0], %%rdx\n\t"
+        "cmovcq %[A1], %[zero]\n\t"
+        "movq %[lo], 0(%[r])\n\t"
+        "movq %[hi], 8(%[r])\n\t"
+        "movq %%rdx, 16(%[r])\n\t"
+        "movq %[zero], 24(%[r])\n\t"
         : [A0] "=&r"(A0), [A1] "=&r"(A1), [A2] "=&r"(A2), [A3] "=&r"(A3), [A4] "=&r"(A4),
-          [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
-        : [a] "r"(a), [b] "r"(b), [p] "r"(P)
-        : "rdx", "cc", "memory");
-    u64 t[4] = {A4, A5, A0, A1};
-    reduce_once(r, t, A2, P);
+          [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero),
+          "=m"(*(fe_mem *)r)
+        : [a] "r"(a), [b] "r"(b), [p] "r"(P), [r] "r"(r), "m"(*(const fe_mem *)a),
+          "m"(*(const fe_mem *)b), "m"(*(const fe_mem *)P)
+        : "rdx", "cc");
 }
 #else
 static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
@@ -799,10 +819,10 @@ static void pt_add_vartime(jac *r, const jac *a, const jac *b) {
     *r = t;
 }
 
-/* out_x = x(u1 * G + u2 * Q), big-endian; 0 when Q is not on the curve or the sum is
- * infinity. Variable time: for verification, where every input is public. */
-int SM2_FN(mul2_vartime)(uint8_t out_x[32], const uint8_t u1b[32], const uint8_t u2b[32],
-                         const uint8_t q[64], const u64 *table) {
+/* acc = u1 * G + u2 * Q (Jacobian); 0 when Q is not on the curve. Variable time: for
+ * verification, where every input is public. */
+static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
+                        const uint8_t q[64], const u64 *table) {
     aff qa;
     jac tab[SM2_VAR_ENTRIES], acc, acc2;
     u64 k[5];
@@ -841,14 +861,7 @@ int SM2_FN(mul2_vartime)(uint8_t out_x[32], const uint8_t u1b[32], const uint8_t
         fe_cneg(e.y, neg);
         pt_add_vartime(&acc2, &acc2, &e);
     }
-    pt_add_vartime(&acc, &acc, &acc2);
-    if (fe_is_zero(acc.z)) return 0;
-    u64 zi[4], x[4];
-    fp_inv(zi, acc.z);
-    fp_sqr(zi, zi);
-    fp_mul(x, acc.x, zi);
-    fp_from_mont(x, x);
-    fe_to_be(out_x, x);
+    pt_add_vartime(out, &acc, &acc2);
     return 1;
 }
 
@@ -955,19 +968,30 @@ int SM2_FN(sign_finish)(uint8_t rb[32], uint8_t sb[32], const uint8_t eb[32], co
  */
 int SM2_FN(verify_vartime)(const uint8_t eb[32], const uint8_t rb[32], const uint8_t sb[32],
                            const uint8_t q[64], const u64 *table) {
-    u64 e[4], r[4], s[4], t[4], x1[4], v[4];
-    uint8_t tb[32], x1b[32];
+    u64 e[4], r[4], s[4], t[4], c[4], cm[4], z2[4], v[4];
+    uint8_t tb[32];
+    jac sum;
     fe_from_be(r, rb);
     fe_from_be(s, sb);
     if (fe_is_zero(r) || fe_is_zero(s) || !lt_vartime(r, N) || !lt_vartime(s, N)) return 0;
     mod_add(t, r, s, N);
     if (fe_is_zero(t)) return 0;
     fe_to_be(tb, t);
-    if (!SM2_FN(mul2_vartime)(x1b, sb, tb, q, table)) return 0;
+    if (!mul2_vartime(&sum, sb, tb, q, table) || fe_is_zero(sum.z)) return 0;
+    /* Valid when (e + x1) mod n = r, x1 = X / Z^2 in [0, p): x1 is (r - e) mod n, or that
+     * plus n when still below p. Compared as X = x1 * Z^2, so no inversion is needed. */
     fe_from_be(e, eb);
-    fe_from_be(x1, x1b);
     fn_reduce_once(e, e);
-    fn_reduce_once(x1, x1);
-    mod_add(v, e, x1, N);
-    return fe_eq(v, r) != 0;
+    mod_sub(c, r, e, N);
+    fp_sqr(z2, sum.z);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            u64 carry = add4(c, c, N);
+            if (carry || !lt_vartime(c, P)) break;
+        }
+        fp_to_mont(cm, c);
+        fp_mul(v, cm, z2);
+        if (fe_eq(v, sum.x)) return 1;
+    }
+    return 0;
 }
