@@ -9,7 +9,7 @@ pub mod dudect {
     #[derive(Debug)]
     pub struct Rng(pub u64);
     impl Rng {
-        pub fn next(&mut self) -> u64 {
+        pub fn next_u64(&mut self) -> u64 {
             self.0 ^= self.0 >> 12;
             self.0 ^= self.0 << 25;
             self.0 ^= self.0 >> 27;
@@ -17,7 +17,7 @@ pub mod dudect {
         }
         pub fn fill(&mut self, b: &mut [u8]) {
             for c in b.chunks_mut(8) {
-                let v = self.next().to_le_bytes();
+                let v = self.next_u64().to_le_bytes();
                 c.copy_from_slice(&v[..c.len()]);
             }
         }
@@ -76,7 +76,7 @@ pub mod dudect {
         let mut first = true;
         while done < samples {
             for (inp, c) in inputs.iter_mut().zip(batch_classes.iter_mut()) {
-                *c = rng.next() & 1 == 1;
+                *c = rng.next_u64() & 1 == 1;
                 match fixed {
                     // A/A control (`None`): both classes random, so any |t| is the noise floor.
                     Some(f) if !*c => *inp = *f,

@@ -103,7 +103,12 @@ fn gm_checks(hw: Features) {
     let peer = sm2::public_key(&[7u8; 32]).unwrap();
     let d_plain = [0x3cu8; 32];
     let mut fixed = |b: &mut [u8]| b.fill(0x42);
-    let ct = sm2::encrypt(&sm2::public_key(&d_plain).unwrap(), b"attack at dawn", &mut fixed).unwrap();
+    let ct = sm2::encrypt(
+        &sm2::public_key(&d_plain).unwrap(),
+        b"attack at dawn",
+        &mut fixed,
+    )
+    .unwrap();
     let mut n_minus_6 = sm2::ORDER;
     n_minus_6[31] -= 6;
     for spec in ["portable", "bmi2,adx,avx2"] {
@@ -117,7 +122,13 @@ fn gm_checks(hw: Features) {
         let (r, s) = key.sign(b"message", &mut entropy).unwrap();
         ct_public(&r);
         ct_public(&s);
-        assert!(sm2::verify(key.public_key(), b"1234567812345678", b"message", &r, &s));
+        assert!(sm2::verify(
+            key.public_key(),
+            b"1234567812345678",
+            b"message",
+            &r,
+            &s
+        ));
         for scalar in [d_plain, n_minus_6] {
             let x = sm2::agree_with_features(f, &ct_secret_copy(scalar), &peer).unwrap();
             ct_public(&x[..]);
@@ -128,7 +139,10 @@ fn gm_checks(hw: Features) {
         let mut bad = ct.clone();
         bad[100] ^= 1;
         assert!(sm2::decrypt_with_features(f, &d, &bad).is_err());
-        println!("{spec}: SM2 kernel {} signed, agreed and decrypted on secrets", key.kernel().name());
+        println!(
+            "{spec}: SM2 kernel {} signed, agreed and decrypted on secrets",
+            key.kernel().name()
+        );
         assert_eq!(key.kernel(), sm2::Kernel::select(f));
     }
     for spec in ["portable", "bmi2", "avx2"] {

@@ -388,12 +388,11 @@ pub fn agree_with_features(
     Ok(x)
 }
 
+/// A shared point's coordinates (secret).
+type SharedPoint = (Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>);
+
 /// `d * peer` as (x, y), constant time in d.
-fn mul_point(
-    kernel: Kernel,
-    d: &[u8; 32],
-    peer: &[u8],
-) -> Result<(Zeroizing<[u8; 32]>, Zeroizing<[u8; 32]>), Error> {
+fn mul_point(kernel: Kernel, d: &[u8; 32], peer: &[u8]) -> Result<SharedPoint, Error> {
     let q = raw_point(peer)?;
     if !scalar_ok(d, 0) {
         return Err(Error::InvalidPrivateKey);
@@ -531,9 +530,16 @@ pub mod raw {
         ffi::sm2_mul_base(kernel.path(), &mut out, k, base_table()).then_some(out)
     }
 
-    /// `k * Q` as `x || y`: `Err(())` when Q is off the curve, `Ok(None)` for infinity.
-    pub fn mul_point(kernel: Kernel, k: &[u8; 32], q: &[u8; 64]) -> Result<Option<[u8; 64]>, ()> {
+    /// `k * Q` as `x || y`: `Err(InvalidPoint)` when Q is off the curve, `Ok(None)` for
+    /// infinity.
+    pub fn mul_point(
+        kernel: Kernel,
+        k: &[u8; 32],
+        q: &[u8; 64],
+    ) -> Result<Option<[u8; 64]>, super::Error> {
         let mut out = [0u8; 64];
-        Ok(ffi::sm2_mul_point(kernel.path(), &mut out, k, q)?.then_some(out))
+        let finite = ffi::sm2_mul_point(kernel.path(), &mut out, k, q)
+            .map_err(|()| super::Error::InvalidPoint)?;
+        Ok(finite.then_some(out))
     }
 }

@@ -130,7 +130,9 @@ impl ManyKernel {
 fn avx512_self_test() -> bool {
     static PASSED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *PASSED.get_or_init(|| {
-        let data: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(151) >> 3) as u8).collect();
+        let data: Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(151) >> 3) as u8)
+            .collect();
         let msgs: Vec<&[u8]> = (0..40).map(|i| &data[..(i * 53) % 301]).collect();
         let got = digest_many_with(ManyKernel::Avx512x16, &msgs);
         msgs.iter().zip(&got).all(|(m, d)| Sm3::digest(m) == *d)

@@ -230,40 +230,6 @@ pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_lengths_use_the_minimal_long_form() {
-        let mut out = Vec::new();
-        tlv(&mut out, OCTET_STRING, &[0u8; 300]);
-        assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
-        let mut out = Vec::new();
-        tlv(&mut out, OCTET_STRING, &[0u8; 200]);
-        assert_eq!(&out[..3], &[0x04, 0x81, 200]);
-    }
-
-    #[test]
-    fn sm2_cipher_round_trips_and_rejects_non_der() {
-        let x = [0x80u8; 32];
-        let y = [0x01u8; 32];
-        let der = sm2_cipher(&x, &y, &[7; 32], b"hello");
-        assert_eq!(
-            read_sm2_cipher(&der),
-            Some((&x[..], &y[..], &[7u8; 32][..], &b"hello"[..]))
-        );
-        // Trailing garbage, a truncated body, a negative x: all refused.
-        let mut long = der.clone();
-        long.push(0);
-        assert_eq!(read_sm2_cipher(&long), None);
-        assert_eq!(read_sm2_cipher(&der[..der.len() - 1]), None);
-        let mut neg = der.clone();
-        neg[4] = 0x80; // x's sign byte 0x00 -> 0x80
-        assert_eq!(read_sm2_cipher(&neg), None);
-    }
-}
-
 /// An (EC)DSA-style signature `SEQUENCE { r INTEGER, s INTEGER }` (SM2 uses it too,
 /// GM/T 0009 7.3), from big-endian magnitudes.
 pub(crate) fn rs_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
@@ -297,4 +263,55 @@ pub(crate) fn read_rs_signature(input: &[u8]) -> Option<([u8; 32], [u8; 32])> {
         Some(out)
     };
     Some((fixed(r)?, fixed(s)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lengths_use_the_minimal_long_form() {
+        let mut out = Vec::new();
+        tlv(&mut out, OCTET_STRING, &[0u8; 300]);
+        assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
+        let mut out = Vec::new();
+        tlv(&mut out, OCTET_STRING, &[0u8; 200]);
+        assert_eq!(&out[..3], &[0x04, 0x81, 200]);
+    }
+
+    #[test]
+    fn sm2_cipher_round_trips_and_rejects_non_der() {
+        let x = [0x80u8; 32];
+        let y = [0x01u8; 32];
+        let der = sm2_cipher(&x, &y, &[7; 32], b"hello");
+        assert_eq!(
+            read_sm2_cipher(&der),
+            Some((&x[..], &y[..], &[7u8; 32][..], &b"hello"[..]))
+        );
+        // Trailing garbage, a truncated body, a negative x: all refused.
+        let mut long = der.clone();
+        long.push(0);
+        assert_eq!(read_sm2_cipher(&long), None);
+        assert_eq!(read_sm2_cipher(&der[..der.len() - 1]), None);
+        let mut neg = der.clone();
+        neg[4] = 0x80; // x's sign byte 0x00 -> 0x80
+        assert_eq!(read_sm2_cipher(&neg), None);
+    }
+
+    #[test]
+    fn rs_signature_round_trips_and_is_strict() {
+        let mut r = [0u8; 32];
+        r[31] = 5;
+        let s = [0x80u8; 32]; // needs a leading zero byte in DER
+        let der = rs_signature(&r, &s);
+        assert_eq!(read_rs_signature(&der), Some((r, s)));
+        // Trailing bytes, a non-minimal integer and a 33-byte magnitude are refused.
+        assert_eq!(read_rs_signature(&[&der[..], &[0]].concat()), None);
+        let bad = [0x30, 0x07, 0x02, 0x02, 0x00, 0x05, 0x02, 0x01, 0x05];
+        assert_eq!(read_rs_signature(&bad), None);
+        let mut long = vec![0x30, 0x26, 0x02, 0x21, 0x01];
+        long.extend_from_slice(&[0u8; 32]);
+        long.extend_from_slice(&[0x02, 0x01, 0x05]);
+        assert_eq!(read_rs_signature(&long), None);
+    }
 }
