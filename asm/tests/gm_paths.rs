@@ -411,7 +411,7 @@ fn sm2_ecdh_agrees_with_rustcrypto() {
         );
         assert_eq!(
             sm2::raw::mul_point(k, &one, &off[1..].try_into().unwrap()),
-            Err(())
+            Err(sm2::Error::InvalidPoint)
         );
         let mut huge = [0xffu8; 65];
         huge[0] = 4;
