@@ -42,8 +42,9 @@ static const uint32_t SM3_TJ[64] = {
         V a12 = ROTL(A, 12);                                                                 \
         V ss1 = ROTL(ADD(ADD(a12, E), SET1(SM3_TJ[j])), 7);                                  \
         V ss2 = XOR(ss1, a12);                                                               \
-        V tt1 = ADD(ADD(FF(A, B, C), D), ADD(ss2, XOR(w[j], w[(j) + 4])));                   \
-        V tt2 = ADD(ADD(GG(E, F, G), H), ADD(ss1, w[j]));                                    \
+        /* ss1/ss2 come last on the critical path: add the other terms first. */            \
+        V tt1 = ADD(ADD(ADD(FF(A, B, C), D), XOR(w[j], w[(j) + 4])), ss2);                   \
+        V tt2 = ADD(ADD(ADD(GG(E, F, G), H), w[j]), ss1);                                    \
         B = ROTL(B, 9);                                                                      \
         F = ROTL(F, 19);                                                                     \
         D = tt1;                                                                             \
