@@ -198,7 +198,8 @@ static inline void fp_reduce(u64 r[4], const u64 t[8]) {
  * acc += a * b[i], then acc += m * p with m = acc[0] (p = -1 mod 2^64, so -p^-1 = 1) and a
  * shift by one limb. MULX leaves the flags alone, so ADCX (carry flag) adds the low halves
  * and ADOX (overflow flag) the high halves as two independent carry chains. The six
- * accumulator registers rotate names from row to row instead of moving.
+ * accumulator registers rotate names from row to row instead of moving. Twelve registers in
+ * all (p is read from memory), so it builds with a frame pointer and under sanitizers too.
  */
 static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
     typedef struct { u64 v[4]; } fe_mem; /* tells the compiler which memory is read/written */
@@ -230,16 +231,16 @@ static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
         "adcxq %[zero], %[A5]\n\t"
         "movq %[A0], %%rdx\n\t"
         "xorl %k[zero], %k[zero]\n\t"
-        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A0]\n\t"
         "adoxq %[hi], %[A1]\n\t"
-        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A1]\n\t"
         "adoxq %[hi], %[A2]\n\t"
-        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A2]\n\t"
         "adoxq %[hi], %[A3]\n\t"
-        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A3]\n\t"
         "adoxq %[hi], %[A4]\n\t"
         "adcxq %[zero], %[A4]\n\t"
@@ -264,16 +265,16 @@ static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
         "adcxq %[zero], %[A0]\n\t"
         "movq %[A1], %%rdx\n\t"
         "xorl %k[zero], %k[zero]\n\t"
-        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A1]\n\t"
         "adoxq %[hi], %[A2]\n\t"
-        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A2]\n\t"
         "adoxq %[hi], %[A3]\n\t"
-        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A3]\n\t"
         "adoxq %[hi], %[A4]\n\t"
-        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A4]\n\t"
         "adoxq %[hi], %[A5]\n\t"
         "adcxq %[zero], %[A5]\n\t"
@@ -298,16 +299,16 @@ static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
         "adcxq %[zero], %[A1]\n\t"
         "movq %[A2], %%rdx\n\t"
         "xorl %k[zero], %k[zero]\n\t"
-        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A2]\n\t"
         "adoxq %[hi], %[A3]\n\t"
-        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A3]\n\t"
         "adoxq %[hi], %[A4]\n\t"
-        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A4]\n\t"
         "adoxq %[hi], %[A5]\n\t"
-        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A5]\n\t"
         "adoxq %[hi], %[A0]\n\t"
         "adcxq %[zero], %[A0]\n\t"
@@ -332,46 +333,45 @@ static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
         "adcxq %[zero], %[A2]\n\t"
         "movq %[A3], %%rdx\n\t"
         "xorl %k[zero], %k[zero]\n\t"
-        "mulxq 0(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p0], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A3]\n\t"
         "adoxq %[hi], %[A4]\n\t"
-        "mulxq 8(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p1], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A4]\n\t"
         "adoxq %[hi], %[A5]\n\t"
-        "mulxq 16(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p2], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A5]\n\t"
         "adoxq %[hi], %[A0]\n\t"
-        "mulxq 24(%[p]), %[lo], %[hi]\n\t"
+        "mulxq %[p3], %[lo], %[hi]\n\t"
         "adcxq %[lo], %[A0]\n\t"
         "adoxq %[hi], %[A1]\n\t"
         "adcxq %[zero], %[A1]\n\t"
         "adoxq %[zero], %[A2]\n\t"
         "adcxq %[zero], %[A2]\n\t"
-        /* The result is A4 A5 A0 A1 with a carry in A2, below 2p: subtract p and keep the
-         * difference unless that borrowed (CMOV, no branch). */
+        /* The result is A4 A5 A0 A1 with a carry in A2, below 2p: subtract p (into lo, hi,
+         * A3, zero) and keep the original unless that borrowed (CMOV, no branch). */
         "movq %[A4], %[lo]\n\t"
         "movq %[A5], %[hi]\n\t"
-        "movq %[A0], %%rdx\n\t"
+        "movq %[A0], %[A3]\n\t"
         "movq %[A1], %[zero]\n\t"
-        "subq 0(%[p]), %[lo]\n\t"
-        "sbbq 8(%[p]), %[hi]\n\t"
-        "sbbq 16(%[p]), %%rdx\n\t"
-        "sbbq 24(%[p]), %[zero]\n\t"
+        "subq %[p0], %[lo]\n\t"
+        "sbbq %[p1], %[hi]\n\t"
+        "sbbq %[p2], %[A3]\n\t"
+        "sbbq %[p3], %[zero]\n\t"
         "sbbq $0, %[A2]\n\t"
         "cmovcq %[A4], %[lo]\n\t"
         "cmovcq %[A5], %[hi]\n\t"
-        "cmovcq %[A0], %%rdx\n\t"
+        "cmovcq %[A0], %[A3]\n\t"
         "cmovcq %[A1], %[zero]\n\t"
-        "movq %[lo], 0(%[r])\n\t"
-        "movq %[hi], 8(%[r])\n\t"
-        "movq %%rdx, 16(%[r])\n\t"
-        "movq %[zero], 24(%[r])\n\t"
         : [A0] "=&r"(A0), [A1] "=&r"(A1), [A2] "=&r"(A2), [A3] "=&r"(A3), [A4] "=&r"(A4),
-          [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero),
-          "=m"(*(fe_mem *)r)
-        : [a] "r"(a), [b] "r"(b), [p] "r"(P), [r] "r"(r), "m"(*(const fe_mem *)a),
-          "m"(*(const fe_mem *)b), "m"(*(const fe_mem *)P)
+          [A5] "=&r"(A5), [lo] "=&r"(lo), [hi] "=&r"(hi), [zero] "=&r"(zero)
+        : [a] "r"(a), [b] "r"(b), "m"(*(const fe_mem *)a), "m"(*(const fe_mem *)b),
+          [p0] "m"(P[0]), [p1] "m"(P[1]), [p2] "m"(P[2]), [p3] "m"(P[3])
         : "rdx", "cc");
+    r[0] = lo;
+    r[1] = hi;
+    r[2] = A3;
+    r[3] = zero;
 }
 #else
 static inline void fp_mul(u64 r[4], const u64 a[4], const u64 b[4]) {
