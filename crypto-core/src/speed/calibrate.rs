@@ -5,8 +5,9 @@
 //! from one start to the next because a neighbour was busy. So each algorithm has a preferred
 //! backend (the usual winner on x86-64 in our measurements; see FACTS in the design notes), a
 //! challenger must be [`MARGIN`] times faster to replace it, every backend is timed in
-//! interleaved rounds and scored by its best round (noise only ever slows a run down), and
-//! verification-only or derived algorithms follow the algorithm they derive from.
+//! interleaved rounds and scored by its best round (noise only ever slows a run down), a
+//! challenger that wins must win again in a head-to-head rematch, and verification-only or
+//! derived algorithms follow the algorithm they derive from.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -22,6 +23,9 @@ pub const DEFAULT_BUDGET: Duration = Duration::from_millis(400);
 
 /// Rounds per backend; the best round counts.
 const ROUNDS: u32 = 3;
+
+/// Extra head-to-head rounds before a challenger replaces the preferred backend.
+const CONFIRM_ROUNDS: u32 = 4;
 
 /// The preferred backends for `alg`, most preferred first; the first one built that
 /// implements `alg` is the default a challenger must beat. The order is what we measured to
@@ -198,9 +202,28 @@ impl Calibration {
                 }
             }
         }
-        for ((alg, preferred, runners), best) in contests.into_iter().zip(best) {
-            let scores: Vec<(Backend, f64)> = runners.iter().map(|(b, _)| *b).zip(best).collect();
-            let chosen = decide(preferred, &scores);
+        for ((alg, preferred, mut runners), mut best) in contests.into_iter().zip(best) {
+            let mut scores: Vec<(Backend, f64)> = runners
+                .iter()
+                .map(|(b, _)| *b)
+                .zip(best.iter().copied())
+                .collect();
+            let mut chosen = decide(preferred, &scores);
+            if chosen != preferred {
+                // A replacement must survive a rematch: more rounds of just the two, taking
+                // turns, each still scored by its best round. A busy moment that slowed the
+                // preferred backend's sweep rounds (seen under load: 4x swings) is then
+                // outvoted instead of deciding the profile.
+                for _ in 0..CONFIRM_ROUNDS {
+                    for ((b, rs), best) in runners.iter_mut().zip(best.iter_mut()) {
+                        if *b == preferred || *b == chosen {
+                            *best = best.max(time(rs, window));
+                        }
+                    }
+                }
+                scores = runners.iter().map(|(b, _)| *b).zip(best).collect();
+                chosen = decide(preferred, &scores);
+            }
             choices.push(Choice {
                 alg,
                 preferred,
