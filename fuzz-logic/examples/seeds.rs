@@ -21,7 +21,7 @@ fn main() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let start = readme.find("```toml\n").unwrap() + 8;
     let end = start + readme[start..].find("```").unwrap();
-    write("config", "readme.toml", readme[start..end].as_bytes());
+    write("config", "readme.toml", &readme.as_bytes()[start..end]);
     write(
         "config",
         "minimal.toml",

@@ -14,9 +14,12 @@ use crypto_core::{
     SignatureAlg, TAG_LEN,
 };
 
+/// A target's body.
+pub type Body = fn(&[u8]);
+
 /// Every target: its name (the `fuzz/fuzz_targets/<name>.rs` binary and corpus folder) and
 /// its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Body)] = &[
     ("config", config),
     ("proxy_protocol", proxy_protocol),
     ("sm2_der", sm2_der),
