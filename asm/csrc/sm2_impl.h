@@ -767,6 +767,18 @@ int SM2_FN(mul_base)(uint8_t out[64], const uint8_t kb[32], const u64 *table) {
     return pt_to_affine_be(out, &acc);
 }
 
+/* tab[m - 1] = m * Q for m = 1..16 (Q public): even multiples by doubling, odd ones as
+ * (m - 1) Q + Q, which never adds a point to itself (m - 1 != 1 for odd m >= 3). */
+static void var_table(jac tab[SM2_VAR_ENTRIES], const aff *q) {
+    memcpy(tab[0].x, q->x, 32);
+    memcpy(tab[0].y, q->y, 32);
+    memcpy(tab[0].z, ONE_P, 32);
+    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
+        if (m % 2 == 0) pt_dbl(&tab[m - 1], &tab[m / 2 - 1]);
+        else pt_add(&tab[m - 1], &tab[m - 2], &tab[0], 0);
+    }
+}
+
 static u64 mul_point_pass(jac *acc, const u64 k[5], const jac tab[SM2_VAR_ENTRIES], int complete) {
     u64 flag = 0, mag, neg;
     jac e;
@@ -791,13 +803,7 @@ int SM2_FN(mul_point)(uint8_t out[64], const uint8_t kb[32], const uint8_t q[64]
     jac tab[SM2_VAR_ENTRIES], acc;
     u64 k[5];
     if (!pt_from_be(&qa, q)) return -1;
-    memcpy(tab[0].x, qa.x, 32);
-    memcpy(tab[0].y, qa.y, 32);
-    memcpy(tab[0].z, ONE_P, 32);
-    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
-        if (m % 2 == 0) pt_dbl(&tab[m - 1], &tab[m / 2 - 1]);
-        else pt_add(&tab[m - 1], &tab[m - 2], &tab[0], 1);
-    }
+    var_table(tab, &qa);
     scalar_limbs(k, kb);
     u64 flag = mul_point_pass(&acc, k, tab, 0);
     DECLASSIFY(&flag, sizeof flag);
@@ -842,13 +848,7 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
         acc = t;
     }
     /* u2 * Q by windows. */
-    memcpy(tab[0].x, qa.x, 32);
-    memcpy(tab[0].y, qa.y, 32);
-    memcpy(tab[0].z, ONE_P, 32);
-    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
-        if (m % 2 == 0) pt_dbl(&tab[m - 1], &tab[m / 2 - 1]);
-        else pt_add_vartime(&tab[m - 1], &tab[m - 2], &tab[0]);
-    }
+    var_table(tab, &qa);
     scalar_limbs(k, u2b);
     memset(&acc2, 0, sizeof acc2);
     for (int w = SM2_VAR_WINDOWS - 1; w >= 0; w--) {

@@ -29,11 +29,24 @@ pub fn scratch(test: &str) -> PathBuf {
 
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    // The kernel may hand the same ephemeral port out again once the probe socket is closed,
+    // so a port given to one test (or twice to the same proxy: a CI run once got its listener
+    // and admin port equal) is remembered and never given again in this process.
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Whether a CLI exists; with `REQUIRE_CLI` set, its absence fails the test.
