@@ -32,7 +32,7 @@ pub fn free_port() -> u16 {
     // The kernel may hand the same ephemeral port out again once the probe socket is closed,
     // so a port given to one test (or twice to the same proxy: a CI run once got its listener
     // and admin port equal) is remembered and never given again in this process.
-    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
     let mut given = GIVEN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
