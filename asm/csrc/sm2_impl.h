@@ -31,6 +31,13 @@ void tlsfe_ct_public(const void *p, size_t n);
 #define DECLASSIFY(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Clears secret scratch; the empty asm makes the stores observable, so the compiler cannot
+ * drop them as dead (a plain memset of a local about to go out of scope may be removed). */
+static inline void secure_zero(void *p, size_t n) {
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
 #define SM2_W_BASE 6   /* fixed-base window (Booth): 43 windows of 32 affine points */
 #define SM2_BASE_WINDOWS 43
 #define SM2_BASE_ENTRIES 32
@@ -587,6 +594,10 @@ static int pt_to_affine_be(uint8_t out[64], const jac *p) {
     fp_from_mont(y, y);
     fe_to_be(out, x);
     fe_to_be(out + 32, y);
+    secure_zero(x, sizeof x); /* an ECDH shared point is secret */
+    secure_zero(y, sizeof y);
+    secure_zero(zi, sizeof zi);
+    secure_zero(zi2, sizeof zi2);
     /* Whether the result is infinity is public: the operation fails. */
     DECLASSIFY(&inf, sizeof inf);
     return inf == 0;
@@ -614,8 +625,8 @@ static int pt_from_be(aff *r, const uint8_t in[64]) {
 
 /* ---- scalars -------------------------------------------------------------------------- */
 
-/* (w+1) bits of the little-endian scalar k (5 limbs, top one zero) ending at bit pos + w,
- * starting at bit pos - 1 (bit -1 reads as 0): the Booth window. */
+/* The w+1 bits of the little-endian scalar k (5 limbs, top one zero) from bit pos - 1 to bit
+ * pos + w - 1 (bit -1 reads as 0): the Booth window. */
 static inline u64 window_bits(const u64 k[5], int pos, int w) {
     u64 mask = ((u64)1 << (w + 1)) - 1;
     if (pos == 0) return (k[0] << 1) & mask;
@@ -763,8 +774,10 @@ int SM2_FN(mul_base)(uint8_t out[64], const uint8_t kb[32], const u64 *table) {
      * redone with every addition complete. */
     DECLASSIFY(&flag, sizeof flag);
     if (flag) mul_base_pass(&acc, k, table, 1);
-    memset(k, 0, sizeof k);
-    return pt_to_affine_be(out, &acc);
+    secure_zero(k, sizeof k);
+    int finite = pt_to_affine_be(out, &acc);
+    secure_zero(&acc, sizeof acc);
+    return finite;
 }
 
 /* tab[m - 1] = m * Q for m = 1..16 (Q public): even multiples by doubling, odd ones as
@@ -808,8 +821,10 @@ int SM2_FN(mul_point)(uint8_t out[64], const uint8_t kb[32], const uint8_t q[64]
     u64 flag = mul_point_pass(&acc, k, tab, 0);
     DECLASSIFY(&flag, sizeof flag);
     if (flag) mul_point_pass(&acc, k, tab, 1);
-    memset(k, 0, sizeof k);
-    return pt_to_affine_be(out, &acc);
+    secure_zero(k, sizeof k);
+    int finite = pt_to_affine_be(out, &acc);
+    secure_zero(&acc, sizeof acc);
+    return finite;
 }
 
 /* 1 when q (x || y) is a point on the curve (the point at infinity has no such encoding). */
@@ -922,8 +937,8 @@ void SM2_FN(inv_one_plus)(uint8_t out[32], const uint8_t db[32]) {
     fn_inv_mont(x, x);
     fn_mul(x, x, one);
     fe_to_be(out, x);
-    memset(d, 0, sizeof d);
-    memset(x, 0, sizeof x);
+    secure_zero(d, sizeof d);
+    secure_zero(x, sizeof x);
 }
 
 /*
@@ -933,7 +948,7 @@ void SM2_FN(inv_one_plus)(uint8_t out[32], const uint8_t db[32]) {
  */
 int SM2_FN(sign_finish)(uint8_t rb[32], uint8_t sb[32], const uint8_t eb[32], const uint8_t x1b[32],
                         const uint8_t kb[32], const uint8_t db[32], const uint8_t dinvb[32]) {
-    u64 e[4], x1[4], k[4], d[4], dinv[4], r[4], s[4], t[4], one[4] = {1, 0, 0, 0};
+    u64 e[4], x1[4], k[4], d[4], dinv[4], r[4], s[4], t[4];
     fe_from_be(e, eb);
     fe_from_be(x1, x1b);
     fe_from_be(k, kb);
@@ -950,13 +965,12 @@ int SM2_FN(sign_finish)(uint8_t rb[32], uint8_t sb[32], const uint8_t eb[32], co
     fn_mul(s, dinv, t);
     fn_mul(s, s, RR_N);          /* (1 + d)^-1 (k - r d) */
     bad |= fe_is_zero(s);
-    (void)one;
     fe_to_be(rb, r);
     fe_to_be(sb, s);
-    memset(k, 0, sizeof k);
-    memset(d, 0, sizeof d);
-    memset(dinv, 0, sizeof dinv);
-    memset(t, 0, sizeof t);
+    secure_zero(k, sizeof k);
+    secure_zero(d, sizeof d);
+    secure_zero(dinv, sizeof dinv);
+    secure_zero(t, sizeof t);
     /* r and s are published; whether this nonce was unusable is public too. */
     DECLASSIFY(&bad, sizeof bad);
     return bad == 0;

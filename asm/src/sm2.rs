@@ -455,7 +455,10 @@ fn c3(x2: &[u8; 32], msg: &[u8], y2: &[u8; 32]) -> [u8; 32] {
 }
 
 /// SM2 encryption (GB/T 32918.4 6.1) to `public`; returns `C1 || C3 || C2` with C1 as
-/// `04 || x1 || y1`.
+/// `04 || x1 || y1`. The ephemeral k comes from `entropy` (mixed with the public key and the
+/// message, which hide nothing): unlike signing, there is no secret to hedge with, so a broken
+/// entropy source exposes the plaintext. An empty message gives an empty C2 (no key stream
+/// to check for all zeros), which `decrypt` accepts the same way.
 pub fn encrypt(
     public: &[u8],
     msg: &[u8],
