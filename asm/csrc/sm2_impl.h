@@ -749,6 +749,15 @@ void SM2_FN(base_table)(u64 *table) {
     }
 }
 
+/* The end of both constant-time multiplications: the affine result, then the secret scalar
+ * limbs and accumulator cleared. */
+static int finish_mul(uint8_t out[64], jac *acc, u64 k[5]) {
+    secure_zero(k, 5 * sizeof(u64));
+    int finite = pt_to_affine_be(out, acc);
+    secure_zero(acc, sizeof *acc);
+    return finite;
+}
+
 static u64 mul_base_pass(jac *acc, const u64 k[5], const u64 *table, int complete) {
     u64 flag = 0;
     memset(acc, 0, sizeof *acc);
@@ -774,10 +783,7 @@ int SM2_FN(mul_base)(uint8_t out[64], const uint8_t kb[32], const u64 *table) {
      * redone with every addition complete. */
     DECLASSIFY(&flag, sizeof flag);
     if (flag) mul_base_pass(&acc, k, table, 1);
-    secure_zero(k, sizeof k);
-    int finite = pt_to_affine_be(out, &acc);
-    secure_zero(&acc, sizeof acc);
-    return finite;
+    return finish_mul(out, &acc, k);
 }
 
 /* tab[m - 1] = m * Q for m = 1..16 (Q public): even multiples by doubling, odd ones as
@@ -821,10 +827,7 @@ int SM2_FN(mul_point)(uint8_t out[64], const uint8_t kb[32], const uint8_t q[64]
     u64 flag = mul_point_pass(&acc, k, tab, 0);
     DECLASSIFY(&flag, sizeof flag);
     if (flag) mul_point_pass(&acc, k, tab, 1);
-    secure_zero(k, sizeof k);
-    int finite = pt_to_affine_be(out, &acc);
-    secure_zero(&acc, sizeof acc);
-    return finite;
+    return finish_mul(out, &acc, k);
 }
 
 /* 1 when q (x || y) is a point on the curve (the point at infinity has no such encoding). */

@@ -181,10 +181,10 @@ fn uncompressed(xy: &[u8; 64]) -> [u8; 65] {
 /// Z_A = SM3(ENTL || ID || a || b || Gx || Gy || xA || yA), GB/T 32918.2 5.5.
 pub fn z(id: &[u8], public: &[u8]) -> Result<[u8; 32], Error> {
     let xy = raw_point(public)?;
-    let bits = u16::try_from(id.len() * 8).map_err(|_| Error::IdTooLong)?;
     if id.len() > 8191 {
         return Err(Error::IdTooLong);
     }
+    let bits = (id.len() * 8) as u16; // below 65536: checked above
     let mut h = Sm3::new();
     h.update(&bits.to_be_bytes());
     h.update(id);
@@ -198,11 +198,6 @@ fn e_digest(z: &[u8; 32], msg: &[u8]) -> [u8; 32] {
     h.update(z);
     h.update(msg);
     h.finish()
-}
-
-/// Whether `public` is `04 || x || y` on the curve.
-pub fn check_public(public: &[u8]) -> bool {
-    raw_point(public).is_ok_and(|xy| ffi::sm2_point_check(Sm2Path::best(Features::get()), xy))
 }
 
 /// `d * G` as `04 || x || y`, for d in [1, n-1].
@@ -339,23 +334,12 @@ impl SigningKey {
 
 /// Verifies `(r, s)` over `msg` for the public key `public` (`04 || x || y`) and user ID.
 pub fn verify(public: &[u8], id: &[u8], msg: &[u8], r: &[u8; 32], s: &[u8; 32]) -> bool {
-    verify_with(Kernel::select(Features::get()), public, id, msg, r, s)
+    verify_with_features(Features::get(), public, id, msg, r, s)
 }
 
 /// [`verify`] on the kernel `f` allows.
 pub fn verify_with_features(
     f: Features,
-    public: &[u8],
-    id: &[u8],
-    msg: &[u8],
-    r: &[u8; 32],
-    s: &[u8; 32],
-) -> bool {
-    verify_with(Kernel::select(f), public, id, msg, r, s)
-}
-
-fn verify_with(
-    kernel: Kernel,
     public: &[u8],
     id: &[u8],
     msg: &[u8],
@@ -369,7 +353,7 @@ fn verify_with(
         return false;
     };
     let e = e_digest(&z, msg);
-    ffi::sm2_verify_vartime(kernel.path(), &e, r, s, xy, base_table())
+    ffi::sm2_verify_vartime(Kernel::select(f).path(), &e, r, s, xy, base_table())
 }
 
 /// ECDH on curveSM2 as RFC 8998 uses it: the x-coordinate of `d * peer`, for `d` in

@@ -71,7 +71,7 @@ fn sm2_ops(c: &mut Criterion) {
     let d = [0x3cu8; 32];
     let key = PrivateKey::from_ec_scalar(KeyKind::Sm2, &d).unwrap();
     let hw = Features::get();
-    let mut fill = |b: &mut [u8]| getrandom_fill(b);
+    let mut fill = |b: &mut [u8]| counter_fill(b);
     let peer = sm2::public_key(&[9; 32]).unwrap();
     for op in ["sm2-sign", "sm2-verify", "sm2-ecdh"] {
         let mut group = c.benchmark_group(op);
@@ -137,7 +137,7 @@ fn sm2_ops(c: &mut Criterion) {
     }
 }
 
-fn getrandom_fill(b: &mut [u8]) {
+fn counter_fill(b: &mut [u8]) {
     // Benchmarks need no real entropy source; a counter-based fill keeps them independent of
     // the OS generator's cost.
     static CTR: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);

@@ -67,7 +67,7 @@ pub fn sm2_key() -> &'static PrivateKey {
     KEY.get_or_init(|| PrivateKey::from_ec_scalar(KeyKind::Sm2, &[0x4d; 32]).unwrap())
 }
 
-fn sm2_backends(alg: Algorithm) -> Vec<Backend> {
+fn backends_for(alg: Algorithm) -> Vec<Backend> {
     Backend::built().filter(|b| b.supports(alg)).collect()
 }
 
@@ -81,7 +81,7 @@ pub fn sm2_der(data: &[u8]) {
     }
     let _ = PrivateKey::from_pem_or_der(data);
     let key = sm2_key();
-    let verdicts: Vec<(Backend, bool)> = sm2_backends(Algorithm::Signature(SignatureAlg::Sm2Sm3))
+    let verdicts: Vec<(Backend, bool)> = backends_for(Algorithm::Signature(SignatureAlg::Sm2Sm3))
         .into_iter()
         .map(|b| {
             (
@@ -94,7 +94,7 @@ pub fn sm2_der(data: &[u8]) {
         verdicts.windows(2).all(|w| w[0].1 == w[1].1),
         "backends disagree on a signature: {verdicts:?}"
     );
-    let plain: Vec<(Backend, Option<Vec<u8>>)> = sm2_backends(Algorithm::Sm2Encryption)
+    let plain: Vec<(Backend, Option<Vec<u8>>)> = backends_for(Algorithm::Sm2Encryption)
         .into_iter()
         .map(|b| {
             let r = b.sm2_decrypt(key, data, CiphertextFormat::Der);
@@ -120,7 +120,7 @@ pub fn gm_differential(data: &[u8]) {
     let hw = asm::cpu::Features::get();
     if op % 2 == 0 {
         let want = Backend::RustCrypto.hash(HashAlg::Sm3).unwrap().hash(rest);
-        for b in sm2_backends(Algorithm::Hash(HashAlg::Sm3)) {
+        for b in backends_for(Algorithm::Hash(HashAlg::Sm3)) {
             assert_eq!(
                 b.hash(HashAlg::Sm3).unwrap().hash(rest).as_ref(),
                 want.as_ref(),
@@ -156,7 +156,7 @@ pub fn gm_differential(data: &[u8]) {
     };
     let iv: &[u8] = if alg == CipherAlg::Sm4Ecb { &[] } else { iv };
     let mut want: Option<Vec<u8>> = None;
-    for b in sm2_backends(Algorithm::Cipher(alg)) {
+    for b in backends_for(Algorithm::Cipher(alg)) {
         let k = b.cipher(alg, key).unwrap();
         let mut buf = data.to_vec();
         k.encrypt(iv, &mut buf).unwrap();
@@ -185,7 +185,7 @@ pub fn aead_differential(data: &[u8]) {
     let aad_len = usize::from(aad_len).min(rest.len());
     let (aad, plaintext) = rest.split_at(aad_len);
     let nonce = Nonce(nonce.try_into().unwrap());
-    let backends = sm2_backends(Algorithm::Aead(alg));
+    let backends = backends_for(Algorithm::Aead(alg));
     let mut sealed: Option<Vec<u8>> = None;
     for b in &backends {
         let k = b.aead(alg, key).expect("valid key length");

@@ -27,14 +27,8 @@ fn not_here() -> Error {
 
 impl Provider for Asm {
     fn supports(&self, alg: Algorithm) -> bool {
-        match alg {
-            Algorithm::Aead(a) => matches!(a, AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm),
-            Algorithm::Hash(h) | Algorithm::Hmac(h) | Algorithm::Hkdf(h) => h == HashAlg::Sm3,
-            Algorithm::Signature(s) => s == SignatureAlg::Sm2Sm3,
-            Algorithm::Kx(k) | Algorithm::KxStatic(k) => k == KxAlg::CurveSm2,
-            Algorithm::Cipher(_) | Algorithm::Sm2Encryption => true,
-            Algorithm::Random | Algorithm::Kem(_) => false,
-        }
+        // Exactly the GM suite.
+        alg.is_gm()
     }
 
     fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
