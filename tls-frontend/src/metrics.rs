@@ -42,6 +42,7 @@ pub struct Metrics {
     bytes_to_client: AtomicU64,
     upstream_errors: Mutex<BTreeMap<(String, String), u64>>,
     reloads: Mutex<BTreeMap<&'static str, u64>>,
+    relay_ends: Mutex<BTreeMap<&'static str, u64>>,
     resumed: AtomicU64,
 }
 
@@ -102,6 +103,13 @@ impl Metrics {
         *lock(&self.upstream_errors)
             .entry((upstream.to_owned(), reason.to_owned()))
             .or_default() += 1;
+    }
+
+    /// A relay ended: `clean` (both directions reached EOF), `idle_timeout`, `client_error`
+    /// (a reset, a TLS error or a cut without close_notify from the client) or
+    /// `upstream_error`.
+    pub fn relay_end(&self, how: &'static str) {
+        *lock(&self.relay_ends).entry(how).or_default() += 1;
     }
 
     /// A reload was tried.
@@ -212,6 +220,14 @@ impl Metrics {
                 esc(u),
                 esc(r)
             );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_relays_total Relayed connections by how they ended."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_relays_total counter");
+        for (r, n) in lock(&self.relay_ends).iter() {
+            let _ = writeln!(o, "tls_frontend_relays_total{{end=\"{r}\"}} {n}");
         }
         let _ = writeln!(
             o,

@@ -23,34 +23,81 @@ pub struct Relayed {
     pub idle_timeout: bool,
 }
 
+/// Which peer a relay error came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The TLS client.
+    Client,
+    /// The upstream.
+    Upstream,
+}
+
+impl Side {
+    /// The metric label.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Upstream => "upstream",
+        }
+    }
+}
+
+/// A relay error and the peer whose socket (or TLS stream) gave it.
+#[derive(Debug)]
+pub struct RelayError {
+    /// Who failed.
+    pub side: Side,
+    /// What failed.
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for RelayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.side.name(), self.error)
+    }
+}
+
 async fn pump<R, W>(
-    mut r: R,
-    mut w: W,
+    (mut r, reader): (R, Side),
+    (mut w, writer): (W, Side),
     count: Arc<AtomicU64>,
     last: Arc<AtomicU64>,
     epoch: Instant,
-) -> std::io::Result<()>
+) -> Result<(), RelayError>
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
 {
     let mut buf = vec![0u8; BUF];
     loop {
-        let n = r.read(&mut buf).await?;
+        let n = r.read(&mut buf).await.map_err(|error| RelayError {
+            side: reader,
+            error,
+        })?;
         if n == 0 {
             // Half-close: pass the EOF on, keep the other direction open.
             let _ = w.shutdown().await;
             return Ok(());
         }
-        w.write_all(&buf[..n]).await?;
-        w.flush().await?;
+        let wrote = async {
+            w.write_all(&buf[..n]).await?;
+            w.flush().await
+        };
+        wrote.await.map_err(|error| RelayError {
+            side: writer,
+            error,
+        })?;
         count.fetch_add(n as u64, Ordering::Relaxed);
         last.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
 }
 
 /// Relays until both directions ended, an error, or `idle` without traffic.
-pub async fn relay<C, U>(client: C, upstream: U, idle: Duration) -> (Relayed, std::io::Result<()>)
+pub async fn relay<C, U>(
+    client: C,
+    upstream: U,
+    idle: Duration,
+) -> (Relayed, Result<(), RelayError>)
 where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
@@ -61,8 +108,20 @@ where
     let to = Arc::new(AtomicU64::new(0));
     let epoch = Instant::now();
     let last = Arc::new(AtomicU64::new(0));
-    let up = pump(cr, uw, from.clone(), last.clone(), epoch);
-    let down = pump(ur, cw, to.clone(), last.clone(), epoch);
+    let up = pump(
+        (cr, Side::Client),
+        (uw, Side::Upstream),
+        from.clone(),
+        last.clone(),
+        epoch,
+    );
+    let down = pump(
+        (ur, Side::Upstream),
+        (cw, Side::Client),
+        to.clone(),
+        last.clone(),
+        epoch,
+    );
     // A clean EOF one way half-closes and the other way goes on; an error either way (a
     // reset, a TLS stream cut without close_notify) ends both, dropping both sockets.
     let both = async { tokio::try_join!(up, down).map(|_| ()) };

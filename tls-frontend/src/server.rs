@@ -448,6 +448,12 @@ async fn handshake_and_relay(
         }
     };
     m.bytes(relayed.from_client, relayed.to_client);
+    m.relay_end(match &result {
+        Ok(()) if relayed.idle_timeout => "idle_timeout",
+        Ok(()) => "clean",
+        Err(e) if e.side == relay::Side::Client => "client_error",
+        Err(_) => "upstream_error",
+    });
     record["bytes_from_client"] = json!(relayed.from_client);
     record["bytes_to_client"] = json!(relayed.to_client);
     if relayed.idle_timeout {
