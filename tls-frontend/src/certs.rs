@@ -57,12 +57,29 @@ pub fn read_key_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, String>
     Ok(bytes)
 }
 
+/// A PEM error in words (the library's own message shows marker lines as byte lists).
+fn pem_error(e: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error;
+    match e {
+        Error::MissingSectionEnd { end_marker } => format!(
+            "a PEM block without its end line (-----END {}-----)",
+            String::from_utf8_lossy(end_marker).trim()
+        ),
+        Error::IllegalSectionStart { line } => format!(
+            "a malformed PEM begin line ({})",
+            String::from_utf8_lossy(line).trim()
+        ),
+        Error::Base64Decode(why) => format!("a PEM block that is not base64 ({why})"),
+        other => other.to_string(),
+    }
+}
+
 /// Reads a PEM certificate chain.
 pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("certificate {}: {e}", path.display()))?
+        .map_err(|e| format!("certificate {}: {}", path.display(), pem_error(&e)))?
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("certificate {}: {e}", path.display()))?;
+        .map_err(|e| format!("certificate {}: {}", path.display(), pem_error(&e)))?;
     if chain.is_empty() {
         return Err(format!(
             "certificate {}: no CERTIFICATE block",

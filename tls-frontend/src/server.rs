@@ -59,7 +59,8 @@ impl Shared {
         let result = (|| {
             let text = std::fs::read_to_string(&self.config_path)
                 .map_err(|e| format!("{}: {e}", self.config_path.display()))?;
-            let config = Config::parse(&text).map_err(|e| e.0)?;
+            let config = Config::parse(&text)
+                .map_err(|e| format!("{}: {}", self.config_path.display(), e.0))?;
             let old = self.state();
             let addrs = |c: &Config| {
                 c.listeners

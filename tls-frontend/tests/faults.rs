@@ -1151,7 +1151,7 @@ fn bad_files_on_reload_keep_the_running_configuration() {
                 let cert = cert.clone();
                 move || std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\n!!\n").unwrap()
             }),
-            "server.pem",
+            "server.pem: a PEM block without its end line (-----END CERTIFICATE-----)",
         ),
         (
             "certificate missing",
@@ -1215,7 +1215,7 @@ fn bad_files_on_reload_keep_the_running_configuration() {
                 let keys = keys.clone();
                 move || std::fs::remove_file(&keys).unwrap()
             }),
-            "tickets.keys",
+            "ticket key",
         ),
         (
             "config not TOML",
@@ -1223,7 +1223,7 @@ fn bad_files_on_reload_keep_the_running_configuration() {
                 let config = proxy.config.clone();
                 move || std::fs::write(&config, "[[listener\n").unwrap()
             }),
-            "",
+            "config.toml: TOML parse error",
         ),
     ];
     for (n, (what, break_it, reason)) in cases.iter().enumerate() {
@@ -1267,7 +1267,10 @@ fn bad_files_on_reload_keep_the_running_configuration() {
     );
     for name in ["ecdsa-p256-server.key", "rsa-server.key"] {
         let pem = std::fs::read_to_string(pki(name)).unwrap();
-        for line in pem.lines().filter(|l| !l.starts_with("-----") && l.len() >= 16) {
+        for line in pem
+            .lines()
+            .filter(|l| !l.starts_with("-----") && l.len() >= 16)
+        {
             assert!(!logs.contains(line), "a line of {name} is in the log");
         }
     }
