@@ -99,7 +99,14 @@ fn parse_v1(buf: &[u8]) -> Result<Option<(Header, usize)>, ProxyError> {
                 .parse()
                 .map_err(|_| ProxyError("bad v1 source address"))?;
             let dst: IpAddr = dst.parse().map_err(|_| ProxyError("bad v1 destination"))?;
-            if (*proto == "TCP4") != (src.is_ipv4() && dst.is_ipv4()) {
+            // TCP4 takes two IPv4 addresses and TCP6 two IPv6 ones; a mixed pair cannot be
+            // passed on in a v2 header (the fuzzer found TCP6 with an IPv4 destination).
+            let family_ok = if *proto == "TCP4" {
+                src.is_ipv4() && dst.is_ipv4()
+            } else {
+                src.is_ipv6() && dst.is_ipv6()
+            };
+            if !family_ok {
                 return Err(ProxyError("v1 address family mismatch"));
             }
             let port = |p: &str| {
@@ -396,6 +403,8 @@ mod tests {
             &b"GET / HTTP/1.1\r\n"[..],
             b"PROXY TCP4 1.2.3.4 5.6.7.8 1 99999\r\n",
             b"PROXY TCP4 ::1 ::1 1 2\r\n",
+            b"PROXY TCP6 A8::1 1.8.1.1 2 34\r\n",
+            b"PROXY TCP6 1.2.3.4 ::1 1 2\r\n",
             b"PROXY TCP9 a b c d\r\n",
             b"\r\n\r\n\0\r\nQUIT\n\x31\x11\x00\x00",
             b"\r\n\r\n\0\r\nQUIT\n\x21\x11\x00\x02\x00\x00",

@@ -119,22 +119,22 @@ impl Provider for RustCrypto {
                 let key = rsa::PrivateKey::from_pkcs1_der(pkcs1).map_err(rejected)?;
                 match alg {
                     SignatureAlg::RsaPkcs1Sha256 => {
-                        RcSigner::Pkcs1Sha256(rsa::pkcs1v15::SigningKey::new(key))
+                        RcSigner::Pkcs1Sha256(Box::new(rsa::pkcs1v15::SigningKey::new(key)))
                     }
                     SignatureAlg::RsaPkcs1Sha384 => {
-                        RcSigner::Pkcs1Sha384(rsa::pkcs1v15::SigningKey::new(key))
+                        RcSigner::Pkcs1Sha384(Box::new(rsa::pkcs1v15::SigningKey::new(key)))
                     }
                     SignatureAlg::RsaPkcs1Sha512 => {
-                        RcSigner::Pkcs1Sha512(rsa::pkcs1v15::SigningKey::new(key))
+                        RcSigner::Pkcs1Sha512(Box::new(rsa::pkcs1v15::SigningKey::new(key)))
                     }
                     SignatureAlg::RsaPssSha256 => {
-                        RcSigner::PssSha256(rsa::pss::SigningKey::new(key))
+                        RcSigner::PssSha256(Box::new(rsa::pss::SigningKey::new(key)))
                     }
                     SignatureAlg::RsaPssSha384 => {
-                        RcSigner::PssSha384(rsa::pss::SigningKey::new(key))
+                        RcSigner::PssSha384(Box::new(rsa::pss::SigningKey::new(key)))
                     }
                     SignatureAlg::RsaPssSha512 => {
-                        RcSigner::PssSha512(rsa::pss::SigningKey::new(key))
+                        RcSigner::PssSha512(Box::new(rsa::pss::SigningKey::new(key)))
                     }
                     _ => {
                         return Err(Error::InvalidKey(
@@ -147,15 +147,19 @@ impl Provider for RustCrypto {
                 kind: KeyKind::EcP256,
                 scalar,
                 ..
-            } => RcSigner::P256(p256::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?),
+            } => RcSigner::P256(Box::new(
+                p256::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?,
+            )),
             Material::Ec {
                 kind: KeyKind::EcP384,
                 scalar,
                 ..
-            } => RcSigner::P384(p384::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?),
+            } => RcSigner::P384(Box::new(
+                p384::ecdsa::SigningKey::from_slice(scalar).map_err(rejected)?,
+            )),
             Material::Ec { .. } => return gm::signing_key(key, crate::sm2::DEFAULT_ID),
             Material::Ed25519 { seed, .. } => {
-                RcSigner::Ed25519(ed25519_dalek::SigningKey::from_bytes(seed))
+                RcSigner::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(seed)))
             }
         };
         Ok(Box::new(RcSigningKey {
@@ -363,16 +367,19 @@ where
     }
 }
 
+/// Each key in its own box, sized exactly for it: the keys wipe themselves on drop, but a
+/// key moved into a larger enum and boxed with it brought stack bytes along in the unused
+/// space (the zeroize test found a P-256 scalar's stack copy there), which nothing wipes.
 enum RcSigner {
-    Pkcs1Sha256(rsa::pkcs1v15::SigningKey<sha2::Sha256>),
-    Pkcs1Sha384(rsa::pkcs1v15::SigningKey<sha2::Sha384>),
-    Pkcs1Sha512(rsa::pkcs1v15::SigningKey<sha2::Sha512>),
-    PssSha256(rsa::pss::SigningKey<sha2::Sha256>),
-    PssSha384(rsa::pss::SigningKey<sha2::Sha384>),
-    PssSha512(rsa::pss::SigningKey<sha2::Sha512>),
-    P256(p256::ecdsa::SigningKey),
-    P384(p384::ecdsa::SigningKey),
-    Ed25519(ed25519_dalek::SigningKey),
+    Pkcs1Sha256(Box<rsa::pkcs1v15::SigningKey<sha2::Sha256>>),
+    Pkcs1Sha384(Box<rsa::pkcs1v15::SigningKey<sha2::Sha384>>),
+    Pkcs1Sha512(Box<rsa::pkcs1v15::SigningKey<sha2::Sha512>>),
+    PssSha256(Box<rsa::pss::SigningKey<sha2::Sha256>>),
+    PssSha384(Box<rsa::pss::SigningKey<sha2::Sha384>>),
+    PssSha512(Box<rsa::pss::SigningKey<sha2::Sha512>>),
+    P256(Box<p256::ecdsa::SigningKey>),
+    P384(Box<p384::ecdsa::SigningKey>),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
 }
 
 struct RcSigningKey {
