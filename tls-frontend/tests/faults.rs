@@ -772,6 +772,12 @@ fn slow_upstream_reader_bounds_memory() {
         sha256(&data),
         "what the slow reader finally received"
     );
+    // The warm-up's 4,000 bytes and the 48 MiB, counted when each relay ended.
+    wait_for(
+        "bytes relayed from the client",
+        (TOTAL + 4000) as f64,
+        || proxy.metric("tls_frontend_bytes_total{direction=\"from_client\"}"),
+    );
     still_healthy_no_echo(&mut proxy);
     println!(
         "slow reader: after 4 s the client had written {} KiB and the upstream read {} KiB; proxy RSS peak {} KiB over a {} KiB baseline; then {} MiB arrived byte-exact",
