@@ -428,12 +428,6 @@ fn reload_certificates() {
     ));
     let mut open = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
     assert_eq!(peer_cn(&open), "ecdsa-p256-server");
-    let echo_once = |c: &mut Client, msg: &[u8]| {
-        c.write_all(msg).unwrap();
-        let mut got = vec![0u8; msg.len()];
-        c.read_exact(&mut got).unwrap();
-        assert_eq!(got, msg);
-    };
     echo_once(&mut open, b"before");
     // New certificate on disk, SIGHUP.
     std::fs::copy(pki("rsa-server.pem"), &cert).unwrap();

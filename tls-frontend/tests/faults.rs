@@ -1151,98 +1151,58 @@ fn bad_files_on_reload_keep_the_running_configuration() {
         }
     };
     let mut open = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
-    let echo_once = |c: &mut Client, msg: &[u8]| {
-        c.write_all(msg).unwrap();
-        let mut got = vec![0u8; msg.len()];
-        c.read_exact(&mut got).unwrap();
-        assert_eq!(got, msg);
-    };
     echo_once(&mut open, b"before");
-    type Break = Box<dyn Fn()>;
-    let cases: Vec<(&str, Break, &str)> = vec![
+    /// What a case does to a file before reloading.
+    enum Damage {
+        Write(&'static str),
+        Remove,
+        CopyFrom(&'static str),
+    }
+    use Damage::*;
+    let config_file = proxy.config.clone();
+    let cases: [(&str, &Path, Damage, &str); 9] = [
         (
             "certificate not PEM",
-            Box::new({
-                let cert = cert.clone();
-                move || std::fs::write(&cert, "-----BEGIN CERTIFICATE-----\n!!\n").unwrap()
-            }),
+            &cert,
+            Write("-----BEGIN CERTIFICATE-----\n!!\n"),
             "server.pem: a PEM block without its end line (-----END CERTIFICATE-----)",
         ),
-        (
-            "certificate missing",
-            Box::new({
-                let cert = cert.clone();
-                move || std::fs::remove_file(&cert).unwrap()
-            }),
-            "server.pem",
-        ),
+        ("certificate missing", &cert, Remove, "server.pem"),
         (
             "key corrupt",
-            Box::new({
-                let key = key.clone();
-                move || {
-                    std::fs::write(
-                        &key,
-                        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-                    )
-                    .unwrap();
-                }
-            }),
+            &key,
+            Write("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
             "server.key",
         ),
-        (
-            "key missing",
-            Box::new({
-                let key = key.clone();
-                move || std::fs::remove_file(&key).unwrap()
-            }),
-            "server.key",
-        ),
+        ("key missing", &key, Remove, "server.key"),
         (
             "key of another certificate",
-            Box::new({
-                let key = key.clone();
-                move || {
-                    std::fs::copy(pki("rsa-server.key"), &key).unwrap();
-                }
-            }),
+            &key,
+            CopyFrom("rsa-server.key"),
             "do not belong together",
         ),
         (
             "ticket keys corrupt",
-            Box::new({
-                let keys = keys.clone();
-                move || std::fs::write(&keys, "1700000000 zz not-hex\n").unwrap()
-            }),
+            &keys,
+            Write("1700000000 zz not-hex\n"),
             "tickets.keys",
         ),
-        (
-            "ticket keys empty",
-            Box::new({
-                let keys = keys.clone();
-                move || std::fs::write(&keys, "").unwrap()
-            }),
-            "no keys",
-        ),
-        (
-            "ticket keys missing",
-            Box::new({
-                let keys = keys.clone();
-                move || std::fs::remove_file(&keys).unwrap()
-            }),
-            "ticket key",
-        ),
+        ("ticket keys empty", &keys, Write(""), "no keys"),
+        ("ticket keys missing", &keys, Remove, "ticket key"),
         (
             "config not TOML",
-            Box::new({
-                let config = proxy.config.clone();
-                move || std::fs::write(&config, "[[listener\n").unwrap()
-            }),
+            &config_file,
+            Write("[[listener\n"),
             "config.toml: TOML parse error",
         ),
     ];
-    for (n, (what, break_it, reason)) in cases.iter().enumerate() {
-        break_it();
+    for (n, (what, file, damage, reason)) in cases.iter().enumerate() {
+        match damage {
+            Write(text) => std::fs::write(file, text),
+            Remove => std::fs::remove_file(file),
+            CopyFrom(name) => std::fs::copy(pki(name), file).map(|_| ()),
+        }
+        .unwrap();
         let (status, why) = proxy.admin("POST", "/reload");
         assert!(status.contains("500"), "{what}: {status} {why}");
         assert!(

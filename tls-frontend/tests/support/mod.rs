@@ -427,6 +427,14 @@ pub fn get(s: &mut Client) -> String {
     }
 }
 
+/// Writes `msg` through an echo path and checks it comes back.
+pub fn echo_once(c: &mut Client, msg: &[u8]) {
+    c.write_all(msg).unwrap();
+    let mut got = vec![0u8; msg.len()];
+    c.read_exact(&mut got).unwrap();
+    assert_eq!(got, msg);
+}
+
 /// The subject CN of the server certificate a client got.
 pub fn peer_cn(s: &Client) -> String {
     let cert = &s.conn.peer_certificates().unwrap()[0];
