@@ -157,8 +157,36 @@ fn workers(state: &tls_frontend::state::State) -> usize {
     })
 }
 
+/// Raises the open-file soft limit to the hard limit (as nginx and HAProxy can) and warns when
+/// the listeners' `max_connections` could need more descriptors than that: a relayed
+/// connection holds two, its client's and its upstream's.
+fn raise_open_file_limit(state: &tls_frontend::state::State) {
+    use tls_frontend::log;
+    let limit = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            log::warn(&format!("open-file limit: {e}"));
+            return;
+        }
+    };
+    let need = state
+        .listeners
+        .iter()
+        .map(|l| 2 * l.max_connections as u64)
+        .sum::<u64>()
+        + 64;
+    if need > limit {
+        log::warn(&format!(
+            "max_connections over all listeners may need {need} open files, more than the limit of {limit}: lower max_connections or raise the hard limit"
+        ));
+    } else {
+        log::info(&format!("open-file limit {limit}"));
+    }
+}
+
 fn serve(path: &std::path::Path) -> Result<(), String> {
     let state = load(path)?;
+    raise_open_file_limit(&state);
     let n = workers(&state);
     let sockets = tls_frontend::server::bind_all(&state, n)?;
     let rt = runtime(Some(n))?;
@@ -182,6 +210,7 @@ fn demo(listen: &str) -> Result<(), String> {
         tokio::spawn(tls_frontend::demo::upstream(up));
         let d = tls_frontend::demo::make(listen, up_addr)?;
         let state = load(&d.config)?;
+        raise_open_file_limit(&state);
         let sockets = tls_frontend::server::bind_all(&state, workers(&state))?;
         let port = listen.rsplit_once(':').map_or("8443", |(_, p)| p);
         let dir = d.dir.display();

@@ -223,7 +223,7 @@ impl Metrics {
         }
         let _ = writeln!(
             o,
-            "# HELP tls_frontend_relays_total Relayed connections by how they ended."
+            "# HELP tls_frontend_relays_total Relays by how they ended (connections that failed before relaying are counted under handshakes and upstream errors)."
         );
         let _ = writeln!(o, "# TYPE tls_frontend_relays_total counter");
         for (r, n) in lock(&self.relay_ends).iter() {

@@ -99,8 +99,9 @@ fn parse_v1(buf: &[u8]) -> Result<Option<(Header, usize)>, ProxyError> {
                 .parse()
                 .map_err(|_| ProxyError("bad v1 source address"))?;
             let dst: IpAddr = dst.parse().map_err(|_| ProxyError("bad v1 destination"))?;
-            // TCP4 takes two IPv4 addresses and TCP6 two IPv6 ones; a mixed pair cannot be
-            // passed on in a v2 header (the fuzzer found TCP6 with an IPv4 destination).
+            // TCP4 takes two IPv4 addresses and TCP6 two IPv6 ones. A mixed pair would not
+            // survive being passed on: re-encoded, its IPv4 address turns IPv4-mapped IPv6
+            // (the fuzzer found TCP6 with an IPv4 destination).
             let family_ok = if *proto == "TCP4" {
                 src.is_ipv4() && dst.is_ipv4()
             } else {

@@ -10,7 +10,7 @@ mod support;
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -214,6 +214,22 @@ fn upstream_errors(proxy: &Proxy, reason: &str) -> f64 {
     )
 }
 
+/// Waits until Proxy::start's readiness probe (a bare connect and close: one accepted
+/// connection, one failed handshake) is counted, so baselines taken next are stable.
+fn settle(proxy: &Proxy) {
+    wait_for("the readiness probe's handshake", 1.0, || {
+        handshakes(proxy, "tls")
+    });
+}
+
+/// Waits until `read()` reaches `want`, then checks it stays exactly there (nothing counted
+/// twice or counted late).
+fn wait_exact(what: &str, want: f64, read: impl Fn() -> f64) {
+    wait_for(what, want, &read);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(read(), want, "{what}");
+}
+
 /// Accepted connections once Proxy::start's readiness probe (one connection) was counted.
 fn accepted_after_start(proxy: &Proxy) -> f64 {
     wait_for("the readiness probe", 1.0, || {
@@ -273,6 +289,7 @@ fn slowloris_is_cut_at_the_handshake_deadline() {
         &dir,
         &config(&dir, &[echo], "", "handshake_timeout = \"2s\"", ""),
     );
+    settle(&proxy);
     let before = handshakes(&proxy, "timeout");
     let bystanders = Bystanders::start(proxy.port, 2);
     let hello = client_hello(&tls13());
@@ -314,7 +331,7 @@ fn slowloris_is_cut_at_the_handshake_deadline() {
         );
     }
     let served = bystanders.finish();
-    wait_for("handshake timeouts", before + 40.0, || {
+    wait_exact("handshake timeouts", before + 40.0, || {
         handshakes(&proxy, "timeout")
     });
     still_healthy(&mut proxy);
@@ -332,6 +349,7 @@ fn resets_mid_handshake_and_mid_transfer() {
     let echo = echo_upstream();
     let mut proxy = Proxy::start(&dir, &config(&dir, &[echo], "", "", ""));
     let cfg = tls13();
+    settle(&proxy);
     let tls_errors = handshakes(&proxy, "tls");
     let client_errors = relays(&proxy, "client_error");
     let bystanders = Bystanders::start(proxy.port, 2);
@@ -344,6 +362,7 @@ fn resets_mid_handshake_and_mid_transfer() {
         reset(s);
         // The whole ClientHello, the server's flight read, then a reset instead of Finished.
         let mut s = TcpStream::connect(("127.0.0.1", proxy.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s.write_all(&hello).unwrap();
         let mut flight = [0u8; 512];
         assert!(s.read(&mut flight).unwrap() > 0);
@@ -361,10 +380,10 @@ fn resets_mid_handshake_and_mid_transfer() {
         reset(c.sock);
     }
     let served = bystanders.finish();
-    wait_for("handshake errors", tls_errors + 50.0, || {
+    wait_exact("handshake errors", tls_errors + 50.0, || {
         handshakes(&proxy, "tls")
     });
-    wait_for("relays ended by the client", client_errors + 25.0, || {
+    wait_exact("relays ended by the client", client_errors + 25.0, || {
         relays(&proxy, "client_error")
     });
     still_healthy(&mut proxy);
@@ -434,7 +453,6 @@ fn half_close_keeps_the_other_direction_open() {
         }
     });
     let dir = scratch("f-halfclose-b");
-    let clean = Arc::new(AtomicU64::new(0));
     let mut proxy = Proxy::start(&dir, &config(&dir, &[b_addr], "", "", ""));
     let before = relays(&proxy, "clean");
     for seed in 0..5u64 {
@@ -458,7 +476,6 @@ fn half_close_keeps_the_other_direction_open() {
             std::thread::sleep(Duration::from_millis(10));
         }
         assert_eq!(digests.lock().unwrap()[seed as usize], sha256(&data));
-        clean.fetch_add(1, Ordering::Relaxed);
     }
     wait_for("clean relays", before + 5.0, || relays(&proxy, "clean"));
     let log = proxy.log.lock().unwrap().clone();
@@ -476,6 +493,7 @@ fn malformed_and_oversized_records() {
     let echo = echo_upstream();
     let mut proxy = Proxy::start(&dir, &config(&dir, &[echo], "", "", ""));
     let cfg = tls13();
+    settle(&proxy);
     let tls_errors = handshakes(&proxy, "tls");
     let client_errors = relays(&proxy, "client_error");
     let bystanders = Bystanders::start(proxy.port, 2);
@@ -528,10 +546,10 @@ fn malformed_and_oversized_records() {
         );
     }
     let served = bystanders.finish();
-    wait_for("handshake errors", tls_errors + 4.0, || {
+    wait_exact("handshake errors", tls_errors + 4.0, || {
         handshakes(&proxy, "tls")
     });
-    wait_for("relays ended by the client", client_errors + 3.0, || {
+    wait_exact("relays ended by the client", client_errors + 3.0, || {
         relays(&proxy, "client_error")
     });
     still_healthy(&mut proxy);
@@ -764,7 +782,7 @@ fn slow_upstream_reader_bounds_memory() {
     // well under a second.
     let late = sent_slow - sent_at_2s.unwrap();
     assert!(
-        sent_slow < TOTAL / 2 && late < 4 << 20,
+        sent_slow < TOTAL && late < 4 << 20,
         "the client was not held back: {sent_slow} of {TOTAL} bytes written, {late} in the last 2 s"
     );
     assert!(
@@ -898,6 +916,13 @@ fn ten_thousand_concurrent_connections() {
     let _one = serial();
     const CLIENTS: usize = 10_000;
     const LIMIT: usize = 9_000;
+    // This process holds the 10,000 client sockets and the echo upstream's 9,000.
+    let files = rlimit::increase_nofile_limit(u64::MAX).unwrap();
+    assert!(
+        files >= 19_600,
+        "this scenario needs an open-file hard limit of at least 19,600 (it is {files}): raise \
+         it, or leave the scenario out with --skip ten_thousand_concurrent_connections"
+    );
     let rt = runtime();
     rt.block_on(async {
         let echo = tokio_echo().await;
@@ -1076,7 +1101,11 @@ fn no_leak_over_100000_connections() {
             TOTAL as f64
         );
         wait_for("clean relays", TOTAL as f64, || relays(&proxy, "clean"));
-        assert_eq!(proxy.metric("tls_frontend_connections_open"), 0.0);
+        let t = Instant::now();
+        while proxy.metric("tls_frontend_connections_open") != 0.0 {
+            assert!(t.elapsed() < Duration::from_secs(20), "connections stay open");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         assert!(
             grew < 12 * 1024,
             "RSS grew {grew} KiB over {} connections ({warm} -> {after} KiB)",
@@ -1108,8 +1137,18 @@ fn reload_storm_while_traffic_flows() {
         );
         let (status, why) = proxy.admin("POST", "/reload");
         assert!(status.contains("200"), "reload {i}: {status} {why}");
-        if i % 10 == 0 {
+        if i % 10 < 2 {
             let c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+            let want = if i % 2 == 0 {
+                "rsa-server"
+            } else {
+                "ecdsa-p256-server"
+            };
+            assert_eq!(
+                peer_cn(&c),
+                want,
+                "reload {i}: the new certificate is served"
+            );
             seen.insert(peer_cn(&c));
         }
     }
@@ -1122,7 +1161,7 @@ fn reload_storm_while_traffic_flows() {
         proxy.metric("tls_frontend_reloads_total{result=\"failed\"}"),
         0.0
     );
-    assert!(seen.contains("rsa-server"), "{seen:?}");
+    assert_eq!(seen.len(), 2, "{seen:?}");
     still_healthy(&mut proxy);
     println!("reload storm: 100 reloads ok; {served} bystander exchanges byte-exact");
 }
@@ -1157,10 +1196,12 @@ fn bad_files_on_reload_keep_the_running_configuration() {
         Write(&'static str),
         Remove,
         CopyFrom(&'static str),
+        /// The first half of a real key's PEM: parse errors must not echo key material.
+        Truncated(&'static str),
     }
     use Damage::*;
     let config_file = proxy.config.clone();
-    let cases: [(&str, &Path, Damage, &str); 9] = [
+    let cases: [(&str, &Path, Damage, &str); 10] = [
         (
             "certificate not PEM",
             &cert,
@@ -1172,6 +1213,12 @@ fn bad_files_on_reload_keep_the_running_configuration() {
             "key corrupt",
             &key,
             Write("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"),
+            "server.key",
+        ),
+        (
+            "key truncated",
+            &key,
+            Truncated("ecdsa-p256-server.key"),
             "server.key",
         ),
         ("key missing", &key, Remove, "server.key"),
@@ -1188,7 +1235,12 @@ fn bad_files_on_reload_keep_the_running_configuration() {
             "tickets.keys",
         ),
         ("ticket keys empty", &keys, Write(""), "no keys"),
-        ("ticket keys missing", &keys, Remove, "ticket key"),
+        (
+            "ticket keys missing",
+            &keys,
+            Remove,
+            "tickets.keys: No such file",
+        ),
         (
             "config not TOML",
             &config_file,
@@ -1201,6 +1253,10 @@ fn bad_files_on_reload_keep_the_running_configuration() {
             Write(text) => std::fs::write(file, text),
             Remove => std::fs::remove_file(file),
             CopyFrom(name) => std::fs::copy(pki(name), file).map(|_| ()),
+            Truncated(name) => {
+                let pem = std::fs::read_to_string(pki(name)).unwrap();
+                std::fs::write(file, &pem[..pem.len() / 2])
+            }
         }
         .unwrap();
         let (status, why) = proxy.admin("POST", "/reload");
@@ -1303,9 +1359,13 @@ fn sigterm_under_load() {
     proxy.signal("TERM");
     std::thread::sleep(Duration::from_millis(300));
     termed.store(true, Ordering::Relaxed);
+    let refused = TcpStream::connect_timeout(
+        &SocketAddr::from(([127, 0, 0, 1], proxy.port)),
+        Duration::from_secs(5),
+    );
     assert!(
-        connect(tls13(), proxy.port, "localhost", b"").is_err(),
-        "new connections are refused while draining"
+        matches!(&refused, Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused),
+        "new connections are refused while draining: {refused:?}"
     );
     let mut after = 0;
     for c in clients {

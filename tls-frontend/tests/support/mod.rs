@@ -162,7 +162,8 @@ impl Proxy {
         self.child.id()
     }
 
-    /// Resident memory now, KiB (Linux `/proc`).
+    /// Resident memory now, KiB (Linux `/proc`; a panic where it cannot be read, so that no
+    /// memory bound passes on a zero).
     pub fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -170,7 +171,7 @@ impl Proxy {
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+            .expect("VmRSS from /proc/<pid>/status")
     }
 
     /// Whether the process is still running.
