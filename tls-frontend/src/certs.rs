@@ -35,10 +35,11 @@ pub struct Store {
     entries: Vec<Entry>,
 }
 
-/// Reads a key file once, warning when its permissions let others read it.
-pub fn read_key_file(path: &Path) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
+/// Reads a key file once, warning when its permissions let others read it; `what` names the
+/// file in errors ("key", "ticket keys").
+pub fn read_key_file(path: &Path, what: &str) -> Result<zeroize::Zeroizing<Vec<u8>>, String> {
     let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path).map_err(|e| format!("key {}: {e}", path.display()))?,
+        std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))?,
     );
     #[cfg(unix)]
     {
@@ -106,7 +107,7 @@ impl Store {
         let mut entries = Vec::new();
         for c in certs {
             let chain = read_chain(&c.cert)?;
-            let bytes = read_key_file(&c.key)?;
+            let bytes = read_key_file(&c.key, "key")?;
             let key = PrivateKey::from_pem_or_der(&bytes)
                 .map_err(|e| format!("key {}: {e}", c.key.display()))?;
             let signing = keys

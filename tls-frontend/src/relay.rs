@@ -33,6 +33,14 @@ pub enum Side {
 }
 
 impl Side {
+    /// The peer at the other end of the relay.
+    fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Upstream,
+            Side::Upstream => Side::Client,
+        }
+    }
+
     /// The metric label.
     pub fn name(self) -> &'static str {
         match self {
@@ -57,9 +65,12 @@ impl std::fmt::Display for RelayError {
     }
 }
 
+/// Copies one direction, from `reader`'s side to the other; an error names the side whose
+/// read or write failed.
 async fn pump<R, W>(
-    (mut r, reader): (R, Side),
-    (mut w, writer): (W, Side),
+    mut r: R,
+    mut w: W,
+    reader: Side,
     count: Arc<AtomicU64>,
     last: Arc<AtomicU64>,
     epoch: Instant,
@@ -84,7 +95,7 @@ where
             w.flush().await
         };
         wrote.await.map_err(|error| RelayError {
-            side: writer,
+            side: reader.other(),
             error,
         })?;
         count.fetch_add(n as u64, Ordering::Relaxed);
@@ -108,20 +119,8 @@ where
     let to = Arc::new(AtomicU64::new(0));
     let epoch = Instant::now();
     let last = Arc::new(AtomicU64::new(0));
-    let up = pump(
-        (cr, Side::Client),
-        (uw, Side::Upstream),
-        from.clone(),
-        last.clone(),
-        epoch,
-    );
-    let down = pump(
-        (ur, Side::Upstream),
-        (cw, Side::Client),
-        to.clone(),
-        last.clone(),
-        epoch,
-    );
+    let up = pump(cr, uw, Side::Client, from.clone(), last.clone(), epoch);
+    let down = pump(ur, cw, Side::Upstream, to.clone(), last.clone(), epoch);
     // A clean EOF one way half-closes and the other way goes on; an error either way (a
     // reset, a TLS stream cut without close_notify) ends both, dropping both sockets.
     let both = async { tokio::try_join!(up, down).map(|_| ()) };

@@ -92,10 +92,7 @@ fn parse_file(text: &str) -> Result<Vec<Line>, String> {
 impl TicketKeys {
     /// Loads the key file (read once; a warning if others can read it).
     pub fn load(path: &Path, lifetime: Duration, selection: &Selection) -> Result<Self, String> {
-        let bytes = crate::certs::read_key_file(path).map_err(|e| {
-            // "key <path>: ..." from the shared reader, said the way the other errors here are.
-            format!("ticket keys {}", e.strip_prefix("key ").unwrap_or(&e))
-        })?;
+        let bytes = crate::certs::read_key_file(path, "ticket keys")?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| format!("ticket keys {}: not text", path.display()))?;
         let lines = parse_file(text).map_err(|e| format!("ticket keys {}: {e}", path.display()))?;

@@ -183,17 +183,22 @@ fn wait_for(what: &str, want: f64, read: impl Fn() -> f64) -> f64 {
     }
 }
 
-/// After every scenario: the process runs, a new connection works byte-exactly, and the log
-/// has no panic.
-fn still_healthy(proxy: &mut Proxy) {
+/// The process runs and its log has no panic.
+fn up_without_panic(proxy: &mut Proxy) {
     assert!(
         proxy.alive(),
         "the proxy exited:\n{}",
         proxy.log.lock().unwrap()
     );
-    exchange(&tls13(), proxy.port, 4242, 200_000).expect("a fresh connection after the fault");
     let log = proxy.log.lock().unwrap();
     assert!(!log.contains("panicked"), "a panic in the log:\n{log}");
+}
+
+/// After every scenario with an echo upstream: up, no panic, and a new connection works
+/// byte-exactly.
+fn still_healthy(proxy: &mut Proxy) {
+    exchange(&tls13(), proxy.port, 4242, 200_000).expect("a fresh connection after the fault");
+    up_without_panic(proxy);
 }
 
 fn handshakes(proxy: &Proxy, result: &str) -> f64 {
@@ -478,9 +483,7 @@ fn half_close_keeps_the_other_direction_open() {
         assert_eq!(digests.lock().unwrap()[seed as usize], sha256(&data));
     }
     wait_for("clean relays", before + 5.0, || relays(&proxy, "clean"));
-    let log = proxy.log.lock().unwrap().clone();
-    assert!(!log.contains("panicked"), "{log}");
-    assert!(proxy.alive());
+    up_without_panic(&mut proxy);
     println!("half-close: 5 client-first and 5 upstream-first, byte-exact both ways");
 }
 
@@ -605,8 +608,7 @@ fn upstream_refuses_resets_and_stalls() {
     wait_for("relays ended by the upstream", 5.0, || {
         relays(&proxy, "upstream_error")
     });
-    assert!(proxy.alive());
-    assert!(!proxy.log.lock().unwrap().contains("panicked"));
+    up_without_panic(&mut proxy);
     drop(proxy);
 
     // The connect never completes: a listener with a backlog of 0 whose queue is kept full,
@@ -680,8 +682,7 @@ fn upstream_refuses_resets_and_stalls() {
         );
     }
     wait_for("idle relays", 3.0, || relays(&proxy, "idle_timeout"));
-    assert!(proxy.alive());
-    assert!(!proxy.log.lock().unwrap().contains("panicked"));
+    up_without_panic(&mut proxy);
     println!("upstream: refused, reset, connect stall and read stall each closed and counted");
 }
 
@@ -804,7 +805,7 @@ fn slow_upstream_reader_bounds_memory() {
         (TOTAL + 4000) as f64,
         || proxy.metric("tls_frontend_bytes_total{direction=\"from_client\"}"),
     );
-    still_healthy_no_echo(&mut proxy);
+    up_without_panic(&mut proxy);
     println!(
         "slow reader: after 4 s the client had written {} KiB ({} KiB in the last 2 s) and the upstream read {} KiB; proxy RSS peak {} KiB over a {} KiB baseline; then {} MiB arrived byte-exact",
         sent_slow / 1024,
@@ -814,16 +815,6 @@ fn slow_upstream_reader_bounds_memory() {
         baseline,
         TOTAL >> 20
     );
-}
-
-fn still_healthy_no_echo(proxy: &mut Proxy) {
-    assert!(
-        proxy.alive(),
-        "the proxy exited:\n{}",
-        proxy.log.lock().unwrap()
-    );
-    let log = proxy.log.lock().unwrap();
-    assert!(!log.contains("panicked"), "a panic in the log:\n{log}");
 }
 
 /// A tokio echo upstream (everything back, half-close honoured), for the load scenarios.

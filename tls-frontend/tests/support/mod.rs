@@ -117,7 +117,21 @@ impl Proxy {
             .replace("{admin}", &admin.to_string());
         let config = dir.join("config.toml");
         std::fs::write(&config, text).unwrap();
-        Self::start_with(config, port, admin)
+        let p = Self::start_with(config, port, admin);
+        // The admin endpoint is bound after the listeners: wait for it too, so a test's first
+        // admin request cannot race it.
+        if body.contains("{admin}") {
+            let start = Instant::now();
+            while TcpStream::connect(("127.0.0.1", admin)).is_err() {
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "admin endpoint did not start:\n{}",
+                    p.log.lock().unwrap()
+                );
+                std::thread::sleep(Duration::from_millis(25));
+            }
+        }
+        p
     }
 
     /// Starts the proxy on an existing config.
