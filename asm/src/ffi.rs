@@ -339,6 +339,7 @@ unsafe extern "C" {
     fn tlsfe_sm2_portable_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
     fn tlsfe_sm2_portable_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
     fn tlsfe_sm2_portable_point_check(q: *const u8) -> i32;
+    fn tlsfe_sm2_portable_fe_ops(out: *mut u64, a: *const u64, b: *const u64);
     fn tlsfe_sm2_portable_inv_one_plus(out: *mut u8, d: *const u8);
     fn tlsfe_sm2_portable_sign_finish(
         r: *mut u8,
@@ -365,6 +366,7 @@ unsafe extern "C" {
     fn tlsfe_sm2_adx_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
     fn tlsfe_sm2_adx_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
     fn tlsfe_sm2_adx_point_check(q: *const u8) -> i32;
+    fn tlsfe_sm2_adx_fe_ops(out: *mut u64, a: *const u64, b: *const u64);
     fn tlsfe_sm2_adx_inv_one_plus(out: *mut u8, d: *const u8);
     fn tlsfe_sm2_adx_sign_finish(
         r: *mut u8,
@@ -411,6 +413,9 @@ macro_rules! paste_adx {
     (point_check) => {
         tlsfe_sm2_adx_point_check
     };
+    (fe_ops) => {
+        tlsfe_sm2_adx_fe_ops
+    };
     (inv_one_plus) => {
         tlsfe_sm2_adx_inv_one_plus
     };
@@ -433,6 +438,9 @@ macro_rules! paste_portable {
     };
     (point_check) => {
         tlsfe_sm2_portable_point_check
+    };
+    (fe_ops) => {
+        tlsfe_sm2_portable_fe_ops
     };
     (inv_one_plus) => {
         tlsfe_sm2_portable_inv_one_plus
@@ -479,6 +487,20 @@ pub(crate) fn sm2_mul_point(
 pub(crate) fn sm2_point_check(path: Sm2Path, q: &[u8; 64]) -> bool {
     // SAFETY: a 64-byte input.
     unsafe { sm2_call!(path, point_check(q.as_ptr())) == 1 }
+}
+
+/// The field operations mod p on `a`, `b` (< p, little-endian limbs): `[a b R^-1, a^2 R^-1,
+/// a + b, a - b]`. For tests.
+pub(crate) fn sm2_fe_ops(path: Sm2Path, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 4] {
+    let mut out = [[0u64; 4]; 4];
+    // SAFETY: 16 output limbs, 4 limbs per input.
+    unsafe {
+        sm2_call!(
+            path,
+            fe_ops(out.as_mut_ptr().cast::<u64>(), a.as_ptr(), b.as_ptr())
+        )
+    };
+    out
 }
 
 /// `(1 + d)^-1 mod n`.

@@ -529,4 +529,10 @@ pub mod raw {
             .map_err(|()| super::Error::InvalidPoint)?;
         Ok(finite.then_some(out))
     }
+
+    /// The kernel's field operations mod p on `a`, `b` (< p, little-endian 64-bit limbs):
+    /// `[a b 2^-256, a^2 2^-256, a + b, a - b]`, all mod p.
+    pub fn field_ops(kernel: Kernel, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 4] {
+        ffi::sm2_fe_ops(kernel.path(), a, b)
+    }
 }

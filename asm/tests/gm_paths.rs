@@ -477,3 +477,141 @@ fn sm2_encryption_round_trips_with_rustcrypto() {
         }
     }
 }
+
+// ---- SM2 field arithmetic against a bit-by-bit reference ---------------------------------
+
+/// p = 2^256 - 2^224 - 2^96 + 2^64 - 1 (GB/T 32918.5), little-endian limbs.
+const P_LIMBS: [u64; 4] = [
+    0xffff_ffff_ffff_ffff,
+    0xffff_ffff_0000_0000,
+    0xffff_ffff_ffff_ffff,
+    0xffff_fffe_ffff_ffff,
+];
+
+fn geq(a: &[u64; 4], b: &[u64; 4]) -> bool {
+    for i in (0..4).rev() {
+        if a[i] != b[i] {
+            return a[i] > b[i];
+        }
+    }
+    true
+}
+
+fn sub_p(a: &mut [u64; 4]) {
+    let mut borrow = false;
+    for i in 0..4 {
+        let (d, b1) = a[i].overflowing_sub(P_LIMBS[i]);
+        let (d, b2) = d.overflowing_sub(u64::from(borrow));
+        a[i] = d;
+        borrow = b1 || b2;
+    }
+}
+
+/// x mod p for a little-endian number of any length: one bit at a time, shifting the
+/// remainder left and subtracting p whenever it reaches p. Slow and obviously right.
+fn mod_p(x: &[u64]) -> [u64; 4] {
+    let mut r = [0u64; 4];
+    for limb in x.iter().rev() {
+        for bit in (0..64).rev() {
+            let top = r[3] >> 63;
+            for i in (1..4).rev() {
+                r[i] = (r[i] << 1) | (r[i - 1] >> 63);
+            }
+            r[0] = (r[0] << 1) | ((limb >> bit) & 1);
+            // (top : r) < 2p < 2^257: subtract once when it is at least p.
+            if top == 1 || geq(&r, &P_LIMBS) {
+                sub_p(&mut r);
+            }
+        }
+    }
+    r
+}
+
+fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
+    let mut t = [0u64; 8];
+    for i in 0..4 {
+        let mut carry = 0u128;
+        for j in 0..4 {
+            let v = u128::from(a[j]) * u128::from(b[i]) + u128::from(t[i + j]) + carry;
+            t[i + j] = v as u64;
+            carry = v >> 64;
+        }
+        t[i + 4] = carry as u64;
+    }
+    t
+}
+
+/// Values where carries and the special form of p meet: 0, 1, p - 1, p - 2, 2^255, limbs
+/// of all ones or zeros, a low limb of zero (the reduction's multiplier then vanishes).
+fn field_edges() -> Vec<[u64; 4]> {
+    let mut v = vec![
+        [0, 0, 0, 0],
+        [1, 0, 0, 0],
+        [2, 0, 0, 0],
+        [0, 0, 0, 1 << 63],
+        [0, 0, 0, 0xffff_fffe_ffff_ffff],
+        [u64::MAX, u64::MAX, u64::MAX, 0xffff_fffe_ffff_fffe],
+        [0, 0xffff_ffff_0000_0000, u64::MAX, 0xffff_fffe_ffff_ffff],
+        [u64::MAX, 0, 0, 0],
+        [0, u64::MAX, 0, 0],
+        [0, 0, u64::MAX, 0],
+        [0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff],
+        [0xffff_ffff_0000_0000, 0, 0xffff_ffff_0000_0000, 0],
+        [1, 0xffff_ffff, 0, 0x1_0000_0000], // 2^256 mod p, Montgomery's one
+    ];
+    for k in 1..=4u64 {
+        let mut x = P_LIMBS;
+        x[0] -= k;
+        v.push(x);
+    }
+    v
+}
+
+#[test]
+fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
+    let mut rng = Rng(0x5eed_f1e1d);
+    let mut inputs = field_edges();
+    while inputs.len() < 60 {
+        let x = [rng.next(), rng.next(), rng.next(), rng.next()];
+        inputs.push(mod_p(&x));
+    }
+    let mut cases = 0;
+    for (kernel, _) in sm2_kernels() {
+        for a in &inputs {
+            for b in &inputs {
+                let [mul, sqr, add, sub] = sm2::raw::field_ops(kernel, a, b);
+                let what = format!("kernel {} a {a:x?} b {b:x?}", kernel.name());
+                // Montgomery: mul * 2^256 = a b (mod p), every output fully reduced.
+                for out in [&mul, &sqr, &add, &sub] {
+                    assert!(!geq(out, &P_LIMBS), "{what}: output {out:x?} not below p");
+                }
+                let shifted = [0, 0, 0, 0, mul[0], mul[1], mul[2], mul[3]];
+                assert_eq!(mod_p(&shifted), mod_p(&mul_wide(a, b)), "{what}: product");
+                let shifted = [0, 0, 0, 0, sqr[0], sqr[1], sqr[2], sqr[3]];
+                assert_eq!(mod_p(&shifted), mod_p(&mul_wide(a, a)), "{what}: square");
+                let sum = [a[0], a[1], a[2], a[3]];
+                let mut wide = [0u64; 5];
+                let mut carry = 0u128;
+                for i in 0..4 {
+                    let v = u128::from(sum[i]) + u128::from(b[i]) + carry;
+                    wide[i] = v as u64;
+                    carry = v >> 64;
+                }
+                wide[4] = carry as u64;
+                assert_eq!(add, mod_p(&wide), "{what}: sum");
+                // a - b = c exactly when c + b = a (mod p).
+                let mut back = [0u64; 5];
+                let mut carry = 0u128;
+                for i in 0..4 {
+                    let v = u128::from(sub[i]) + u128::from(b[i]) + carry;
+                    back[i] = v as u64;
+                    carry = v >> 64;
+                }
+                back[4] = carry as u64;
+                assert_eq!(mod_p(&back), *a, "{what}: difference");
+                cases += 1;
+            }
+        }
+    }
+    println!("sm2 field arithmetic: {cases} cases match the reference");
+}
