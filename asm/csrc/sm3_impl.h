@@ -35,33 +35,73 @@ static const uint32_t SM3_TJ[64] = {
                 ROTL(w[(j) - 13], 7), w[(j) - 6])
 
 /* Round j also expands the message word it will need four rounds later (interleaving the
- * expansion with the rounds keeps both pipelines busy). */
-#define SM3_ROUND(j, A, B, C, D, E, F, G, H, FF, GG)                                         \
+ * expansion with the rounds keeps both pipelines busy). An includer may instead expand four
+ * words per group of four rounds with SIMD (SM3_GROUP_EXPAND): it then declares its state
+ * with SM3_GROUP_STATE, loads a block with SM3_GROUP_LOAD(w, blk) (filling w[0..15]), and
+ * SM3_GROUP(j), run before rounds j..j+3, stores W_(j+4..j+7) into w[] (up to w[63]) and
+ * W'_(j..j+3) = W_i ^ W_(i+4) into wp[]. */
+#ifdef SM3_GROUP_EXPAND
+#define SM3_ROUND_EXPAND(j) ((void)0)
+#define SM3_WPRIME(j) wp[j]
+#else
+#define SM3_ROUND_EXPAND(j)                                                                  \
     do {                                                                                     \
         if ((j) + 4 >= 16) SM3_EXPAND((j) + 4);                                              \
+    } while (0)
+#define SM3_WPRIME(j) XOR(w[j], w[(j) + 4])
+#define SM3_GROUP(j) ((void)0)
+#endif
+/* SM3_PIN(x) (optional) makes x opaque to the compiler, so that it keeps the association
+ * order below instead of reassociating the additions (the one-message kernel uses it). */
+#ifndef SM3_PIN
+#define SM3_PIN(x) ((void)0)
+#endif
+/* The critical paths run from A and E of one round to those of the next; every term that
+ * does not depend on E (H + W_j, D + W'_j, (A <<< 12) + T_j) is summed first, and E, then
+ * ss1/ss2, enter last. */
+#define SM3_ROUND(j, A, B, C, D, E, F, G, H, FF, GG)                                         \
+    do {                                                                                     \
+        SM3_ROUND_EXPAND(j);                                                                 \
         V a12 = ROTL(A, 12);                                                                 \
-        V ss1 = ROTL(ADD(ADD(a12, E), SET1(SM3_TJ[j])), 7);                                  \
+        V at = ADD(a12, SET1(SM3_TJ[j]));                                                    \
+        V hw = ADD(H, w[j]);                                                                 \
+        V dw = ADD(D, SM3_WPRIME(j));                                                        \
+        SM3_PIN(at);                                                                         \
+        SM3_PIN(hw);                                                                         \
+        SM3_PIN(dw);                                                                         \
+        V ss1 = ROTL(ADD(at, E), 7);                                                         \
         V ss2 = XOR(ss1, a12);                                                               \
-        /* ss1/ss2 come last on the critical path: add the other terms first. */            \
-        V tt1 = ADD(ADD(ADD(FF(A, B, C), D), XOR(w[j], w[(j) + 4])), ss2);                   \
-        V tt2 = ADD(ADD(ADD(GG(E, F, G), H), w[j]), ss1);                                    \
+        V g_ = ADD(hw, GG(E, F, G));                                                         \
+        V f_ = ADD(dw, FF(A, B, C));                                                         \
+        SM3_PIN(g_);                                                                         \
+        SM3_PIN(f_);                                                                         \
         B = ROTL(B, 9);                                                                      \
         F = ROTL(F, 19);                                                                     \
-        D = tt1;                                                                             \
-        H = SM3_P0(tt2);                                                                     \
+        D = ADD(f_, ss2);                                                                    \
+        H = SM3_P0(ADD(g_, ss1));                                                            \
     } while (0)
 
 #define SM3_FF0(a, b, c) XOR3(a, b, c)
 #define SM3_ROUND4(j, FF, GG)                                                                \
+    SM3_GROUP(j);                                                                            \
     SM3_ROUND((j) + 0, a, b, c, d, e, f, g, h, FF, GG);                                      \
     SM3_ROUND((j) + 1, d, a, b, c, h, e, f, g, FF, GG);                                      \
     SM3_ROUND((j) + 2, c, d, a, b, g, h, e, f, FF, GG);                                      \
     SM3_ROUND((j) + 3, b, c, d, a, f, g, h, e, FF, GG)
 
 static void SM3_COMPRESS_NAME(V v[8], SM3_CTX ctx, size_t nblocks) {
+#ifdef SM3_GROUP_EXPAND
+    V w[68], wp[64];
+    SM3_GROUP_STATE;
+#else
     V w[68];
+#endif
     for (size_t blk = 0; blk < nblocks; blk++) {
+#ifdef SM3_GROUP_EXPAND
+        SM3_GROUP_LOAD(w, blk);
+#else
         LOAD_BLOCK(w, blk);
+#endif
         V a = v[0], b = v[1], c = v[2], d = v[3], e = v[4], f = v[5], g = v[6], h = v[7];
         SM3_ROUND4(0, SM3_FF0, SM3_FF0);
         SM3_ROUND4(4, SM3_FF0, SM3_FF0);
