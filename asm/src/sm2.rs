@@ -531,8 +531,8 @@ pub mod raw {
     }
 
     /// The kernel's field operations mod p on `a`, `b` (< p, little-endian 64-bit limbs):
-    /// `[a b 2^-256, a^2 2^-256, a + b, a - b]`, all mod p.
-    pub fn field_ops(kernel: Kernel, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 4] {
+    /// `[a b 2^-256, a^2 2^-256, a + b, a - b, 2^512 / a]`, all mod p (the last is 0 for 0).
+    pub fn field_ops(kernel: Kernel, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 5] {
         ffi::sm2_fe_ops(kernel.path(), a, b)
     }
 }

@@ -579,10 +579,10 @@ fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
     for (kernel, _) in sm2_kernels() {
         for a in &inputs {
             for b in &inputs {
-                let [mul, sqr, add, sub] = sm2::raw::field_ops(kernel, a, b);
+                let [mul, sqr, add, sub, inv] = sm2::raw::field_ops(kernel, a, b);
                 let what = format!("kernel {} a {a:x?} b {b:x?}", kernel.name());
                 // Montgomery: mul * 2^256 = a b (mod p), every output fully reduced.
-                for out in [&mul, &sqr, &add, &sub] {
+                for out in [&mul, &sqr, &add, &sub, &inv] {
                     assert!(!geq(out, &P_LIMBS), "{what}: output {out:x?} not below p");
                 }
                 let shifted = [0, 0, 0, 0, mul[0], mul[1], mul[2], mul[3]];
@@ -609,6 +609,13 @@ fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
                 }
                 back[4] = carry as u64;
                 assert_eq!(mod_p(&back), *a, "{what}: difference");
+                // Montgomery inverse: a * inv = 2^512 (mod p), and 0 for 0.
+                if *a == [0; 4] {
+                    assert_eq!(inv, [0; 4], "{what}: inverse of zero");
+                } else {
+                    let r2 = mod_p(&[0, 0, 0, 0, 0, 0, 0, 0, 1]);
+                    assert_eq!(mod_p(&mul_wide(a, &inv)), r2, "{what}: inverse");
+                }
                 cases += 1;
             }
         }
