@@ -3,7 +3,9 @@
 //! - `sm3`: one message of 16 KiB;
 //! - `sm3-16x16KiB`: 16 independent messages of 16 KiB, aggregate throughput: the
 //!   many-message kernels against hashing them one by one;
-//! - `sm2-sign`, `sm2-verify`, `sm2-ecdh` (key generation plus agreement), per operation.
+//! - `sm2-sign`, `sm2-verify`, `sm2-ecdh` (key generation plus agreement), per operation,
+//!   with ECDSA P-256, X25519 and P-256 ECDH from ring and aws-lc in the same groups as
+//!   yardsticks (`yardstick:<backend>:<algorithm>`).
 //!
 //! Run: `cargo bench -p benches --features openssl --bench gm`.
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -130,6 +132,48 @@ fn sm2_ops(c: &mut Criterion) {
                     group.bench_function(id, |b| {
                         b.iter(|| kx.generate().unwrap().agree(&peer_pub).unwrap())
                     });
+                }
+            }
+        }
+        // Yardsticks in the same group (the targets of the SM2 issue are relative to ECDSA
+        // P-256 and X25519 on the same machine): ring and aws-lc.
+        let p256 = PrivateKey::from_ec_scalar(KeyKind::EcP256, &[0x3c; 32]).unwrap();
+        for backend in [Backend::Ring, Backend::AwsLc]
+            .into_iter()
+            .filter(|b| b.is_built())
+        {
+            match op {
+                "sm2-sign" => {
+                    let signer = backend
+                        .signing_key(SignatureAlg::EcdsaP256Sha256, &p256)
+                        .unwrap();
+                    let id =
+                        BenchmarkId::new(format!("yardstick:{}:ecdsa-p256", backend.name()), 0);
+                    group.bench_function(id, |b| b.iter(|| signer.sign(b"message").unwrap()));
+                }
+                "sm2-verify" => {
+                    let sig = backend
+                        .signing_key(SignatureAlg::EcdsaP256Sha256, &p256)
+                        .unwrap()
+                        .sign(b"message")
+                        .unwrap();
+                    let v = backend.verifier(SignatureAlg::EcdsaP256Sha256).unwrap();
+                    let id =
+                        BenchmarkId::new(format!("yardstick:{}:ecdsa-p256", backend.name()), 0);
+                    group.bench_function(id, |b| {
+                        b.iter(|| v.verify(p256.public_key(), b"message", &sig).unwrap())
+                    });
+                }
+                _ => {
+                    for (alg, name) in [(KxAlg::X25519, "x25519"), (KxAlg::P256, "ecdh-p256")] {
+                        let kx = backend.kx(alg).unwrap();
+                        let peer_pub = kx.generate().unwrap().public_key().to_vec();
+                        let id =
+                            BenchmarkId::new(format!("yardstick:{}:{name}", backend.name()), 0);
+                        group.bench_function(id, |b| {
+                            b.iter(|| kx.generate().unwrap().agree(&peer_pub).unwrap())
+                        });
+                    }
                 }
             }
         }
