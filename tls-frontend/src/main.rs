@@ -72,6 +72,10 @@ enum Command {
         /// Seconds per figure.
         #[arg(long, default_value_t = 0.2)]
         seconds: f64,
+        /// Split each figure's time into this many rounds, run round-robin over all figures;
+        /// each figure keeps its best round (robust against a noisy shared machine).
+        #[arg(long, default_value_t = 1)]
+        rounds: u32,
         /// Print JSON (one object per figure) instead of the table.
         #[arg(long)]
         json: bool,
@@ -110,12 +114,14 @@ fn main() -> ExitCode {
             algorithms,
             backends,
             seconds,
+            rounds,
             json,
             svg,
         } => speed(
             algorithms.as_deref(),
             backends.as_deref(),
             seconds,
+            rounds,
             json,
             svg.as_deref(),
         ),
@@ -232,11 +238,12 @@ fn speed(
     algorithms: Option<&str>,
     backends: Option<&str>,
     seconds: f64,
+    rounds: u32,
     json: bool,
     svg: Option<&std::path::Path>,
 ) -> Result<(), String> {
     use tls_frontend::speed;
-    let plan = speed::Plan::new(algorithms, backends, seconds)?;
+    let plan = speed::Plan::new(algorithms, backends, seconds, rounds)?;
     let figures = plan.run();
     if json {
         println!("{}", speed::json(&figures));

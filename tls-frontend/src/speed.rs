@@ -42,6 +42,10 @@ pub struct Plan {
     pub auto: bool,
     /// Time per measurement.
     pub per_figure: Duration,
+    /// Rounds the time is split into: every figure is measured once per round, round after
+    /// round, and keeps its best round, so that a noisy spell on a shared machine hits every
+    /// figure alike instead of whichever ran then.
+    pub rounds: u32,
 }
 
 impl Plan {
@@ -50,6 +54,7 @@ impl Plan {
         algorithms: Option<&str>,
         backends: Option<&str>,
         seconds: f64,
+        rounds: u32,
     ) -> Result<Self, String> {
         let mut benches = crypto_core::speed::default_benches();
         if let Some(list) = algorithms {
@@ -93,11 +98,15 @@ impl Plan {
         if !(seconds > 0.0 && seconds <= 60.0) {
             return Err("--seconds must be in (0, 60]".into());
         }
+        if !(1..=1000).contains(&rounds) {
+            return Err("--rounds must be in [1, 1000]".into());
+        }
         Ok(Self {
             benches,
             backends: chosen,
             auto,
             per_figure: Duration::from_secs_f64(seconds),
+            rounds,
         })
     }
 
@@ -124,33 +133,52 @@ impl Plan {
             eprintln!("measuring {} figures, about {:.0?}", jobs.len(), total);
         }
         let start = Instant::now();
-        let mut out = Vec::new();
-        let n = jobs.len();
-        for (i, (bench, backend, label)) in jobs.into_iter().enumerate() {
-            if progress {
-                eprint!(
-                    "\r[{}/{n}] {:<24} {:>6} {:<10}",
-                    i + 1,
-                    bench.id(),
-                    bench.size,
-                    label
-                );
-            }
+        // Every runner is made (and warmed up) first; one that fails is left out.
+        let mut ready = Vec::new();
+        for (bench, backend, label) in jobs {
             let Ok(mut runner) = prepare(backend, bench) else {
                 continue;
             };
-            // Warm-up, then the measurement.
             if (0..3).any(|_| runner().is_err()) {
                 continue;
             }
-            if let Ok(ops) = run_for(&mut runner, self.per_figure) {
-                out.push(Figure {
+            ready.push((bench, label, runner, None::<f64>));
+        }
+        let slice = self.per_figure / self.rounds;
+        let n = ready.len();
+        for round in 0..self.rounds {
+            for (i, (bench, label, runner, best)) in ready.iter_mut().enumerate() {
+                if best.is_some_and(f64::is_nan) {
+                    continue; // failed in an earlier round
+                }
+                if progress {
+                    eprint!(
+                        "\r[{}/{}] [{}/{n}] {:<24} {:>6} {:<10}",
+                        round + 1,
+                        self.rounds,
+                        i + 1,
+                        bench.id(),
+                        bench.size,
+                        label
+                    );
+                }
+                match run_for(runner, slice) {
+                    Ok(ops) => *best = Some(best.map_or(ops, |b: f64| b.max(ops))),
+                    // A figure that fails mid-way is dropped, as one failing at warm-up is.
+                    Err(_) => *best = Some(f64::NAN),
+                }
+            }
+        }
+        let out: Vec<Figure> = ready
+            .into_iter()
+            .filter_map(|(bench, label, _, best)| {
+                best.filter(|b| b.is_finite()).map(|ops| Figure {
                     bench,
                     backend: label,
                     ops_per_sec: ops,
-                });
-            }
-        }
+                })
+            })
+            .collect();
         if progress {
             eprintln!("\rdone in {:.1?}{:40}", start.elapsed(), "");
         }
