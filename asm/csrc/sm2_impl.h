@@ -200,7 +200,17 @@ static inline void fp_reduce(u64 r[4], const u64 t[8]) {
 }
 
 #ifdef SM2_ADX
-/* candidate field ops */
+/*
+ * Field product and square in inline assembly, for inputs below p (callers keep every field
+ * element reduced): the 512-bit product t0..t7 (MULX rows, with ADCX/ADOX as two carry chains
+ * in the product; a square computes its six cross products once, doubles them and adds the
+ * four squares), then Montgomery reduction of the low half by shifts and additions.
+ * p = -1 mod 2^64, so each step's multiplier m is the low limb itself, and
+ *   (w + m p) / 2^64 = w1.. + m - m 2^32 - m 2^160 + m 2^192
+ * is added with one ADC and one SBB chain (carries out of the top limb can be dropped: the
+ * true value is below 2^256). After four steps the low half is at most p and the high half
+ * below p; their sum, below 2p, is reduced by one subtraction of p kept or undone by CMOV.
+ */
 #define SM2_REDC_STEP(w0, w1, w2, w3)                 \
         "movq %[" #w0 "], %[lo]\n\t"                  \
         "shlq $32, %[lo]\n\t"                         \
@@ -554,6 +564,8 @@ static void fp_inv(u64 r[4], const u64 a[4]) {
     secure_zero(g, sizeof g);
     secure_zero(x, sizeof x);
     secure_zero(t, sizeof t);
+    secure_zero(m, sizeof m);
+    secure_zero(&delta, sizeof delta);
 }
 
 static void fe_from_be(u64 r[4], const uint8_t b[32]) {
@@ -586,7 +598,7 @@ static void fp_from_mont(u64 r[4], const u64 a[4]) {
 /*
  * r = 2p (a = -3); infinity (z = 0) stays infinity. r may alias p. dbl-2001-b rearranged:
  * with g2 = 2 Y^2, 4 beta = 2 X g2, 8 Y^4 = 2 g2^2 and Z3 = 2 Y Z (4M + 4S and 12 additions
- * instead of 3M + 5S and 14: here an addition costs about a quarter of a product).
+ * instead of 3M + 5S and 16: here an addition costs about a quarter of a product).
  */
 static void pt_dbl(jac *r, const jac *p) {
     u64 delta[4], g2[4], beta4[4], alpha[4], t0[4], t1[4], t2[4];

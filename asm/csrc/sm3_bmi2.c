@@ -53,7 +53,7 @@ static inline __m128i sm3_expand4(__m128i a, __m128i b, __m128i c, __m128i d) {
 /* keep the association order of sm3_impl.h (GCC otherwise regroups the additions so that E
  * enters the round early, lengthening the critical path) */
 #define SM3_PIN(x) __asm__("" : "+r"(x))
-/* x0..x3 hold W_(j-12) .. W_(j+3) at the start of group j */
+/* x0..x3 hold W_(j-12) .. W_(j+3) at the start of group j >= 12 (W_0 .. W_15 before) */
 #define SM3_GROUP_STATE __m128i x0, x1, x2, x3
 #define SM3_GROUP_LOAD(w, blk)                                                               \
     do {                                                                                     \

@@ -399,11 +399,19 @@ fn mul_point(kernel: Kernel, d: &[u8; 32], peer: &[u8]) -> Result<SharedPoint, E
 pub fn generate(
     entropy: &mut dyn FnMut(&mut [u8]),
 ) -> Result<(Zeroizing<[u8; 32]>, [u8; 65]), Error> {
+    generate_with_features(Features::get(), entropy)
+}
+
+/// [`generate`] on the kernel `f` allows.
+pub fn generate_with_features(
+    f: Features,
+    entropy: &mut dyn FnMut(&mut [u8]),
+) -> Result<(Zeroizing<[u8; 32]>, [u8; 65]), Error> {
     let mut counter = 0;
     for _ in 0..64 {
         let d = draw_scalar(&[], entropy, &mut counter)?;
         if scalar_ok(&d, 1) {
-            let public = public_key(&d)?;
+            let public = public_key_with(Kernel::select(f), &d)?;
             return Ok((d, public));
         }
     }

@@ -100,7 +100,7 @@ fn sm2_ops(c: &mut Criterion) {
                 }),
                 _ => group.bench_function(id, |b| {
                     b.iter(|| {
-                        let (eph, _) = sm2::generate(&mut fill).unwrap();
+                        let (eph, _) = sm2::generate_with_features(f, &mut fill).unwrap();
                         sm2::agree_with_features(f, &eph, &peer).unwrap()
                     })
                 }),

@@ -45,8 +45,9 @@ fn main() {
         }
     }
 
-    // SM2: ECDH (d * Q) and signing with a fixed vs a random private key. Each sample is a
-    // full scalar multiplication, so fewer samples.
+    // SM2: ECDH (d * Q) with a fixed vs a random private key, and the fixed-base k * G of
+    // key generation and signing with a fixed vs a random scalar. Each sample is a full
+    // scalar multiplication, so fewer samples.
     let sm2_samples = (samples / 20).max(2000);
     let peer = sm2::public_key(&[9u8; 32]).unwrap();
     let fixed_d = [0x3cu8; 32];
@@ -64,6 +65,21 @@ fn main() {
             });
             println!(
                 "sm2 ecdh        {:11} {label:16} max|t| = {t:6.2}  (median {med} ns, {sm2_samples} samples)",
+                k.name()
+            );
+        }
+        for (label, fixed_class) in [("fixed vs random", Some(&fixed_d)), ("A/A control", None)] {
+            let (t, med) = t_test(sm2_samples, &mut rng, fixed_class, |_, _, k_bytes| {
+                k_bytes[0] &= 0x7f; // below n
+                k_bytes[31] |= 1; // not zero
+                let start = Instant::now();
+                let p = sm2::raw::mul_base(k, black_box(&*k_bytes));
+                let ns = start.elapsed().as_nanos() as u64;
+                black_box(p).unwrap();
+                ns
+            });
+            println!(
+                "sm2 k*G         {:11} {label:16} max|t| = {t:6.2}  (median {med} ns, {sm2_samples} samples)",
                 k.name()
             );
         }
