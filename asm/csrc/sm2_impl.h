@@ -435,7 +435,8 @@ static inline void fp_sub(u64 r[4], const u64 a[4], const u64 b[4]) { mod_sub(r,
  * then updated once. Dividing d and e by 2^62 mod p is exact after adding m p with
  * m = (the low 62 bits), because p = -1 mod 2^62. |d| and |e| grow by at most p a batch, so
  * no reduction is needed until the end. About 2.5 us here, where a Fermat chain (257
- * squarings) takes 4.3 us; the divsteps' dependency chain (g -> g, 6 operations) bounds it.
+ * squarings) takes 4.3 us (asm/tools/ab.sh); the divsteps' dependency chain (g -> g, six
+ * operations) bounds it.
  */
 typedef int64_t s64;
 typedef __int128 s128;

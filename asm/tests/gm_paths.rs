@@ -527,6 +527,19 @@ fn mod_p(x: &[u64]) -> [u64; 4] {
     r
 }
 
+/// a + b with its carry limb.
+fn add_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 5] {
+    let mut out = [0u64; 5];
+    let mut carry = 0u128;
+    for i in 0..4 {
+        let v = u128::from(a[i]) + u128::from(b[i]) + carry;
+        out[i] = v as u64;
+        carry = v >> 64;
+    }
+    out[4] = carry as u64;
+    out
+}
+
 fn mul_wide(a: &[u64; 4], b: &[u64; 4]) -> [u64; 8] {
     let mut t = [0u64; 8];
     for i in 0..4 {
@@ -575,6 +588,7 @@ fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
         let x = [rng.next(), rng.next(), rng.next(), rng.next()];
         inputs.push(mod_p(&x));
     }
+    let r2 = mod_p(&[0, 0, 0, 0, 0, 0, 0, 0, 1]); // 2^512 mod p
     let mut cases = 0;
     for (kernel, _) in sm2_kernels() {
         for a in &inputs {
@@ -589,31 +603,13 @@ fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
                 assert_eq!(mod_p(&shifted), mod_p(&mul_wide(a, b)), "{what}: product");
                 let shifted = [0, 0, 0, 0, sqr[0], sqr[1], sqr[2], sqr[3]];
                 assert_eq!(mod_p(&shifted), mod_p(&mul_wide(a, a)), "{what}: square");
-                let sum = [a[0], a[1], a[2], a[3]];
-                let mut wide = [0u64; 5];
-                let mut carry = 0u128;
-                for i in 0..4 {
-                    let v = u128::from(sum[i]) + u128::from(b[i]) + carry;
-                    wide[i] = v as u64;
-                    carry = v >> 64;
-                }
-                wide[4] = carry as u64;
-                assert_eq!(add, mod_p(&wide), "{what}: sum");
+                assert_eq!(add, mod_p(&add_wide(a, b)), "{what}: sum");
                 // a - b = c exactly when c + b = a (mod p).
-                let mut back = [0u64; 5];
-                let mut carry = 0u128;
-                for i in 0..4 {
-                    let v = u128::from(sub[i]) + u128::from(b[i]) + carry;
-                    back[i] = v as u64;
-                    carry = v >> 64;
-                }
-                back[4] = carry as u64;
-                assert_eq!(mod_p(&back), *a, "{what}: difference");
+                assert_eq!(mod_p(&add_wide(&sub, b)), *a, "{what}: difference");
                 // Montgomery inverse: a * inv = 2^512 (mod p), and 0 for 0.
                 if *a == [0; 4] {
                     assert_eq!(inv, [0; 4], "{what}: inverse of zero");
                 } else {
-                    let r2 = mod_p(&[0, 0, 0, 0, 0, 0, 0, 0, 1]);
                     assert_eq!(mod_p(&mul_wide(a, &inv)), r2, "{what}: inverse");
                 }
                 cases += 1;

@@ -142,15 +142,16 @@ impl Plan {
             if (0..3).any(|_| runner().is_err()) {
                 continue;
             }
-            ready.push((bench, label, runner, None::<f64>));
+            // The best rate so far; None once a round has failed.
+            ready.push((bench, label, runner, Some(0.0_f64)));
         }
         let slice = self.per_figure / self.rounds;
         let n = ready.len();
         for round in 0..self.rounds {
             for (i, (bench, label, runner, best)) in ready.iter_mut().enumerate() {
-                if best.is_some_and(f64::is_nan) {
+                let Some(so_far) = *best else {
                     continue; // failed in an earlier round
-                }
+                };
                 if progress {
                     eprint!(
                         "\r[{}/{}] [{}/{n}] {:<24} {:>6} {:<10}",
@@ -162,17 +163,14 @@ impl Plan {
                         label
                     );
                 }
-                match run_for(runner, slice) {
-                    Ok(ops) => *best = Some(best.map_or(ops, |b: f64| b.max(ops))),
-                    // A figure that fails mid-way is dropped, as one failing at warm-up is.
-                    Err(_) => *best = Some(f64::NAN),
-                }
+                // A figure that fails mid-way is dropped, as one failing at warm-up is.
+                *best = run_for(runner, slice).ok().map(|ops| so_far.max(ops));
             }
         }
         let out: Vec<Figure> = ready
             .into_iter()
             .filter_map(|(bench, label, _, best)| {
-                best.filter(|b| b.is_finite()).map(|ops| Figure {
+                best.map(|ops| Figure {
                     bench,
                     backend: label,
                     ops_per_sec: ops,
