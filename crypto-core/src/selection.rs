@@ -136,6 +136,17 @@ pub enum Target {
     Alg(Algorithm),
 }
 
+impl Target {
+    /// An algorithm whose id is also a family's name (`sm3`, `x25519`, `ed25519`,
+    /// `chacha20-poly1305`, `random`) stands for that family, as it does in the text form.
+    pub fn canonical(self) -> Self {
+        match self {
+            Self::Alg(a) => a.to_string().parse().unwrap_or(self),
+            t => t,
+        }
+    }
+}
+
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -210,13 +221,37 @@ impl Selection {
     /// `ed25519`, `chacha20-poly1305`, `random`) stands for that family, as in the text form:
     /// splitting, say, SM3 from HMAC-SM3 across backends buys nothing.
     pub fn with_override(mut self, target: Target, backend: Backend) -> Self {
-        let target = match target {
-            Target::Alg(a) => a.to_string().parse().unwrap_or(target),
-            t => t,
-        };
+        let target = target.canonical();
         self.overrides.retain(|(t, _)| *t != target);
         self.overrides.push((target, backend));
         self.overrides.sort();
+        self
+    }
+
+    /// This selection with what a user wrote on top: the user's entries always win over the
+    /// ones already here (a calibration's per-algorithm choices included), and among the
+    /// user's own the most specific wins. So `sha2 = "ring"` over an `auto` base that chose
+    /// OpenSSL for `sha384` gives ring for every SHA-2 algorithm, while `sha2 = "ring"` with
+    /// `sha384 = "openssl"` beside it keeps that one exception.
+    pub fn with_user_overrides(mut self, overrides: &[(Target, Backend)]) -> Self {
+        // Families first, each clearing what the base said inside it; then single algorithms,
+        // which are more specific than any family entry.
+        let user: Vec<(Target, Backend)> =
+            overrides.iter().map(|&(t, b)| (t.canonical(), b)).collect();
+        for &(t, b) in &user {
+            if let Target::Family(f) = t {
+                self.overrides.retain(|(x, _)| match x {
+                    Target::Alg(a) => Family::of(*a) != f,
+                    Target::Family(g) => *g != f,
+                });
+                self = self.with_override(t, b);
+            }
+        }
+        for &(t, b) in &user {
+            if let Target::Alg(_) = t {
+                self = self.with_override(t, b);
+            }
+        }
         self
     }
 
@@ -332,10 +367,7 @@ impl SelectionSpec {
         if self.base == Base::Auto {
             sel = sel.usable_here();
         }
-        for (t, b) in &self.overrides {
-            sel = sel.with_override(*t, *b);
-        }
-        Ok(sel)
+        Ok(sel.with_user_overrides(&self.overrides))
     }
 }
 

@@ -6,8 +6,10 @@
 //! backend (the usual winner on x86-64 in our measurements; see FACTS in the design notes), a
 //! challenger must be [`MARGIN`] times faster to replace it, every backend is timed in
 //! interleaved rounds and scored by its best round (noise only ever slows a run down), a
-//! challenger that wins must win again in a head-to-head rematch, and verification-only or
-//! derived algorithms follow the algorithm they derive from.
+//! challenger that wins must win again in a rematch, two challengers of about the same speed
+//! are ranked by preference rather than by which was luckier, and verification-only or
+//! derived algorithms follow the algorithm they derive from. The rule is [`Calibration::decide`]
+//! over a [`Measure`]: the clock in production, injected figures in its tests.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -146,6 +148,64 @@ pub fn cpu_name() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// Where calibration's figures come from: the clock when it runs for real, a script in tests
+/// (the rule that turns figures into a choice is tested with injected measurements, never by
+/// timing anything).
+pub trait Measure {
+    /// One timing window of `backend` on `alg`: scoring units per second (the operations of
+    /// [`benches`] together), or 0 when it could not run.
+    fn measure(&mut self, alg: Algorithm, backend: Backend) -> f64;
+}
+
+/// The real measurement: every contestant prepared and warmed up once, then timed in windows
+/// of equal length.
+struct Clock {
+    runners: Vec<(Algorithm, Backend, Vec<super::Runner>)>,
+    window: Duration,
+}
+
+impl Measure for Clock {
+    fn measure(&mut self, alg: Algorithm, backend: Backend) -> f64 {
+        self.runners
+            .iter_mut()
+            .find(|(a, b, _)| *a == alg && *b == backend)
+            .map_or(0.0, |(_, _, r)| time(r, self.window))
+    }
+}
+
+/// One algorithm's contest: the capable backends and the one a challenger must beat.
+struct Contest {
+    alg: Algorithm,
+    preferred: Backend,
+    capable: Vec<Backend>,
+}
+
+/// The algorithms calibration measures itself, each with the built backends (`libsm` left out)
+/// that implement it.
+fn contests(backends: &[Backend]) -> Vec<Contest> {
+    Algorithm::all()
+        .into_iter()
+        .filter(|a| follows(*a).is_none() && !benches(*a).is_empty())
+        .filter_map(|alg| {
+            let capable: Vec<Backend> = backends
+                .iter()
+                .copied()
+                .filter(|b| *b != Backend::Libsm && b.supports(alg))
+                .collect();
+            let preferred = preferred(alg)
+                .iter()
+                .copied()
+                .find(|b| capable.contains(b))
+                .or_else(|| capable.first().copied())?;
+            Some(Contest {
+                alg,
+                preferred,
+                capable,
+            })
+        })
+        .collect()
+}
+
 impl Calibration {
     /// Measures every algorithm on every built backend that implements it, within about
     /// `budget` in total.
@@ -157,80 +217,76 @@ impl Calibration {
     /// candidate: its SM2 and SM4 are variable-time (a comparison backend, not one to hold
     /// secrets), and its first SM2 operation builds tables for seconds.
     pub fn run_on(backends: &[Backend], budget: Duration) -> Self {
+        // Build and warm up every contestant first (key set-up and first-use costs are not
+        // speed); the rounds then sweep all algorithms, so a backend's rounds are far apart in
+        // time and one busy moment cannot spoil all of them.
+        let contests = contests(backends);
+        let mut runners = Vec::new();
+        for c in contests.iter().filter(|c| c.capable.len() > 1) {
+            for (b, r) in contestants(c.alg, &c.capable) {
+                runners.push((c.alg, b, r));
+            }
+        }
+        let windows = runners.len() * ROUNDS as usize;
+        let mut clock = Clock {
+            window: budget / windows.max(1) as u32,
+            runners,
+        };
+        Self::decide(backends, &mut clock)
+    }
+
+    /// Calibration over `backends` with the figures `measure` gives: the same rule as
+    /// [`Calibration::run_on`], for tests and for figures taken elsewhere.
+    pub fn decide(backends: &[Backend], measure: &mut dyn Measure) -> Self {
+        let contests = contests(backends);
+        let mut best: Vec<Vec<(Backend, f64)>> = contests
+            .iter()
+            .map(|c| {
+                if c.capable.len() > 1 {
+                    c.capable.iter().map(|b| (*b, 0.0)).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        for _ in 0..ROUNDS {
+            for (c, scores) in contests.iter().zip(&mut best) {
+                for (b, s) in scores.iter_mut() {
+                    *s = s.max(measure.measure(c.alg, *b));
+                }
+            }
+        }
+        let mut choices = Vec::new();
+        for (c, mut scores) in contests.into_iter().zip(best) {
+            let mut chosen = choose(c.alg, c.preferred, &scores);
+            if chosen != c.preferred {
+                // A replacement must survive a rematch: more rounds of the preferred backend
+                // and every challenger that beat it, taking turns, each still scored by its
+                // best round. A busy moment that slowed the preferred backend's sweep rounds
+                // (seen under load: 4x swings) is then outvoted instead of deciding the
+                // profile.
+                let challengers = beating(c.preferred, &scores);
+                for _ in 0..CONFIRM_ROUNDS {
+                    for (b, s) in scores.iter_mut() {
+                        if *b == c.preferred || challengers.contains(b) {
+                            *s = s.max(measure.measure(c.alg, *b));
+                        }
+                    }
+                }
+                chosen = choose(c.alg, c.preferred, &scores);
+            }
+            choices.push(Choice {
+                alg: c.alg,
+                preferred: c.preferred,
+                chosen,
+                scores,
+            });
+        }
         let backends: Vec<Backend> = backends
             .iter()
             .copied()
             .filter(|b| *b != Backend::Libsm)
             .collect();
-        let algs: Vec<Algorithm> = Algorithm::all()
-            .into_iter()
-            .filter(|a| follows(*a).is_none() && !benches(*a).is_empty())
-            .collect();
-        // Build and warm up every contestant first (key set-up and first-use costs are not
-        // speed), then time them in rounds that sweep all algorithms, so a backend's rounds
-        // are far apart in time and one busy moment cannot spoil all of them.
-        let mut contests = Vec::new();
-        let mut choices = Vec::new();
-        for alg in algs {
-            let capable: Vec<Backend> = backends
-                .iter()
-                .copied()
-                .filter(|b| b.supports(alg))
-                .collect();
-            let Some(preferred) = preferred(alg)
-                .iter()
-                .copied()
-                .find(|b| capable.contains(b))
-                .or_else(|| capable.first().copied())
-            else {
-                continue;
-            };
-            let runners = if capable.len() > 1 {
-                contestants(alg, &capable)
-            } else {
-                Vec::new()
-            };
-            contests.push((alg, preferred, runners));
-        }
-        let windows: usize = contests.iter().map(|c| c.2.len()).sum::<usize>() * ROUNDS as usize;
-        let window = budget / windows.max(1) as u32;
-        let mut best: Vec<Vec<f64>> = contests.iter().map(|c| vec![0.0; c.2.len()]).collect();
-        for _ in 0..ROUNDS {
-            for (c, best) in contests.iter_mut().zip(&mut best) {
-                for ((_, rs), best) in c.2.iter_mut().zip(best.iter_mut()) {
-                    *best = best.max(time(rs, window));
-                }
-            }
-        }
-        for ((alg, preferred, mut runners), mut best) in contests.into_iter().zip(best) {
-            let mut scores: Vec<(Backend, f64)> = runners
-                .iter()
-                .map(|(b, _)| *b)
-                .zip(best.iter().copied())
-                .collect();
-            let mut chosen = decide(preferred, &scores);
-            if chosen != preferred {
-                // A replacement must survive a rematch: more rounds of just the two, taking
-                // turns, each still scored by its best round. A busy moment that slowed the
-                // preferred backend's sweep rounds (seen under load: 4x swings) is then
-                // outvoted instead of deciding the profile.
-                for _ in 0..CONFIRM_ROUNDS {
-                    for ((b, rs), best) in runners.iter_mut().zip(best.iter_mut()) {
-                        if *b == preferred || *b == chosen {
-                            *best = best.max(time(rs, window));
-                        }
-                    }
-                }
-                scores = runners.iter().map(|(b, _)| *b).zip(best).collect();
-                chosen = decide(preferred, &scores);
-            }
-            choices.push(Choice {
-                alg,
-                preferred,
-                chosen,
-                scores,
-            });
-        }
         let selection = selection_from(&choices, &backends);
         Self {
             choices,
@@ -308,25 +364,51 @@ fn time(runners: &mut [super::Runner], window: Duration) -> f64 {
     1.0 / secs
 }
 
-/// The preferred backend, unless another scored [`MARGIN`] times higher (then the best of
-/// those), or the preferred one could not run at all (then the best that did).
-fn decide(preferred: Backend, scores: &[(Backend, f64)]) -> Backend {
-    let Some(base) = scores.iter().find(|(b, _)| *b == preferred).map(|e| e.1) else {
-        // Uncontested (no scores), or the preferred backend failed to prepare.
-        return scores
-            .iter()
-            .copied()
-            .filter(|&(_, s)| s > 0.0)
-            .max_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(preferred, |e| e.0);
-    };
-    let best = scores
+/// The backends that scored [`MARGIN`] times higher than `incumbent` (all that ran, when the
+/// incumbent could not run at all).
+fn beating(incumbent: Backend, scores: &[(Backend, f64)]) -> Vec<Backend> {
+    let base = scores
         .iter()
-        .copied()
-        .filter(|&(_, s)| s > base * MARGIN || base == 0.0)
-        .filter(|&(_, s)| s > 0.0)
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    best.map_or(preferred, |e| e.0)
+        .find(|(b, _)| *b == incumbent)
+        .map_or(0.0, |e| e.1);
+    scores
+        .iter()
+        .filter(|&&(b, s)| b != incumbent && s > 0.0 && s > base * MARGIN)
+        .map(|e| e.0)
+        .collect()
+}
+
+/// The rule: the preferred backend stays unless another scored [`MARGIN`] times higher. Among
+/// several that did, the most preferred of them (in [`preferred`] order, then
+/// [`Backend::ALL`] order) stays chosen unless yet another beats it by the margin too, so two
+/// challengers of about the same speed cannot trade places from one calibration to the next.
+/// Uncontested (no scores): the preferred backend.
+fn choose(alg: Algorithm, preferred_backend: Backend, scores: &[(Backend, f64)]) -> Backend {
+    let mut challengers = beating(preferred_backend, scores);
+    if challengers.is_empty() {
+        return preferred_backend;
+    }
+    let rank = |b: &Backend| {
+        (
+            preferred(alg)
+                .iter()
+                .position(|x| x == b)
+                .unwrap_or(usize::MAX),
+            Backend::ALL
+                .iter()
+                .position(|x| x == b)
+                .unwrap_or(usize::MAX),
+        )
+    };
+    challengers.sort_by_key(rank);
+    let score = |b: Backend| scores.iter().find(|e| e.0 == b).map_or(0.0, |e| e.1);
+    let mut pick = challengers[0];
+    for &c in &challengers[1..] {
+        if score(c) > score(pick) * MARGIN {
+            pick = c;
+        }
+    }
+    pick
 }
 
 /// A selection naming a backend for every algorithm: the most common choice as the default,

@@ -16,7 +16,7 @@ use crate::{
     SignatureAlg,
 };
 
-pub use calibrate::{Calibration, Choice, DEFAULT_BUDGET, MARGIN, cpu_name, preferred};
+pub use calibrate::{Calibration, Choice, DEFAULT_BUDGET, MARGIN, Measure, cpu_name, preferred};
 
 /// One operation of an algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
