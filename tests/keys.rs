@@ -111,6 +111,25 @@ fn bad_inputs_are_clear_errors_not_panics() {
     }
 }
 
+/// Keys the OpenSSL CLI encrypted, traditionally (`Proc-Type: 4,ENCRYPTED`) and as PKCS#8, are
+/// refused with a reason that says so, not as broken PEM.
+#[test]
+fn encrypted_keys_are_refused_by_name() {
+    for file in [
+        "p256.sec1-encrypted.pem",
+        "rsa2048.pkcs1-encrypted.pem",
+        "p256.pkcs8-encrypted.pem",
+    ] {
+        match PrivateKey::from_pem_or_der(&key_file(file)) {
+            Err(Error::KeyParse(why)) => assert!(
+                why.starts_with("encrypted keys are not supported"),
+                "{file}: {why}"
+            ),
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn pem_with_leading_blocks_finds_the_key() {
     let mut pem =

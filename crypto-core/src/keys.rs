@@ -47,6 +47,11 @@ const SM2_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.156.10197.1.
 /// Smallest and largest RSA moduli accepted, in bits.
 pub const RSA_BITS: core::ops::RangeInclusive<usize> = 2048..=8192;
 
+/// Encrypted keys, PKCS#8 or traditional PEM: the proxy has no passphrase to give.
+const ENCRYPTED: Error = Error::KeyParse(
+    "encrypted keys are not supported (decrypt it first, e.g. `openssl pkey -in KEY -out PLAIN`)",
+);
+
 impl PrivateKey {
     /// Parses a PEM file holding one `PRIVATE KEY` (PKCS#8), `RSA PRIVATE KEY` (PKCS#1) or
     /// `EC PRIVATE KEY` (SEC1) block. Other blocks before it (EC PARAMETERS, certificates) are
@@ -71,11 +76,14 @@ impl PrivateKey {
                 "RSA PRIVATE KEY" => Format::Pkcs1,
                 // OpenSSL 3 labels SEC1 SM2 keys "SM2 PRIVATE KEY".
                 "EC PRIVATE KEY" | "SM2 PRIVATE KEY" => Format::Sec1,
-                "ENCRYPTED PRIVATE KEY" => {
-                    return Err(Error::KeyParse("encrypted private keys are not supported"));
-                }
+                "ENCRYPTED PRIVATE KEY" => return Err(ENCRYPTED),
                 _ => continue,
             };
+            // Traditional ("OpenSSL legacy") encryption keeps the label and adds RFC 1421
+            // headers: `Proc-Type: 4,ENCRYPTED` and `DEK-Info`.
+            if one.contains("Proc-Type:") && one.contains("ENCRYPTED") {
+                return Err(ENCRYPTED);
+            }
             let (_, der) = pem_rfc7468::decode_vec(one.as_bytes())
                 .map_err(|_| Error::KeyParse("invalid PEM encoding"))?;
             let der = Zeroizing::new(der);

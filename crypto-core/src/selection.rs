@@ -335,6 +335,16 @@ impl SelectionSpec {
     /// loaded; otherwise this CPU is calibrated (well under a second) and, when a profile path
     /// is given, the result is written there for next time and for the rest of the fleet.
     pub fn resolve(&self) -> Result<Selection, SelectionError> {
+        self.resolve_with(true)
+    }
+
+    /// As [`SelectionSpec::resolve`], but a missing profile is not written: what a dry run
+    /// (`tls-frontend check`) needs, which must leave the disk as it found it.
+    pub fn resolve_without_writing(&self) -> Result<Selection, SelectionError> {
+        self.resolve_with(false)
+    }
+
+    fn resolve_with(&self, write_profile: bool) -> Result<Selection, SelectionError> {
         let mut sel = match self.base {
             Base::Backend(b) => Selection::single(b),
             Base::Auto => match &self.profile {
@@ -348,20 +358,23 @@ impl SelectionSpec {
                         message: format!("profile {}: {}", path.display(), e.message),
                     })?
                 }
-                Some(path) => {
+                Some(path) if write_profile => {
                     let cal = crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET);
                     // Written whole and renamed into place, so another instance of the fleet
                     // never reads half a profile.
                     let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
                     std::fs::write(&tmp, cal.to_profile())
                         .and_then(|()| std::fs::rename(&tmp, path))
-                        .map_err(|e| SelectionError {
-                            line: 0,
-                            message: format!("writing profile {}: {e}", path.display()),
+                        .map_err(|e| {
+                            let _ = std::fs::remove_file(&tmp);
+                            SelectionError {
+                                line: 0,
+                                message: format!("writing profile {}: {e}", path.display()),
+                            }
                         })?;
                     cal.selection
                 }
-                None => Selection::auto(),
+                Some(_) | None => Selection::auto(),
             },
         };
         if self.base == Base::Auto {

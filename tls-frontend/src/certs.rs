@@ -75,13 +75,24 @@ fn pem_error(e: &rustls::pki_types::pem::Error) -> String {
     }
 }
 
+/// Whether `bytes` start like a DER SEQUENCE with a definite length (a DER certificate).
+fn looks_like_der(bytes: &[u8]) -> bool {
+    matches!(bytes, [0x30, 0x81..=0x84, ..])
+}
+
 /// Reads a PEM certificate chain.
 pub fn read_chain(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("certificate {}: {}", path.display(), pem_error(&e)))?
+    let bytes = std::fs::read(path).map_err(|e| format!("certificate {}: {e}", path.display()))?;
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("certificate {}: {}", path.display(), pem_error(&e)))?;
     if chain.is_empty() {
+        if looks_like_der(&bytes) {
+            return Err(format!(
+                "certificate {}: PEM expected (this file looks like DER; `openssl x509 -inform DER -in FILE -out FILE.pem` converts it)",
+                path.display()
+            ));
+        }
         return Err(format!(
             "certificate {}: no CERTIFICATE block",
             path.display()

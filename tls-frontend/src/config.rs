@@ -373,11 +373,22 @@ impl Config {
                 check_name(n)?;
             }
         }
+        let mut bound: Vec<SocketAddr> = Vec::new();
         for (i, l) in self.listeners.iter().enumerate() {
             let at = |m: String| ConfigError(format!("listener {} ({}): {m}", i + 1, l.address));
-            l.address
+            let addr = l
+                .address
                 .parse::<SocketAddr>()
                 .map_err(|_| at("address must be ip:port".into()))?;
+            // With SO_REUSEPORT both would bind, and the kernel would split the address's
+            // connections between two configurations.
+            if let Some(j) = bound.iter().position(|a| *a == addr) {
+                return Err(at(format!(
+                    "the same address as listener {}: one address, one [[listener]]",
+                    j + 1
+                )));
+            }
+            bound.push(addr);
             if !self.upstreams.contains_key(&l.upstream) {
                 return Err(at(format!("no [upstream.{}]", l.upstream)));
             }
@@ -544,6 +555,11 @@ sm4 = "asm"
                 "alpn = [",
                 "max_connections = 99999999999\nalpn = [",
                 "max_connections",
+            ),
+            (
+                "[[certificate]]",
+                "[[listener]]\naddress = \"127.0.0.1:8443\"\nupstream = \"app\"\n\n[[certificate]]",
+                "listener 2 (127.0.0.1:8443): the same address as listener 1",
             ),
         ] {
             let text = GOOD.replacen(from, to, 1);

@@ -24,7 +24,7 @@ fn write_private(path: &Path, text: &str) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// The demo's files.
+/// The demo's files. Dropping it deletes the folder: it holds private keys.
 #[derive(Debug)]
 pub struct Demo {
     /// The folder holding them.
@@ -33,11 +33,33 @@ pub struct Demo {
     pub config: PathBuf,
 }
 
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The most connections the demo's listener may hold with `open_files` descriptors: two per
+/// relayed connection (client and upstream) and some to spare for the rest of the process.
+pub fn max_connections(open_files: u64) -> usize {
+    let spare = 64;
+    let n = open_files.saturating_sub(spare) / 2;
+    usize::try_from(n.clamp(1, 10_000)).unwrap_or(1)
+}
+
 /// Makes the certificates, keys, ticket key and config in a new temporary folder, with the
-/// upstream at `upstream`.
-pub fn make(listen: &str, upstream: std::net::SocketAddr) -> Result<Demo, String> {
+/// upstream at `upstream` and at most `max_connections` open at once.
+pub fn make(
+    listen: &str,
+    upstream: std::net::SocketAddr,
+    max_connections: usize,
+) -> Result<Demo, String> {
     let dir = std::env::temp_dir().join(format!("tls-frontend-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let demo = Demo {
+        config: dir.join("config.toml"),
+        dir: dir.clone(),
+    };
     let year = Duration::from_secs(365 * 86_400);
     let e = |e: crypto_core::Error| e.to_string();
     let ca_key = PrivateKey::generate(KeyKind::EcP256).map_err(e)?;
@@ -94,10 +116,12 @@ pub fn make(listen: &str, upstream: std::net::SocketAddr) -> Result<Demo, String
     }
     let tickets = dir.join("tickets.keys");
     crate::tickets::TicketKeys::rotate(&tickets, 3)?;
-    let config = dir.join("config.toml");
+    let config = &demo.config;
     let text = format!(
         "# Made by `tls-frontend demo`.\n\n\
-         [[listener]]\naddress = \"{listen}\"\nupstream = \"demo\"\nalpn = [\"http/1.1\"]\n\n\
+         drain_timeout = \"2s\"\n\n\
+         [[listener]]\naddress = \"{listen}\"\nupstream = \"demo\"\nalpn = [\"http/1.1\"]\n\
+         max_connections = {max_connections}\n\n\
          {certs}\
          [upstream.demo]\naddresses = [\"{upstream}\"]\nproxy_protocol = \"v2\"\n\n\
          [tickets]\nkey_file = \"{}\"\n\n\
@@ -105,8 +129,8 @@ pub fn make(listen: &str, upstream: std::net::SocketAddr) -> Result<Demo, String
          [admin]\naddress = \"127.0.0.1:0\"\n",
         tickets.display()
     );
-    std::fs::write(&config, text).map_err(|e| e.to_string())?;
-    Ok(Demo { dir, config })
+    std::fs::write(config, text).map_err(|e| e.to_string())?;
+    Ok(demo)
 }
 
 /// The demo upstream: reads the PROXY v2 header, then answers every HTTP request with what the
@@ -167,18 +191,75 @@ pub async fn upstream(listener: TcpListener) {
                         return;
                     }
                 }
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    buf.drain(..end + 4);
-                }
+                let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+                    return;
+                };
+                let close = wants_close(&buf[..end]);
+                buf.drain(..end + 4);
                 let body = format!("hello from the demo upstream\n{about}");
                 let resp = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{body}",
-                    body.len()
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n{}\r\n{body}",
+                    body.len(),
+                    if close { "connection: close\r\n" } else { "" }
                 );
-                if s.write_all(resp.as_bytes()).await.is_err() {
+                if s.write_all(resp.as_bytes()).await.is_err() || close {
+                    // RFC 9112 section 9.6: after the response to a request that said
+                    // `Connection: close`, the server closes the connection.
+                    let _ = s.shutdown().await;
                     return;
                 }
             }
         });
+    }
+}
+
+/// Whether an HTTP/1.x request head asks for the connection to close after the response:
+/// `Connection: close` (RFC 9112 section 9.6), or HTTP/1.0 without `Connection: keep-alive`.
+pub fn wants_close(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let mut lines = text.split("\r\n");
+    let http10 = lines.next().is_some_and(|l| l.ends_with("http/1.0"));
+    let mut close = false;
+    let mut keep_alive = false;
+    for line in lines {
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim() == "connection"
+        {
+            for token in value.split(',') {
+                match token.trim() {
+                    "close" => close = true,
+                    "keep-alive" => keep_alive = true,
+                    _ => {}
+                }
+            }
+        }
+    }
+    close || (http10 && !keep_alive)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_close_is_understood() {
+        assert!(wants_close(
+            b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close"
+        ));
+        assert!(wants_close(
+            b"GET / HTTP/1.1\r\nconnection: Keep-Alive, Close"
+        ));
+        assert!(wants_close(b"GET / HTTP/1.0\r\nHost: x"));
+        assert!(!wants_close(b"GET / HTTP/1.0\r\nConnection: keep-alive"));
+        assert!(!wants_close(b"GET / HTTP/1.1\r\nHost: x"));
+        assert!(!wants_close(b"GET /close HTTP/1.1\r\nX-Connection: close"));
+    }
+
+    #[test]
+    fn max_connections_fits_the_open_file_limit() {
+        assert_eq!(max_connections(20_000), 9_968);
+        assert_eq!(max_connections(1_048_576), 10_000);
+        assert_eq!(max_connections(1024), 480);
+        assert_eq!(max_connections(10), 1);
     }
 }

@@ -127,7 +127,7 @@ fn main() -> ExitCode {
         ),
         Command::Tickets {
             command: TicketsCommand::Rotate { file, keep },
-        } => tls_frontend::tickets::TicketKeys::rotate(&file, keep),
+        } => tickets_rotate(&file, keep),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -200,7 +200,12 @@ fn serve(path: &std::path::Path) -> Result<(), String> {
 }
 
 fn check_config(path: &std::path::Path) -> Result<(), String> {
-    let state = load(path)?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+    let config = tls_frontend::config::Config::parse(&text)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let state = tls_frontend::state::State::check(config)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     print!("{}", state.describe());
     println!("configuration OK");
     Ok(())
@@ -214,7 +219,14 @@ fn demo(listen: &str) -> Result<(), String> {
             .map_err(|e| format!("demo upstream: {e}"))?;
         let up_addr = up.local_addr().map_err(|e| e.to_string())?;
         tokio::spawn(tls_frontend::demo::upstream(up));
-        let d = tls_frontend::demo::make(listen, up_addr)?;
+        // Sized to the open-file limit (raised to the hard limit first), so the demo never
+        // warns that its own configuration could run out of descriptors.
+        let open_files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+        let d = tls_frontend::demo::make(
+            listen,
+            up_addr,
+            tls_frontend::demo::max_connections(open_files),
+        )?;
         let state = load(&d.config)?;
         raise_open_file_limit(&state);
         let sockets = tls_frontend::server::bind_all(&state, workers(&state))?;
@@ -229,8 +241,10 @@ fn demo(listen: &str) -> Result<(), String> {
             "  openssl s_client -connect 127.0.0.1:{port} -servername localhost -CAfile {dir}/ca.pem"
         );
         println!("  (an RFC 8998 client gets the SM2 certificate and TLS_SM4_GCM_SM3; see README)");
-        println!("Ctrl-C stops it.");
-        tls_frontend::server::run(d.config.clone(), state, sockets).await
+        println!("Ctrl-C stops it (and deletes {dir}: it holds private keys).");
+        let result = tls_frontend::server::run(d.config.clone(), state, sockets).await;
+        drop(d);
+        result
     })
 }
 
@@ -255,6 +269,30 @@ fn speed(
         std::fs::write(path, speed::svg(&figures))
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
     }
+    Ok(())
+}
+
+fn tickets_rotate(file: &std::path::Path, keep: usize) -> Result<(), String> {
+    let r = tls_frontend::tickets::TicketKeys::rotate(file, keep)?;
+    println!(
+        "{}: added ticket key {} ({} key{} in the file{}).",
+        file.display(),
+        r.name,
+        r.keys,
+        if r.keys == 1 { "" } else { "s" },
+        if r.dropped > 0 {
+            format!(
+                "; dropped the oldest {} (its tickets no longer resume)",
+                r.dropped
+            )
+        } else {
+            String::new()
+        }
+    );
+    println!(
+        "It encrypts from each instance's next reload (SIGHUP or POST /reload); the older keys \
+         in the file still decrypt."
+    );
     Ok(())
 }
 

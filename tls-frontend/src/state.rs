@@ -66,6 +66,15 @@ pub struct ListenerState {
     pub upstream: Arc<Pool>,
 }
 
+/// Why a state is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// To run (start or reload).
+    Serve,
+    /// To check a configuration: nothing may be written.
+    Check,
+}
+
 /// Everything a connection needs.
 #[derive(Debug)]
 pub struct State {
@@ -87,15 +96,32 @@ impl State {
     /// Loads everything `config` names. `previous`, on reload, lends its selection when the
     /// `[crypto]` section is unchanged, so a reload does not recalibrate.
     pub fn load(config: Config, previous: Option<&State>) -> Result<Self, String> {
+        Self::load_for(config, previous, Purpose::Serve)
+    }
+
+    /// Loads everything `config` names for `tls-frontend check`: the same checks, and nothing
+    /// written to disk (a missing `auto` profile is calibrated in memory, not saved).
+    pub fn check(config: Config) -> Result<Self, String> {
+        Self::load_for(config, None, Purpose::Check)
+    }
+
+    fn load_for(
+        config: Config,
+        previous: Option<&State>,
+        purpose: Purpose,
+    ) -> Result<Self, String> {
         let selection = match previous {
             Some(p) if p.config.selection_spec().ok() == config.selection_spec().ok() => {
                 p.selection.clone()
             }
-            _ => config
-                .selection_spec()
-                .map_err(|e| e.0)?
-                .resolve()
-                .map_err(|e| e.to_string())?,
+            _ => {
+                let spec = config.selection_spec().map_err(|e| e.0)?;
+                match purpose {
+                    Purpose::Serve => spec.resolve(),
+                    Purpose::Check => spec.resolve_without_writing(),
+                }
+                .map_err(|e| e.to_string())?
+            }
         };
         let base = crypto_core::tls::provider(&selection);
         let shared = Arc::new(base.clone());

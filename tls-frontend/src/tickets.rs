@@ -25,6 +25,17 @@ struct Key {
     aead: Box<dyn AeadKey>,
 }
 
+/// What [`TicketKeys::rotate`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    /// The new key's name (hex), which tickets it encrypts carry in front.
+    pub name: String,
+    /// Keys in the file now, the new one included.
+    pub keys: usize,
+    /// Old keys dropped (their tickets no longer resume).
+    pub dropped: usize,
+}
+
 /// The loaded keys.
 pub struct TicketKeys {
     keys: Vec<Key>,
@@ -92,6 +103,15 @@ fn parse_file(text: &str) -> Result<Vec<Line>, String> {
 impl TicketKeys {
     /// Loads the key file (read once; a warning if others can read it).
     pub fn load(path: &Path, lifetime: Duration, selection: &Selection) -> Result<Self, String> {
+        if let Err(e) = std::fs::metadata(path)
+            && e.kind() == std::io::ErrorKind::NotFound
+        {
+            return Err(format!(
+                "ticket key file {} does not exist: make one with `tls-frontend tickets rotate {}`",
+                path.display(),
+                path.display()
+            ));
+        }
         let bytes = crate::certs::read_key_file(path, "ticket keys")?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| format!("ticket keys {}: not text", path.display()))?;
@@ -126,10 +146,12 @@ impl TicketKeys {
     }
 
     /// Writes a new key into `path` (creating it with mode 0600), keeping the newest `keep`
-    /// keys in all. Written whole and renamed into place.
-    pub fn rotate(path: &Path, keep: usize) -> Result<(), String> {
+    /// keys in all. Written whole and renamed into place. Errors name `path`, never the
+    /// temporary file beside it.
+    pub fn rotate(path: &Path, keep: usize) -> Result<Rotated, String> {
         let mut lines = match std::fs::read(path) {
-            Ok(b) => parse_file(&String::from_utf8_lossy(&b))?,
+            Ok(b) => parse_file(&String::from_utf8_lossy(&b))
+                .map_err(|e| format!("ticket keys {}: {e}", path.display()))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
@@ -149,7 +171,13 @@ impl TicketKeys {
         );
         lines.push((created, name, key));
         lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+        let before = lines.len();
         lines.truncate(keep.max(1));
+        let rotated = Rotated {
+            name: to_hex(&name),
+            keys: lines.len(),
+            dropped: before - lines.len(),
+        };
         let mut text = Zeroizing::new(String::from(
             "# tls-frontend session-ticket keys: <created> <name> <key>; newest encrypts\n",
         ));
@@ -163,13 +191,19 @@ impl TicketKeys {
             opts.write(true).create(true).truncate(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts
+            let written = opts
                 .open(&tmp)
-                .map_err(|e| format!("{}: {e}", tmp.display()))?;
-            f.write_all(text.as_bytes())
-                .map_err(|e| format!("{}: {e}", tmp.display()))?;
+                .and_then(|mut f| f.write_all(text.as_bytes()));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(format!("writing {}: {e}", path.display()));
+            }
         }
-        std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            format!("writing {}: {e}", path.display())
+        })?;
+        Ok(rotated)
     }
 
     /// How many keys are loaded.

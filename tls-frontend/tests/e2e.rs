@@ -782,3 +782,138 @@ fn tickets_do_not_skip_client_authentication() {
         Some(rustls::HandshakeKind::Resumed)
     );
 }
+
+/// `tls-frontend demo` as a newcomer runs it: no open-file warning (it sizes `max_connections`
+/// to the limit), its upstream honours `Connection: close` so `openssl s_client -quiet` ends
+/// by itself, and Ctrl-C deletes the demo folder with its private keys.
+#[test]
+fn the_demo_closes_on_request_and_cleans_up() {
+    let port = free_port();
+    let mut demo = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let out = Arc::new(std::sync::Mutex::new(String::new()));
+    for pipe in [
+        Box::new(demo.stdout.take().unwrap()) as Box<dyn Read + Send>,
+        Box::new(demo.stderr.take().unwrap()),
+    ] {
+        let out = out.clone();
+        std::thread::spawn(move || {
+            let mut r = std::io::BufReader::new(pipe);
+            let mut line = String::new();
+            while std::io::BufRead::read_line(&mut r, &mut line).is_ok_and(|n| n > 0) {
+                out.lock().unwrap().push_str(&line);
+                line.clear();
+            }
+        });
+    }
+    let demo = Kill(demo);
+    let start = Instant::now();
+    while !out.lock().unwrap().contains("Ctrl-C stops it") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the demo did not start:\n{}",
+            out.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let log = out.lock().unwrap().clone();
+    let dir = log
+        .split_whitespace()
+        .find(|w| w.contains("tls-frontend-demo-"))
+        .map(|w| w.trim_end_matches([':', ')', '.']).to_owned())
+        .unwrap();
+    let dir = std::path::PathBuf::from(dir);
+    assert!(dir.join("config.toml").exists(), "{log}");
+    assert!(
+        !log.contains("open files"),
+        "the demo warns about its own limits:\n{log}"
+    );
+    if have("openssl") {
+        let mut s_client = Command::new("openssl")
+            .args([
+                "s_client",
+                "-quiet",
+                "-connect",
+                &format!("127.0.0.1:{port}"),
+                "-servername",
+                "localhost",
+                "-CAfile",
+            ])
+            .arg(dir.join("ca.pem"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // stdin stays open: only the server closing the connection ends `-quiet`.
+        let mut stdin = s_client.stdin.take().unwrap();
+        stdin
+            .write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let start = Instant::now();
+        let ended = loop {
+            if let Ok(Some(_)) = s_client.try_wait() {
+                break true;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        if !ended {
+            let _ = s_client.kill();
+        }
+        let mut reply = String::new();
+        s_client
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut reply)
+            .unwrap();
+        let _ = s_client.wait();
+        drop(stdin);
+        assert!(
+            ended,
+            "s_client -quiet was left hanging after Connection: close: {reply}"
+        );
+        assert!(reply.contains("hello from the demo upstream"), "{reply}");
+        assert!(
+            reply.to_ascii_lowercase().contains("connection: close"),
+            "{reply}"
+        );
+    }
+    let pid = demo.0.id();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let mut demo = demo;
+    let start = Instant::now();
+    while !matches!(demo.0.try_wait(), Ok(Some(_))) {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the demo did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !dir.exists(),
+        "{} (private keys) is left behind",
+        dir.display()
+    );
+}

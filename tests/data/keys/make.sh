@@ -23,3 +23,8 @@ done
 openssl genpkey -algorithm ED25519 -out ed25519.pkcs8.pem
 openssl pkcs8 -topk8 -nocrypt -in ed25519.pkcs8.pem -outform DER -out ed25519.pkcs8.der
 openssl pkey -in ed25519.pkcs8.pem -pubout -outform DER -out ed25519.spki.der
+# Encrypted keys (passphrase "test"), which the loader must refuse by name, in OpenSSL's
+# traditional PEM encryption (Proc-Type/DEK-Info headers) and as PKCS#8 EncryptedPrivateKeyInfo.
+openssl ec -in p256.pkcs8.pem -aes128 -passout pass:test -out p256.sec1-encrypted.pem
+openssl rsa -in rsa2048.pkcs8.pem -traditional -aes128 -passout pass:test -out rsa2048.pkcs1-encrypted.pem
+openssl pkcs8 -topk8 -v2 aes128 -in p256.pkcs8.pem -passout pass:test -out p256.pkcs8-encrypted.pem
