@@ -1192,10 +1192,14 @@ fn bad_files_on_reload_keep_the_running_configuration() {
         CopyFrom(&'static str),
         /// The first half of a real key's PEM: parse errors must not echo key material.
         Truncated(&'static str),
+        /// A PKI certificate converted to DER.
+        Der(&'static str),
+        /// A file of the key-loading test data (`tests/data/keys`).
+        KeyFile(&'static str),
     }
     use Damage::*;
     let config_file = proxy.config.clone();
-    let cases: [(&str, &Path, Damage, &str); 10] = [
+    let cases: [(&str, &Path, Damage, &str); 12] = [
         (
             "certificate not PEM",
             &cert,
@@ -1233,7 +1237,19 @@ fn bad_files_on_reload_keep_the_running_configuration() {
             "ticket keys missing",
             &keys,
             Remove,
-            "tickets.keys: No such file",
+            "tickets.keys does not exist: make one with `tls-frontend tickets rotate",
+        ),
+        (
+            "certificate in DER",
+            &cert,
+            Der("ecdsa-p256-server.pem"),
+            "server.pem: PEM expected (this file looks like DER",
+        ),
+        (
+            "key encrypted",
+            &key,
+            KeyFile("p256.sec1-encrypted.pem"),
+            "server.key: cannot parse key: encrypted keys are not supported",
         ),
         (
             "config not TOML",
@@ -1251,6 +1267,12 @@ fn bad_files_on_reload_keep_the_running_configuration() {
                 let pem = std::fs::read_to_string(pki(name)).unwrap();
                 std::fs::write(file, &pem[..pem.len() / 2])
             }
+            Der(name) => std::fs::write(file, certs(name.trim_end_matches(".pem"))[0].as_ref()),
+            KeyFile(name) => std::fs::copy(
+                format!("{}/../tests/data/keys/{name}", env!("CARGO_MANIFEST_DIR")),
+                file,
+            )
+            .map(|_| ()),
         }
         .unwrap();
         let (status, why) = proxy.admin("POST", "/reload");
