@@ -100,6 +100,11 @@ pub struct Listener {
     /// Client certificates (mutual TLS).
     #[serde(default)]
     pub client_auth: Option<ClientAuth>,
+    /// The server's suite order decides, not the client's (nginx's `ssl_prefer_server_ciphers`):
+    /// the fastest AEAD on this CPU first (AES-GCM with AES instructions, else
+    /// ChaCha20-Poly1305), and SM suites for the clients that prefer them.
+    #[serde(default = "yes")]
+    pub prefer_server_ciphers: bool,
 }
 
 fn default_versions() -> Vec<String> {

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod certs;
 pub mod config;
 pub mod demo;
+pub mod hello;
 pub mod log;
 pub mod metrics;
 pub mod proxy_proto;

@@ -1,13 +1,15 @@
 //! The relay: bytes both ways between the client's TLS stream and the upstream, with
 //! back-pressure (a direction reads only after its last write completed), half-close (EOF one
 //! way shuts down that way's writer and the other way keeps flowing) and an idle timeout. One
-//! fixed buffer per direction, allocated once per connection.
+//! fixed buffer per direction, allocated once per connection; both directions are driven by
+//! one future, so a read from the client can flush what the TLS engine owes the client.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// Buffer per direction: one full TLS record of plaintext.
 const BUF: usize = 16 * 1024;
@@ -65,91 +67,170 @@ impl std::fmt::Display for RelayError {
     }
 }
 
-/// Copies one direction, from `reader`'s side to the other; an error names the side whose
-/// read or write failed.
-async fn pump<R, W>(
-    mut r: R,
-    mut w: W,
-    reader: Side,
-    count: Arc<AtomicU64>,
-    last: Arc<AtomicU64>,
-    epoch: Instant,
-) -> Result<(), RelayError>
-where
-    R: AsyncRead + Unpin,
-    W: AsyncWrite + Unpin,
-{
-    let mut buf = vec![0u8; BUF];
-    loop {
-        let n = r.read(&mut buf).await.map_err(|error| RelayError {
-            side: reader,
-            error,
-        })?;
-        if n == 0 {
-            // Half-close: pass the EOF on, keep the other direction open.
-            let _ = w.shutdown().await;
-            return Ok(());
+/// One direction's state: a buffer of bytes read and not yet written, and how far the
+/// direction has come.
+struct Half {
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    /// The reader gave EOF.
+    eof: bool,
+    /// The writer was flushed since the last write.
+    flushed: bool,
+    /// The writer was shut down (EOF passed on): this direction is done.
+    done: bool,
+    bytes: u64,
+}
+
+impl Half {
+    fn new() -> Self {
+        Self {
+            buf: vec![0u8; BUF].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            eof: false,
+            flushed: true,
+            done: false,
+            bytes: 0,
         }
-        let wrote = async {
-            w.write_all(&buf[..n]).await?;
-            w.flush().await
-        };
-        wrote.await.map_err(|error| RelayError {
-            side: reader.other(),
-            error,
-        })?;
-        count.fetch_add(n as u64, Ordering::Relaxed);
-        last.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Moves bytes from `r` to `w` until either would block or the direction ends. `reader`
+    /// names the side `r` reads from (errors are blamed on the side whose call failed).
+    /// Returns whether any byte was read (activity, for the idle timer).
+    fn poll_copy<R, W>(
+        &mut self,
+        cx: &mut Context<'_>,
+        r: &mut R,
+        w: &mut W,
+        reader: Side,
+    ) -> Result<bool, RelayError>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let err = |side: Side| move |error: std::io::Error| RelayError { side, error };
+        let mut active = false;
+        loop {
+            if self.done {
+                return Ok(active);
+            }
+            // Write out what was read.
+            while self.start < self.end {
+                match Pin::new(&mut *w).poll_write(cx, &self.buf[self.start..self.end]) {
+                    Poll::Ready(Ok(0)) => {
+                        return Err(err(reader.other())(std::io::ErrorKind::WriteZero.into()));
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.start += n;
+                        self.bytes += n as u64;
+                        self.flushed = false;
+                    }
+                    Poll::Ready(Err(e)) => return Err(err(reader.other())(e)),
+                    Poll::Pending => return Ok(active),
+                }
+            }
+            // Push it through the writer (a TLS stream holds records until flushed).
+            if !self.flushed {
+                match Pin::new(&mut *w).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => self.flushed = true,
+                    Poll::Ready(Err(e)) => return Err(err(reader.other())(e)),
+                    Poll::Pending => return Ok(active),
+                }
+            }
+            if self.eof {
+                // Half-close: pass the EOF on; the other direction keeps flowing.
+                return match Pin::new(&mut *w).poll_shutdown(cx) {
+                    Poll::Ready(_) => {
+                        self.done = true;
+                        Ok(active)
+                    }
+                    Poll::Pending => Ok(active),
+                };
+            }
+            // Back-pressure: read only once everything before was written.
+            let mut rb = ReadBuf::new(&mut self.buf);
+            match Pin::new(&mut *r).poll_read(cx, &mut rb) {
+                Poll::Ready(Ok(())) => {
+                    let n = rb.filled().len();
+                    self.start = 0;
+                    self.end = n;
+                    if n == 0 {
+                        self.eof = true;
+                    } else {
+                        active = true;
+                    }
+                }
+                Poll::Ready(Err(e)) => return Err(err(reader)(e)),
+                Poll::Pending => return Ok(active),
+            }
+        }
     }
 }
 
 /// Relays until both directions ended, an error, or `idle` without traffic.
+///
+/// One task drives both directions over the client's stream as a whole (not split in two), so
+/// that after every read from the client whatever the TLS engine queued in answer (a KeyUpdate
+/// reply, a `no_renegotiation` warning) is flushed at once, not when the upstream next sends
+/// data.
 pub async fn relay<C, U>(
-    client: C,
-    upstream: U,
+    mut client: C,
+    mut upstream: U,
     idle: Duration,
 ) -> (Relayed, Result<(), RelayError>)
 where
     C: AsyncRead + AsyncWrite + Unpin,
     U: AsyncRead + AsyncWrite + Unpin,
 {
-    let (cr, cw) = tokio::io::split(client);
-    let (ur, uw) = tokio::io::split(upstream);
-    let from = Arc::new(AtomicU64::new(0));
-    let to = Arc::new(AtomicU64::new(0));
-    let epoch = Instant::now();
-    let last = Arc::new(AtomicU64::new(0));
-    let up = pump(cr, uw, Side::Client, from.clone(), last.clone(), epoch);
-    let down = pump(ur, cw, Side::Upstream, to.clone(), last.clone(), epoch);
-    // A clean EOF one way half-closes and the other way goes on; an error either way (a
-    // reset, a TLS stream cut without close_notify) ends both, dropping both sockets.
-    let both = async { tokio::try_join!(up, down).map(|_| ()) };
-    tokio::pin!(both);
+    let mut up = Half::new();
+    let mut down = Half::new();
+    // Whether the client's engine may hold bytes to send that no write of ours carries.
+    let mut client_unflushed = false;
+    let sleep = tokio::time::sleep(idle);
+    tokio::pin!(sleep);
     let mut idle_timeout = false;
-    // Config bounds `idle` to a year; checked anyway, so no clock arithmetic can panic.
-    let far = Instant::now() + Duration::from_secs(365 * 86_400);
-    let result = loop {
-        let since = Duration::from_millis(last.load(Ordering::Relaxed));
-        let deadline = epoch
-            .checked_add(since)
-            .and_then(|t| t.checked_add(idle))
-            .unwrap_or(far);
-        tokio::select! {
-            r = &mut both => break r,
-            () = tokio::time::sleep_until(deadline.into()) => {
-                let since = Duration::from_millis(last.load(Ordering::Relaxed));
-                let due = epoch.checked_add(since).and_then(|t| t.checked_add(idle));
-                if due.is_some_and(|d| d <= Instant::now()) {
-                    idle_timeout = true;
-                    break Ok(());
+    let result = std::future::poll_fn(|cx| {
+        let step = (|| {
+            let read_client = up.poll_copy(cx, &mut client, &mut upstream, Side::Client)?;
+            if read_client {
+                client_unflushed = true;
+            }
+            let read_upstream = down.poll_copy(cx, &mut upstream, &mut client, Side::Upstream)?;
+            if client_unflushed && !down.done {
+                match Pin::new(&mut client).poll_flush(cx) {
+                    Poll::Ready(Ok(())) => client_unflushed = false,
+                    Poll::Ready(Err(error)) => {
+                        return Err(RelayError {
+                            side: Side::Client,
+                            error,
+                        });
+                    }
+                    Poll::Pending => {}
                 }
             }
+            Ok(read_client || read_upstream)
+        })();
+        match step {
+            Err(e) => return Poll::Ready(Err(e)),
+            Ok(_) if up.done && down.done => return Poll::Ready(Ok(())),
+            Ok(true) => {
+                // Config bounds `idle` to a year, so the deadline cannot overflow.
+                sleep.as_mut().reset(tokio::time::Instant::now() + idle);
+            }
+            Ok(false) => {}
         }
-    };
+        if sleep.as_mut().poll(cx).is_ready() {
+            idle_timeout = true;
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Pending
+    })
+    .await;
     (
         Relayed {
-            from_client: from.load(Ordering::Relaxed),
-            to_client: to.load(Ordering::Relaxed),
+            from_client: up.bytes,
+            to_client: down.bytes,
             idle_timeout,
         },
         result,

@@ -13,13 +13,12 @@ use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use rustls::server::{Acceptor, NoServerSessionStorage};
+use rustls::server::NoServerSessionStorage;
 use rustls::{ServerConfig, SignatureScheme};
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, Semaphore};
-use tokio_rustls::LazyConfigAcceptor;
 
 use crate::certs::{Fixed, Recording};
 use crate::config::Config;
@@ -164,6 +163,49 @@ async fn read_proxy_header(
     }
 }
 
+static TLS13_ONLY: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+
+/// Why no ClientHello came.
+enum HelloFailure {
+    /// It broke a rule; the alert is owed.
+    Refused(crate::hello::HelloError),
+    /// The socket failed or closed.
+    Io(std::io::Error),
+}
+
+/// Reads the first flight (the ClientHello's records) and puts every byte read back in front
+/// of the stream, for the handshake engine to read again.
+async fn read_client_hello(
+    stream: &mut Prefixed,
+) -> Result<crate::hello::ClientHello, HelloFailure> {
+    let mut buf: Vec<u8> = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match crate::hello::parse_first_flight(&buf) {
+            Ok(Some(hello)) => {
+                let rest = std::mem::take(&mut stream.prefix);
+                buf.extend_from_slice(&rest[stream.pos.min(rest.len())..]);
+                stream.prefix = buf;
+                stream.pos = 0;
+                return Ok(hello);
+            }
+            Ok(None) => {}
+            Err(e) => return Err(HelloFailure::Refused(e)),
+        }
+        let n = stream.read(&mut chunk).await.map_err(HelloFailure::Io)?;
+        if n == 0 {
+            return Err(HelloFailure::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Sends a fatal alert in a plaintext record (no keys exist yet) and closes the write side.
+async fn send_alert(stream: &mut Prefixed, alert: crate::hello::Alert) {
+    let _ = stream.write_all(&alert.record()).await;
+    let _ = stream.shutdown().await;
+}
+
 fn version_name(v: Option<rustls::ProtocolVersion>) -> String {
     match v {
         Some(rustls::ProtocolVersion::TLSv1_3) => "TLSv1.3".into(),
@@ -290,37 +332,78 @@ async fn handshake_and_relay(
                 },
             )
         };
-        let start = LazyConfigAcceptor::new(Acceptor::default(), stream)
-            .await
-            .map_err(|e| ("tls", format!("reading ClientHello: {e}")))?;
-        let hello = start.client_hello();
-        let sni = hello.server_name().map(str::to_owned);
-        let schemes = hello.signature_schemes().to_vec();
-        let suites: Vec<rustls::CipherSuite> = hello.cipher_suites().to_vec();
-        let entry = state.certs.choose(
-            sni.as_deref(),
-            &schemes,
-            &suites,
-            &l.suites,
-            l.reject_unknown,
-        );
-        let key_alg = entry.map(|e| e.key_alg.clone());
-        let certified = entry.map(|e| Recording::wrap(e, slot.clone()));
-        let builder = ServerConfig::builder_with_provider(l.provider.clone())
-            .with_protocol_versions(&l.versions)
+        let mut stream = stream;
+        let hello = match read_client_hello(&mut stream).await {
+            Ok(h) => h,
+            Err(HelloFailure::Refused(e)) => {
+                send_alert(&mut stream, e.alert).await;
+                return Err((
+                    "bad_client_hello",
+                    format!("ClientHello: {} (sent {})", e.reason, e.alert.name()),
+                ));
+            }
+            Err(HelloFailure::Io(e)) => return Err(("tls", format!("reading ClientHello: {e}"))),
+        };
+        let sni = hello.server_name.clone();
+        let suites: Vec<rustls::CipherSuite> = hello
+            .cipher_suites
+            .iter()
+            .map(|s| rustls::CipherSuite::from(*s))
+            .collect();
+        let schemes: Vec<SignatureScheme> = hello
+            .signature_schemes
+            .iter()
+            .map(|s| SignatureScheme::from(*s))
+            .collect();
+        let groups: Vec<rustls::NamedGroup> = hello
+            .groups
+            .iter()
+            .map(|g| rustls::NamedGroup::from(*g))
+            .collect();
+        let offer = crate::certs::Offer {
+            server_name: sni.as_deref(),
+            tls13: hello.offers_tls13(),
+            tls12: hello.offers_tls12(),
+            suites: &suites,
+            schemes: &schemes,
+            groups: &groups,
+        };
+        let choice = match state.certs.choose(&offer, &l.caps) {
+            Ok(c) => c,
+            Err(refusal) => {
+                send_alert(&mut stream, refusal.alert()).await;
+                return Err((
+                    refusal.name(),
+                    format!(
+                        "no certificate for this ClientHello: {} (sent {})",
+                        refusal.name(),
+                        refusal.alert().name()
+                    ),
+                ));
+            }
+        };
+        let key_alg = Some(choice.entry.key_alg.clone());
+        let certified = Recording::wrap(choice.entry, slot.clone());
+        let (provider, versions) = match (choice.profile, &l.gm_provider) {
+            (crate::certs::Profile::Gm, Some(gm)) => (gm.clone(), &TLS13_ONLY[..]),
+            _ => (l.caps.standard.clone(), &l.versions[..]),
+        };
+        let builder = ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(versions)
             .map_err(|e| ("config", e.to_string()))?;
         let builder = match &l.client_verifier {
             Some(v) => builder.with_client_cert_verifier(v.clone()),
             None => builder.with_no_client_auth(),
         };
-        let mut config = builder.with_cert_resolver(Arc::new(Fixed(certified)));
+        let mut config = builder.with_cert_resolver(Arc::new(Fixed(Some(certified))));
         config.alpn_protocols.clone_from(&l.alpn);
         config.session_storage = Arc::new(NoServerSessionStorage {});
+        config.ignore_client_order = l.prefer_server_ciphers;
         if let Some(t) = &l.tickets {
             config.ticketer = t.clone();
         }
-        let tls = start
-            .into_stream(Arc::new(config))
+        let tls = tokio_rustls::TlsAcceptor::from(Arc::new(config))
+            .accept(stream)
             .await
             .map_err(|e| ("tls", e.to_string()))?;
         Ok::<_, (&str, String)>((tls, sni, key_alg, client_addrs))

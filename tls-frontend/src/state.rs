@@ -33,15 +33,94 @@ pub fn group_by_name(name: &str) -> Result<NamedGroup, ConfigError> {
     })
 }
 
+/// Whether this CPU has AES instructions (and carry-less multiplication for GHASH): then
+/// AES-GCM is the fastest AEAD a TLS suite offers, else ChaCha20-Poly1305 is.
+pub fn aes_hardware() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("aes")
+            && std::arch::is_x86_feature_detected!("pclmulqdq")
+    }
+    #[cfg(target_arch = "aarch64")]
+    {
+        std::arch::is_aarch64_feature_detected!("aes")
+            && std::arch::is_aarch64_feature_detected!("pmull")
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        false
+    }
+}
+
+/// The server's suite order: the fastest AEAD first. With AES hardware AES-128-GCM, then
+/// AES-256-GCM, then ChaCha20-Poly1305 (as BoringSSL orders them on such CPUs); without it
+/// ChaCha20-Poly1305 first. SM suites last, GCM before CCM. The sort is stable, so within one
+/// AEAD the provider's own order (TLS 1.3 first, ECDSA before RSA) stays.
+pub fn server_order(suites: &mut [rustls::SupportedCipherSuite], aes_hw: bool) {
+    use crypto_core::AeadAlg;
+    suites.sort_by_key(|s| match crypto_core::tls::suite_aead(s.suite()) {
+        Some(AeadAlg::Aes128Gcm) => {
+            if aes_hw {
+                0
+            } else {
+                1
+            }
+        }
+        Some(AeadAlg::Aes256Gcm) => {
+            if aes_hw {
+                1
+            } else {
+                2
+            }
+        }
+        Some(AeadAlg::ChaCha20Poly1305) => {
+            if aes_hw {
+                2
+            } else {
+                0
+            }
+        }
+        Some(AeadAlg::Sm4Gcm) => 3,
+        Some(AeadAlg::Sm4Ccm) => 4,
+        _ => 5,
+    });
+}
+
+/// Splits a listener's provider into the standard handshake's (no SM suite) and the strict
+/// RFC 8998 one's (SM suites with curveSM2 only), each in the server's suite order. The GM
+/// provider exists only where the provider has an SM suite and curveSM2.
+pub fn split_gm(
+    provider: CryptoProvider,
+    aes_hw: bool,
+) -> (CryptoProvider, Option<CryptoProvider>) {
+    use crypto_core::tls::{CURVE_SM2, TLS13_SM4_CCM_SM3, TLS13_SM4_GCM_SM3};
+    let is_sm = |s: &rustls::SupportedCipherSuite| {
+        matches!(s.suite(), TLS13_SM4_GCM_SM3 | TLS13_SM4_CCM_SM3)
+    };
+    let mut standard = provider.clone();
+    standard.cipher_suites.retain(|s| !is_sm(s));
+    server_order(&mut standard.cipher_suites, aes_hw);
+    let mut gm = provider;
+    gm.cipher_suites.retain(is_sm);
+    server_order(&mut gm.cipher_suites, aes_hw);
+    gm.kx_groups.retain(|g| g.name() == CURVE_SM2);
+    let gm = (!gm.cipher_suites.is_empty() && !gm.kx_groups.is_empty()).then_some(gm);
+    (standard, gm)
+}
+
 /// One listener's settings.
 #[derive(Debug)]
 pub struct ListenerState {
     /// Where it listens.
     pub address: SocketAddr,
-    /// The provider, its groups narrowed to the listener's.
-    pub provider: Arc<CryptoProvider>,
-    /// The provider's suites, in its order (for the certificate choice).
-    pub suites: Vec<rustls::CipherSuite>,
+    /// The standard handshake's provider: its groups narrowed to the listener's, no SM
+    /// suites, suites in the server's order. Also what the certificate choice consults.
+    pub caps: crate::certs::Caps,
+    /// The strict RFC 8998 handshake's provider (SM suites and curveSM2 only), where the
+    /// selection and the listener's groups allow it.
+    pub gm_provider: Option<Arc<CryptoProvider>>,
+    /// The server's suite order decides (else the client's).
+    pub prefer_server_ciphers: bool,
     /// TLS versions.
     pub versions: Vec<&'static SupportedProtocolVersion>,
     /// ALPN protocols.
@@ -54,8 +133,6 @@ pub struct ListenerState {
     pub max_connections: usize,
     /// Sources that send a PROXY header.
     pub proxy_from: Vec<Cidr>,
-    /// Unknown names fail the handshake.
-    pub reject_unknown: bool,
     /// Client-certificate verification.
     pub client_verifier: Option<Arc<dyn ClientCertVerifier>>,
     /// Whether a client certificate is required.
@@ -161,7 +238,8 @@ impl State {
                     ));
                 }
             }
-            let provider = Arc::new(provider);
+            let (standard, gm) = split_gm(provider, aes_hardware());
+            let provider = Arc::new(standard);
             let versions: Vec<&'static SupportedProtocolVersion> = l
                 .versions
                 .iter()
@@ -229,14 +307,24 @@ impl State {
                 .get(&l.upstream)
                 .cloned()
                 .ok_or_else(|| format!("no upstream {}", l.upstream))?;
-            let suites = provider.cipher_suites.iter().map(|s| s.suite()).collect();
+            let caps = crate::certs::Caps {
+                tls13: l.versions.iter().any(|v| v == "1.3"),
+                tls12: l.versions.iter().any(|v| v == "1.2"),
+                standard: provider,
+                gm_suites: gm
+                    .as_ref()
+                    .map(|g| g.cipher_suites.iter().map(|s| s.suite()).collect())
+                    .unwrap_or_default(),
+                reject_unknown: l.unknown_name == "reject",
+            };
             listeners.push(ListenerState {
                 address: l
                     .address
                     .parse()
                     .map_err(|_| format!("bad address {}", l.address))?,
-                provider,
-                suites,
+                caps,
+                gm_provider: gm.map(Arc::new),
+                prefer_server_ciphers: l.prefer_server_ciphers,
                 versions,
                 alpn: l.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
                 handshake_timeout: config::duration(&l.handshake_timeout).map_err(|e| e.0)?,
@@ -248,7 +336,6 @@ impl State {
                     .map(|c| Cidr::parse(c))
                     .collect::<Result<_, _>>()
                     .map_err(|e| e.0)?,
-                reject_unknown: l.unknown_name == "reject",
                 client_verifier,
                 client_cert_required: l.client_auth.as_ref().is_some_and(|a| a.required),
                 tickets: scoped,
@@ -275,7 +362,8 @@ impl State {
         }
         for l in &self.listeners {
             let groups: Vec<String> = l
-                .provider
+                .caps
+                .standard
                 .kx_groups
                 .iter()
                 .map(|g| format!("{:?}", g.name()))
