@@ -189,7 +189,8 @@ impl Store {
             None => self.entries.iter().filter(|e| e.default).collect(),
         };
         let tls13 = caps.tls13 && offer.tls13;
-        if !tls13 && !(caps.tls12 && offer.tls12) {
+        let tls12 = caps.tls12 && offer.tls12;
+        if !tls13 && !tls12 {
             return Err(Refusal::Version);
         }
         let signs = |e: &Entry, schemes: &[SignatureScheme]| {

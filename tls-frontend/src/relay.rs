@@ -168,6 +168,23 @@ impl Half {
     }
 }
 
+/// The client's side of a relay: a stream whose protocol engine may owe the client an answer
+/// that it would only send along with the next write. rustls queues its reply to a KeyUpdate
+/// with update_requested that way (RFC 8446 section 4.6.3 allows it up to the next
+/// application-data record), so a client waiting for the reply would wait for the upstream.
+pub trait ClientStream: AsyncRead + AsyncWrite + Unpin {
+    /// Moves every owed answer into the send queue, for the next flush to send.
+    fn queue_owed(&mut self) {}
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> ClientStream for tokio_rustls::server::TlsStream<S> {
+    fn queue_owed(&mut self) {
+        // An empty write sends no record but releases a queued KeyUpdate (rustls appends it
+        // ahead of any plaintext it is given).
+        let _ = std::io::Write::write(&mut self.get_mut().1.writer(), &[]);
+    }
+}
+
 /// Relays until both directions ended, an error, or `idle` without traffic.
 ///
 /// One task drives both directions over the client's stream as a whole (not split in two), so
@@ -180,26 +197,25 @@ pub async fn relay<C, U>(
     idle: Duration,
 ) -> (Relayed, Result<(), RelayError>)
 where
-    C: AsyncRead + AsyncWrite + Unpin,
+    C: ClientStream,
     U: AsyncRead + AsyncWrite + Unpin,
 {
     let mut up = Half::new();
     let mut down = Half::new();
-    // Whether the client's engine may hold bytes to send that no write of ours carries.
-    let mut client_unflushed = false;
     let sleep = tokio::time::sleep(idle);
     tokio::pin!(sleep);
     let mut idle_timeout = false;
     let result = std::future::poll_fn(|cx| {
         let step = (|| {
             let read_client = up.poll_copy(cx, &mut client, &mut upstream, Side::Client)?;
-            if read_client {
-                client_unflushed = true;
-            }
             let read_upstream = down.poll_copy(cx, &mut upstream, &mut client, Side::Upstream)?;
-            if client_unflushed && !down.done {
+            // A read from the client may have made the engine queue an answer even when it
+            // gave no plaintext (a KeyUpdate is consumed whole inside the read), so the
+            // client is flushed on every wake-up; with nothing queued that is a no-op.
+            if !down.done {
+                client.queue_owed();
                 match Pin::new(&mut client).poll_flush(cx) {
-                    Poll::Ready(Ok(())) => client_unflushed = false,
+                    Poll::Ready(Ok(())) => {}
                     Poll::Ready(Err(error)) => {
                         return Err(RelayError {
                             side: Side::Client,

@@ -396,3 +396,50 @@ impl State {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crypto_core::tls::{CURVE_SM2, TLS13_SM4_CCM_SM3, TLS13_SM4_GCM_SM3};
+    use rustls::CipherSuite as S;
+
+    fn provider() -> CryptoProvider {
+        let sel = crypto_core::Selection::single(crypto_core::Backend::RustCrypto);
+        crypto_core::tls::provider(&sel)
+    }
+
+    fn order(p: &CryptoProvider) -> Vec<rustls::CipherSuite> {
+        p.cipher_suites.iter().map(|s| s.suite()).collect()
+    }
+
+    #[test]
+    fn suites_in_the_servers_order_per_cpu() {
+        let (with_aes, gm) = split_gm(provider(), true);
+        let o = order(&with_aes);
+        let pos = |s| o.iter().position(|x| *x == s).unwrap();
+        assert!(pos(S::TLS13_AES_128_GCM_SHA256) < pos(S::TLS13_AES_256_GCM_SHA384));
+        assert!(pos(S::TLS13_AES_256_GCM_SHA384) < pos(S::TLS13_CHACHA20_POLY1305_SHA256));
+        assert!(
+            pos(S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256)
+                < pos(S::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256)
+        );
+        assert!(!o.contains(&TLS13_SM4_GCM_SM3) && !o.contains(&TLS13_SM4_CCM_SM3));
+        let (without, _) = split_gm(provider(), false);
+        let o = order(&without);
+        let pos = |s| o.iter().position(|x| *x == s).unwrap();
+        assert!(pos(S::TLS13_CHACHA20_POLY1305_SHA256) < pos(S::TLS13_AES_128_GCM_SHA256));
+        assert!(
+            pos(S::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256)
+                < pos(S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)
+        );
+        // The GM provider: SM suites only, GCM first, curveSM2 only.
+        let gm = gm.unwrap();
+        assert_eq!(order(&gm), [TLS13_SM4_GCM_SM3, TLS13_SM4_CCM_SM3]);
+        let groups: Vec<_> = gm.kx_groups.iter().map(|g| g.name()).collect();
+        assert_eq!(groups, [CURVE_SM2]);
+        // No curveSM2 (a listener that left it out): no GM handshake at all.
+        let mut p = provider();
+        p.kx_groups.retain(|g| g.name() != CURVE_SM2);
+        assert!(split_gm(p, true).1.is_none());
+    }
+}
