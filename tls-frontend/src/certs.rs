@@ -29,7 +29,15 @@ pub struct Entry {
     pub key_alg: String,
     /// The chain and the signing key.
     pub certified: Arc<CertifiedKey>,
+    /// The certificate file, as configured.
+    pub path: std::path::PathBuf,
+    /// The leaf's subject, issuer, validity and alternative names (`None` if our X.509 reader
+    /// could not read what rustls accepted).
+    pub info: Option<crate::x509::CertInfo>,
 }
+
+/// How long before notAfter `check` and the log start warning.
+pub const EXPIRY_WARNING: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 /// Every configured certificate.
 #[derive(Debug)]
@@ -134,15 +142,76 @@ impl Store {
                     c.key.display()
                 )
             })?;
+            let info = crate::x509::info(&certified.cert[0]).ok();
             entries.push(Entry {
                 names: c.names.iter().map(|n| n.to_ascii_lowercase()).collect(),
                 default: c.default,
                 kind: key.kind(),
                 key_alg: key_alg(&key),
                 certified: Arc::new(certified),
+                path: c.cert.clone(),
+                info,
             });
         }
         Ok(Self { entries })
+    }
+
+    /// Every entry, in configuration order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// A warning for each certificate that is expired, not yet valid, or expires within
+    /// [`EXPIRY_WARNING`] of `now`.
+    pub fn expiry_warnings(&self, now: std::time::SystemTime) -> Vec<String> {
+        use crate::x509::{Validity, format_time};
+        let mut out = Vec::new();
+        for e in &self.entries {
+            let Some(info) = &e.info else { continue };
+            let what = format!("certificate {} ({})", e.path.display(), e.key_alg);
+            match info.validity_at(now, EXPIRY_WARNING) {
+                Validity::Fine => {}
+                Validity::Expired => out.push(format!(
+                    "{what} expired on {}: clients will refuse it",
+                    format_time(info.not_after)
+                )),
+                Validity::NotYetValid => out.push(format!(
+                    "{what} is not valid before {}: clients will refuse it until then",
+                    format_time(info.not_before)
+                )),
+                Validity::ExpiresSoon => {
+                    let days = info
+                        .not_after
+                        .duration_since(now)
+                        .map_or(0, |d| d.as_secs() / 86_400);
+                    out.push(format!(
+                        "{what} expires on {} (in {days} day{}): renew it",
+                        format_time(info.not_after),
+                        if days == 1 { "" } else { "s" }
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// `(name, key algorithm, notAfter in Unix seconds)` for every configured name of every
+    /// certificate (`""` for a default certificate without names): the expiry gauge's series.
+    pub fn expiry_series(&self) -> Vec<(String, String, u64)> {
+        let mut out = Vec::new();
+        for e in &self.entries {
+            let Some(info) = &e.info else { continue };
+            let at = crate::x509::unix_seconds(info.not_after);
+            if e.names.is_empty() {
+                out.push((String::new(), e.key_alg.clone(), at));
+            }
+            for n in &e.names {
+                out.push((n.clone(), e.key_alg.clone(), at));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// The entries for a name: exact names first, then a matching wildcard; `None` if no entry

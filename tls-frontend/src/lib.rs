@@ -14,6 +14,7 @@ pub mod demo;
 pub mod hello;
 pub mod log;
 pub mod metrics;
+pub mod names;
 pub mod proxy_proto;
 pub mod relay;
 pub mod server;

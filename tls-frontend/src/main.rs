@@ -206,7 +206,7 @@ fn check_config(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let state = tls_frontend::state::State::check(config)
         .map_err(|e| format!("{}: {e}", path.display()))?;
-    print!("{}", state.describe());
+    print!("{}", state.describe(std::time::SystemTime::now()));
     println!("configuration OK");
     Ok(())
 }

@@ -44,6 +44,7 @@ pub struct Metrics {
     reloads: Mutex<BTreeMap<&'static str, u64>>,
     relay_ends: Mutex<BTreeMap<&'static str, u64>>,
     resumed: AtomicU64,
+    certificates: Mutex<Vec<(String, String, u64)>>,
 }
 
 static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
@@ -110,6 +111,12 @@ impl Metrics {
     /// `upstream_error`.
     pub fn relay_end(&self, how: &'static str) {
         *lock(&self.relay_ends).entry(how).or_default() += 1;
+    }
+
+    /// The certificates now served: `(name, key algorithm, notAfter in Unix seconds)`,
+    /// replacing the last set (a reload that drops a certificate drops its series).
+    pub fn set_certificates(&self, series: Vec<(String, String, u64)>) {
+        *lock(&self.certificates) = series;
     }
 
     /// A reload was tried.
@@ -236,6 +243,21 @@ impl Metrics {
         let _ = writeln!(o, "# TYPE tls_frontend_reloads_total counter");
         for (r, n) in lock(&self.reloads).iter() {
             let _ = writeln!(o, "tls_frontend_reloads_total{{result=\"{r}\"}} {n}");
+        }
+        // As the blackbox exporter's probe_ssl_earliest_cert_expiry: a Unix time, so an alert
+        // is `tls_frontend_certificate_expiry_seconds - time() < 30 * 86400`.
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_certificate_expiry_seconds When each served certificate expires (notAfter), Unix seconds."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_certificate_expiry_seconds gauge");
+        for (name, key, at) in lock(&self.certificates).iter() {
+            let _ = writeln!(
+                o,
+                "tls_frontend_certificate_expiry_seconds{{name=\"{}\",key=\"{}\"}} {at}",
+                esc(name),
+                esc(key)
+            );
         }
         o
     }

@@ -71,6 +71,7 @@ impl Shared {
                 return Err("listener addresses cannot change on reload (restart instead)".into());
             }
             let new = State::load(config, Some(&old))?;
+            announce_certificates(&new);
             *self.state.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
             Ok(())
         })();
@@ -82,6 +83,15 @@ impl Shared {
             )),
         }
         result
+    }
+}
+
+/// Publishes a state's certificate expiry dates and logs a warning for each certificate that
+/// is expired, not yet valid or expires soon (on start and on every reload).
+fn announce_certificates(state: &State) {
+    metrics::get().set_certificates(state.certs.expiry_series());
+    for w in state.certs.expiry_warnings(std::time::SystemTime::now()) {
+        log::warn(&w);
     }
 }
 
@@ -579,6 +589,7 @@ pub async fn run(
     state: State,
     sockets: Vec<Vec<std::net::TcpListener>>,
 ) -> Result<(), String> {
+    announce_certificates(&state);
     let drain_timeout = state.drain_timeout;
     let admin_addr = state.config.admin.as_ref().map(|a| a.address.clone());
     let limits: Vec<Arc<Semaphore>> = state

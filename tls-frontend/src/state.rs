@@ -353,45 +353,270 @@ impl State {
         })
     }
 
-    /// A readable summary for `check`.
-    pub fn describe(&self) -> String {
+    /// A readable summary for `check`: the selection, each listener with what it offers in
+    /// the configuration's own names, each certificate (names, key, issuer, validity), and
+    /// warnings: what the configuration asks for that this selection cannot provide, and
+    /// certificates that are expired, not yet valid or expire within 30 days.
+    pub fn describe(&self, now: std::time::SystemTime) -> String {
+        use std::fmt::Write as _;
         let mut out = String::new();
         out.push_str("crypto selection:\n");
         for line in self.selection.to_string().lines() {
-            out.push_str(&format!("  {line}\n"));
+            let _ = writeln!(out, "  {line}");
         }
-        for l in &self.listeners {
-            let groups: Vec<String> = l
+        for (l, cfg) in self.listeners.iter().zip(&self.config.listeners) {
+            let _ = writeln!(
+                out,
+                "listener {} -> upstream {}",
+                l.address, l.upstream.name
+            );
+            let _ = writeln!(out, "  versions: {}", cfg.versions.join(", "));
+            let groups: Vec<&str> = l
                 .caps
                 .standard
                 .kx_groups
                 .iter()
-                .map(|g| format!("{:?}", g.name()))
+                .map(|g| crate::names::group(g.name()))
                 .collect();
-            out.push_str(&format!(
-                "listener {} -> upstream {} (versions {:?}, alpn {:?}, groups {}, max {} connections, handshake timeout {:?}{}{})\n",
-                l.address,
-                l.upstream.name,
-                l.versions.iter().map(|v| format!("{:?}", v.version)).collect::<Vec<_>>(),
-                l.alpn.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>(),
-                groups.join(","),
+            let _ = writeln!(out, "  groups: {}", groups.join(", "));
+            let suites: Vec<String> = l
+                .caps
+                .standard
+                .cipher_suites
+                .iter()
+                .filter(|s| {
+                    let v = s.version().version;
+                    (v == rustls::ProtocolVersion::TLSv1_3 && l.caps.tls13)
+                        || (v == rustls::ProtocolVersion::TLSv1_2 && l.caps.tls12)
+                })
+                .map(|s| crate::names::suite(s.suite()))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  suites ({} order): {}",
+                if l.prefer_server_ciphers {
+                    "server"
+                } else {
+                    "client"
+                },
+                suites.join(", ")
+            );
+            if l.caps.tls13 && !l.caps.gm_suites.is_empty() {
+                let gm: Vec<String> = l
+                    .caps
+                    .gm_suites
+                    .iter()
+                    .map(|s| crate::names::suite(*s))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  RFC 8998 clients: {} with curvesm2 and an SM2 certificate",
+                    gm.join(", ")
+                );
+            }
+            let _ = writeln!(
+                out,
+                "  alpn: {:?}; at most {} connections; handshake timeout {:?}; idle timeout {:?}{}{}",
+                l.alpn
+                    .iter()
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect::<Vec<_>>(),
                 l.max_connections,
                 l.handshake_timeout,
-                if l.client_verifier.is_some() { ", client certificates" } else { "" },
-                if l.proxy_from.is_empty() { "" } else { ", PROXY header in" },
-            ));
+                l.idle_timeout,
+                if l.client_verifier.is_some() {
+                    "; client certificates"
+                } else {
+                    ""
+                },
+                if l.proxy_from.is_empty() {
+                    ""
+                } else {
+                    "; PROXY header in"
+                },
+            );
         }
-        for c in &self.config.certificates {
-            out.push_str(&format!(
-                "certificate {} ({}){}: {:?}\n",
-                c.cert.display(),
-                c.key.display(),
-                if c.default { " default" } else { "" },
-                c.names
-            ));
+        for e in self.certs.entries() {
+            let names = if e.names.is_empty() {
+                "(none)".to_owned()
+            } else {
+                e.names.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "certificate {}{}",
+                e.path.display(),
+                if e.default { " (default)" } else { "" }
+            );
+            let _ = writeln!(out, "  names: {names}; key: {}", e.key_alg);
+            match &e.info {
+                Some(i) => {
+                    let _ = writeln!(out, "  subject: {}", i.subject);
+                    let _ = writeln!(out, "  issuer: {}", i.issuer);
+                    if !i.alt_names.is_empty() {
+                        let _ = writeln!(out, "  alternative names: {}", i.alt_names.join(", "));
+                    }
+                    let _ = writeln!(
+                        out,
+                        "  valid from {} until {}",
+                        crate::x509::format_time(i.not_before),
+                        crate::x509::format_time(i.not_after)
+                    );
+                }
+                None => out.push_str("  (its X.509 fields could not be read)\n"),
+            }
         }
         if let Some(t) = &self.tickets {
-            out.push_str(&format!("session tickets: {} key(s)\n", t.len()));
+            let _ = writeln!(out, "session tickets: {} key(s)", t.len());
+        }
+        for w in self
+            .certs
+            .expiry_warnings(now)
+            .into_iter()
+            .chain(self.gaps())
+        {
+            let _ = writeln!(out, "warning: {w}");
+        }
+        out
+    }
+
+    /// What the configuration asks for, or what a TLS peer may ask for, that this selection
+    /// cannot provide, in the configuration's own names (`curvesm2`, `1.3`) and the standards'
+    /// (suite and signature scheme names), each with the backend that lacks it.
+    pub fn gaps(&self) -> Vec<String> {
+        use crypto_core::tls::{Suite12, Suite13};
+        use crypto_core::{Algorithm, KemAlg, KxAlg};
+        let sel = &self.selection;
+        let lacking = |algs: &[Algorithm]| -> String {
+            algs.iter()
+                .filter(|a| !sel.backend_for(**a).supports(**a))
+                .map(|a| format!("{a} from {}", sel.backend_for(*a)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut out = Vec::new();
+        for s in Suite13::ALL {
+            if crypto_core::tls::tls13_suite(sel, *s).is_none() {
+                out.push(format!(
+                    "suite {} (1.3) is unavailable: {} lacking",
+                    crate::names::suite(s.id()),
+                    lacking(&[
+                        Algorithm::Aead(s.aead()),
+                        Algorithm::Hash(s.hash()),
+                        Algorithm::Hkdf(s.hash()),
+                    ])
+                ));
+            }
+        }
+        for s in Suite12::ALL {
+            if crypto_core::tls::tls12_suite(sel, *s).is_none() {
+                out.push(format!(
+                    "suite {} (1.2) is unavailable: {} lacking",
+                    crate::names::suite(s.id()),
+                    lacking(&[
+                        Algorithm::Aead(s.aead()),
+                        Algorithm::Hash(s.hash()),
+                        Algorithm::Hmac(s.hash()),
+                    ])
+                ));
+            }
+        }
+        for (l, cfg) in self.listeners.iter().zip(&self.config.listeners) {
+            let at = format!("listener {}", l.address);
+            let have: Vec<NamedGroup> =
+                l.caps.standard.kx_groups.iter().map(|g| g.name()).collect();
+            let wanted: Vec<String> = match &cfg.groups {
+                Some(g) => g.iter().map(|x| x.to_ascii_lowercase()).collect(),
+                None => [
+                    "x25519mlkem768",
+                    "x25519",
+                    "secp256r1",
+                    "secp384r1",
+                    "curvesm2",
+                ]
+                .iter()
+                .map(|x| (*x).to_owned())
+                .collect(),
+            };
+            for name in wanted {
+                let Ok(group) = group_by_name(&name) else {
+                    continue;
+                };
+                if have.contains(&group) {
+                    continue;
+                }
+                let algs: Vec<Algorithm> = match crate::names::group(group) {
+                    "x25519" => vec![Algorithm::Kx(KxAlg::X25519)],
+                    "secp256r1" => vec![Algorithm::Kx(KxAlg::P256)],
+                    "secp384r1" => vec![Algorithm::Kx(KxAlg::P384)],
+                    "curvesm2" => vec![Algorithm::Kx(KxAlg::CurveSm2)],
+                    _ => vec![
+                        Algorithm::Kem(KemAlg::MlKem768),
+                        Algorithm::Kx(KxAlg::X25519),
+                    ],
+                };
+                out.push(format!(
+                    "{at}: group {} {}: {} lacking",
+                    crate::names::group(group),
+                    if cfg.groups.is_some() {
+                        "is configured but unavailable"
+                    } else {
+                        "is not offered"
+                    },
+                    lacking(&algs)
+                ));
+            }
+            for (version, on, v) in [
+                ("1.3", l.caps.tls13, rustls::ProtocolVersion::TLSv1_3),
+                ("1.2", l.caps.tls12, rustls::ProtocolVersion::TLSv1_2),
+            ] {
+                let any = l
+                    .caps
+                    .standard
+                    .cipher_suites
+                    .iter()
+                    .any(|s| s.version().version == v)
+                    || (v == rustls::ProtocolVersion::TLSv1_3 && !l.caps.gm_suites.is_empty());
+                if on && !any {
+                    out.push(format!(
+                        "{at}: version {version} is configured but no {version} suite is available"
+                    ));
+                }
+            }
+            if l.caps.tls13
+                && l.caps.gm_suites.is_empty()
+                && self
+                    .certs
+                    .entries()
+                    .iter()
+                    .any(|e| e.kind == crypto_core::KeyKind::Sm2)
+            {
+                out.push(format!(
+                    "{at}: an SM2 certificate is configured but RFC 8998 clients cannot be served (no SM suite or no curvesm2 here)"
+                ));
+            }
+        }
+        let verifiable = self
+            .listeners
+            .first()
+            .map(|l| {
+                l.caps
+                    .standard
+                    .signature_verification_algorithms
+                    .supported_schemes()
+            })
+            .unwrap_or_default();
+        for alg in crypto_core::SignatureAlg::ALL {
+            let Some(scheme) = crypto_core::tls::signature_scheme(*alg) else {
+                continue;
+            };
+            if !verifiable.contains(&scheme) {
+                out.push(format!(
+                    "signature scheme {} cannot be verified (client and upstream certificates signed with it are refused): {} lacking",
+                    crate::names::scheme(scheme),
+                    lacking(&[Algorithm::Signature(*alg)])
+                ));
+            }
         }
         out
     }

@@ -161,6 +161,27 @@ pub fn issue(
     issuer: Option<&Issuer<'_>>,
     valid_for: Duration,
 ) -> Result<Vec<u8>, Error> {
+    let now = SystemTime::now();
+    issue_between(
+        cn,
+        role,
+        names,
+        subject_key,
+        issuer,
+        (now - Duration::from_secs(3600), now + valid_for),
+    )
+}
+
+/// As [`issue`], valid from `validity.0` to `validity.1` (tests make expired and not yet valid
+/// certificates with it).
+pub fn issue_between(
+    cn: &str,
+    role: Role,
+    names: &[&str],
+    subject_key: &PrivateKey,
+    issuer: Option<&Issuer<'_>>,
+    validity: (SystemTime, SystemTime),
+) -> Result<Vec<u8>, Error> {
     let spki = subject_key.public_key_spki_der();
     let (issuer_cn, issuer_key) = match issuer {
         Some(i) => (i.cn, i.key),
@@ -171,11 +192,7 @@ pub fn issue(
     Backend::RustCrypto.random()?.fill(&mut serial)?;
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
-    let now = SystemTime::now();
-    let validity = seq(&[
-        &time(now - Duration::from_secs(3600)),
-        &time(now + valid_for),
-    ]);
+    let validity = seq(&[&time(validity.0), &time(validity.1)]);
 
     let mut exts: Vec<Vec<u8>> = Vec::new();
     let ext = |id: &[u8], critical: bool, value: Vec<u8>| {
@@ -310,6 +327,107 @@ pub fn subject_cn(cert: &[u8]) -> Option<String> {
         }
     }
     None
+}
+
+// --- Certificate facts for operators --------------------------------------------------------
+
+/// What `check`, the logs and the expiry gauge say about a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// The subject, RFC 4514 form.
+    pub subject: String,
+    /// The issuer, RFC 4514 form.
+    pub issuer: String,
+    /// notBefore.
+    pub not_before: SystemTime,
+    /// notAfter.
+    pub not_after: SystemTime,
+    /// subjectAltName DNS names and IP addresses.
+    pub alt_names: Vec<String>,
+}
+
+/// Reads a DER certificate's subject, issuer, validity and subjectAltName (RFC 5280 section
+/// 4.1), with the RustCrypto `x509-cert` parser.
+pub fn info(der: &[u8]) -> Result<CertInfo, String> {
+    use x509_cert::der::Decode;
+    use x509_cert::ext::pkix::SubjectAltName;
+    use x509_cert::ext::pkix::name::GeneralName;
+    let cert = x509_cert::Certificate::from_der(der).map_err(|e| format!("not X.509: {e}"))?;
+    let tbs = cert.tbs_certificate();
+    let validity = tbs.validity();
+    let mut alt_names = Vec::new();
+    if let Ok(Some((_, san))) = tbs.get_extension::<SubjectAltName>() {
+        for name in san.0 {
+            match name {
+                GeneralName::DnsName(n) => alt_names.push(n.to_string()),
+                GeneralName::IpAddress(ip) => {
+                    let b = ip.as_bytes();
+                    let addr = match b.len() {
+                        4 => <[u8; 4]>::try_from(b).ok().map(std::net::IpAddr::from),
+                        16 => <[u8; 16]>::try_from(b).ok().map(std::net::IpAddr::from),
+                        _ => None,
+                    };
+                    if let Some(a) = addr {
+                        alt_names.push(a.to_string());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(CertInfo {
+        subject: tbs.subject().to_string(),
+        issuer: tbs.issuer().to_string(),
+        not_before: validity.not_before.to_system_time(),
+        not_after: validity.not_after.to_system_time(),
+        alt_names,
+    })
+}
+
+/// Seconds since the Unix epoch (0 before it).
+pub fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A time as `2026-12-04 15:24:00 UTC`.
+pub fn format_time(t: SystemTime) -> String {
+    let secs = unix_seconds(t);
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// How a certificate's validity stands at `now`, `soon` being the warning horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Validity {
+    /// Valid, and for longer than `soon`.
+    Fine,
+    /// Valid, but not after `soon` from now.
+    ExpiresSoon,
+    /// notAfter has passed.
+    Expired,
+    /// notBefore is still to come.
+    NotYetValid,
+}
+
+impl CertInfo {
+    /// This certificate's validity at `now`.
+    pub fn validity_at(&self, now: SystemTime, soon: Duration) -> Validity {
+        if now < self.not_before {
+            Validity::NotYetValid
+        } else if now > self.not_after {
+            Validity::Expired
+        } else if now + soon > self.not_after {
+            Validity::ExpiresSoon
+        } else {
+            Validity::Fine
+        }
+    }
 }
 
 #[cfg(test)]

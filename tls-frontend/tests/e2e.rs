@@ -917,3 +917,171 @@ fn the_demo_closes_on_request_and_cleans_up() {
         dir.display()
     );
 }
+
+/// Writes a certificate for `names` valid from `from` to `until` (relative to now, in days),
+/// issued by a fresh CA, with its key; returns (cert path, key path, notAfter Unix seconds).
+fn dated_cert(
+    dir: &std::path::Path,
+    stem: &str,
+    names: &[&str],
+    from_days: i64,
+    until_days: i64,
+) -> (std::path::PathBuf, std::path::PathBuf, u64) {
+    use crypto_core::{KeyKind, PrivateKey};
+    use std::time::SystemTime;
+    let at = |days: i64| {
+        let d = Duration::from_secs(days.unsigned_abs() * 86_400);
+        if days < 0 {
+            SystemTime::now() - d
+        } else {
+            SystemTime::now() + d
+        }
+    };
+    let ca = PrivateKey::generate(KeyKind::EcP256).unwrap();
+    let key = PrivateKey::generate(KeyKind::EcP256).unwrap();
+    let der = tls_frontend::x509::issue_between(
+        stem,
+        tls_frontend::x509::Role::Server,
+        names,
+        &key,
+        Some(&tls_frontend::x509::Issuer {
+            cn: "dated test CA",
+            key: &ca,
+        }),
+        (at(from_days), at(until_days)),
+    )
+    .unwrap();
+    let info = tls_frontend::x509::info(&der).unwrap();
+    let cert = dir.join(format!("{stem}.pem"));
+    let keyf = dir.join(format!("{stem}.key"));
+    std::fs::write(&cert, tls_frontend::x509::pem(&der)).unwrap();
+    std::fs::write(&keyf, key.to_pkcs8_pem()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&keyf, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    (cert, keyf, tls_frontend::x509::unix_seconds(info.not_after))
+}
+
+/// `check` describes every certificate (names, key type, issuer, validity) and warns about
+/// expired, not yet valid and soon expiring ones; `serve` logs the same warnings, on start and
+/// on reload, and exports each certificate's notAfter as a gauge.
+#[test]
+fn certificates_are_described_and_watched() {
+    let dir = scratch("cert-dates");
+    let up = InfoUpstream::start(false);
+    let (expired, expired_key, _) = dated_cert(&dir, "expired", &["expired.test"], -60, -1);
+    let (early, early_key, _) = dated_cert(&dir, "early", &["early.test"], 5, 400);
+    let (soon, soon_key, soon_at) = dated_cert(&dir, "soon", &["soon.test"], -300, 10);
+    let (fine, fine_key, fine_at) = dated_cert(&dir, "fine", &["fine.test"], -1, 365);
+    let cert = |names: &str, c: &std::path::Path, k: &std::path::Path, default: bool| {
+        format!(
+            "[[certificate]]\nnames = [{names}]\ncert = \"{}\"\nkey = \"{}\"\ndefault = {default}\n\n",
+            c.display(),
+            k.display()
+        )
+    };
+    let body = format!(
+        "[[listener]]\naddress = \"127.0.0.1:{{port}}\"\nupstream = \"app\"\n\n{}{}{}{}\
+         [upstream.app]\naddresses = [\"{}\"]\n\n[admin]\naddress = \"127.0.0.1:{{admin}}\"\n\n{CRYPTO}",
+        cert("\"fine.test\"", &fine, &fine_key, true),
+        cert("\"expired.test\"", &expired, &expired_key, false),
+        cert("\"early.test\"", &early, &early_key, false),
+        cert("\"soon.test\"", &soon, &soon_key, false),
+        up.addr
+    );
+    let config = dir.join("check.toml");
+    std::fs::write(&config, body.replace("{port}", "0").replace("{admin}", "0")).unwrap();
+    let (ok, out) = run(
+        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+            .args(["check", "--config"])
+            .arg(&config),
+        b"",
+    );
+    assert!(ok, "{out}");
+    for want in [
+        "names: fine.test; key: ECDSA-P256",
+        "issuer: CN=dated test CA",
+        "alternative names: soon.test",
+        "warning: certificate",
+        "expired.pem (ECDSA-P256) expired on",
+        "early.pem (ECDSA-P256) is not valid before",
+        "soon.pem (ECDSA-P256) expires on",
+        "(in 9 days)",
+    ] {
+        assert!(out.contains(want), "check should say {want:?}:\n{out}");
+    }
+    assert!(
+        !out.contains("fine.pem (ECDSA-P256)"),
+        "no warning for a fine certificate:\n{out}"
+    );
+
+    let proxy = Proxy::start(&dir, &body);
+    let gauge = |name: &str| {
+        proxy.metric(&format!(
+            "tls_frontend_certificate_expiry_seconds{{name=\"{name}\",key=\"ECDSA-P256\"}}"
+        ))
+    };
+    assert_eq!(gauge("fine.test"), fine_at as f64);
+    assert_eq!(gauge("soon.test"), soon_at as f64);
+    // The log is read by another thread: wait for each line.
+    let wait_log = |needle: &str| {
+        let start = Instant::now();
+        while !proxy.log.lock().unwrap().contains(needle) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no {needle:?} in the log:\n{}",
+                proxy.log.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_log("expired.pem (ECDSA-P256) expired on");
+    wait_log("soon.pem (ECDSA-P256) expires on");
+    // A reload that puts an expired certificate in place of the fine one: served (as nginx
+    // does), warned about, and the gauge follows.
+    let (_, _, expired_at) = dated_cert(&dir, "fine", &["fine.test"], -30, -2);
+    let (status, body) = proxy.admin("POST", "/reload");
+    assert!(status.contains("200"), "{status} {body}");
+    assert_eq!(gauge("fine.test"), expired_at as f64);
+    wait_log("fine.pem (ECDSA-P256) expired on");
+}
+
+/// `check` names what the configuration asks for that the selection cannot provide, in the
+/// configuration's own words, and writes nothing (an `auto` profile that does not exist yet is
+/// not created).
+#[test]
+fn check_reports_gaps_and_writes_nothing() {
+    let dir = scratch("check-gaps");
+    let profile = dir.join("crypto-profile");
+    let body = format!(
+        "[[listener]]\naddress = \"127.0.0.1:1\"\nupstream = \"app\"\ngroups = [\"x25519\", \"curvesm2\"]\n\n\
+         [[certificate]]\nnames = [\"localhost\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n\
+         [upstream.app]\naddresses = [\"127.0.0.1:2\"]\n\n\
+         [crypto]\nbackend = \"auto\"\nprofile = \"{}\"\n[crypto.override]\ncurvesm2 = \"aws-lc\"\n",
+        pki("ecdsa-p256-server.pem"),
+        pki("ecdsa-p256-server.key"),
+        profile.display()
+    );
+    let config = dir.join("config.toml");
+    std::fs::write(&config, body).unwrap();
+    let (ok, out) = run(
+        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+            .args(["check", "--config"])
+            .arg(&config),
+        b"",
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("group curvesm2 is configured but unavailable: ecdh-sm2 from aws-lc lacking"),
+        "{out}"
+    );
+    assert!(out.contains("groups: x25519\n"), "{out}");
+    assert!(!out.contains("NamedGroup("), "{out}");
+    assert!(
+        !profile.exists(),
+        "check wrote the profile {}",
+        profile.display()
+    );
+}
