@@ -629,7 +629,7 @@ mod tests {
     use rustls::CipherSuite as S;
 
     fn provider() -> CryptoProvider {
-        let sel = crypto_core::Selection::single(crypto_core::Backend::RustCrypto);
+        let sel = Selection::single(crypto_core::Backend::RustCrypto);
         crypto_core::tls::provider(&sel)
     }
 
