@@ -74,7 +74,7 @@ enum Command {
         seconds: f64,
         /// Split each figure's time into this many rounds, run round-robin over all figures;
         /// each figure keeps its best round (robust against a noisy shared machine).
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 5)]
         rounds: u32,
         /// Print JSON (one object per figure) instead of the table.
         #[arg(long)]
@@ -262,7 +262,7 @@ fn speed(
     if json {
         println!("{}", speed::json(&figures));
     } else {
-        println!("CPU: {}", crypto_core::speed::cpu_name());
+        print!("{}", speed::header(&plan));
         print!("{}", speed::table(&figures));
     }
     if let Some(path) = svg {

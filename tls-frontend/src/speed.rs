@@ -15,6 +15,8 @@ pub struct Figure {
     pub bench: Bench,
     /// `ring`, ..., or `auto`.
     pub backend: String,
+    /// For `auto`: the backend it resolved to for this algorithm.
+    pub resolved: Option<Backend>,
     /// Operations per second.
     pub ops_per_sec: f64,
 }
@@ -111,9 +113,15 @@ impl Plan {
     }
 
     /// Runs it, reporting progress on stderr when it will take over a second.
+    ///
+    /// `auto` is not measured apart from the backend it resolves to: its figure is that
+    /// backend's, from the same rounds, so the table cannot show `auto` slower than the very
+    /// backend it uses (two measurements of one thing differ by the machine's noise). Only
+    /// where that backend is not in the run is it measured under `auto`'s name.
     pub fn run(&self) -> Vec<Figure> {
         let selection = self.auto.then(Selection::auto);
         let mut jobs: Vec<(Bench, Backend, String)> = Vec::new();
+        let mut autos: Vec<(Bench, Backend)> = Vec::new();
         for &bench in &self.benches {
             for &b in &self.backends {
                 if b.supports(bench.alg) {
@@ -123,7 +131,10 @@ impl Plan {
             if let Some(sel) = &selection {
                 let b = sel.backend_for(bench.alg);
                 if b.supports(bench.alg) {
-                    jobs.push((bench, b, "auto".to_owned()));
+                    if !self.backends.contains(&b) {
+                        jobs.push((bench, b, "auto".to_owned()));
+                    }
+                    autos.push((bench, b));
                 }
             }
         }
@@ -167,21 +178,62 @@ impl Plan {
                 *best = run_for(runner, slice).ok().map(|ops| so_far.max(ops));
             }
         }
-        let out: Vec<Figure> = ready
+        let mut out: Vec<Figure> = ready
             .into_iter()
             .filter_map(|(bench, label, _, best)| {
                 best.map(|ops| Figure {
                     bench,
                     backend: label,
+                    resolved: None,
                     ops_per_sec: ops,
                 })
             })
             .collect();
+        with_auto(&mut out, &autos);
         if progress {
             eprintln!("\rdone in {:.1?}{:40}", start.elapsed(), "");
         }
         out
     }
+}
+
+/// Adds (or labels) the `auto` figures: for each `(bench, resolved backend)`, a copy of that
+/// backend's figure named `auto`, or the figure measured under `auto`'s name marked with the
+/// backend it ran on.
+fn with_auto(figs: &mut Vec<Figure>, autos: &[(Bench, Backend)]) {
+    for &(bench, b) in autos {
+        if let Some(f) = figs
+            .iter_mut()
+            .find(|f| f.bench == bench && f.backend == "auto")
+        {
+            f.resolved = Some(b);
+            continue;
+        }
+        if let Some(f) = figs
+            .iter()
+            .find(|f| f.bench == bench && f.backend == b.name())
+        {
+            let copy = Figure {
+                backend: "auto".to_owned(),
+                resolved: Some(b),
+                ..f.clone()
+            };
+            figs.push(copy);
+        }
+    }
+}
+
+/// What a run measured on, for the table's head: the CPU, the features our kernels dispatch
+/// on, and how each figure was taken.
+pub fn header(plan: &Plan) -> String {
+    format!(
+        "CPU: {}\nfeatures: {}\neach figure: best of {} interleaved round{} of {:.3} s; ratios to the best in the row; auto is the backend it resolved to (named in the cell)\n",
+        crypto_core::speed::cpu_name(),
+        asm::cpu::Features::get(),
+        plan.rounds,
+        if plan.rounds == 1 { "" } else { "s" },
+        plan.per_figure.as_secs_f64() / f64::from(plan.rounds.max(1)),
+    )
 }
 
 fn human(score: f64, sized: bool) -> String {
@@ -264,10 +316,13 @@ pub fn table(figs: &[Figure]) -> String {
                 }
                 Some(f) => {
                     let ratio = if best > 0.0 { f.score() / best } else { 0.0 };
-                    let cell = format!(
+                    let mut cell = format!(
                         "{} ({ratio:.2}x)",
                         human(f.score(), bench.bytes().is_some())
                     );
+                    if let Some(b) = f.resolved {
+                        cell.push_str(&format!(" = {b}"));
+                    }
                     if c != "auto" && (f.score() - best).abs() < f64::EPSILON {
                         let _ = write!(o, " **{cell}** |");
                     } else {
@@ -294,6 +349,9 @@ pub fn json(figs: &[Figure]) -> String {
             });
             if let Some(b) = f.bytes_per_sec() {
                 o["bytes_per_sec"] = serde_json::json!(b);
+            }
+            if let Some(b) = f.resolved {
+                o["resolved"] = serde_json::json!(b.name());
             }
             o
         })
@@ -394,4 +452,44 @@ pub fn svg(figs: &[Figure]) -> String {
     );
     let _ = writeln!(o, "</svg>");
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crypto_core::{AeadAlg, Algorithm};
+
+    fn fig(bench: Bench, backend: &str, ops: f64) -> Figure {
+        Figure {
+            bench,
+            backend: backend.into(),
+            resolved: None,
+            ops_per_sec: ops,
+        }
+    }
+
+    /// `auto` reads exactly as the backend it resolved to, whatever the noise: the same figure,
+    /// the same ratio, and the backend named in the cell.
+    #[test]
+    fn auto_is_the_backend_it_resolved_to() {
+        let bench = Bench::new(
+            Algorithm::Aead(AeadAlg::Aes128Gcm),
+            crypto_core::speed::Op::Seal,
+            16384,
+        );
+        let mut figs = vec![fig(bench, "ring", 100.0), fig(bench, "aws-lc", 50.0)];
+        with_auto(&mut figs, &[(bench, Backend::AwsLc)]);
+        let auto = figs.iter().find(|f| f.backend == "auto").unwrap();
+        assert_eq!(auto.ops_per_sec, 50.0);
+        assert_eq!(auto.resolved, Some(Backend::AwsLc));
+        let t = table(&figs);
+        assert!(t.contains("(0.50x) = aws-lc |"), "{t}");
+        // Measured under its own name (its backend was not in the run): labelled, not copied.
+        let mut figs = vec![fig(bench, "ring", 100.0), fig(bench, "auto", 90.0)];
+        with_auto(&mut figs, &[(bench, Backend::AwsLc)]);
+        assert_eq!(figs.len(), 2);
+        assert_eq!(figs[1].resolved, Some(Backend::AwsLc));
+        let v: serde_json::Value = serde_json::from_str(&json(&figs)).unwrap();
+        assert_eq!(v[1]["resolved"], "aws-lc");
+    }
 }
