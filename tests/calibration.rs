@@ -51,7 +51,7 @@ fn true_speed(alg: Algorithm, b: Backend) -> f64 {
         Backend::Asm => 40.0,
         _ => 1.0,
     };
-    // Some algorithms where aws-lc is clearly best, as for P-384 in FACTS-like figures.
+    // Some algorithms where aws-lc is clearly best, as it is for P-384 on x86-64.
     let bonus = if b == Backend::AwsLc && Family::of(alg) == Family::Ecdsa {
         5.0
     } else {
