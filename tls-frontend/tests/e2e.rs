@@ -1084,4 +1084,24 @@ fn check_reports_gaps_and_writes_nothing() {
         "check wrote the profile {}",
         profile.display()
     );
+    // Two listeners on one address: refused by check (and so by serve and reload, which parse
+    // the same way).
+    let text = std::fs::read_to_string(&config).unwrap();
+    let twice = text.replacen(
+        "[[certificate]]",
+        "[[listener]]\naddress = \"127.0.0.1:1\"\nupstream = \"app\"\n\n[[certificate]]",
+        1,
+    );
+    std::fs::write(&config, twice).unwrap();
+    let (ok, out) = run(
+        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+            .args(["check", "--config"])
+            .arg(&config),
+        b"",
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("listener 2 (127.0.0.1:1): the same address as listener 1"),
+        "{out}"
+    );
 }

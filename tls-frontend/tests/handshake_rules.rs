@@ -566,9 +566,10 @@ fn renegotiation_is_refused_at_once() {
     }
     let dir = scratch("rules-reneg");
     let proxy = start(&dir, "");
-    // s_client's stdin stays open for five seconds after `R`, then closes (which ends it).
+    // s_client's stdin stays open for five seconds after `R`, then closes (which ends it; a
+    // proxy that never answers leaves it waiting, so `timeout` ends it then).
     let script = format!(
-        "(printf 'R\\n'; sleep 5) | openssl s_client -connect 127.0.0.1:{} -servername localhost -CAfile {} -tls1_2 -msg",
+        "(printf 'R\\n'; sleep 5) | timeout 20 openssl s_client -connect 127.0.0.1:{} -servername localhost -CAfile {} -tls1_2 -msg",
         proxy.port,
         pki("ecdsa-ca.pem")
     );
