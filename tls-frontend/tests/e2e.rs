@@ -105,21 +105,11 @@ fn real_clients_through_the_proxy() {
             ("test.example", "rsa-ca.pem", "rsa-server", "-tls1_3"),
             ("test.example", "rsa-ca.pem", "rsa-server", "-tls1_2"),
         ] {
-            let (ok, out) = run(
-                Command::new("openssl").args([
-                    "s_client",
-                    "-connect",
-                    &format!("127.0.0.1:{port}"),
-                    "-servername",
-                    name,
-                    "-CAfile",
-                    &pki(ca),
-                    "-verify_return_error",
-                    "-ign_eof",
-                    "-alpn",
-                    "http/1.1",
-                    v,
-                ]),
+            let (ok, out) = s_client(
+                port,
+                name,
+                ca,
+                &["-ign_eof", "-alpn", "http/1.1", v],
                 b"GET / HTTP/1.0\r\n\r\n",
             );
             assert!(ok, "s_client {name} {v}: {out}");
@@ -993,12 +983,7 @@ fn certificates_are_described_and_watched() {
     );
     let config = dir.join("check.toml");
     std::fs::write(&config, body.replace("{port}", "0").replace("{admin}", "0")).unwrap();
-    let (ok, out) = run(
-        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
-            .args(["check", "--config"])
-            .arg(&config),
-        b"",
-    );
+    let (ok, out) = check(&config);
     assert!(ok, "{out}");
     for want in [
         "names: fine.test; key: ECDSA-P256",
@@ -1066,12 +1051,7 @@ fn check_reports_gaps_and_writes_nothing() {
     );
     let config = dir.join("config.toml");
     std::fs::write(&config, body).unwrap();
-    let (ok, out) = run(
-        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
-            .args(["check", "--config"])
-            .arg(&config),
-        b"",
-    );
+    let (ok, out) = check(&config);
     assert!(ok, "{out}");
     assert!(
         out.contains("group curvesm2 is configured but unavailable: ecdh-sm2 from aws-lc lacking"),
@@ -1093,12 +1073,7 @@ fn check_reports_gaps_and_writes_nothing() {
         1,
     );
     std::fs::write(&config, twice).unwrap();
-    let (ok, out) = run(
-        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
-            .args(["check", "--config"])
-            .arg(&config),
-        b"",
-    );
+    let (ok, out) = check(&config);
     assert!(!ok, "{out}");
     assert!(
         out.contains("listener 2 (127.0.0.1:1): the same address as listener 1"),

@@ -46,23 +46,6 @@ fn start(dir: &std::path::Path, listener_extra: &str) -> Proxy {
     )
 }
 
-/// `openssl s_client` with `args`; returns (success, output).
-fn s_client(port: u16, name: &str, ca: &str, args: &[&str]) -> (bool, String) {
-    let mut cmd = Command::new("openssl");
-    cmd.args([
-        "s_client",
-        "-connect",
-        &format!("127.0.0.1:{port}"),
-        "-servername",
-        name,
-        "-CAfile",
-        &pki(ca),
-        "-verify_return_error",
-    ])
-    .args(args);
-    run(&mut cmd, b"")
-}
-
 /// A TLS 1.2 client offering only ECDHE-RSA suites gets the RSA certificate of a name that also
 /// has an ECDSA one (the seed's benchmark suite, ECDHE-RSA-AES256-GCM-SHA384, included); one
 /// offering only ECDHE-ECDSA suites still gets ECDSA. openssl s_client and curl.
@@ -87,7 +70,7 @@ fn tls12_clients_get_a_certificate_their_suites_can_use() {
             } else {
                 "ecdsa-ca.pem"
             };
-            let (ok, out) = s_client(port, "localhost", ca, &["-tls1_2", "-cipher", cipher]);
+            let (ok, out) = s_client(port, "localhost", ca, &["-tls1_2", "-cipher", cipher], b"");
             assert!(ok, "s_client -tls1_2 -cipher {cipher}: {out}");
             assert!(out.contains(&format!("CN = {cn}")), "{cipher}: {out}");
             let first = cipher.split(':').next().unwrap();
@@ -177,6 +160,7 @@ fn the_server_orders_the_suites() {
             "localhost",
             "ecdsa-ca.pem",
             &["-tls1_3", "-ciphersuites", client13],
+            b"",
         );
         assert!(ok, "{out}");
         assert!(
@@ -188,6 +172,7 @@ fn the_server_orders_the_suites() {
             "localhost",
             "ecdsa-ca.pem",
             &["-tls1_2", "-cipher", client12],
+            b"",
         );
         assert!(ok, "{out}");
         assert!(
@@ -579,4 +564,87 @@ fn renegotiation_is_refused_at_once() {
         out.contains("warning no_renegotiation"),
         "no no_renegotiation warning while the client waited: {out}"
     );
+}
+
+/// What rustls alone (no proxy in front) answers to the first-flight cases above, asserted so
+/// that this test fails, and says so, when rustls changes: then the proxy's own checks and the
+/// upstream report can go. rustls 0.23 answers a plaintext record of up to 2^14 + 2,048 bytes
+/// as if it were legal (here a ServerHello), a longer one with decode_error (not
+/// record_overflow), and closes without any alert on a record interleaved in a fragmented
+/// ClientHello and on a handshake message over 64 KiB. This is the reproducer for the upstream
+/// report: `cargo test -p tls-frontend --test handshake_rules rustls_alone -- --nocapture`.
+#[test]
+fn rustls_alone_still_needs_the_proxys_first_flight_checks() {
+    fn answer_of(bytes: &[u8]) -> (Option<rustls::Error>, Option<(u8, u8)>) {
+        let sel = client_selection();
+        let provider = Arc::new(crypto_core::tls::provider(&sel));
+        let key = crypto_core::PrivateKey::from_pem_or_der(
+            &std::fs::read(pki("ecdsa-p256-server.key")).unwrap(),
+        )
+        .unwrap();
+        let signing = crypto_core::tls::KeyProvider::get(&sel)
+            .signing_key(&key)
+            .unwrap();
+        let certified =
+            rustls::sign::CertifiedKey::new(certs("ecdsa-p256-server"), Arc::new(signing));
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(tls_frontend::certs::Fixed(Some(Arc::new(
+                certified,
+            )))));
+        let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        let mut input = bytes;
+        let mut err = None;
+        while !input.is_empty() && err.is_none() {
+            if conn.read_tls(&mut input).unwrap_or(0) == 0 {
+                break;
+            }
+            err = conn.process_new_packets().err();
+        }
+        let mut out = Vec::new();
+        while conn.wants_write() {
+            conn.write_tls(&mut out).unwrap();
+        }
+        // (record type, first byte: the ServerHello's message type or the alert's level).
+        let first = out.first().map(|t| (*t, out.get(5).copied().unwrap_or(0)));
+        let alert = (out.first() == Some(&21)).then(|| (21, out[6]));
+        (err, alert.or(first))
+    }
+    let mut h = Hello::tls13();
+    h.padding = 16_300;
+    let msg = h.message();
+    assert!(
+        (1 << 14) < msg.len() && msg.len() <= (1 << 14) + 2048,
+        "{}",
+        msg.len()
+    );
+    let (err, sent) = answer_of(&records(&msg, msg.len()));
+    assert!(
+        err.is_none(),
+        "rustls now refuses an oversized record: {err:?}"
+    );
+    assert_eq!(sent, Some((22, 2)), "a ServerHello");
+    h.padding = 18_500;
+    let msg = h.message();
+    assert!(msg.len() > (1 << 14) + 2048, "{}", msg.len());
+    let (_, sent) = answer_of(&records(&msg, msg.len()));
+    assert_eq!(
+        sent,
+        Some((21, 50)),
+        "decode_error, not record_overflow (22)"
+    );
+    let msg = Hello::tls13().message();
+    let mut mixed = records(&msg[..40], 40);
+    mixed.extend_from_slice(&[20, 3, 3, 0, 1, 1]);
+    mixed.extend_from_slice(&records(&msg[40..], 1 << 14));
+    let (err, sent) = answer_of(&mixed);
+    assert!(err.is_some());
+    assert_eq!(sent, None, "no alert for an interleaved record");
+    let mut huge = vec![1, 0x01, 0x10, 0x00];
+    huge.resize(4 + 0x11000, 0);
+    let (err, sent) = answer_of(&records(&huge, 1 << 14));
+    assert!(err.is_some());
+    assert_eq!(sent, None, "no alert for a handshake message over 64 KiB");
 }

@@ -488,3 +488,31 @@ pub fn run(cmd: &mut Command, stdin: &[u8]) -> (bool, String) {
         ),
     )
 }
+
+/// `openssl s_client` to the proxy on 127.0.0.1:`port` for `name`, verifying against the PKI's
+/// `ca`, with `args` added and `stdin` sent; returns (success, stdout+stderr).
+pub fn s_client(port: u16, name: &str, ca: &str, args: &[&str], stdin: &[u8]) -> (bool, String) {
+    let mut cmd = Command::new("openssl");
+    cmd.args([
+        "s_client",
+        "-connect",
+        &format!("127.0.0.1:{port}"),
+        "-servername",
+        name,
+        "-CAfile",
+        &pki(ca),
+        "-verify_return_error",
+    ])
+    .args(args);
+    run(&mut cmd, stdin)
+}
+
+/// `tls-frontend check --config FILE`: (success, output).
+pub fn check(config: &Path) -> (bool, String) {
+    run(
+        Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+            .args(["check", "--config"])
+            .arg(config),
+        b"",
+    )
+}
