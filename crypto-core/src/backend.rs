@@ -25,7 +25,8 @@ pub enum Backend {
     AwsLc,
     /// Pure-Rust RustCrypto crates.
     RustCrypto,
-    /// This project's own kernels (the `asm` crate): SM4 modes so far.
+    /// This project's own kernels (the `asm` crate): SM2, SM3 (with HMAC and HKDF), SM4 modes and
+    /// GHASH.
     Asm,
     /// The `libsm` crate (pure Rust, GM algorithms only: SM2, SM3, SM4). Variable-time
     /// big-integer and table code: a cross-check and comparison backend, not for secrets in

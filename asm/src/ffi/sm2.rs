@@ -1,0 +1,253 @@
+//! SM2 field and point arithmetic (`csrc/sm2_impl.h`, `sm2_portable.c`, `sm2_adx.c`).
+
+use crate::cpu::{Feature, Features};
+
+/// Which SM2 arithmetic: plain C, or MULX/ADCX/ADOX products with AVX2 table scans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sm2Path {
+    Portable,
+    Adx,
+}
+
+impl Sm2Path {
+    /// The best path `f` allows (the ADX object needs BMI2, ADX and AVX2 together).
+    pub(crate) fn best(f: Features) -> Self {
+        if cfg!(target_arch = "x86_64")
+            && f.has(Feature::Bmi2)
+            && f.has(Feature::Adx)
+            && f.has(Feature::Avx2)
+        {
+            Self::Adx
+        } else {
+            Self::Portable
+        }
+    }
+}
+
+/// Limbs in the fixed-base table: 43 windows x 32 points x 8 limbs.
+pub(crate) const SM2_BASE_TABLE_LIMBS: usize = 43 * 32 * 8;
+
+unsafe extern "C" {
+    fn tlsfe_sm2_portable_base_table(table: *mut u64);
+    fn tlsfe_sm2_portable_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
+    fn tlsfe_sm2_portable_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
+    fn tlsfe_sm2_portable_point_check(q: *const u8) -> i32;
+    fn tlsfe_sm2_portable_fe_ops(out: *mut u64, a: *const u64, b: *const u64);
+    fn tlsfe_sm2_portable_inv_one_plus(out: *mut u8, d: *const u8);
+    fn tlsfe_sm2_portable_sign_finish(
+        r: *mut u8,
+        s: *mut u8,
+        e: *const u8,
+        x1: *const u8,
+        k: *const u8,
+        d: *const u8,
+        dinv: *const u8,
+    ) -> i32;
+    fn tlsfe_sm2_portable_verify_vartime(
+        e: *const u8,
+        r: *const u8,
+        s: *const u8,
+        q: *const u8,
+        table: *const u64,
+    ) -> i32;
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn tlsfe_sm2_adx_base_table(table: *mut u64);
+    fn tlsfe_sm2_adx_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
+    fn tlsfe_sm2_adx_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
+    fn tlsfe_sm2_adx_point_check(q: *const u8) -> i32;
+    fn tlsfe_sm2_adx_fe_ops(out: *mut u64, a: *const u64, b: *const u64);
+    fn tlsfe_sm2_adx_inv_one_plus(out: *mut u8, d: *const u8);
+    fn tlsfe_sm2_adx_sign_finish(
+        r: *mut u8,
+        s: *mut u8,
+        e: *const u8,
+        x1: *const u8,
+        k: *const u8,
+        d: *const u8,
+        dinv: *const u8,
+    ) -> i32;
+    fn tlsfe_sm2_adx_verify_vartime(
+        e: *const u8,
+        r: *const u8,
+        s: *const u8,
+        q: *const u8,
+        table: *const u64,
+    ) -> i32;
+}
+
+/// Picks the path's symbol: the ADX one exists only on x86-64, where `Sm2Path::best` is the
+/// only way to get `Adx`.
+macro_rules! sm2_call {
+    ($path:expr, $name:ident ( $($arg:expr),* )) => {{
+        match $path {
+            #[cfg(target_arch = "x86_64")]
+            Sm2Path::Adx => paste_adx!($name)($($arg),*),
+            _ => paste_portable!($name)($($arg),*),
+        }
+    }};
+}
+macro_rules! paste_adx {
+    (base_table) => {
+        tlsfe_sm2_adx_base_table
+    };
+    (mul_base) => {
+        tlsfe_sm2_adx_mul_base
+    };
+    (mul_point) => {
+        tlsfe_sm2_adx_mul_point
+    };
+    (point_check) => {
+        tlsfe_sm2_adx_point_check
+    };
+    (fe_ops) => {
+        tlsfe_sm2_adx_fe_ops
+    };
+    (inv_one_plus) => {
+        tlsfe_sm2_adx_inv_one_plus
+    };
+    (sign_finish) => {
+        tlsfe_sm2_adx_sign_finish
+    };
+    (verify_vartime) => {
+        tlsfe_sm2_adx_verify_vartime
+    };
+}
+macro_rules! paste_portable {
+    (base_table) => {
+        tlsfe_sm2_portable_base_table
+    };
+    (mul_base) => {
+        tlsfe_sm2_portable_mul_base
+    };
+    (mul_point) => {
+        tlsfe_sm2_portable_mul_point
+    };
+    (point_check) => {
+        tlsfe_sm2_portable_point_check
+    };
+    (fe_ops) => {
+        tlsfe_sm2_portable_fe_ops
+    };
+    (inv_one_plus) => {
+        tlsfe_sm2_portable_inv_one_plus
+    };
+    (sign_finish) => {
+        tlsfe_sm2_portable_sign_finish
+    };
+    (verify_vartime) => {
+        tlsfe_sm2_portable_verify_vartime
+    };
+}
+
+/// Fills the fixed-base table (public data). Not reentrant for one path: callers run it
+/// once, under a `OnceLock`.
+pub(crate) fn sm2_base_table(path: Sm2Path) -> Box<[u64]> {
+    let mut table = vec![0u64; SM2_BASE_TABLE_LIMBS].into_boxed_slice();
+    // SAFETY: `table` has the size the C code writes; the path's instructions were detected.
+    unsafe { sm2_call!(path, base_table(table.as_mut_ptr())) };
+    table
+}
+
+/// `k * G` as `x || y`; false for infinity.
+pub(crate) fn sm2_mul_base(path: Sm2Path, out: &mut [u8; 64], k: &[u8; 32], table: &[u64]) -> bool {
+    assert_eq!(table.len(), SM2_BASE_TABLE_LIMBS);
+    // SAFETY: fixed-size buffers as the C code expects; the table has its full size.
+    unsafe { sm2_call!(path, mul_base(out.as_mut_ptr(), k.as_ptr(), table.as_ptr())) == 1 }
+}
+
+/// `k * Q`: `Err(())` when `q` is not a curve point, `Ok(false)` for infinity.
+pub(crate) fn sm2_mul_point(
+    path: Sm2Path,
+    out: &mut [u8; 64],
+    k: &[u8; 32],
+    q: &[u8; 64],
+) -> Result<bool, ()> {
+    // SAFETY: fixed-size buffers as the C code expects.
+    match unsafe { sm2_call!(path, mul_point(out.as_mut_ptr(), k.as_ptr(), q.as_ptr())) } {
+        -1 => Err(()),
+        r => Ok(r == 1),
+    }
+}
+
+/// Whether `q` (`x || y`) is on the curve with coordinates below p.
+pub(crate) fn sm2_point_check(path: Sm2Path, q: &[u8; 64]) -> bool {
+    // SAFETY: a 64-byte input.
+    unsafe { sm2_call!(path, point_check(q.as_ptr())) == 1 }
+}
+
+/// The field operations mod p on `a`, `b` (< p, little-endian limbs): `[a b R^-1, a^2 R^-1,
+/// a + b, a - b, R^2 / a]`. For tests.
+pub(crate) fn sm2_fe_ops(path: Sm2Path, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 5] {
+    let mut out = [[0u64; 4]; 5];
+    // SAFETY: 20 output limbs, 4 limbs per input.
+    unsafe {
+        sm2_call!(
+            path,
+            fe_ops(out.as_mut_ptr().cast::<u64>(), a.as_ptr(), b.as_ptr())
+        )
+    };
+    out
+}
+
+/// `(1 + d)^-1 mod n`.
+pub(crate) fn sm2_inv_one_plus(path: Sm2Path, out: &mut [u8; 32], d: &[u8; 32]) {
+    // SAFETY: 32-byte buffers.
+    unsafe { sm2_call!(path, inv_one_plus(out.as_mut_ptr(), d.as_ptr())) }
+}
+
+/// The signature's `(r, s)` from e, x1, k, d and `(1 + d)^-1`; false when k must be redrawn.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sm2_sign_finish(
+    path: Sm2Path,
+    r: &mut [u8; 32],
+    s: &mut [u8; 32],
+    e: &[u8; 32],
+    x1: &[u8; 32],
+    k: &[u8; 32],
+    d: &[u8; 32],
+    dinv: &[u8; 32],
+) -> bool {
+    // SAFETY: 32-byte buffers.
+    unsafe {
+        sm2_call!(
+            path,
+            sign_finish(
+                r.as_mut_ptr(),
+                s.as_mut_ptr(),
+                e.as_ptr(),
+                x1.as_ptr(),
+                k.as_ptr(),
+                d.as_ptr(),
+                dinv.as_ptr()
+            )
+        ) == 1
+    }
+}
+
+/// SM2 verification of `(r, s)` over the digest `e` by the public key `q`.
+pub(crate) fn sm2_verify_vartime(
+    path: Sm2Path,
+    e: &[u8; 32],
+    r: &[u8; 32],
+    s: &[u8; 32],
+    q: &[u8; 64],
+    table: &[u64],
+) -> bool {
+    assert_eq!(table.len(), SM2_BASE_TABLE_LIMBS);
+    // SAFETY: fixed-size buffers; the table has its full size.
+    unsafe {
+        sm2_call!(
+            path,
+            verify_vartime(
+                e.as_ptr(),
+                r.as_ptr(),
+                s.as_ptr(),
+                q.as_ptr(),
+                table.as_ptr()
+            )
+        ) == 1
+    }
+}

@@ -1,0 +1,135 @@
+//! SM4 (`csrc/sm4_*.c`): the SIMD kernels' tokens and calls, and the one-block AES-NI kernel
+//! of the serial modes.
+
+use crate::cpu::{Feature, Features};
+
+/// The SIMD SM4 kernels, fastest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sm4Simd {
+    GfniAvx512,
+    GfniAvx2,
+    VaesAvx2,
+    AesNiAvx2,
+}
+
+/// Proof that the named kernel's instructions are usable: only [`Sm4Token::best`] makes one,
+/// from detected features (AVX2 implies SSSE3/SSE4.1 on every x86-64 CPU).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sm4Token(Sm4Simd);
+
+impl Sm4Token {
+    pub(crate) fn best(f: Features) -> Option<Self> {
+        if !cfg!(target_arch = "x86_64") || !f.has(Feature::Avx2) {
+            return None;
+        }
+        let k = if f.has(Feature::Gfni) && f.has(Feature::Avx512) {
+            Sm4Simd::GfniAvx512
+        } else if f.has(Feature::Gfni) {
+            Sm4Simd::GfniAvx2
+        } else if f.has(Feature::AesNi) && f.has(Feature::Vaes) {
+            Sm4Simd::VaesAvx2
+        } else if f.has(Feature::AesNi) {
+            Sm4Simd::AesNiAvx2
+        } else {
+            return None;
+        };
+        Some(Self(k))
+    }
+
+    pub(crate) fn kernel(self) -> Sm4Simd {
+        self.0
+    }
+
+    /// Whether the kernel has the in-register CTR entry point ([`sm4_ctr32`]).
+    pub(crate) fn has_ctr32(self) -> bool {
+        self.0 == Sm4Simd::GfniAvx512
+    }
+}
+
+/// Proof that AES-NI is usable, for the one-block kernel of the serial modes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AesNi1(());
+
+impl AesNi1 {
+    pub(crate) fn new(f: Features) -> Option<Self> {
+        (cfg!(target_arch = "x86_64") && f.has(Feature::AesNi) && f.has(Feature::Avx2))
+            .then_some(Self(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn tlsfe_sm4_aesni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_vaes_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni_avx512_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni_avx512_ctr32(
+        rk: *const u32,
+        ctr: *const u8,
+        input: *const u8,
+        out: *mut u8,
+        nblocks: usize,
+    );
+    fn tlsfe_sm4_aesni_crypt1(rk: *const u32, input: *const u8, out: *mut u8);
+}
+
+/// SM4 on whole blocks in place with the given round keys.
+pub(crate) fn sm4_simd(t: Sm4Token, rk: &[u32; 32], data: &mut [u8]) {
+    assert!(data.len().is_multiple_of(16), "whole blocks only");
+    #[cfg(target_arch = "x86_64")]
+    {
+        let f = match t.0 {
+            Sm4Simd::GfniAvx512 => tlsfe_sm4_gfni_avx512_crypt,
+            Sm4Simd::GfniAvx2 => tlsfe_sm4_gfni_avx2_crypt,
+            Sm4Simd::VaesAvx2 => tlsfe_sm4_vaes_avx2_crypt,
+            Sm4Simd::AesNiAvx2 => tlsfe_sm4_aesni_avx2_crypt,
+        };
+        // SAFETY: the token proves the kernel's instructions exist; `rk` is 32 words; `data`
+        // holds exactly len/16 blocks, read and written in place (the kernels allow in == out).
+        unsafe {
+            f(
+                rk.as_ptr(),
+                data.as_ptr(),
+                data.as_mut_ptr(),
+                data.len() / 16,
+            )
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (t, rk, data);
+}
+
+/// CTR on whole blocks in place with counters generated in registers (word 3 counts, mod
+/// 2^32). Only for kernels with [`Sm4Token::has_ctr32`]; callers check that first.
+pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut [u8]) {
+    assert!(data.len().is_multiple_of(16), "whole blocks only");
+    assert!(t.has_ctr32(), "kernel without in-register CTR");
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: the token proves GFNI/AVX-512 exist; `rk` is 32 words, `ctr` 16 bytes;
+        // `data` holds len/16 blocks, read and written in place (the kernel allows in == out).
+        unsafe {
+            tlsfe_sm4_gfni_avx512_ctr32(
+                rk.as_ptr(),
+                ctr.as_ptr(),
+                data.as_ptr(),
+                data.as_mut_ptr(),
+                data.len() / 16,
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, ctr, data);
+}
+
+/// One SM4 block in place (serial modes).
+pub(crate) fn sm4_aesni1(_t: AesNi1, rk: &[u32; 32], block: &mut [u8; 16]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves AES-NI/SSE4.1 exist; `rk` is 32 words; `block` is 16 bytes,
+    // read and written in place (the kernel reads all input before writing).
+    unsafe {
+        tlsfe_sm4_aesni_crypt1(rk.as_ptr(), block.as_ptr(), block.as_mut_ptr());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, block);
+}
