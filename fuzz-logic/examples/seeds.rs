@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crypto_core::Backend;
 use crypto_core::sm2::CiphertextFormat;
-use tls_frontend::proxy_proto::{self, TlsInfo};
+use tls_frontend::conn::proxy_proto::{self, TlsInfo};
 
 fn write(target: &str, name: &str, bytes: &[u8]) {
     let dir = Path::new("fuzz/corpus").join(target);

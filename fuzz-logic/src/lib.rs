@@ -43,7 +43,7 @@ pub fn config(data: &[u8]) {
 /// the input, and a parsed header with addresses encodes and parses back to the same
 /// addresses.
 pub fn proxy_protocol(data: &[u8]) {
-    use tls_frontend::proxy_proto::{self, TlsInfo};
+    use tls_frontend::conn::proxy_proto::{self, TlsInfo};
     let _ = proxy_proto::parse_tlvs(data);
     let Ok(Some((header, len))) = proxy_proto::parse(data) else {
         return;

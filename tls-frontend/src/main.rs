@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use crypto_core::{Algorithm, Backend, Error, KxAlg, Nonce, support_matrix};
+use tls_frontend::config::Config;
+use tls_frontend::config::state::State;
 
 #[derive(Parser)]
 #[command(
@@ -138,12 +140,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(path: &std::path::Path) -> Result<tls_frontend::state::State, String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let config = tls_frontend::config::Config::parse(&text)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    tls_frontend::state::State::load(config, None).map_err(|e| format!("{}: {e}", path.display()))
+fn load(path: &std::path::Path) -> Result<State, String> {
+    let config = Config::read(path).map_err(|e| e.0)?;
+    State::load(config, None).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
@@ -157,7 +156,7 @@ fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
         .map_err(|e| format!("runtime: {e}"))
 }
 
-fn workers(state: &tls_frontend::state::State) -> usize {
+fn workers(state: &State) -> usize {
     state.config.workers.unwrap_or_else(|| {
         std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
     })
@@ -166,8 +165,8 @@ fn workers(state: &tls_frontend::state::State) -> usize {
 /// Raises the open-file soft limit to the hard limit (as nginx and HAProxy can) and warns when
 /// the listeners' `max_connections` could need more descriptors than that: a relayed
 /// connection holds two, its client's and its upstream's.
-fn raise_open_file_limit(state: &tls_frontend::state::State) {
-    use tls_frontend::log;
+fn raise_open_file_limit(state: &State) {
+    use tls_frontend::ops::log;
     let limit = match rlimit::increase_nofile_limit(u64::MAX) {
         Ok(n) => n,
         Err(e) => {
@@ -194,18 +193,15 @@ fn serve(path: &std::path::Path) -> Result<(), String> {
     let state = load(path)?;
     raise_open_file_limit(&state);
     let n = workers(&state);
-    let sockets = tls_frontend::server::bind_all(&state, n)?;
+    let sockets = tls_frontend::serve::bind_all(&state).map_err(|e| e.0)?;
     let rt = runtime(Some(n))?;
-    rt.block_on(tls_frontend::server::run(path.to_owned(), state, sockets))
+    rt.block_on(tls_frontend::serve::run(path.to_owned(), state, sockets))
+        .map_err(|e| e.0)
 }
 
 fn check_config(path: &std::path::Path) -> Result<(), String> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
-    let config = tls_frontend::config::Config::parse(&text)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let state = tls_frontend::state::State::check(config)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let config = Config::read(path).map_err(|e| e.0)?;
+    let state = State::check(config).map_err(|e| format!("{}: {e}", path.display()))?;
     print!("{}", state.describe(std::time::SystemTime::now()));
     println!("configuration OK");
     Ok(())
@@ -218,18 +214,18 @@ fn demo(listen: &str) -> Result<(), String> {
             .await
             .map_err(|e| format!("demo upstream: {e}"))?;
         let up_addr = up.local_addr().map_err(|e| e.to_string())?;
-        tokio::spawn(tls_frontend::demo::upstream(up));
+        tokio::spawn(tls_frontend::tools::demo::upstream(up));
         // Sized to the open-file limit (raised to the hard limit first), so the demo never
         // warns that its own configuration could run out of descriptors.
         let open_files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
-        let d = tls_frontend::demo::make(
+        let d = tls_frontend::tools::demo::make(
             listen,
             up_addr,
-            tls_frontend::demo::max_connections(open_files),
+            tls_frontend::tools::demo::max_connections(open_files),
         )?;
         let state = load(&d.config)?;
         raise_open_file_limit(&state);
-        let sockets = tls_frontend::server::bind_all(&state, workers(&state))?;
+        let sockets = tls_frontend::serve::bind_all(&state).map_err(|e| e.0)?;
         let port = listen.rsplit_once(':').map_or("8443", |(_, p)| p);
         let dir = d.dir.display();
         println!("tls-frontend demo: files in {dir}");
@@ -242,7 +238,9 @@ fn demo(listen: &str) -> Result<(), String> {
         );
         println!("  (an RFC 8998 client gets the SM2 certificate and TLS_SM4_GCM_SM3; see README)");
         println!("Ctrl-C stops it (and deletes {dir}: it holds private keys).");
-        let result = tls_frontend::server::run(d.config.clone(), state, sockets).await;
+        let result = tls_frontend::serve::run(d.config.clone(), state, sockets)
+            .await
+            .map_err(|e| e.0);
         drop(d);
         result
     })
@@ -256,7 +254,7 @@ fn speed(
     json: bool,
     svg: Option<&std::path::Path>,
 ) -> Result<(), String> {
-    use tls_frontend::speed;
+    use tls_frontend::tools::speed;
     let plan = speed::Plan::new(algorithms, backends, seconds, rounds)?;
     let figures = plan.run();
     if json {
@@ -273,7 +271,7 @@ fn speed(
 }
 
 fn tickets_rotate(file: &std::path::Path, keep: usize) -> Result<(), String> {
-    let r = tls_frontend::tickets::TicketKeys::rotate(file, keep)?;
+    let r = tls_frontend::config::tickets::TicketKeys::rotate(file, keep)?;
     println!(
         "{}: added ticket key {} ({} key{} in the file{}).",
         file.display(),

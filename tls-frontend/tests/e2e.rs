@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use rustls::version::{TLS12, TLS13};
 use support::*;
-use tls_frontend::proxy_proto::tlv;
+use tls_frontend::conn::proxy_proto::tlv;
 
 fn certificates(dir: &std::path::Path) -> String {
     // The ECDSA key is served from a copy readable by everyone: the proxy must warn.
@@ -148,7 +148,7 @@ fn real_clients_through_the_proxy() {
     assert!(seen.tlvs.contains(&(tlv::AUTHORITY, b"localhost".to_vec())));
     let ssl = &seen.tlvs.iter().find(|t| t.0 == tlv::SSL).unwrap().1;
     assert_eq!(ssl[0] & tlv::CLIENT_SSL, tlv::CLIENT_SSL);
-    let sub = tls_frontend::proxy_proto::parse_tlvs(&ssl[5..]).unwrap();
+    let sub = tls_frontend::conn::proxy_proto::parse_tlvs(&ssl[5..]).unwrap();
     assert!(sub.contains(&(tlv::SSL_VERSION, b"TLSv1.3".to_vec())));
     assert!(sub.contains(&(tlv::SSL_CIPHER, b"TLS_SM4_GCM_SM3".to_vec())));
     assert!(sub.contains(&(tlv::SSL_KEY_ALG, b"SM2".to_vec())));
@@ -294,7 +294,7 @@ fn proxy_header_in() {
             "198.51.100.1:443".parse().unwrap()
         ))
     );
-    let v2 = tls_frontend::proxy_proto::encode_v2(
+    let v2 = tls_frontend::conn::proxy_proto::encode_v2(
         "[2001:db8::7]:1234".parse().unwrap(),
         "[2001:db8::1]:443".parse().unwrap(),
         &Default::default(),
@@ -722,7 +722,7 @@ fn tls_to_the_upstream() {
 fn tickets_do_not_skip_client_authentication() {
     let dir = scratch("ticketauth");
     let keys = dir.join("tickets.keys");
-    tls_frontend::tickets::TicketKeys::rotate(&keys, 3).unwrap();
+    tls_frontend::config::tickets::TicketKeys::rotate(&keys, 3).unwrap();
     let up = InfoUpstream::start(false);
     let open_port = free_port();
     let body = format!(
@@ -929,29 +929,33 @@ fn dated_cert(
     };
     let ca = PrivateKey::generate(KeyKind::EcP256).unwrap();
     let key = PrivateKey::generate(KeyKind::EcP256).unwrap();
-    let der = tls_frontend::x509::issue_between(
+    let der = tls_frontend::tools::democert::issue_between(
         stem,
-        tls_frontend::x509::Role::Server,
+        tls_frontend::tools::democert::Role::Server,
         names,
         &key,
-        Some(&tls_frontend::x509::Issuer {
+        Some(&tls_frontend::tools::democert::Issuer {
             cn: "dated test CA",
             key: &ca,
         }),
         (at(from_days), at(until_days)),
     )
     .unwrap();
-    let info = tls_frontend::x509::info(&der).unwrap();
+    let info = tls_frontend::config::x509::info(&der).unwrap();
     let cert = dir.join(format!("{stem}.pem"));
     let keyf = dir.join(format!("{stem}.key"));
-    std::fs::write(&cert, tls_frontend::x509::pem(&der)).unwrap();
+    std::fs::write(&cert, tls_frontend::tools::democert::pem(&der)).unwrap();
     std::fs::write(&keyf, key.to_pkcs8_pem()).unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&keyf, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    (cert, keyf, tls_frontend::x509::unix_seconds(info.not_after))
+    (
+        cert,
+        keyf,
+        tls_frontend::config::x509::unix_seconds(info.not_after),
+    )
 }
 
 /// `check` describes every certificate (names, key type, issuer, validity) and warns about

@@ -1172,7 +1172,7 @@ fn bad_files_on_reload_keep_the_running_configuration() {
     let dir = scratch("f-badfiles");
     let echo = echo_upstream();
     let keys = dir.join("tickets.keys");
-    tls_frontend::tickets::TicketKeys::rotate(&keys, 2).unwrap();
+    tls_frontend::config::tickets::TicketKeys::rotate(&keys, 2).unwrap();
     let top = format!("[tickets]\nkey_file = \"{}\"\n", keys.display());
     let mut proxy = Proxy::start(&dir, &config(&dir, &[echo], &top, "", ""));
     let cfg = tls13();

@@ -115,7 +115,7 @@ fn tls12_clients_get_a_certificate_their_suites_can_use() {
 /// `prefer_server_ciphers = false` the client's order decides.
 #[test]
 fn the_server_orders_the_suites() {
-    let aes = tls_frontend::state::aes_hardware();
+    let aes = tls_frontend::config::state::aes_hardware();
     let (server_first13, server_first12) = if aes {
         ("TLS_AES_128_GCM_SHA256", "ECDHE-ECDSA-AES128-GCM-SHA256")
     } else {
@@ -591,9 +591,9 @@ fn rustls_alone_still_needs_the_proxys_first_flight_checks() {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(tls_frontend::certs::Fixed(Some(Arc::new(
-                certified,
-            )))));
+            .with_cert_resolver(Arc::new(tls_frontend::conn::handshake::Fixed(Some(
+                Arc::new(certified),
+            ))));
         let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
         let mut input = bytes;
         let mut err = None;

@@ -296,7 +296,7 @@ impl InfoUpstream {
                     let mut info = String::new();
                     if proxy {
                         let (h, used) = loop {
-                            match tls_frontend::proxy_proto::parse(&buf) {
+                            match tls_frontend::conn::proxy_proto::parse(&buf) {
                                 Ok(Some(x)) => break x,
                                 Ok(None) => {}
                                 Err(_) => return,
@@ -453,7 +453,7 @@ pub fn echo_once(c: &mut Client, msg: &[u8]) {
 /// The subject CN of the server certificate a client got.
 pub fn peer_cn(s: &Client) -> String {
     let cert = &s.conn.peer_certificates().unwrap()[0];
-    tls_frontend::x509::subject_cn(cert).unwrap_or_default()
+    tls_frontend::config::x509::subject_cn(cert).unwrap_or_default()
 }
 
 /// Loads a PEM key (for client certificates).

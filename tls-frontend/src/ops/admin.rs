@@ -8,10 +8,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::server::Shared;
+use crate::config::running::Running;
 
 /// Serves the admin endpoint until the process ends.
-pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+pub async fn serve(listener: TcpListener, shared: Arc<Running>) {
     loop {
         let Ok((mut s, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -39,7 +39,7 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>) {
             let mut parts = first.split(' ');
             let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
             let (status, body) = match (method, path) {
-                ("GET", "/metrics") => ("200 OK", crate::metrics::get().render()),
+                ("GET", "/metrics") => ("200 OK", super::metrics::get().render()),
                 ("GET", "/health") if shared.draining() => {
                     ("503 Service Unavailable", "draining\n".to_owned())
                 }

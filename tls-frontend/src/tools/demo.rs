@@ -10,8 +10,8 @@ use crypto_core::{KeyKind, PrivateKey};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
-use crate::proxy_proto::{self, tlv};
-use crate::x509::{self, Issuer, Role};
+use crate::conn::proxy_proto::{self, tlv};
+use crate::tools::democert::{self as x509, Issuer, Role};
 
 fn write_private(path: &Path, text: &str) -> Result<(), String> {
     use std::io::Write;
@@ -115,7 +115,7 @@ pub fn make(
         ));
     }
     let tickets = dir.join("tickets.keys");
-    crate::tickets::TicketKeys::rotate(&tickets, 3)?;
+    crate::config::tickets::TicketKeys::rotate(&tickets, 3)?;
     let config = &demo.config;
     let text = format!(
         "# Made by `tls-frontend demo`.\n\n\

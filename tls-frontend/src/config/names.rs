@@ -51,6 +51,22 @@ pub fn scheme(s: SignatureScheme) -> String {
     }
 }
 
+/// The group a configuration names (`x25519`, `secp256r1` or `p-256`, `secp384r1`,
+/// `curvesm2`, `x25519mlkem768`; any case), or `None`.
+pub fn group_by_name(name: &str) -> Option<NamedGroup> {
+    Some(match name.to_ascii_lowercase().as_str() {
+        "x25519" => NamedGroup::X25519,
+        "secp256r1" | "p-256" | "p256" => NamedGroup::secp256r1,
+        "secp384r1" | "p-384" | "p384" => NamedGroup::secp384r1,
+        "curvesm2" | "sm2" => CURVE_SM2,
+        "x25519mlkem768" => NamedGroup::X25519MLKEM768,
+        _ => return None,
+    })
+}
+
+/// The group names a configuration may use, for messages.
+pub const GROUP_NAMES: &str = "x25519, secp256r1, secp384r1, curvesm2, x25519mlkem768";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +97,7 @@ mod tests {
             "curvesm2",
             "x25519mlkem768",
         ] {
-            assert_eq!(group(crate::state::group_by_name(n).unwrap()), n);
+            assert_eq!(group(group_by_name(n).unwrap()), n);
         }
     }
 }

@@ -10,28 +10,12 @@ use std::time::Duration;
 use crypto_core::Selection;
 use rustls::crypto::CryptoProvider;
 use rustls::server::danger::ClientCertVerifier;
-use rustls::{NamedGroup, SupportedProtocolVersion};
+use rustls::{CipherSuite, NamedGroup, SupportedProtocolVersion};
 
-use crate::certs::Store;
+use crate::config::certs::Store;
+use crate::config::tickets::TicketKeys;
+use crate::config::upstreams::Pool;
 use crate::config::{self, Cidr, Config, ConfigError};
-use crate::tickets::TicketKeys;
-use crate::upstream::Pool;
-
-/// The TLS name of a configured group.
-pub fn group_by_name(name: &str) -> Result<NamedGroup, ConfigError> {
-    Ok(match name.to_ascii_lowercase().as_str() {
-        "x25519" => NamedGroup::X25519,
-        "secp256r1" | "p-256" | "p256" => NamedGroup::secp256r1,
-        "secp384r1" | "p-384" | "p384" => NamedGroup::secp384r1,
-        "curvesm2" | "sm2" => crypto_core::tls::CURVE_SM2,
-        "x25519mlkem768" => NamedGroup::X25519MLKEM768,
-        _ => {
-            return Err(ConfigError(format!(
-                "unknown group {name:?} (x25519, secp256r1, secp384r1, curvesm2, x25519mlkem768)"
-            )));
-        }
-    })
-}
 
 /// Whether this CPU has AES instructions (and carry-less multiplication for GHASH): then
 /// AES-GCM is the fastest AEAD a TLS suite offers, else ChaCha20-Poly1305 is.
@@ -108,6 +92,22 @@ pub fn split_gm(
     (standard, gm)
 }
 
+/// What a listener can do, for the choice.
+#[derive(Debug)]
+pub struct Caps {
+    /// TLS 1.3 is enabled.
+    pub tls13: bool,
+    /// TLS 1.2 is enabled.
+    pub tls12: bool,
+    /// The standard handshake's provider (no SM suites).
+    pub standard: Arc<CryptoProvider>,
+    /// The SM suites the GM handshake offers (empty: none, e.g. no curveSM2 on this listener
+    /// or no SM4/SM3 in the selection).
+    pub gm_suites: Vec<CipherSuite>,
+    /// Unknown names fail the handshake.
+    pub reject_unknown: bool,
+}
+
 /// One listener's settings.
 #[derive(Debug)]
 pub struct ListenerState {
@@ -115,7 +115,7 @@ pub struct ListenerState {
     pub address: SocketAddr,
     /// The standard handshake's provider: its groups narrowed to the listener's, no SM
     /// suites, suites in the server's order. Also what the certificate choice consults.
-    pub caps: crate::certs::Caps,
+    pub caps: Caps,
     /// The strict RFC 8998 handshake's provider (SM suites and curveSM2 only), where the
     /// selection and the listener's groups allow it.
     pub gm_provider: Option<Arc<CryptoProvider>>,
@@ -138,7 +138,7 @@ pub struct ListenerState {
     /// Whether a client certificate is required.
     pub client_cert_required: bool,
     /// Session tickets, bound to this listener's client-authentication policy.
-    pub tickets: Option<Arc<crate::tickets::Scoped>>,
+    pub tickets: Option<Arc<config::tickets::Scoped>>,
     /// The upstream pool.
     pub upstream: Arc<Pool>,
 }
@@ -172,13 +172,13 @@ pub struct State {
 impl State {
     /// Loads everything `config` names. `previous`, on reload, lends its selection when the
     /// `[crypto]` section is unchanged, so a reload does not recalibrate.
-    pub fn load(config: Config, previous: Option<&State>) -> Result<Self, String> {
+    pub fn load(config: Config, previous: Option<&State>) -> Result<Self, ConfigError> {
         Self::load_for(config, previous, Purpose::Serve)
     }
 
     /// Loads everything `config` names for `tls-frontend check`: the same checks, and nothing
     /// written to disk (a missing `auto` profile is calibrated in memory, not saved).
-    pub fn check(config: Config) -> Result<Self, String> {
+    pub fn check(config: Config) -> Result<Self, ConfigError> {
         Self::load_for(config, None, Purpose::Check)
     }
 
@@ -186,13 +186,13 @@ impl State {
         config: Config,
         previous: Option<&State>,
         purpose: Purpose,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConfigError> {
         let selection = match previous {
             Some(p) if p.config.selection_spec().ok() == config.selection_spec().ok() => {
                 p.selection.clone()
             }
             _ => {
-                let spec = config.selection_spec().map_err(|e| e.0)?;
+                let spec = config.selection_spec()?;
                 match purpose {
                     Purpose::Serve => spec.resolve(),
                     Purpose::Check => spec.resolve_without_writing(),
@@ -210,7 +210,7 @@ impl State {
             None => None,
             Some(t) => Some(Arc::new(TicketKeys::load(
                 &t.key_file,
-                config::duration(&t.lifetime).map_err(|e| e.0)?,
+                config::duration(&t.lifetime)?,
                 &selection,
             )?)),
         };
@@ -222,20 +222,20 @@ impl State {
         for l in &config.listeners {
             let mut provider = base.clone();
             if let Some(groups) = &l.groups {
+                // Config::parse checked every name.
                 let wanted: Vec<NamedGroup> = groups
                     .iter()
-                    .map(|g| group_by_name(g))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| e.0)?;
+                    .filter_map(|g| super::names::group_by_name(g))
+                    .collect();
                 provider.kx_groups.retain(|g| wanted.contains(&g.name()));
                 provider
                     .kx_groups
                     .sort_by_key(|g| wanted.iter().position(|w| *w == g.name()));
                 if provider.kx_groups.is_empty() {
-                    return Err(format!(
+                    return Err(ConfigError(format!(
                         "listener {}: none of the groups {groups:?} is available with this crypto selection",
                         l.address
-                    ));
+                    )));
                 }
             }
             let (standard, gm) = split_gm(provider, aes_hardware());
@@ -255,7 +255,7 @@ impl State {
                 None => None,
                 Some(auth) => {
                     let mut roots = rustls::RootCertStore::empty();
-                    for c in crate::certs::read_chain(&auth.ca)? {
+                    for c in config::certs::read_chain(&auth.ca)? {
                         roots
                             .add(c)
                             .map_err(|e| format!("client CA {}: {e}", auth.ca.display()))?;
@@ -297,7 +297,7 @@ impl State {
                         .hash(&policy);
                     let mut context = [0u8; 32];
                     context.copy_from_slice(digest.as_ref());
-                    Some(Arc::new(crate::tickets::Scoped {
+                    Some(Arc::new(config::tickets::Scoped {
                         keys: keys.clone(),
                         context,
                     }))
@@ -307,7 +307,7 @@ impl State {
                 .get(&l.upstream)
                 .cloned()
                 .ok_or_else(|| format!("no upstream {}", l.upstream))?;
-            let caps = crate::certs::Caps {
+            let caps = Caps {
                 tls13: l.versions.iter().any(|v| v == "1.3"),
                 tls12: l.versions.iter().any(|v| v == "1.2"),
                 standard: provider,
@@ -327,22 +327,21 @@ impl State {
                 prefer_server_ciphers: l.prefer_server_ciphers,
                 versions,
                 alpn: l.alpn.iter().map(|p| p.as_bytes().to_vec()).collect(),
-                handshake_timeout: config::duration(&l.handshake_timeout).map_err(|e| e.0)?,
-                idle_timeout: config::duration(&l.idle_timeout).map_err(|e| e.0)?,
+                handshake_timeout: config::duration(&l.handshake_timeout)?,
+                idle_timeout: config::duration(&l.idle_timeout)?,
                 max_connections: l.max_connections,
                 proxy_from: l
                     .proxy_protocol_from
                     .iter()
                     .map(|c| Cidr::parse(c))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| e.0)?,
+                    .collect::<Result<_, _>>()?,
                 client_verifier,
                 client_cert_required: l.client_auth.as_ref().is_some_and(|a| a.required),
                 tickets: scoped,
                 upstream,
             });
         }
-        let drain_timeout = config::duration(&config.drain_timeout).map_err(|e| e.0)?;
+        let drain_timeout = config::duration(&config.drain_timeout)?;
         Ok(Self {
             config,
             selection,
@@ -376,7 +375,7 @@ impl State {
                 .standard
                 .kx_groups
                 .iter()
-                .map(|g| crate::names::group(g.name()))
+                .map(|g| config::names::group(g.name()))
                 .collect();
             let _ = writeln!(out, "  groups: {}", groups.join(", "));
             let suites: Vec<String> = l
@@ -389,7 +388,7 @@ impl State {
                     (v == rustls::ProtocolVersion::TLSv1_3 && l.caps.tls13)
                         || (v == rustls::ProtocolVersion::TLSv1_2 && l.caps.tls12)
                 })
-                .map(|s| crate::names::suite(s.suite()))
+                .map(|s| config::names::suite(s.suite()))
                 .collect();
             let _ = writeln!(
                 out,
@@ -406,7 +405,7 @@ impl State {
                     .caps
                     .gm_suites
                     .iter()
-                    .map(|s| crate::names::suite(*s))
+                    .map(|s| config::names::suite(*s))
                     .collect();
                 let _ = writeln!(
                     out,
@@ -459,8 +458,8 @@ impl State {
                     let _ = writeln!(
                         out,
                         "  valid from {} until {}",
-                        crate::x509::format_time(i.not_before),
-                        crate::x509::format_time(i.not_after)
+                        config::x509::format_time(i.not_before),
+                        config::x509::format_time(i.not_after)
                     );
                 }
                 None => out.push_str("  (its X.509 fields could not be read)\n"),
@@ -499,7 +498,7 @@ impl State {
             if crypto_core::tls::tls13_suite(sel, *s).is_none() {
                 out.push(format!(
                     "suite {} (1.3) is unavailable: {} lacking",
-                    crate::names::suite(s.id()),
+                    config::names::suite(s.id()),
                     lacking(&[
                         Algorithm::Aead(s.aead()),
                         Algorithm::Hash(s.hash()),
@@ -512,7 +511,7 @@ impl State {
             if crypto_core::tls::tls12_suite(sel, *s).is_none() {
                 out.push(format!(
                     "suite {} (1.2) is unavailable: {} lacking",
-                    crate::names::suite(s.id()),
+                    config::names::suite(s.id()),
                     lacking(&[
                         Algorithm::Aead(s.aead()),
                         Algorithm::Hash(s.hash()),
@@ -539,13 +538,13 @@ impl State {
                 .collect(),
             };
             for name in wanted {
-                let Ok(group) = group_by_name(&name) else {
+                let Some(group) = super::names::group_by_name(&name) else {
                     continue;
                 };
                 if have.contains(&group) {
                     continue;
                 }
-                let algs: Vec<Algorithm> = match crate::names::group(group) {
+                let algs: Vec<Algorithm> = match config::names::group(group) {
                     "x25519" => vec![Algorithm::Kx(KxAlg::X25519)],
                     "secp256r1" => vec![Algorithm::Kx(KxAlg::P256)],
                     "secp384r1" => vec![Algorithm::Kx(KxAlg::P384)],
@@ -557,7 +556,7 @@ impl State {
                 };
                 out.push(format!(
                     "{at}: group {} {}: {} lacking",
-                    crate::names::group(group),
+                    config::names::group(group),
                     if cfg.groups.is_some() {
                         "is configured but unavailable"
                     } else {
@@ -613,7 +612,7 @@ impl State {
             if !verifiable.contains(&scheme) {
                 out.push(format!(
                     "signature scheme {} cannot be verified (client and upstream certificates signed with it are refused): {} lacking",
-                    crate::names::scheme(scheme),
+                    config::names::scheme(scheme),
                     lacking(&[Algorithm::Signature(*alg)])
                 ));
             }
@@ -633,7 +632,7 @@ mod tests {
         crypto_core::tls::provider(&sel)
     }
 
-    fn order(p: &CryptoProvider) -> Vec<rustls::CipherSuite> {
+    fn order(p: &CryptoProvider) -> Vec<CipherSuite> {
         p.cipher_suites.iter().map(|s| s.suite()).collect()
     }
 

@@ -30,10 +30,13 @@ pub fn error(msg: &str) {
     line("error", msg);
 }
 
-/// Writes one access-log record.
-pub fn access(record: &serde_json::Value) {
+/// Writes one access-log record: one JSON object, one line.
+pub fn access(record: &impl serde::Serialize) {
+    let Ok(text) = serde_json::to_string(record) else {
+        return;
+    };
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{record}");
+    let _ = writeln!(out, "{text}");
 }
 
 /// Seconds since the epoch, for records.

@@ -1,5 +1,6 @@
-//! Upstream pools: round robin over addresses, skipping ones that failed recently, each
-//! connect under a timeout; optional TLS towards the upstream.
+//! Upstream pools, built from `[upstream.*]`: round robin over addresses, skipping ones that
+//! failed recently, each connect under a timeout; the TLS client configuration towards the
+//! upstream where one is configured.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use tokio::net::TcpStream;
 
-use crate::config;
+use crate::config::{self, ConfigError};
 
 /// How long a failed address is skipped.
 const DEAD_FOR: Duration = Duration::from_secs(10);
@@ -47,22 +48,18 @@ impl std::fmt::Debug for Pool {
     }
 }
 
-/// Why no upstream connection was made.
-#[derive(Debug)]
-pub struct UpstreamError(pub String);
-
 impl Pool {
     /// A pool from its config; `provider` serves upstream TLS.
     pub fn new(
         name: &str,
         cfg: &config::Upstream,
         provider: &std::sync::Arc<rustls::crypto::CryptoProvider>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ConfigError> {
         let tls = match &cfg.tls {
             None => None,
             Some(t) => {
                 let mut roots = rustls::RootCertStore::empty();
-                for c in crate::certs::read_chain(&t.ca)? {
+                for c in super::certs::read_chain(&t.ca)? {
                     roots
                         .add(c)
                         .map_err(|e| format!("upstream {name} CA {}: {e}", t.ca.display()))?;
@@ -93,7 +90,7 @@ impl Pool {
             addresses: cfg.addresses.clone(),
             next: AtomicUsize::new(0),
             dead_until: Mutex::new(vec![None; cfg.addresses.len()]),
-            connect_timeout: config::duration(&cfg.connect_timeout).map_err(|e| e.0)?,
+            connect_timeout: config::duration(&cfg.connect_timeout)?,
             proxy: match cfg.proxy_protocol.as_deref() {
                 Some("v1") => Some(ProxyOut::V1),
                 Some("v2") => Some(ProxyOut::V2),
@@ -108,8 +105,9 @@ impl Pool {
         self.connect_timeout
     }
 
-    /// Connects to the next live address, trying the others in turn (dead ones last).
-    pub async fn connect(&self) -> Result<(TcpStream, String), UpstreamError> {
+    /// Connects to the next live address, trying the others in turn (dead ones last); the
+    /// error is the last address's failure.
+    pub async fn connect(&self) -> Result<(TcpStream, String), String> {
         let n = self.addresses.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
         let now = Instant::now();
@@ -133,11 +131,11 @@ impl Pool {
                     Ok(Err(_)) => "connect_error",
                     Err(_) => "connect_timeout",
                 };
-            crate::metrics::get().upstream_error(&self.name, reason);
+            crate::ops::metrics::get().upstream_error(&self.name, reason);
             self.dead_until.lock().unwrap_or_else(|e| e.into_inner())[i] =
                 Some(Instant::now() + DEAD_FOR);
             last = format!("{addr}: {reason}");
         }
-        Err(UpstreamError(last))
+        Err(last)
     }
 }

@@ -341,6 +341,49 @@ fn server_name(data: &mut Reader<'_>) -> Option<Option<String>> {
     Some(host)
 }
 
+/// Why no ClientHello came.
+#[derive(Debug)]
+pub enum ReadError {
+    /// It broke a rule; the alert was sent.
+    Refused(HelloError),
+    /// The socket failed or closed first.
+    Io(std::io::Error),
+}
+
+/// Reads the first flight from `stream` (the ClientHello's records), answering a broken one
+/// with its alert, and puts every byte read back in front of the stream for the handshake
+/// engine to read again.
+pub async fn read(stream: &mut super::prefixed::Prefixed) -> Result<ClientHello, ReadError> {
+    use tokio::io::AsyncReadExt;
+    let mut buf: Vec<u8> = Vec::with_capacity(2048);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match parse_first_flight(&buf) {
+            Ok(Some(hello)) => {
+                stream.unread(buf);
+                return Ok(hello);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                send_alert(stream, e.alert).await;
+                return Err(ReadError::Refused(e));
+            }
+        }
+        let n = stream.read(&mut chunk).await.map_err(ReadError::Io)?;
+        if n == 0 {
+            return Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// Sends a fatal alert in a plaintext record (no keys exist yet) and closes the write side.
+pub async fn send_alert(stream: &mut super::prefixed::Prefixed, alert: Alert) {
+    use tokio::io::AsyncWriteExt;
+    let _ = stream.write_all(&alert.record()).await;
+    let _ = stream.shutdown().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,20 @@
-//! The configuration file (TOML): what operators write, checked into what the proxy runs.
+//! Configuration and running state. This file is the configuration file (TOML): what operators
+//! write, parsed and checked without touching other files. Durations are written as `"10s"`,
+//! `"500ms"`, `"2m"`, `"12h"`.
 //!
-//! This room only parses and validates text; loading certificates, keys and ticket keys from
-//! disk is `state.rs`'s job. Durations are written as `"10s"`, `"500ms"`, `"2m"`, `"12h"`.
+//! The rest of the room: [`state`] loads what a configuration names (certificates, keys, ticket
+//! keys, upstream pools, the crypto selection and providers) whole or not at all;
+//! [`running`] is the live proxy's shared state and reload; [`certs`], [`tickets`],
+//! [`upstreams`] are the loaded parts; [`x509`] reads certificate facts; [`names`] spells what
+//! the handshake negotiates.
+
+pub mod certs;
+pub mod names;
+pub mod running;
+pub mod state;
+pub mod tickets;
+pub mod upstreams;
+pub mod x509;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -21,6 +34,12 @@ impl std::fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+impl From<String> for ConfigError {
+    fn from(message: String) -> Self {
+        Self(message)
+    }
+}
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(msg.into()))
@@ -343,6 +362,13 @@ impl Cidr {
 }
 
 impl Config {
+    /// Reads and parses the file at `path`; errors name it.
+    pub fn read(path: &std::path::Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("reading {}: {e}", path.display())))?;
+        Self::parse(&text).map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))
+    }
+
     /// Parses and checks everything that can be checked without touching files.
     pub fn parse(text: &str) -> Result<Self, ConfigError> {
         let cfg: Self = toml::from_str(text).map_err(|e| ConfigError(format!("{e}")))?;
@@ -426,7 +452,9 @@ impl Config {
             }
             if let Some(groups) = &l.groups {
                 for g in groups {
-                    crate::state::group_by_name(g).map_err(|e| at(e.0))?;
+                    if names::group_by_name(g).is_none() {
+                        return Err(at(format!("unknown group {g:?} ({})", names::GROUP_NAMES)));
+                    }
                 }
             }
             for p in &l.alpn {

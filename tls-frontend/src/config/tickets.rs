@@ -112,7 +112,7 @@ impl TicketKeys {
                 path.display()
             ));
         }
-        let bytes = crate::certs::read_key_file(path, "ticket keys")?;
+        let bytes = crate::config::certs::read_key_file(path, "ticket keys")?;
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| format!("ticket keys {}: not text", path.display()))?;
         let lines = parse_file(text).map_err(|e| format!("ticket keys {}: {e}", path.display()))?;

@@ -332,6 +332,42 @@ pub fn encode_v2(src: SocketAddr, dst: SocketAddr, tls: &TlsInfo) -> Vec<u8> {
     out
 }
 
+/// Why no PROXY header was read from a trusted source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeaderError(pub String);
+
+/// Reads a PROXY header from a trusted source; returns the client's addresses (if it named
+/// any) and the stream with whatever followed the header in front.
+pub async fn read_header(
+    mut tcp: tokio::net::TcpStream,
+) -> Result<(Option<(SocketAddr, SocketAddr)>, super::prefixed::Prefixed), HeaderError> {
+    use tokio::io::AsyncReadExt;
+    let bad = HeaderError;
+    let mut buf = Vec::with_capacity(256);
+    let mut chunk = [0u8; 512];
+    loop {
+        match parse(&buf) {
+            Ok(Some((header, used))) => {
+                let rest = buf.split_off(used);
+                return Ok((
+                    header.addresses,
+                    super::prefixed::Prefixed::with_prefix(rest, tcp),
+                ));
+            }
+            Ok(None) => {}
+            Err(e) => return Err(bad(e.to_string())),
+        }
+        if buf.len() > 16 + 65_535 {
+            return Err(bad("PROXY header too long".into()));
+        }
+        let n = tcp.read(&mut chunk).await.map_err(|e| bad(e.to_string()))?;
+        if n == 0 {
+            return Err(bad("EOF inside the PROXY header".into()));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ const BUCKETS: [f64; 12] = [
 ];
 
 /// Labels of one handshake outcome.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HandshakeLabels {
     /// "TLSv1.3", "TLSv1.2" or "" on failure.
     pub version: String,
