@@ -1,9 +1,11 @@
-//! Algorithm identifiers: plain data naming what to compute, independent of who computes it.
+//! Identifiers, plain data: what to compute ([`Algorithm`] and its kinds) and who computes it
+//! ([`Backend`]'s name). How a backend is reached is `backend.rs`'s business.
 //!
 //! Every identifier has a stable lower-case id (`aes-128-gcm`, `ecdsa-p256-sha256`, ...) that the
 //! support matrix, the configuration and the `speed` tables all use.
 
 use core::fmt;
+use core::str::FromStr;
 
 /// An AEAD with a 96-bit nonce and a 128-bit tag (RFC 5116 style, as TLS uses them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -30,6 +32,18 @@ impl AeadAlg {
         Self::Sm4Gcm,
         Self::Sm4Ccm,
     ];
+
+    /// The longest plaintext one nonce may protect, in bytes: GCM with a 96-bit nonce 2^36 - 32
+    /// (NIST SP 800-38D section 5.2.1.1); ChaCha20-Poly1305 2^38 - 64 (RFC 8439 section 2.8:
+    /// a 32-bit block counter from 1); CCM with a 12-byte nonce leaves a 3-byte length field,
+    /// 2^24 - 1 (NIST SP 800-38C A.1).
+    pub const fn max_plaintext_len(self) -> u64 {
+        match self {
+            Self::Aes128Gcm | Self::Aes256Gcm | Self::Sm4Gcm => (1 << 36) - 32,
+            Self::ChaCha20Poly1305 => (1 << 38) - 64,
+            Self::Sm4Ccm => (1 << 24) - 1,
+        }
+    }
 
     /// Key length in bytes.
     pub const fn key_len(self) -> usize {
@@ -449,3 +463,99 @@ impl fmt::Display for Algorithm {
         }
     }
 }
+
+/// A crypto implementation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Backend {
+    /// ring 0.17 (BoringSSL-derived assembly).
+    Ring,
+    /// aws-lc-rs (AWS-LC through FFI).
+    AwsLc,
+    /// Pure-Rust RustCrypto crates.
+    RustCrypto,
+    /// This project's own kernels (the `asm` crate): SM2, SM3 (with HMAC and HKDF), SM4 modes and
+    /// GHASH.
+    Asm,
+    /// The `libsm` crate (pure Rust, GM algorithms only: SM2, SM3, SM4). Variable-time
+    /// big-integer and table code: a cross-check and comparison backend, not for secrets in
+    /// production.
+    Libsm,
+    /// The system OpenSSL 3 through `openssl-sys` (cargo feature `openssl`).
+    OpenSsl,
+}
+
+impl Backend {
+    /// Every backend this crate knows, built into this binary or not.
+    pub const ALL: &'static [Self] = &[
+        Self::Ring,
+        Self::AwsLc,
+        Self::RustCrypto,
+        Self::Asm,
+        Self::Libsm,
+        Self::OpenSsl,
+    ];
+
+    /// Whether this backend is compiled into this binary (its cargo feature is on).
+    pub const fn is_built(self) -> bool {
+        match self {
+            Self::Ring => cfg!(feature = "ring"),
+            Self::AwsLc => cfg!(feature = "aws-lc"),
+            Self::RustCrypto => cfg!(feature = "rustcrypto"),
+            Self::Asm => cfg!(feature = "asm"),
+            Self::Libsm => cfg!(feature = "libsm"),
+            Self::OpenSsl => cfg!(feature = "openssl"),
+        }
+    }
+
+    /// The backends compiled into this binary.
+    pub fn built() -> impl Iterator<Item = Self> {
+        Self::ALL.iter().copied().filter(|b| b.is_built())
+    }
+
+    /// The stable lower-case name used in configuration and tables.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Ring => "ring",
+            Self::AwsLc => "aws-lc",
+            Self::RustCrypto => "rustcrypto",
+            Self::Asm => "asm",
+            Self::Libsm => "libsm",
+            Self::OpenSsl => "openssl",
+        }
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Backend {
+    type Err = UnknownBackend;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| UnknownBackend(s.to_owned()))
+    }
+}
+
+/// A backend name that no backend has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownBackend(pub String);
+
+impl fmt::Display for UnknownBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown backend `{}` (known: ", self.0)?;
+        for (i, b) in Backend::ALL.iter().enumerate() {
+            write!(f, "{}{}", if i > 0 { ", " } else { "" }, b.name())?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl std::error::Error for UnknownBackend {}

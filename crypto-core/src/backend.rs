@@ -3,94 +3,29 @@
 //! Each call checks the backend's support table first, so an algorithm a backend lacks is always
 //! a typed [`Error::Unsupported`], never a panic and never a silent substitute.
 
-use core::fmt;
-use core::str::FromStr;
-
 use crate::backends::{self, Provider};
 use zeroize::Zeroizing;
 
 use crate::sm2::{self, CiphertextFormat};
 use crate::{
-    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
+    AeadAlg, AeadKey, Algorithm, Backend, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
     KeyExchange, KeyKind, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
 };
 
-/// A crypto implementation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Backend {
-    /// ring 0.17 (BoringSSL-derived assembly).
-    Ring,
-    /// aws-lc-rs (AWS-LC through FFI).
-    AwsLc,
-    /// Pure-Rust RustCrypto crates.
-    RustCrypto,
-    /// This project's own kernels (the `asm` crate): SM2, SM3 (with HMAC and HKDF), SM4 modes and
-    /// GHASH.
-    Asm,
-    /// The `libsm` crate (pure Rust, GM algorithms only: SM2, SM3, SM4). Variable-time
-    /// big-integer and table code: a cross-check and comparison backend, not for secrets in
-    /// production.
-    Libsm,
-    /// The system OpenSSL 3 through `openssl-sys` (cargo feature `openssl`).
-    OpenSsl,
-}
-
 impl Backend {
-    /// Every backend this crate knows, built into this binary or not.
-    pub const ALL: &'static [Self] = &[
-        Self::Ring,
-        Self::AwsLc,
-        Self::RustCrypto,
-        Self::Asm,
-        Self::Libsm,
-        Self::OpenSsl,
-    ];
-
-    /// The stable lower-case name used in configuration and tables.
-    pub const fn name(self) -> &'static str {
-        match self {
-            Self::Ring => "ring",
-            Self::AwsLc => "aws-lc",
-            Self::RustCrypto => "rustcrypto",
-            Self::Asm => "asm",
-            Self::Libsm => "libsm",
-            Self::OpenSsl => "openssl",
-        }
-    }
-
-    /// Whether this backend is compiled into this binary.
-    pub fn is_built(self) -> bool {
-        self.provider().is_some()
-    }
-
-    /// The backends compiled into this binary.
-    pub fn built() -> impl Iterator<Item = Self> {
-        Self::ALL.iter().copied().filter(|b| b.is_built())
-    }
-
-    /// Whether this backend, as built, implements `alg`.
+    /// Whether this backend, as built, implements `alg`: its support table lists it.
     pub fn supports(self, alg: Algorithm) -> bool {
-        self.provider().is_some_and(|p| p.supports(alg))
+        backends::provider(self).is_some_and(|p| p.algorithms().contains(&alg))
     }
 
-    fn provider(self) -> Option<&'static dyn Provider> {
-        match self {
-            Self::Ring => Some(&backends::ring::PROVIDER),
-            Self::AwsLc => Some(&backends::aws_lc::PROVIDER),
-            Self::RustCrypto => Some(&backends::rustcrypto::PROVIDER),
-            Self::Asm => Some(&backends::asm::PROVIDER),
-            Self::Libsm => Some(&backends::libsm::PROVIDER),
-            #[cfg(feature = "openssl")]
-            Self::OpenSsl => Some(&backends::openssl::PROVIDER),
-            #[cfg(not(feature = "openssl"))]
-            Self::OpenSsl => None,
-        }
+    /// The first built backend (in [`Backend::ALL`] order) that implements `alg`.
+    pub fn any_for(alg: Algorithm) -> Option<Self> {
+        Self::built().find(|b| b.supports(alg))
     }
 
     fn checked(self, alg: Algorithm) -> Result<&'static dyn Provider, Error> {
-        match self.provider() {
-            Some(p) if p.supports(alg) => Ok(p),
+        match backends::provider(self) {
+            Some(p) if p.algorithms().contains(&alg) => Ok(p),
             _ => Err(Error::Unsupported { alg, backend: self }),
         }
     }
@@ -100,7 +35,8 @@ impl Backend {
         if key.len() != alg.key_len() {
             return Err(Error::InvalidKey("wrong AEAD key length"));
         }
-        self.checked(Algorithm::Aead(alg))?.aead(alg, key)
+        let inner = self.checked(Algorithm::Aead(alg))?.aead(alg, key)?;
+        Ok(Box::new(CheckedAead { alg, inner }))
     }
 
     /// A hash function.
@@ -236,7 +172,8 @@ impl Backend {
 
     /// Key agreement in a group.
     pub fn kx(self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
-        self.checked(Algorithm::Kx(alg))?.kx(alg)
+        self.checked(Algorithm::Kx(alg))?;
+        checked_kx(self, alg)
     }
 
     /// A key-encapsulation mechanism.
@@ -248,6 +185,156 @@ impl Backend {
     pub fn random(self) -> Result<&'static dyn SecureRandom, Error> {
         self.checked(Algorithm::Random)?.random()
     }
+}
+
+/// The AEAD contract, kept once for every backend: no plaintext beyond the algorithm's limit
+/// per nonce, and a failed open leaves nothing behind: the buffer is zeroed and the error is
+/// always [`Error::DecryptFailed`] (no detail that could become an oracle).
+#[derive(Debug)]
+struct CheckedAead {
+    alg: AeadAlg,
+    inner: Box<dyn AeadKey>,
+}
+
+impl AeadKey for CheckedAead {
+    fn algorithm(&self) -> AeadAlg {
+        self.alg
+    }
+
+    fn seal_in_place_detached(
+        &self,
+        nonce: &crate::Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<crate::Tag, Error> {
+        if in_out.len() as u64 > self.alg.max_plaintext_len() {
+            return Err(Error::InvalidLength);
+        }
+        self.inner.seal_in_place_detached(nonce, aad, in_out)
+    }
+
+    fn open_in_place_detached(
+        &self,
+        nonce: &crate::Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &crate::Tag,
+    ) -> Result<(), Error> {
+        let ok = in_out.len() as u64 <= self.alg.max_plaintext_len()
+            && self
+                .inner
+                .open_in_place_detached(nonce, aad, in_out, tag)
+                .is_ok();
+        if ok {
+            Ok(())
+        } else {
+            in_out.fill(0);
+            Err(Error::DecryptFailed)
+        }
+    }
+}
+
+/// The key-agreement contract, kept once for every backend: static agreement only where the
+/// backend's table lists it (else a typed `Unsupported`), private keys of the group's length
+/// (NIST and SM2 scalars left-padded to it, X25519 exactly 32 bytes), and peer keys on the
+/// NIST curves and curveSM2 as uncompressed points of the right length (RFC 8446 4.2.8.2).
+#[derive(Debug)]
+struct CheckedKx {
+    backend: Backend,
+    static_ok: bool,
+    inner: &'static dyn KeyExchange,
+}
+
+/// Peer keys: an uncompressed point of the group's length (X25519 keys are any 32 bytes).
+fn check_peer(alg: KxAlg, peer: &[u8]) -> Result<(), Error> {
+    let point = !matches!(alg, KxAlg::X25519);
+    if peer.len() != alg.public_key_len() || (point && peer.first() != Some(&4)) {
+        return Err(Error::InvalidPeerKey);
+    }
+    Ok(())
+}
+
+impl KeyExchange for CheckedKx {
+    fn algorithm(&self) -> KxAlg {
+        self.inner.algorithm()
+    }
+
+    fn generate(&self) -> Result<Box<dyn crate::EphemeralKey>, Error> {
+        let alg = self.inner.algorithm();
+        let inner = self.inner.generate()?;
+        Ok(Box::new(CheckedEphemeral { alg, inner }))
+    }
+
+    fn agree_static(
+        &self,
+        private_key: &[u8],
+        peer_public_key: &[u8],
+    ) -> Result<crate::SharedSecret, Error> {
+        let alg = self.inner.algorithm();
+        if !self.static_ok {
+            return Err(Error::Unsupported {
+                alg: Algorithm::KxStatic(alg),
+                backend: self.backend,
+            });
+        }
+        let private = match alg {
+            KxAlg::X25519 if private_key.len() != 32 => {
+                return Err(Error::InvalidKey("X25519 private key must be 32 bytes"));
+            }
+            KxAlg::X25519 => Zeroizing::new(private_key.to_vec()),
+            other => crate::keys::fixed_scalar(private_key, other.private_key_len())?,
+        };
+        check_peer(alg, peer_public_key)?;
+        self.inner.agree_static(&private, peer_public_key)
+    }
+}
+
+/// An ephemeral key whose agreement checks the peer key first.
+struct CheckedEphemeral {
+    alg: KxAlg,
+    inner: Box<dyn crate::EphemeralKey>,
+}
+
+impl crate::EphemeralKey for CheckedEphemeral {
+    fn public_key(&self) -> &[u8] {
+        self.inner.public_key()
+    }
+
+    fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<crate::SharedSecret, Error> {
+        check_peer(self.alg, peer_public_key)?;
+        self.inner.agree(peer_public_key)
+    }
+}
+
+/// The checked key exchange for a built backend and group it supports: made once for every
+/// such pair, so `Backend::kx` stays a `&'static` lookup.
+fn checked_kx(backend: Backend, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
+    static ALL: std::sync::OnceLock<Vec<CheckedKx>> = std::sync::OnceLock::new();
+    let all = ALL.get_or_init(|| {
+        let mut v = Vec::new();
+        for b in Backend::built() {
+            for &k in KxAlg::ALL {
+                if let Some(inner) = backends::provider(b)
+                    .filter(|p| p.algorithms().contains(&Algorithm::Kx(k)))
+                    .and_then(|p| p.kx(k).ok())
+                {
+                    v.push(CheckedKx {
+                        backend: b,
+                        static_ok: b.supports(Algorithm::KxStatic(k)),
+                        inner,
+                    });
+                }
+            }
+        }
+        v
+    });
+    all.iter()
+        .find(|c| c.backend == backend && c.inner.algorithm() == alg)
+        .map(|c| c as &'static dyn KeyExchange)
+        .ok_or(Error::Unsupported {
+            alg: Algorithm::Kx(alg),
+            backend,
+        })
 }
 
 /// Checks IV and length rules once, so backends only see well-formed calls.
@@ -282,40 +369,6 @@ impl CipherKey for CheckedCipher {
         self.0.decrypt(iv, in_out)
     }
 }
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Backend {
-    type Err = UnknownBackend;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|b| b.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownBackend(s.to_owned()))
-    }
-}
-
-/// A backend name that no backend has.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UnknownBackend(pub String);
-
-impl fmt::Display for UnknownBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown backend `{}` (known: ", self.0)?;
-        for (i, b) in Backend::ALL.iter().enumerate() {
-            write!(f, "{}{}", if i > 0 { ", " } else { "" }, b.name())?;
-        }
-        f.write_str(")")
-    }
-}
-
-impl std::error::Error for UnknownBackend {}
 
 /// The backend x algorithm support matrix as a Markdown table, one row per algorithm and one
 /// column per backend given ("yes" / "no"); backends not built into this binary show "n/b".

@@ -230,6 +230,7 @@ pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
     out
 }
 
+#[cfg(feature = "asm")]
 /// An (EC)DSA-style signature `SEQUENCE { r INTEGER, s INTEGER }` (SM2 uses it too,
 /// GM/T 0009 7.3), from big-endian magnitudes.
 pub(crate) fn rs_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
@@ -241,6 +242,7 @@ pub(crate) fn rs_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
     out
 }
 
+#[cfg(feature = "asm")]
 /// Reads [`rs_signature`]'s structure strictly; r and s as 32-byte big-endian values (None
 /// when either is longer).
 pub(crate) fn read_rs_signature(input: &[u8]) -> Option<([u8; 32], [u8; 32])> {

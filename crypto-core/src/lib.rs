@@ -25,12 +25,25 @@
 //! promise to zeroize them.
 #![deny(missing_docs)]
 
+#[cfg(not(any(
+    feature = "ring",
+    feature = "aws-lc",
+    feature = "rustcrypto",
+    feature = "asm",
+    feature = "libsm",
+    feature = "openssl"
+)))]
+compile_error!(
+    "crypto-core needs at least one backend feature: ring, aws-lc, rustcrypto, asm, libsm or openssl"
+);
+
 mod alg;
 mod backend;
 pub(crate) mod backends;
 pub mod ct;
 mod der;
 mod error;
+mod key_loading;
 mod keys;
 mod selection;
 pub mod sm2;
@@ -38,13 +51,16 @@ pub mod speed;
 pub mod tls;
 mod traits;
 
-pub use alg::{AeadAlg, Algorithm, CipherAlg, HashAlg, KemAlg, KeyKind, KxAlg, SignatureAlg};
-pub use backend::{Backend, UnknownBackend, support_matrix};
+pub use alg::{
+    AeadAlg, Algorithm, Backend, CipherAlg, HashAlg, KemAlg, KeyKind, KxAlg, SignatureAlg,
+    UnknownBackend,
+};
+pub use backend::support_matrix;
 pub use error::Error;
 pub use keys::{PrivateKey, RSA_BITS};
 pub use selection::{Base, Family, Selection, SelectionError, SelectionSpec, Target};
 pub use traits::{
     AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey,
     Kem, KemDecapsulationKey, KeyExchange, NONCE_LEN, Nonce, Output, SecureRandom, SharedSecret,
-    SigningKey, TAG_LEN, Tag, Verifier,
+    SigningKey, TAG_LEN, Tag, Verifier, system_random,
 };

@@ -13,9 +13,10 @@
 //! aes-128-gcm = "rustcrypto"
 //! ```
 //!
-//! `backend = "auto"` (see [`SelectionSpec`] and [`Selection::auto`]) measures the backends on
-//! this CPU and picks per algorithm; its result can be saved as a profile file, which is this
-//! same text form.
+//! `backend = "auto"` (see [`SelectionSpec`]) measures the backends on this CPU and picks per
+//! algorithm; its result can be saved as a profile file, which is this same text form. This
+//! room is plain data and its text form; resolving `auto` (calibrating, reading and writing
+//! profiles) lives with the measurements, in [`crate::speed`].
 
 use core::fmt;
 use core::str::FromStr;
@@ -179,35 +180,6 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// Calibrated on this CPU: every built backend measured per algorithm within
-    /// [`speed::DEFAULT_BUDGET`](crate::speed::DEFAULT_BUDGET), keeping each algorithm's
-    /// preferred backend unless another is [`speed::MARGIN`](crate::speed::MARGIN) times
-    /// faster. See [`crate::speed::Calibration`] for the figures behind the choice.
-    pub fn auto() -> Self {
-        crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET).selection
-    }
-
-    /// This selection with every algorithm whose chosen backend is not built into this binary
-    /// (a profile from a build with OpenSSL, loaded by one without) moved to the preferred
-    /// built backend that has it.
-    pub fn usable_here(mut self) -> Self {
-        for alg in Algorithm::all() {
-            let b = self.backend_for(alg);
-            if b.is_built() {
-                continue;
-            }
-            if let Some(alt) = crate::speed::preferred(alg)
-                .iter()
-                .copied()
-                .chain(Backend::built())
-                .find(|x| x.is_built() && x.supports(alg))
-            {
-                self = self.with_override(Target::Alg(alg), alt);
-            }
-        }
-        self
-    }
-
     /// Everything from one backend.
     pub fn single(backend: Backend) -> Self {
         Self {
@@ -328,60 +300,6 @@ pub enum Base {
     Backend(Backend),
     /// Calibrated on this CPU (or loaded from the profile).
     Auto,
-}
-
-impl SelectionSpec {
-    /// The selection this spec names. With `auto`: the profile, when given and present, is
-    /// loaded; otherwise this CPU is calibrated (well under a second) and, when a profile path
-    /// is given, the result is written there for next time and for the rest of the fleet.
-    pub fn resolve(&self) -> Result<Selection, SelectionError> {
-        self.resolve_with(true)
-    }
-
-    /// As [`SelectionSpec::resolve`], but a missing profile is not written: what a dry run
-    /// (`tls-frontend check`) needs, which must leave the disk as it found it.
-    pub fn resolve_without_writing(&self) -> Result<Selection, SelectionError> {
-        self.resolve_with(false)
-    }
-
-    fn resolve_with(&self, write_profile: bool) -> Result<Selection, SelectionError> {
-        let mut sel = match self.base {
-            Base::Backend(b) => Selection::single(b),
-            Base::Auto => match &self.profile {
-                Some(path) if path.exists() => {
-                    let text = std::fs::read_to_string(path).map_err(|e| SelectionError {
-                        line: 0,
-                        message: format!("profile {}: {e}", path.display()),
-                    })?;
-                    text.parse::<Selection>().map_err(|e| SelectionError {
-                        line: e.line,
-                        message: format!("profile {}: {}", path.display(), e.message),
-                    })?
-                }
-                Some(path) if write_profile => {
-                    let cal = crate::speed::Calibration::run(crate::speed::DEFAULT_BUDGET);
-                    // Written whole and renamed into place, so another instance of the fleet
-                    // never reads half a profile.
-                    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
-                    std::fs::write(&tmp, cal.to_profile())
-                        .and_then(|()| std::fs::rename(&tmp, path))
-                        .map_err(|e| {
-                            let _ = std::fs::remove_file(&tmp);
-                            SelectionError {
-                                line: 0,
-                                message: format!("writing profile {}: {e}", path.display()),
-                            }
-                        })?;
-                    cal.selection
-                }
-                Some(_) | None => Selection::auto(),
-            },
-        };
-        if self.base == Base::Auto {
-            sel = sel.usable_here();
-        }
-        Ok(sel.with_user_overrides(&self.overrides))
-    }
 }
 
 /// The line without its `# comment`; a `#` inside a quoted value is part of the value.
@@ -518,7 +436,7 @@ impl FromStr for Selection {
     fn from_str(text: &str) -> Result<Self, SelectionError> {
         let spec: SelectionSpec = text.parse()?;
         match spec.base {
-            Base::Backend(_) => spec.resolve(),
+            Base::Backend(b) => Ok(Selection::single(b).with_user_overrides(&spec.overrides)),
             Base::Auto => Err(SelectionError {
                 line: 0,
                 message: "`auto` needs calibration: parse a SelectionSpec and resolve it".into(),

@@ -106,6 +106,7 @@ pub(crate) fn check_raw(raw: &[u8]) -> Result<(), Error> {
     Ok(())
 }
 
+#[cfg(feature = "libsm")]
 /// Reorders C1 || C2 || C3 (the 2010 draft order some libraries still emit) into
 /// C1 || C3 || C2. `raw` must hold at least C1 and C3.
 pub(crate) fn c1c2c3_to_c1c3c2(raw: &[u8]) -> Result<Vec<u8>, Error> {
@@ -118,6 +119,7 @@ pub(crate) fn c1c2c3_to_c1c3c2(raw: &[u8]) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
+#[cfg(feature = "libsm")]
 /// The inverse of [`c1c2c3_to_c1c3c2`].
 pub(crate) fn c1c3c2_to_c1c2c3(raw: &[u8]) -> Result<Vec<u8>, Error> {
     check_raw(raw)?;

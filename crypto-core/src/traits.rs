@@ -275,6 +275,20 @@ pub trait SecureRandom: Send + Sync + Debug {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error>;
 }
 
+/// The operating system's random numbers (`getrandom`), whatever backends are built: what
+/// needs randomness and has no selected backend to ask (or one without a generator) uses it.
+pub fn system_random() -> &'static dyn SecureRandom {
+    #[derive(Debug)]
+    struct System;
+    impl SecureRandom for System {
+        fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {
+            getrandom::fill(dest).map_err(|_| Error::RandomFailed)
+        }
+    }
+    static SYSTEM: System = System;
+    &SYSTEM
+}
+
 /// Block size of SM4 (and of every [`CipherAlg`](crate::CipherAlg)).
 pub const BLOCK_LEN: usize = 16;
 

@@ -7,7 +7,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
-use crate::backends::hkdf_max_output;
+use crate::backends::provider::hkdf_max_output;
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};
 
 /// HMAC and HKDF over any [`Hash`] with a 64-byte block.

@@ -14,7 +14,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{Bench, Op, prepare, run_for};
+use super::bench::{Bench, Op, Runner, prepare, run_for};
 use crate::{Algorithm, Backend, Family, Selection, SignatureAlg, Target};
 
 /// How much faster a challenger must be to replace the preferred backend.
@@ -160,7 +160,7 @@ pub trait Measure {
 /// The real measurement: every contestant prepared and warmed up once, then timed in windows
 /// of equal length.
 struct Clock {
-    runners: Vec<(Algorithm, Backend, Vec<super::Runner>)>,
+    runners: Vec<(Algorithm, Backend, Vec<Runner>)>,
     window: Duration,
 }
 
@@ -329,7 +329,7 @@ impl Calibration {
     }
 }
 
-type Contestant = (Backend, Vec<super::Runner>);
+type Contestant = (Backend, Vec<Runner>);
 
 /// The backends that can run `alg`'s benches, prepared and warmed up.
 fn contestants(alg: Algorithm, backends: &[Backend]) -> Vec<Contestant> {
@@ -352,7 +352,7 @@ fn contestants(alg: Algorithm, backends: &[Backend]) -> Vec<Contestant> {
 }
 
 /// One timing window: scoring units per second (the benches' times add).
-fn time(runners: &mut [super::Runner], window: Duration) -> f64 {
+fn time(runners: &mut [Runner], window: Duration) -> f64 {
     let per_bench = window / runners.len().max(1) as u32;
     let mut secs = 0.0;
     for r in runners.iter_mut() {

@@ -11,12 +11,17 @@ use rustls::crypto::{GetRandomFailed, hmac};
 use super::intern::{self, Table};
 use crate::{Backend, HashAlg, HashContext};
 
+static HASHES: Table<(HashAlg, Backend), TlsHash> = Table::new();
+static HMACS: Table<(HashAlg, Backend), TlsHmac> = Table::new();
+static HKDFS: Table<(HashAlg, Backend), HkdfUsingHmac<'static>> = Table::new();
+static PRFS: Table<(HashAlg, Backend), PrfUsingHmac<'static>> = Table::new();
+
 fn hash_id(alg: HashAlg) -> HashAlgorithm {
     match alg {
         HashAlg::Sha256 => HashAlgorithm::SHA256,
         HashAlg::Sha384 => HashAlgorithm::SHA384,
         HashAlg::Sha512 => HashAlgorithm::SHA512,
-        HashAlg::Sm3 => super::SM3_HASH_ID,
+        HashAlg::Sm3 => super::ids::SM3_HASH_ID,
     }
 }
 
@@ -29,10 +34,7 @@ pub(crate) struct TlsHash {
 impl TlsHash {
     pub(super) fn get(alg: HashAlg, backend: Backend) -> Option<&'static Self> {
         let inner = backend.hash(alg).ok()?;
-        Some(intern::get(&intern::HASHES, (alg, backend), || Self {
-            alg,
-            inner,
-        }))
+        Some(intern::get(&HASHES, (alg, backend), || Self { alg, inner }))
     }
 }
 
@@ -83,10 +85,7 @@ pub(crate) struct TlsHmac {
 impl TlsHmac {
     fn get(alg: HashAlg, backend: Backend) -> Option<&'static Self> {
         let inner = backend.hmac(alg).ok()?;
-        Some(intern::get(&intern::HMACS, (alg, backend), || Self {
-            alg,
-            inner,
-        }))
+        Some(intern::get(&HMACS, (alg, backend), || Self { alg, inner }))
     }
 }
 
@@ -134,17 +133,13 @@ pub(super) fn hkdf(alg: HashAlg, backend: Backend) -> Option<&'static HkdfUsingH
     // A backend that implements HKDF implements HMAC; ask for both so a table mismatch shows.
     backend.hkdf(alg).ok()?;
     let hmac = TlsHmac::get(alg, backend)?;
-    Some(intern::get(&intern::HKDFS, (alg, backend), || {
-        HkdfUsingHmac(hmac)
-    }))
+    Some(intern::get(&HKDFS, (alg, backend), || HkdfUsingHmac(hmac)))
 }
 
 /// The TLS 1.2 PRF (RFC 5246 section 5) over the backend's HMAC.
 pub(super) fn prf(alg: HashAlg, backend: Backend) -> Option<&'static PrfUsingHmac<'static>> {
     let hmac = TlsHmac::get(alg, backend)?;
-    Some(intern::get(&intern::PRFS, (alg, backend), || {
-        PrfUsingHmac(hmac)
-    }))
+    Some(intern::get(&PRFS, (alg, backend), || PrfUsingHmac(hmac)))
 }
 
 /// A crypto-core RNG as rustls's.
@@ -162,17 +157,14 @@ impl rustls::crypto::SecureRandom for TlsRandom {
     }
 }
 
-static RANDOMS: Table<Backend, TlsRandom> = Table::new();
+static RANDOMS: Table<Option<Backend>, TlsRandom> = Table::new();
 
-/// The selected backend's RNG. A backend without one (libsm) falls back to the RustCrypto
-/// backend's, which is the operating system's (`getrandom`): a provider always has randomness.
+/// The selected backend's RNG. A backend without one (asm, libsm) falls back to the operating
+/// system's (`getrandom`), so a provider always has randomness.
 pub(super) fn random(backend: Backend) -> &'static dyn rustls::crypto::SecureRandom {
     let (backend, rng) = match backend.random() {
-        Ok(r) => (backend, r),
-        Err(_) => match Backend::RustCrypto.random() {
-            Ok(r) => (Backend::RustCrypto, r),
-            Err(_) => unreachable!("the RustCrypto backend is always built with an RNG"),
-        },
+        Ok(r) => (Some(backend), r),
+        Err(_) => (None, crate::system_random()),
     };
     let r: &'static TlsRandom = intern::get(&RANDOMS, backend, || TlsRandom(rng));
     r

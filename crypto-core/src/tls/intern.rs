@@ -6,10 +6,6 @@
 
 use std::sync::Mutex;
 
-use rustls::{Tls12CipherSuite, Tls13CipherSuite};
-
-use crate::{Backend, HashAlg};
-
 /// One table: a key and the value made for it.
 pub(super) struct Table<K: 'static, T: ?Sized + 'static>(Mutex<Vec<(K, &'static T)>>);
 
@@ -43,14 +39,3 @@ pub(super) fn get_dyn<K: PartialEq, T: ?Sized>(
     entries.push((key, v));
     v
 }
-
-pub(super) static SUITES13: Table<(super::Suite13, Backend, Backend, Backend), Tls13CipherSuite> =
-    Table::new();
-pub(super) static SUITES12: Table<(super::Suite12, Backend, Backend, Backend), Tls12CipherSuite> =
-    Table::new();
-pub(super) static HASHES: Table<(HashAlg, Backend), super::hash::TlsHash> = Table::new();
-pub(super) static HMACS: Table<(HashAlg, Backend), super::hash::TlsHmac> = Table::new();
-pub(super) static HKDFS: Table<(HashAlg, Backend), rustls::crypto::tls13::HkdfUsingHmac<'static>> =
-    Table::new();
-pub(super) static PRFS: Table<(HashAlg, Backend), rustls::crypto::tls12::PrfUsingHmac<'static>> =
-    Table::new();

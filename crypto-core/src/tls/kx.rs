@@ -32,7 +32,7 @@ pub(super) const fn named_group(alg: KxAlg) -> NamedGroup {
         KxAlg::X25519 => NamedGroup::X25519,
         KxAlg::P256 => NamedGroup::secp256r1,
         KxAlg::P384 => NamedGroup::secp384r1,
-        KxAlg::CurveSm2 => super::CURVE_SM2,
+        KxAlg::CurveSm2 => super::ids::CURVE_SM2,
     }
 }
 

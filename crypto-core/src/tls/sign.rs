@@ -27,7 +27,7 @@ pub fn signature_scheme(alg: SignatureAlg) -> Option<SignatureScheme> {
         SignatureAlg::EcdsaP256Sha256 => SignatureScheme::ECDSA_NISTP256_SHA256,
         SignatureAlg::EcdsaP384Sha384 => SignatureScheme::ECDSA_NISTP384_SHA384,
         SignatureAlg::Ed25519 => SignatureScheme::ED25519,
-        SignatureAlg::Sm2Sm3 => super::SM2SIG_SM3,
+        SignatureAlg::Sm2Sm3 => super::ids::SM2SIG_SM3,
         SignatureAlg::EcdsaP256Sha256Fixed
         | SignatureAlg::EcdsaP384Sha384Fixed
         | SignatureAlg::EcdsaP256Sha384
@@ -176,7 +176,7 @@ impl rustls::sign::SigningKey for SigningKey {
             KeyKind::Rsa => SignatureAlgorithm::RSA,
             KeyKind::EcP256 | KeyKind::EcP384 => SignatureAlgorithm::ECDSA,
             KeyKind::Ed25519 => SignatureAlgorithm::ED25519,
-            KeyKind::Sm2 => super::SM2_SIGNATURE_ALGORITHM,
+            KeyKind::Sm2 => super::ids::SM2_SIGNATURE_ALGORITHM,
         }
     }
 }
@@ -365,7 +365,7 @@ const SCHEMES: &[(SignatureScheme, &[SignatureAlg])] = &[
         SignatureScheme::RSA_PKCS1_SHA256,
         &[SignatureAlg::RsaPkcs1Sha256],
     ),
-    (super::SM2SIG_SM3, &[SignatureAlg::Sm2Sm3]),
+    (super::ids::SM2SIG_SM3, &[SignatureAlg::Sm2Sm3]),
 ];
 
 /// Verification algorithms for certificates (`all`) and handshake signatures (`mapping`), each

@@ -488,18 +488,38 @@ impl Config {
         Ok(())
     }
 
-    /// The `[crypto]` section as a selection spec.
+    /// The `[crypto]` section as a selection spec, built from its typed fields (each backend
+    /// and override name parsed as a token, not the section re-written as text).
     pub fn selection_spec(&self) -> Result<crypto_core::SelectionSpec, ConfigError> {
-        let mut text = format!("backend = \"{}\"\n", self.crypto.backend);
-        if let Some(p) = &self.crypto.profile {
-            text.push_str(&format!("profile = \"{}\"\n", p.display()));
+        use crypto_core::{Backend, Base, Target};
+        let at = |m: String| ConfigError(format!("[crypto]: {m}"));
+        let base = match self.crypto.backend.as_str() {
+            "auto" => Base::Auto,
+            name => Base::Backend(name.parse::<Backend>().map_err(|e| at(e.to_string()))?),
+        };
+        if self
+            .crypto
+            .profile
+            .as_ref()
+            .is_some_and(|p| p.as_os_str().is_empty())
+        {
+            return Err(at("`profile` must be a non-empty path".into()));
         }
-        text.push_str("[override]\n");
-        for (k, v) in &self.crypto.overrides {
-            text.push_str(&format!("{k} = \"{v}\"\n"));
+        if self.crypto.profile.is_some() && base != Base::Auto {
+            return Err(at("`profile` only goes with `backend = \"auto\"`".into()));
         }
-        text.parse().map_err(|e: crypto_core::SelectionError| {
-            ConfigError(format!("[crypto]: {}", e.message))
+        let mut overrides = Vec::new();
+        for (target, backend) in &self.crypto.overrides {
+            let t: Target = target
+                .parse()
+                .map_err(|()| at(format!("unknown algorithm or family {target}")))?;
+            let b: Backend = backend.parse().map_err(|e| at(format!("{target}: {e}")))?;
+            overrides.push((t, b));
+        }
+        Ok(crypto_core::SelectionSpec {
+            base,
+            profile: self.crypto.profile.clone(),
+            overrides,
         })
     }
 }

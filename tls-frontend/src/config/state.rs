@@ -291,7 +291,11 @@ impl State {
                             );
                         }
                     }
-                    let digest = crypto_core::Backend::RustCrypto
+                    let sha256 = crypto_core::Algorithm::Hash(crypto_core::HashAlg::Sha256);
+                    let digest = Some(selection.backend_for(sha256))
+                        .filter(|b| b.supports(sha256))
+                        .or_else(|| crypto_core::Backend::any_for(sha256))
+                        .ok_or_else(|| ConfigError("no backend built with SHA-256".into()))?
                         .hash(crypto_core::HashAlg::Sha256)
                         .map_err(|e| e.to_string())?
                         .hash(&policy);

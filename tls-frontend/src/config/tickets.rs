@@ -136,8 +136,7 @@ impl TicketKeys {
         let rng = selection
             .backend_for(Algorithm::Random)
             .random()
-            .or_else(|_| crypto_core::Backend::RustCrypto.random())
-            .map_err(|e| format!("ticket keys: {e}"))?;
+            .unwrap_or_else(|_| crypto_core::system_random());
         Ok(Self {
             keys,
             lifetime,
@@ -155,9 +154,7 @@ impl TicketKeys {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(format!("{}: {e}", path.display())),
         };
-        let rng = crypto_core::Backend::RustCrypto
-            .random()
-            .map_err(|e| e.to_string())?;
+        let rng = crypto_core::system_random();
         let mut name = [0u8; NAME_LEN];
         let mut key = Zeroizing::new(vec![0u8; KEY_LEN]);
         rng.fill(&mut name).map_err(|e| e.to_string())?;

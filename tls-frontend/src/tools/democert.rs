@@ -131,8 +131,10 @@ pub struct Issuer<'a> {
 
 fn key_id(spki_der: &[u8]) -> Result<Vec<u8>, Error> {
     // RFC 7093 section 2 method 1: the leftmost 160 bits of SHA-256 of the key.
-    let digest = Backend::RustCrypto
-        .hash(crypto_core::HashAlg::Sha256)?
+    let sha256 = crypto_core::HashAlg::Sha256;
+    let digest = Backend::any_for(crypto_core::Algorithm::Hash(sha256))
+        .ok_or(Error::Backend("no backend built with SHA-256"))?
+        .hash(sha256)?
         .hash(spki_der);
     Ok(digest.as_ref()[..20].to_vec())
 }
@@ -175,7 +177,7 @@ pub fn issue_between(
     };
     let (sig_alg, alg) = signature_alg(issuer_key.kind());
     let mut serial = [0u8; 16];
-    Backend::RustCrypto.random()?.fill(&mut serial)?;
+    crypto_core::system_random().fill(&mut serial)?;
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
     let validity = seq(&[&time(validity.0), &time(validity.1)]);
@@ -249,7 +251,11 @@ pub fn issue_between(
         .iter()
         .copied()
         .find(|b| b.supports(crypto_core::Algorithm::Signature(alg)))
-        .unwrap_or(Backend::RustCrypto);
+        .or_else(|| Backend::any_for(crypto_core::Algorithm::Signature(alg)))
+        .ok_or(Error::Unsupported {
+            alg: crypto_core::Algorithm::Signature(alg),
+            backend: Backend::RustCrypto,
+        })?;
     let signature = backend.signing_key(alg, issuer_key)?.sign(&tbs)?;
     Ok(seq(&[&tbs, &sig_alg, &bit_string(&signature, 0)]))
 }

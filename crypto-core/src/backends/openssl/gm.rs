@@ -17,7 +17,7 @@ use openssl::pkey::{HasPublic, PKey, Private, Public};
 use openssl::pkey_ctx::{PkeyCtx, PkeyCtxRef};
 use zeroize::Zeroizing;
 
-use super::internal;
+use crate::backends::provider::failed;
 use crate::keys::Material;
 use crate::{CipherAlg, CipherKey, Error, PrivateKey, SignatureAlg, SigningKey, Verifier, sm2};
 
@@ -28,11 +28,11 @@ pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, E
         CipherAlg::Sm4Ctr => Cipher::sm4_ctr(),
     };
     let bad = |_| Error::InvalidKey("SM4 key rejected");
-    let mut enc = CipherCtx::new().map_err(internal)?;
+    let mut enc = CipherCtx::new().map_err(failed)?;
     enc.encrypt_init(Some(cipher), Some(key), None)
         .map_err(bad)?;
     enc.set_padding(false);
-    let mut dec = CipherCtx::new().map_err(internal)?;
+    let mut dec = CipherCtx::new().map_err(failed)?;
     dec.decrypt_init(Some(cipher), Some(key), None)
         .map_err(bad)?;
     dec.set_padding(false);
@@ -65,11 +65,11 @@ impl OsslSm4 {
         let iv = if iv.is_empty() { None } else { Some(iv) };
         let mut ctx = if encrypt { &self.enc } else { &self.dec }
             .lock()
-            .map_err(internal)?;
+            .map_err(failed)?;
         if encrypt {
-            ctx.encrypt_init(None, None, iv).map_err(internal)?;
+            ctx.encrypt_init(None, None, iv).map_err(failed)?;
         } else {
-            ctx.decrypt_init(None, None, iv).map_err(internal)?;
+            ctx.decrypt_init(None, None, iv).map_err(failed)?;
         }
         debug_assert_eq!(
             self.cipher.block_size(),
@@ -79,10 +79,8 @@ impl OsslSm4 {
         // (and panics without it), so the output goes through a scratch buffer.
         let len = in_out.len();
         let mut out = Zeroizing::new(vec![0u8; len + 16]);
-        let n = ctx
-            .cipher_update(in_out, Some(&mut out))
-            .map_err(internal)?;
-        let tail = ctx.cipher_final(&mut out[n..]).map_err(internal)?;
+        let n = ctx.cipher_update(in_out, Some(&mut out)).map_err(failed)?;
+        let tail = ctx.cipher_final(&mut out[n..]).map_err(failed)?;
         if n + tail != len {
             return Err(Error::Backend("OpenSSL SM4 output length"));
         }
@@ -183,10 +181,10 @@ impl SigningKey for OsslSm2Signer {
     }
 
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let mut md = MdCtx::new().map_err(internal)?;
+        let mut md = MdCtx::new().map_err(failed)?;
         let pctx = md
             .digest_sign_init(Some(Md::sm3()), &self.pkey)
-            .map_err(internal)?;
+            .map_err(failed)?;
         set_distid(pctx, &self.id)?;
         let mut sig = Vec::with_capacity(72);
         md.digest_sign_to_vec(message, &mut sig)
@@ -210,10 +208,10 @@ fn verify_with<T: HasPublic>(
     msg: &[u8],
     sig: &[u8],
 ) -> Result<(), Error> {
-    let mut md = MdCtx::new().map_err(internal)?;
+    let mut md = MdCtx::new().map_err(failed)?;
     let pctx = md
         .digest_verify_init(Some(Md::sm3()), pkey)
-        .map_err(internal)?;
+        .map_err(failed)?;
     set_distid(pctx, id)?;
     match md.digest_verify(msg, sig) {
         Ok(true) => Ok(()),
@@ -236,8 +234,8 @@ impl Verifier for Sm2Verifier {
 
 pub(super) fn encrypt(pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
     let pkey = public_pkey(pk).ok_or(Error::InvalidKey("SM2 public key not on the curve"))?;
-    let mut ctx = PkeyCtx::new(&pkey).map_err(internal)?;
-    ctx.encrypt_init().map_err(internal)?;
+    let mut ctx = PkeyCtx::new(&pkey).map_err(failed)?;
+    ctx.encrypt_init().map_err(failed)?;
     let mut der = Vec::new();
     ctx.encrypt_to_vec(msg, &mut der)
         .map_err(|_| Error::Backend("OpenSSL SM2 encryption failed"))?;
@@ -248,8 +246,8 @@ pub(super) fn decrypt(key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>
     public_pkey(&raw[..65]).ok_or(Error::InvalidPeerKey)?;
     let pkey = private_pkey(key)?;
     let der = sm2::raw_to_der(raw)?;
-    let mut ctx = PkeyCtx::new(&pkey).map_err(internal)?;
-    ctx.decrypt_init().map_err(internal)?;
+    let mut ctx = PkeyCtx::new(&pkey).map_err(failed)?;
+    ctx.decrypt_init().map_err(failed)?;
     let mut out = Zeroizing::new(Vec::new());
     ctx.decrypt_to_vec(&der, &mut out)
         .map_err(|_| Error::DecryptFailed)?;

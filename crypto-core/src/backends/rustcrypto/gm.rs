@@ -4,7 +4,7 @@
 use core::fmt;
 
 use aes_gcm::aead::KeyInit;
-use aes_gcm::aead::consts::{U12, U16};
+use aes_gcm::aead::consts::U16;
 use ctr::cipher::{
     Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit,
     StreamCipher,
@@ -12,29 +12,11 @@ use ctr::cipher::{
 use sm2::dsa::signature::{RandomizedSigner, Verifier as _};
 use zeroize::Zeroizing;
 
-use super::RcAead;
 use crate::keys::Material;
 use crate::{
-    AeadAlg, AeadKey, CipherAlg, CipherKey, EphemeralKey, Error, KeyExchange, KeyKind, KxAlg,
-    PrivateKey, SharedSecret, SignatureAlg, SigningKey, Verifier, sm2 as gm,
+    CipherAlg, CipherKey, EphemeralKey, Error, KeyExchange, KeyKind, KxAlg, PrivateKey,
+    SharedSecret, SignatureAlg, SigningKey, Verifier, sm2 as gm,
 };
-
-type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
-type Sm4Ccm = ccm::Ccm<sm4::Sm4, U16, U12>;
-
-pub(super) fn aead(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
-    let bad = |_| Error::InvalidKey("AEAD key rejected");
-    Ok(match alg {
-        AeadAlg::Sm4Gcm => Box::new(RcAead {
-            alg,
-            cipher: Sm4Gcm::new_from_slice(key).map_err(bad)?,
-        }),
-        _ => Box::new(RcAead {
-            alg,
-            cipher: Sm4Ccm::new_from_slice(key).map_err(bad)?,
-        }),
-    })
-}
 
 pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
     let cipher =
@@ -233,7 +215,7 @@ impl KeyExchange for Sm2Kx {
     }
 
     fn agree_static(&self, private_key: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
-        agree(&crate::backends::fixed_scalar(private_key, 32)?, peer)
+        agree(&crate::keys::fixed_scalar(private_key, 32)?, peer)
     }
 }
 

@@ -1,0 +1,43 @@
+//! curveSM2 key agreement (as RFC 8998 uses it) on our field arithmetic.
+
+use super::gm::{gm_error, scalar32, with_entropy};
+use crate::{EphemeralKey, Error, KeyExchange, KxAlg, SharedSecret};
+use zeroize::Zeroizing;
+
+#[derive(Debug)]
+pub(super) struct Kx;
+
+impl KeyExchange for Kx {
+    fn algorithm(&self) -> KxAlg {
+        KxAlg::CurveSm2
+    }
+
+    fn generate(&self) -> Result<Box<dyn EphemeralKey>, Error> {
+        let (private, public) = with_entropy(asm::sm2::generate)?;
+        Ok(Box::new(Ephemeral { private, public }))
+    }
+
+    fn agree_static(&self, private_key: &[u8], peer: &[u8]) -> Result<SharedSecret, Error> {
+        agree(&*scalar32(private_key)?, peer)
+    }
+}
+
+pub(super) fn agree(d: &[u8; 32], peer: &[u8]) -> Result<SharedSecret, Error> {
+    let x = asm::sm2::agree(d, peer).map_err(gm_error)?;
+    Ok(Zeroizing::new(x.to_vec()))
+}
+
+pub(super) struct Ephemeral {
+    private: Zeroizing<[u8; 32]>,
+    public: [u8; 65],
+}
+
+impl EphemeralKey for Ephemeral {
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+
+    fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
+        agree(&self.private, peer_public_key)
+    }
+}

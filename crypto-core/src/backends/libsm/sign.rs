@@ -1,0 +1,81 @@
+//! SM2 signatures from libsm (UTF-8 user IDs only).
+
+use super::gm::{canonical, utf8_id};
+use crate::{Error, SignatureAlg, SigningKey, sm2};
+use core::fmt;
+use libsm::sm2::signature::{SigCtx, Signature};
+use zeroize::Zeroizing;
+
+pub(super) struct Signer {
+    pub(super) ctx: SigCtx,
+    pub(super) id: String,
+    pub(super) scalar: Zeroizing<Vec<u8>>,
+    pub(super) point: libsm::sm2::ecc::Point,
+    pub(super) public: Vec<u8>,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey for Signer {
+    fn algorithm(&self) -> SignatureAlg {
+        SignatureAlg::Sm2Sm3
+    }
+
+    fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
+        let failed = |_| Error::Backend("libsm SM2 signing failed");
+        let e = self
+            .ctx
+            .hash(&self.id, &self.point, message)
+            .map_err(failed)?;
+        let sk = self
+            .ctx
+            .load_seckey(&self.scalar)
+            .map_err(|_| Error::InvalidKey("SM2 private key rejected by libsm"))?;
+        Ok(self.ctx.sign_raw(&e, &sk).map_err(failed)?.der_encode())
+    }
+
+    fn public_key(&self) -> &[u8] {
+        &self.public
+    }
+}
+
+#[derive(Debug)]
+pub(super) struct Verifier;
+
+impl crate::Verifier for Verifier {
+    fn algorithm(&self) -> SignatureAlg {
+        SignatureAlg::Sm2Sm3
+    }
+
+    fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> Result<(), Error> {
+        if public_key.len() != 65 || public_key[0] != 4 {
+            return Err(Error::BadSignature);
+        }
+        verify(public_key, sm2::DEFAULT_ID, message, signature)
+    }
+}
+
+/// Verifies an SM2 signature with user ID `id`.
+pub(super) fn verify(pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
+    let id = utf8_id(id)?;
+    if !canonical(pk) {
+        return Err(Error::BadSignature);
+    }
+    let ctx = SigCtx::new();
+    let point = ctx.load_pubkey(pk).map_err(|_| Error::BadSignature)?;
+    let sig = Signature::der_decode(sig).map_err(|_| Error::BadSignature)?;
+    let e = ctx.hash(id, &point, msg).map_err(|_| Error::BadSignature)?;
+    match ctx.verify_raw(&e, &point, &sig) {
+        Ok(true) => Ok(()),
+        _ => Err(Error::BadSignature),
+    }
+}
+
+/// SM2 verification with the default ID.
+pub(super) static VERIFIER: Verifier = Verifier;

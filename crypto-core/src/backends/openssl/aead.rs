@@ -1,0 +1,97 @@
+//! AES-GCM and ChaCha20-Poly1305 through EVP cipher contexts, one initialized context per
+//! direction behind a mutex (the key schedule is computed once; a record-layer key is used by
+//! one connection at a time, so the lock is uncontended).
+
+use crate::backends::provider::failed;
+use crate::{AeadAlg, AeadKey, Algorithm, Error, Nonce, Tag};
+use core::fmt;
+use openssl::cipher::{Cipher, CipherRef};
+use openssl::cipher_ctx::CipherCtx;
+use std::sync::Mutex;
+
+pub(super) struct Aead {
+    alg: AeadAlg,
+    cipher: &'static CipherRef,
+    seal: Mutex<CipherCtx>,
+    open: Mutex<CipherCtx>,
+}
+
+impl fmt::Debug for Aead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aead")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AeadKey for Aead {
+    fn algorithm(&self) -> AeadAlg {
+        self.alg
+    }
+
+    fn seal_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<Tag, Error> {
+        let mut ctx = self.seal.lock().map_err(failed)?;
+        debug_assert_eq!(self.cipher.iv_length(), crate::NONCE_LEN);
+        ctx.encrypt_init(None, None, Some(&nonce.0))
+            .map_err(failed)?;
+        ctx.cipher_update(aad, None).map_err(failed)?;
+        let len = in_out.len();
+        ctx.cipher_update_inplace(in_out, len).map_err(failed)?;
+        ctx.cipher_final(&mut []).map_err(failed)?;
+        let mut tag = [0u8; crate::TAG_LEN];
+        ctx.tag(&mut tag).map_err(failed)?;
+        Ok(Tag(tag))
+    }
+
+    fn open_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), Error> {
+        let mut ctx = self.open.lock().map_err(failed)?;
+        let len = in_out.len();
+        let ok = ctx.decrypt_init(None, None, Some(&nonce.0)).is_ok()
+            && ctx.cipher_update(aad, None).is_ok()
+            && ctx.cipher_update_inplace(in_out, len).is_ok()
+            && ctx.set_tag(&tag.0).is_ok()
+            && ctx.cipher_final(&mut []).is_ok();
+        if !ok {
+            return Err(Error::DecryptFailed);
+        }
+        Ok(())
+    }
+}
+
+/// A key for `alg` (no SM4 AEAD in OpenSSL 3.0).
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+    let cipher = match alg {
+        AeadAlg::Aes128Gcm => Cipher::aes_128_gcm(),
+        AeadAlg::Aes256Gcm => Cipher::aes_256_gcm(),
+        AeadAlg::ChaCha20Poly1305 => Cipher::chacha20_poly1305(),
+        AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm => {
+            return Err(Error::Unsupported {
+                alg: Algorithm::Aead(alg),
+                backend: crate::Backend::OpenSsl,
+            });
+        }
+    };
+    let mut seal = CipherCtx::new().map_err(failed)?;
+    seal.encrypt_init(Some(cipher), Some(key), None)
+        .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
+    let mut open = CipherCtx::new().map_err(failed)?;
+    open.decrypt_init(Some(cipher), Some(key), None)
+        .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
+    Ok(Box::new(Aead {
+        alg,
+        cipher,
+        seal: Mutex::new(seal),
+        open: Mutex::new(open),
+    }))
+}

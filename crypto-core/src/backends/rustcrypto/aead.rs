@@ -1,0 +1,104 @@
+//! AES-GCM, ChaCha20-Poly1305, SM4-GCM and SM4-CCM as RustCrypto AEADs.
+
+use core::fmt;
+
+use aes_gcm::aead::consts::{U12, U16};
+use aes_gcm::aead::{AeadInOut, KeyInit};
+
+use crate::{AeadAlg, AeadKey, Error, Nonce, Tag};
+
+/// A key for `alg`: AES-GCM and ChaCha20-Poly1305 from aes-gcm and chacha20poly1305, the SM4
+/// AEADs from the GM half.
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+    let bad = |_| Error::InvalidKey("AEAD key rejected");
+    Ok(match alg {
+        AeadAlg::Aes128Gcm => Box::new(Aead {
+            alg,
+            cipher: aes_gcm::Aes128Gcm::new_from_slice(key).map_err(bad)?,
+        }),
+        AeadAlg::Aes256Gcm => Box::new(Aead {
+            alg,
+            cipher: aes_gcm::Aes256Gcm::new_from_slice(key).map_err(bad)?,
+        }),
+        AeadAlg::ChaCha20Poly1305 => Box::new(Aead {
+            alg,
+            cipher: chacha20poly1305::ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
+        }),
+        AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm => return sm4(alg, key),
+    })
+}
+
+/// An AEAD key of any RustCrypto AEAD.
+pub(super) struct Aead<A> {
+    pub(super) alg: AeadAlg,
+    pub(super) cipher: A,
+}
+
+impl<A> fmt::Debug for Aead<A> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Aead")
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<A: AeadInOut + Send + Sync> AeadKey for Aead<A> {
+    fn algorithm(&self) -> AeadAlg {
+        self.alg
+    }
+
+    fn seal_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+    ) -> Result<Tag, Error> {
+        let n =
+            aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
+        let tag = self
+            .cipher
+            .encrypt_inout_detached(&n, aad, in_out.into())
+            .map_err(|_| Error::InvalidLength)?;
+        let mut out = [0u8; crate::TAG_LEN];
+        out.copy_from_slice(&tag);
+        Ok(Tag(out))
+    }
+
+    fn open_in_place_detached(
+        &self,
+        nonce: &Nonce,
+        aad: &[u8],
+        in_out: &mut [u8],
+        tag: &Tag,
+    ) -> Result<(), Error> {
+        let n =
+            aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
+        let t = aes_gcm::aead::Tag::<A>::try_from(&tag.0[..]).map_err(|_| Error::InvalidLength)?;
+        if self
+            .cipher
+            .decrypt_inout_detached(&n, aad, (&mut *in_out).into(), &t)
+            .is_err()
+        {
+            return Err(Error::DecryptFailed);
+        }
+        Ok(())
+    }
+}
+
+type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
+type Sm4Ccm = ccm::Ccm<sm4::Sm4, U16, U12>;
+
+/// SM4-GCM (aes-gcm's generic GCM over sm4) or SM4-CCM (ccm over sm4), RFC 8998.
+fn sm4(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+    let bad = |_| Error::InvalidKey("AEAD key rejected");
+    Ok(match alg {
+        AeadAlg::Sm4Gcm => Box::new(Aead {
+            alg,
+            cipher: Sm4Gcm::new_from_slice(key).map_err(bad)?,
+        }),
+        _ => Box::new(Aead {
+            alg,
+            cipher: Sm4Ccm::new_from_slice(key).map_err(bad)?,
+        }),
+    })
+}
