@@ -1,144 +1,152 @@
-//! Just enough DER to re-wrap private keys (PKCS#1 or SEC1 into PKCS#8, and back), write
-//! SubjectPublicKeyInfo, and read and write the SM2 ciphertext structure. Parsing keys is left
-//! to the RustCrypto `der`-based crates; the small strict reader here serves SM2 ciphertexts.
+//! DER for keys and SM2 structures: re-wrapping private keys (PKCS#1 or SEC1 into PKCS#8, and
+//! back), SubjectPublicKeyInfo, the SM2 ciphertext and signature structures. Everything is
+//! written with the RustCrypto `der` crate's encoders (the one DER writer of the project);
+//! parsing keys is left to the `der`-based pkcs1, pkcs8 and sec1 crates, and a small strict
+//! reader here serves SM2 ciphertexts and signatures.
 
+use der::asn1::{BitStringRef, Null, ObjectIdentifier, OctetStringRef, UintRef};
+use der::{Encode, Header, Length, Tag, TagNumber};
 use zeroize::Zeroizing;
 
-/// Object identifiers used when wrapping keys (values from RFC 8017, RFC 5480, RFC 8410).
+/// Object identifiers used when wrapping keys (values from RFC 8017, RFC 5480, RFC 8410, and
+/// GM/T 0006 for curveSM2).
 pub(crate) mod oid {
-    /// rsaEncryption, 1.2.840.113549.1.1.1
-    pub(crate) const RSA_ENCRYPTION: &[u8] =
-        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-    /// id-ecPublicKey, 1.2.840.10045.2.1
-    pub(crate) const EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
-    /// secp256r1, 1.2.840.10045.3.1.7
-    pub(crate) const SECP256R1: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    /// secp384r1, 1.3.132.0.34
-    pub(crate) const SECP384R1: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
-    /// id-Ed25519, 1.3.101.112
-    pub(crate) const ED25519: &[u8] = &[0x2b, 0x65, 0x70];
-    /// curveSM2 (GB/T 33560 / GM/T 0006), 1.2.156.10197.1.301
-    pub(crate) const SM2_CURVE: &[u8] = &[0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d];
+    use der::asn1::ObjectIdentifier as Oid;
+    /// rsaEncryption
+    pub(crate) const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+    /// id-ecPublicKey
+    pub(crate) const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
+    /// secp256r1
+    pub(crate) const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
+    /// secp384r1
+    pub(crate) const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
+    /// id-Ed25519
+    pub(crate) const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
+    /// curveSM2
+    pub(crate) const SM2_CURVE: Oid = Oid::new_unwrap("1.2.156.10197.1.301");
 }
 
 const SEQUENCE: u8 = 0x30;
 const INTEGER: u8 = 0x02;
-const BIT_STRING: u8 = 0x03;
 const OCTET_STRING: u8 = 0x04;
-const NULL: u8 = 0x05;
-const OID: u8 = 0x06;
 
-/// Appends one TLV to `out`.
-fn tlv(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
-    out.push(tag);
-    let len = value.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
-    }
-    out.extend_from_slice(value);
+/// One value's DER. The `der` crate fails only for lengths it cannot represent (over 256 MiB),
+/// which nothing written here comes near: an empty result would surface such a bug at once in
+/// every test that parses the output back.
+fn encoded(value: &impl Encode) -> Vec<u8> {
+    value.to_der().unwrap_or_default()
 }
 
-fn wrap(tag: u8, value: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut out = Zeroizing::new(Vec::with_capacity(value.len() + 6));
-    tlv(&mut out, tag, value);
+/// A constructed value (SEQUENCE or a context-specific tag) around already-encoded parts.
+fn constructed(tag: Tag, parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let mut out = Zeroizing::new(Vec::with_capacity(len + 6));
+    if let Ok(header) = Length::try_from(len).map(|l| Header::new(tag, l)) {
+        out.extend_from_slice(&encoded(&header));
+        for p in parts {
+            out.extend_from_slice(p);
+        }
+    }
     out
 }
 
+fn sequence(parts: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    constructed(Tag::Sequence, parts)
+}
+
+/// `[n]` EXPLICIT around an encoded value.
+fn explicit(n: u8, value: &[u8]) -> Zeroizing<Vec<u8>> {
+    constructed(
+        Tag::ContextSpecific {
+            constructed: true,
+            number: TagNumber(n.into()),
+        },
+        &[value],
+    )
+}
+
+/// A non-negative INTEGER from a big-endian magnitude (leading zeros allowed).
+fn uint(v: &[u8]) -> Vec<u8> {
+    UintRef::new(v).map(|u| encoded(&u)).unwrap_or_default()
+}
+
+fn octets(v: &[u8]) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(
+        OctetStringRef::new(v)
+            .map(|o| encoded(&o))
+            .unwrap_or_default(),
+    )
+}
+
+fn bits(v: &[u8]) -> Vec<u8> {
+    BitStringRef::from_bytes(v)
+        .map(|b| encoded(&b))
+        .unwrap_or_default()
+}
+
+fn algorithm(oid: ObjectIdentifier, params: Params) -> Vec<u8> {
+    let oid = encoded(&oid);
+    let params = match params {
+        Params::None => Vec::new(),
+        Params::Null => encoded(&Null),
+        Params::Oid(o) => encoded(&o),
+    };
+    sequence(&[&oid, &params]).to_vec()
+}
+
 /// PKCS#8 v1 `PrivateKeyInfo` (RFC 5208) around an already-encoded private key.
-pub(crate) fn pkcs8(alg_oid: &[u8], params: Params<'_>, private_key: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut alg = Vec::new();
-    tlv(&mut alg, OID, alg_oid);
-    match params {
-        Params::None => {}
-        Params::Null => tlv(&mut alg, NULL, &[]),
-        Params::Oid(o) => tlv(&mut alg, OID, o),
-    }
-    let mut body = Zeroizing::new(Vec::with_capacity(private_key.len() + 32));
-    tlv(&mut body, INTEGER, &[0]);
-    tlv(&mut body, SEQUENCE, &alg);
-    tlv(&mut body, OCTET_STRING, private_key);
-    wrap(SEQUENCE, &body)
+pub(crate) fn pkcs8(
+    alg: ObjectIdentifier,
+    params: Params,
+    private_key: &[u8],
+) -> Zeroizing<Vec<u8>> {
+    let version = uint(&[0]);
+    sequence(&[&version, &algorithm(alg, params), &octets(private_key)])
 }
 
 /// Algorithm parameters in an `AlgorithmIdentifier`.
-pub(crate) enum Params<'a> {
+#[derive(Clone, Copy)]
+pub(crate) enum Params {
     /// Absent (Ed25519).
     None,
     /// NULL (rsaEncryption).
     Null,
     /// A named curve.
-    Oid(&'a [u8]),
+    Oid(ObjectIdentifier),
 }
 
 /// SEC1 `ECPrivateKey` (RFC 5915) with the public key and without curve parameters, as it
 /// sits inside PKCS#8 (the curve is named in the outer `AlgorithmIdentifier`).
 pub(crate) fn sec1(scalar: &[u8], public: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut body = Zeroizing::new(Vec::with_capacity(scalar.len() + public.len() + 32));
-    tlv(&mut body, INTEGER, &[1]);
-    tlv(&mut body, OCTET_STRING, scalar);
-    let mut bits = Vec::with_capacity(public.len() + 1);
-    bits.push(0); // no unused bits
-    bits.extend_from_slice(public);
-    let mut b = Vec::new();
-    tlv(&mut b, BIT_STRING, &bits);
-    tlv(&mut body, 0xa1, &b);
-    wrap(SEQUENCE, &body)
+    let version = uint(&[1]);
+    sequence(&[&version, &octets(scalar), &explicit(1, &bits(public))])
 }
 
 /// SEC1 `ECPrivateKey` with the curve named in `parameters` and the public key, as a
 /// stand-alone `EC PRIVATE KEY` file holds it (what `openssl ec` writes).
-pub(crate) fn sec1_named(scalar: &[u8], public: &[u8], curve_oid: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut body = Zeroizing::new(Vec::with_capacity(scalar.len() + public.len() + 48));
-    tlv(&mut body, INTEGER, &[1]);
-    tlv(&mut body, OCTET_STRING, scalar);
-    let mut o = Vec::new();
-    tlv(&mut o, OID, curve_oid);
-    tlv(&mut body, 0xa0, &o);
-    let mut bits = Vec::with_capacity(public.len() + 1);
-    bits.push(0);
-    bits.extend_from_slice(public);
-    let mut b = Vec::new();
-    tlv(&mut b, BIT_STRING, &bits);
-    tlv(&mut body, 0xa1, &b);
-    wrap(SEQUENCE, &body)
+pub(crate) fn sec1_named(
+    scalar: &[u8],
+    public: &[u8],
+    curve: ObjectIdentifier,
+) -> Zeroizing<Vec<u8>> {
+    let version = uint(&[1]);
+    sequence(&[
+        &version,
+        &octets(scalar),
+        &explicit(0, &encoded(&curve)),
+        &explicit(1, &bits(public)),
+    ])
 }
 
 /// X.509 `SubjectPublicKeyInfo` (RFC 5280 4.1) around an encoded public key.
-pub(crate) fn spki(alg_oid: &[u8], params: Params<'_>, public_key: &[u8]) -> Vec<u8> {
-    let mut alg = Vec::new();
-    tlv(&mut alg, OID, alg_oid);
-    match params {
-        Params::None => {}
-        Params::Null => tlv(&mut alg, NULL, &[]),
-        Params::Oid(o) => tlv(&mut alg, OID, o),
-    }
-    let mut bits = Vec::with_capacity(public_key.len() + 1);
-    bits.push(0);
-    bits.extend_from_slice(public_key);
-    let mut body = Vec::with_capacity(alg.len() + bits.len() + 8);
-    tlv(&mut body, SEQUENCE, &alg);
-    tlv(&mut body, BIT_STRING, &bits);
-    let mut out = Vec::with_capacity(body.len() + 4);
-    tlv(&mut out, SEQUENCE, &body);
-    out
+pub(crate) fn spki(alg: ObjectIdentifier, params: Params, public_key: &[u8]) -> Vec<u8> {
+    sequence(&[&algorithm(alg, params), &bits(public_key)]).to_vec()
 }
 
 /// The SM2 ciphertext structure of GM/T 0009 7.2 (what OpenSSL writes):
 /// `SEQUENCE { x INTEGER, y INTEGER, hash OCTET STRING, ciphertext OCTET STRING }`.
 pub(crate) fn sm2_cipher(x: &[u8], y: &[u8], hash: &[u8], ciphertext: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(x.len() + y.len() + hash.len() + ciphertext.len() + 16);
-    positive_integer(&mut body, x);
-    positive_integer(&mut body, y);
-    tlv(&mut body, OCTET_STRING, hash);
-    tlv(&mut body, OCTET_STRING, ciphertext);
-    let mut out = Vec::with_capacity(body.len() + 4);
-    tlv(&mut out, SEQUENCE, &body);
-    out
+    sequence(&[&uint(x), &uint(y), &octets(hash), &octets(ciphertext)]).to_vec()
 }
 
 /// The four fields of an SM2 ciphertext structure: x, y, hash, ciphertext.
@@ -202,44 +210,21 @@ fn unsigned(v: &[u8]) -> Option<&[u8]> {
     }
 }
 
-/// A non-negative INTEGER from big-endian magnitude (leading zeros allowed).
-fn positive_integer(out: &mut Vec<u8>, mut v: &[u8]) {
-    while v.len() > 1 && v[0] == 0 {
-        v = &v[1..];
-    }
-    let mut val = Vec::with_capacity(v.len() + 1);
-    if v.is_empty() || v[0] & 0x80 != 0 {
-        val.push(0);
-    }
-    val.extend_from_slice(v);
-    tlv(out, INTEGER, &val);
-}
-
 /// An OCTET STRING around `bytes` (Ed25519's `CurvePrivateKey`, RFC 8410).
 pub(crate) fn octet_string(bytes: &[u8]) -> Zeroizing<Vec<u8>> {
-    wrap(OCTET_STRING, bytes)
+    octets(bytes)
 }
 
 /// PKCS#1 `RSAPublicKey` from big-endian modulus and exponent (leading zeros allowed).
 pub(crate) fn rsa_public_key(n: &[u8], e: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(n.len() + e.len() + 8);
-    positive_integer(&mut body, n);
-    positive_integer(&mut body, e);
-    let mut out = Vec::with_capacity(body.len() + 4);
-    tlv(&mut out, SEQUENCE, &body);
-    out
+    sequence(&[&uint(n), &uint(e)]).to_vec()
 }
 
 #[cfg(feature = "asm")]
 /// An (EC)DSA-style signature `SEQUENCE { r INTEGER, s INTEGER }` (SM2 uses it too,
 /// GM/T 0009 7.3), from big-endian magnitudes.
 pub(crate) fn rs_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(r.len() + s.len() + 6);
-    positive_integer(&mut body, r);
-    positive_integer(&mut body, s);
-    let mut out = Vec::with_capacity(body.len() + 2);
-    tlv(&mut out, SEQUENCE, &body);
-    out
+    sequence(&[&uint(r), &uint(s)]).to_vec()
 }
 
 #[cfg(feature = "asm")]
@@ -273,12 +258,13 @@ mod tests {
 
     #[test]
     fn long_lengths_use_the_minimal_long_form() {
-        let mut out = Vec::new();
-        tlv(&mut out, OCTET_STRING, &[0u8; 300]);
+        let out = octets(&[0u8; 300]);
         assert_eq!(&out[..4], &[0x04, 0x82, 0x01, 0x2c]);
-        let mut out = Vec::new();
-        tlv(&mut out, OCTET_STRING, &[0u8; 200]);
+        let out = octets(&[0u8; 200]);
         assert_eq!(&out[..3], &[0x04, 0x81, 200]);
+        // Unsigned integers get their sign byte; leading zeros go.
+        assert_eq!(uint(&[0x80]), [0x02, 0x02, 0x00, 0x80]);
+        assert_eq!(uint(&[0, 0, 5]), [0x02, 0x01, 0x05]);
     }
 
     #[test]

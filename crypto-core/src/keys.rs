@@ -192,7 +192,7 @@ pub(crate) fn trim_leading_zeros(mut v: &[u8]) -> &[u8] {
     v
 }
 
-pub(crate) fn curve_oid(kind: KeyKind) -> &'static [u8] {
+pub(crate) fn curve_oid(kind: KeyKind) -> der::asn1::ObjectIdentifier {
     match kind {
         KeyKind::EcP256 => enc::oid::SECP256R1,
         KeyKind::EcP384 => enc::oid::SECP384R1,

@@ -1,111 +1,91 @@
 //! The demo's certificates: issuing X.509 certificates for any of our key kinds, SM2 included,
 //! signed through crypto-core (also what tests use to make certificates with chosen dates).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crypto_core::{Backend, Error, KeyKind, PrivateKey, SignatureAlg};
 
-use crate::config::x509::civil_from_days;
+// --- DER, through the `der` crate and x509-cert's types ----------------------------------------
 
-// --- DER writing ----------------------------------------------------------------------------
+use der::asn1::{BitString, Ia5String, OctetString};
+use der::{Encode, Header, Length, Tag};
+use x509_cert::ext::Extension;
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
+    SubjectAltName, SubjectKeyIdentifier,
+};
+use x509_cert::name::Name;
+use x509_cert::spki::{AlgorithmIdentifierOwned, ObjectIdentifier};
+use x509_cert::time::{Time, Validity};
 
-fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut out = vec![tag];
-    let len = content.len();
-    if len < 0x80 {
-        out.push(len as u8);
-    } else {
-        let bytes = len.to_be_bytes();
-        let skip = bytes.iter().take_while(|&&b| b == 0).count();
-        out.push(0x80 | (bytes.len() - skip) as u8);
-        out.extend_from_slice(&bytes[skip..]);
+/// An extension with `value` under its type's OID.
+fn extension<T: der::oid::AssociatedOid + Encode>(
+    critical: bool,
+    value: &T,
+) -> Result<Extension, Error> {
+    Ok(Extension {
+        extn_id: T::OID,
+        critical,
+        extn_value: OctetString::new(value.to_der().map_err(der_error)?).map_err(der_error)?,
+    })
+}
+
+fn der_error(_: der::Error) -> Error {
+    Error::Backend("certificate encoding failed")
+}
+
+/// A SEQUENCE around already-encoded parts (the TBS certificate and the certificate itself:
+/// x509-cert builds those only through its signing builder).
+fn sequence(parts: &[&[u8]]) -> Result<Vec<u8>, Error> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let header = Header::new(Tag::Sequence, Length::try_from(len).map_err(der_error)?);
+    let mut out = header.to_der().map_err(der_error)?;
+    for p in parts {
+        out.extend_from_slice(p);
     }
-    out.extend_from_slice(content);
-    out
+    Ok(out)
 }
 
-fn seq(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x30, &parts.concat())
-}
-
-fn set(parts: &[&[u8]]) -> Vec<u8> {
-    tlv(0x31, &parts.concat())
-}
-
-/// An OID from its DER content bytes.
-fn oid(content: &[u8]) -> Vec<u8> {
-    tlv(0x06, content)
-}
-
-fn uint(bytes: &[u8]) -> Vec<u8> {
-    let mut v: Vec<u8> = bytes.iter().copied().skip_while(|&b| b == 0).collect();
-    if v.first().is_none_or(|&b| b & 0x80 != 0) {
-        v.insert(0, 0);
-    }
-    tlv(0x02, &v)
-}
-
-fn bit_string(bytes: &[u8], unused: u8) -> Vec<u8> {
-    let mut v = vec![unused];
-    v.extend_from_slice(bytes);
-    tlv(0x03, &v)
-}
-
-fn time(t: SystemTime) -> Vec<u8> {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (y, m, d) = civil_from_days(days);
-    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-    if (1950..2050).contains(&y) {
-        tlv(
-            0x17,
-            format!("{:02}{m:02}{d:02}{hh:02}{mm:02}{ss:02}Z", y % 100).as_bytes(),
-        )
-    } else {
-        tlv(
-            0x18,
-            format!("{y:04}{m:02}{d:02}{hh:02}{mm:02}{ss:02}Z").as_bytes(),
-        )
-    }
-}
-
-const OID_CN: &[u8] = &[0x55, 0x04, 0x03];
-const OID_O: &[u8] = &[0x55, 0x04, 0x0a];
-
-fn name(cn: &str) -> Vec<u8> {
-    let o = set(&[&seq(&[&oid(OID_O), &tlv(0x0c, b"tls-frontend demo")])]);
-    let c = set(&[&seq(&[&oid(OID_CN), &tlv(0x0c, cn.as_bytes())])]);
-    seq(&[&o, &c])
+/// `O=tls-frontend demo, CN=<cn>` (RFC 4514 writes the most specific first).
+fn name(cn: &str) -> Result<Name, Error> {
+    let escaped: String = cn
+        .chars()
+        .flat_map(|c| {
+            let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';' | '=');
+            special.then_some('\\').into_iter().chain(Some(c))
+        })
+        .collect();
+    format!("CN={escaped},O=tls-frontend demo")
+        .parse()
+        .map_err(der_error)
 }
 
 /// The AlgorithmIdentifier and crypto-core algorithm an issuer key signs with.
-fn signature_alg(kind: KeyKind) -> (Vec<u8>, SignatureAlg) {
+fn signature_alg(kind: KeyKind) -> (AlgorithmIdentifierOwned, SignatureAlg) {
+    let id = |oid: &str, null: bool| AlgorithmIdentifierOwned {
+        oid: ObjectIdentifier::new_unwrap(oid),
+        parameters: null.then(der::Any::null),
+    };
     match kind {
         // sha256WithRSAEncryption, NULL parameters (RFC 4055).
         KeyKind::Rsa => (
-            seq(&[
-                &oid(&[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]),
-                &[0x05, 0x00],
-            ]),
+            id("1.2.840.113549.1.1.11", true),
             SignatureAlg::RsaPkcs1Sha256,
         ),
         // ecdsa-with-SHA256 / SHA384, no parameters (RFC 5758).
         KeyKind::EcP256 => (
-            seq(&[&oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02])]),
+            id("1.2.840.10045.4.3.2", false),
             SignatureAlg::EcdsaP256Sha256,
         ),
         KeyKind::EcP384 => (
-            seq(&[&oid(&[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03])]),
+            id("1.2.840.10045.4.3.3", false),
             SignatureAlg::EcdsaP384Sha384,
         ),
-        KeyKind::Ed25519 => (seq(&[&oid(&[0x2b, 0x65, 0x70])]), SignatureAlg::Ed25519),
-        // SM2-with-SM3 1.2.156.10197.1.501, no parameters (GM/T 0006).
-        _ => (
-            seq(&[&oid(&[0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75])]),
-            SignatureAlg::Sm2Sm3,
-        ),
+        // id-Ed25519 (RFC 8410).
+        KeyKind::Ed25519 => (id("1.3.101.112", false), SignatureAlg::Ed25519),
+        // SM2-with-SM3, no parameters (GM/T 0006).
+        _ => (id("1.2.156.10197.1.501", false), SignatureAlg::Sm2Sm3),
     }
 }
 
@@ -180,72 +160,99 @@ pub fn issue_between(
     crypto_core::system_random().fill(&mut serial)?;
     serial[0] &= 0x7f;
     serial[0] |= 0x01;
-    let validity = seq(&[&time(validity.0), &time(validity.1)]);
+    let validity: Validity = Validity::new(
+        Time::try_from(validity.0).map_err(der_error)?,
+        Time::try_from(validity.1).map_err(der_error)?,
+    );
+    let subject = name(cn)?;
+    let issuer_name = name(issuer_cn)?;
 
-    let mut exts: Vec<Vec<u8>> = Vec::new();
-    let ext = |id: &[u8], critical: bool, value: Vec<u8>| {
-        if critical {
-            seq(&[&oid(id), &[0x01, 0x01, 0xff], &tlv(0x04, &value)])
-        } else {
-            seq(&[&oid(id), &tlv(0x04, &value)])
-        }
-    };
+    let mut exts: Vec<Extension> = Vec::new();
     let rsa = subject_key.kind() == KeyKind::Rsa;
     match role {
         Role::Ca => {
-            exts.push(ext(&[0x55, 0x1d, 0x13], true, seq(&[&[0x01, 0x01, 0xff]])));
-            // keyCertSign (bit 5) and cRLSign (bit 6).
-            exts.push(ext(&[0x55, 0x1d, 0x0f], true, bit_string(&[0x06], 1)));
+            exts.push(extension(
+                true,
+                &BasicConstraints {
+                    ca: true,
+                    path_len_constraint: None,
+                },
+            )?);
+            exts.push(extension(
+                true,
+                &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            )?);
         }
         Role::Server | Role::Client => {
-            exts.push(ext(&[0x55, 0x1d, 0x13], true, seq(&[])));
-            // digitalSignature (bit 0), plus keyEncipherment (bit 2) for RSA.
-            let ku = if rsa {
-                bit_string(&[0xa0], 5)
+            exts.push(extension(
+                true,
+                &BasicConstraints {
+                    ca: false,
+                    path_len_constraint: None,
+                },
+            )?);
+            // digitalSignature, plus keyEncipherment for RSA.
+            let usage = if rsa {
+                KeyUsages::DigitalSignature | KeyUsages::KeyEncipherment
             } else {
-                bit_string(&[0x80], 7)
+                KeyUsages::DigitalSignature.into()
             };
-            exts.push(ext(&[0x55, 0x1d, 0x0f], true, ku));
-            let purpose: &[u8] = if role == Role::Server {
-                &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01]
+            exts.push(extension(true, &KeyUsage(usage))?);
+            let purpose = ObjectIdentifier::new_unwrap(if role == Role::Server {
+                "1.3.6.1.5.5.7.3.1"
             } else {
-                &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x02]
-            };
-            exts.push(ext(&[0x55, 0x1d, 0x25], false, seq(&[&oid(purpose)])));
+                "1.3.6.1.5.5.7.3.2"
+            });
+            exts.push(extension(false, &ExtendedKeyUsage(vec![purpose]))?);
         }
     }
     if !names.is_empty() {
         let mut sans = Vec::new();
         for n in names {
-            match n.parse::<std::net::IpAddr>() {
-                Ok(std::net::IpAddr::V4(a)) => sans.push(tlv(0x87, &a.octets())),
-                Ok(std::net::IpAddr::V6(a)) => sans.push(tlv(0x87, &a.octets())),
-                Err(_) => sans.push(tlv(0x82, n.as_bytes())),
-            }
+            sans.push(match n.parse::<std::net::IpAddr>() {
+                Ok(std::net::IpAddr::V4(a)) => {
+                    GeneralName::IpAddress(OctetString::new(a.octets()).map_err(der_error)?)
+                }
+                Ok(std::net::IpAddr::V6(a)) => {
+                    GeneralName::IpAddress(OctetString::new(a.octets()).map_err(der_error)?)
+                }
+                Err(_) => GeneralName::DnsName(Ia5String::new(n).map_err(der_error)?),
+            });
         }
-        let refs: Vec<&[u8]> = sans.iter().map(Vec::as_slice).collect();
-        exts.push(ext(&[0x55, 0x1d, 0x11], false, seq(&refs)));
+        exts.push(extension(false, &SubjectAltName(sans))?);
     }
-    exts.push(ext(&[0x55, 0x1d, 0x0e], false, tlv(0x04, &key_id(&spki)?)));
-    let issuer_spki = issuer_key.public_key_spki_der();
-    exts.push(ext(
-        &[0x55, 0x1d, 0x23],
+    let ski = OctetString::new(key_id(&spki)?).map_err(der_error)?;
+    exts.push(extension(false, &SubjectKeyIdentifier(ski))?);
+    let aki = OctetString::new(key_id(&issuer_key.public_key_spki_der())?).map_err(der_error)?;
+    exts.push(extension(
         false,
-        seq(&[&tlv(0x80, &key_id(&issuer_spki)?)]),
-    ));
-    let ext_refs: Vec<&[u8]> = exts.iter().map(Vec::as_slice).collect();
-    let extensions = tlv(0xa3, &seq(&ext_refs));
+        &AuthorityKeyIdentifier {
+            key_identifier: Some(aki),
+            ..AuthorityKeyIdentifier::default()
+        },
+    )?);
 
-    let tbs = seq(&[
-        &tlv(0xa0, &uint(&[2])), // v3
-        &uint(&serial),
-        &sig_alg,
-        &name(issuer_cn),
-        &validity,
-        &name(cn),
+    let enc = |v: &dyn Fn() -> der::Result<Vec<u8>>| v().map_err(der_error);
+    // [0] EXPLICIT Version v3 (2).
+    let version = [0xa0, 0x03, 0x02, 0x01, 0x02];
+    let tbs = sequence(&[
+        &version,
+        &enc(&|| der::asn1::Uint::new(&serial)?.to_der())?,
+        &enc(&|| sig_alg.to_der())?,
+        &enc(&|| issuer_name.to_der())?,
+        &enc(&|| validity.to_der())?,
+        &enc(&|| subject.to_der())?,
         &spki,
-        &extensions,
-    ]);
+        // [3] EXPLICIT Extensions.
+        &enc(&|| {
+            der::asn1::ContextSpecific {
+                tag_number: der::TagNumber(3),
+                tag_mode: der::TagMode::Explicit,
+                value: exts.clone(),
+            }
+            .to_der()
+        })?,
+    ])?;
     // Certificates take the default SM2 ID (1234567812345678), as RFC 8998 says.
     let backend = crypto_core::speed::preferred(crypto_core::Algorithm::Signature(alg))
         .iter()
@@ -257,7 +264,11 @@ pub fn issue_between(
             backend: Backend::RustCrypto,
         })?;
     let signature = backend.signing_key(alg, issuer_key)?.sign(&tbs)?;
-    Ok(seq(&[&tbs, &sig_alg, &bit_string(&signature, 0)]))
+    sequence(&[
+        &tbs,
+        &enc(&|| sig_alg.to_der())?,
+        &enc(&|| BitString::from_bytes(&signature)?.to_der())?,
+    ])
 }
 
 /// PEM text of a DER certificate.
