@@ -3,8 +3,24 @@
 //! `crypto-core` names algorithms ([`Algorithm`], [`AeadAlg`], [`SignatureAlg`], ...), defines
 //! small object-safe traits for each kind of primitive ([`AeadKey`], [`Hash`], [`Hmac`],
 //! [`Hkdf`], [`SigningKey`], [`Verifier`], [`KeyExchange`], [`SecureRandom`]) and lets a
-//! [`Backend`] (ring, aws-lc-rs, RustCrypto, OpenSSL) supply them. What a backend lacks is a
-//! typed [`Error::Unsupported`].
+//! [`Backend`] (ring, aws-lc-rs, RustCrypto, libsm, our `asm` kernels, OpenSSL; one cargo feature
+//! each) supply them. What a backend lacks is a typed [`Error::Unsupported`].
+//!
+//! # The rooms
+//! - Plain data: `alg` (algorithm and backend ids), `error`, `traits` (the primitive traits),
+//!   `keys` (key material and its encodings), `der` (DER through the `der` crate), `sm2`
+//!   (SM2 formats), `ct` (constant-time comparisons).
+//! - The backends: `backends/<lib>/{mod, aead, hash, sign, kx, gm}.rs`, each with one support
+//!   table, reached through `backend` (the [`Backend`] value's dispatch), which also keeps the
+//!   contract every backend shares (AEAD limits and failed-open zeroing, key-agreement input
+//!   checks, typed `Unsupported`); `key_loading` (PKCS#8, SEC1, PKCS#1; fresh keys) asks any
+//!   built backend for the arithmetic it needs.
+//! - [`Selection`] (`selection`: plain data and its text form, parsed at the edge).
+//! - [`speed`]: measuring backends (`speed` tables, `auto` calibration, profile files,
+//!   resolving a [`SelectionSpec`]).
+//! - [`tls`]: the rustls `CryptoProvider` built from a Selection, RFC 8998 included.
+//!
+//! Dependencies point one way: data <- backends <- `backend` <- `selection` <- `speed`, `tls`.
 //!
 //! ```
 //! use crypto_core::{AeadAlg, Backend, Nonce};

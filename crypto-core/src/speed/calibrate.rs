@@ -153,7 +153,7 @@ pub fn cpu_name() -> String {
 /// timing anything).
 pub trait Measure {
     /// One timing window of `backend` on `alg`: scoring units per second (the operations of
-    /// [`benches`] together), or 0 when it could not run.
+    /// calibration times for it together), or 0 when it could not run.
     fn measure(&mut self, alg: Algorithm, backend: Backend) -> f64;
 }
 
