@@ -152,7 +152,7 @@ fn graph(src: &Path) -> BTreeMap<Module, BTreeSet<Module>> {
     let root = std::fs::read_to_string(src.join("lib.rs")).unwrap_or_default();
     let mut alias: BTreeMap<String, Module> = BTreeMap::new();
     for p in paths(&root) {
-        if p.len() >= 2 && mods.contains_key(&p[..1].to_vec()) {
+        if p.len() >= 2 && mods.contains_key(&p[..1]) {
             alias.insert(p.last().unwrap().clone(), p[..p.len() - 1].to_vec());
         }
     }
