@@ -4,6 +4,7 @@
 //! a typed [`Error::Unsupported`], never a panic and never a silent substitute.
 
 use crate::backends::{self, Provider};
+
 use zeroize::Zeroizing;
 
 use crate::sm2::{self, CiphertextFormat};
@@ -15,7 +16,7 @@ use crate::{
 impl Backend {
     /// Whether this backend, as built, implements `alg`: its support table lists it.
     pub fn supports(self, alg: Algorithm) -> bool {
-        backends::provider(self).is_some_and(|p| p.algorithms().contains(&alg))
+        backends::provider(self).is_some_and(|p| p.algorithms.contains(&alg))
     }
 
     /// The first built backend (in [`Backend::ALL`] order) that implements `alg`.
@@ -23,9 +24,9 @@ impl Backend {
         Self::built().find(|b| b.supports(alg))
     }
 
-    fn checked(self, alg: Algorithm) -> Result<&'static dyn Provider, Error> {
+    fn checked(self, alg: Algorithm) -> Result<&'static Provider, Error> {
         match backends::provider(self) {
-            Some(p) if p.algorithms().contains(&alg) => Ok(p),
+            Some(p) if p.algorithms.contains(&alg) => Ok(p),
             _ => Err(Error::Unsupported { alg, backend: self }),
         }
     }
@@ -72,7 +73,7 @@ impl Backend {
             ));
         }
         if alg == SignatureAlg::Sm2Sm3 {
-            return p.sm2_signing_key(key, sm2::DEFAULT_ID);
+            return (p.sm2(Algorithm::Signature(alg))?.signing_key)(key, sm2::DEFAULT_ID);
         }
         p.signing_key(alg, key)
     }
@@ -89,7 +90,8 @@ impl Backend {
             return Err(Error::InvalidKey("not an SM2 key"));
         }
         sm2::check_id(id)?;
-        p.sm2_signing_key(key, id)
+        (p.sm2(Algorithm::Signature(SignatureAlg::Sm2Sm3))?
+            .signing_key)(key, id)
     }
 
     /// Verifies a DER SM2 signature made with user ID `id` under `public_key` (the 65-byte
@@ -107,7 +109,9 @@ impl Backend {
         if public_key.len() != 65 || public_key[0] != 4 {
             return Err(Error::BadSignature);
         }
-        p.sm2_verify(public_key, id, message, signature)
+        (p.sm2(Algorithm::Signature(SignatureAlg::Sm2Sm3))?.verify)(
+            public_key, id, message, signature,
+        )
     }
 
     /// Encrypts to an SM2 public key (GB/T 32918.4) and returns the ciphertext in `format`.
@@ -127,7 +131,7 @@ impl Backend {
         if plaintext.is_empty() {
             return Err(Error::InvalidInput("SM2 cannot encrypt an empty message"));
         }
-        let raw = p.sm2_encrypt(public_key, plaintext)?;
+        let raw = (p.sm2(Algorithm::Sm2Encryption)?.encrypt)(public_key, plaintext)?;
         match format {
             CiphertextFormat::Raw => Ok(raw),
             CiphertextFormat::Der => sm2::raw_to_der(&raw),
@@ -152,7 +156,7 @@ impl Backend {
         if raw.len() == sm2::RAW_OVERHEAD {
             return Err(Error::InvalidInput("SM2 ciphertext with an empty C2"));
         }
-        p.sm2_decrypt(key, &raw)
+        (p.sm2(Algorithm::Sm2Encryption)?.decrypt)(key, &raw)
     }
 
     /// A key for an unauthenticated block-cipher mode.
@@ -315,7 +319,7 @@ fn checked_kx(backend: Backend, alg: KxAlg) -> Result<&'static dyn KeyExchange, 
         for b in Backend::built() {
             for &k in KxAlg::ALL {
                 if let Some(inner) = backends::provider(b)
-                    .filter(|p| p.algorithms().contains(&Algorithm::Kx(k)))
+                    .filter(|p| p.algorithms.contains(&Algorithm::Kx(k)))
                     .and_then(|p| p.kx(k).ok())
                 {
                     v.push(CheckedKx {

@@ -148,7 +148,7 @@ impl PrivateKey {
             }
             KeyKind::Rsa => {
                 let der = crate::backends::providers()
-                    .find_map(|p| p.generate_rsa())
+                    .find_map(|p| p.generate_rsa.map(|f| f()))
                     .unwrap_or(Err(Error::Unsupported {
                         alg: crate::Algorithm::Signature(crate::SignatureAlg::RsaPssSha256),
                         backend: crate::Backend::built()
@@ -276,7 +276,7 @@ const P384_ORDER: [u8; 48] = [
 /// The public key of `secret` from the first built backend that can compute it.
 fn derive_public(kind: KeyKind, secret: &[u8]) -> Result<Vec<u8>, Error> {
     crate::backends::providers()
-        .find_map(|p| p.public_key(kind, secret))
+        .find_map(|p| p.public_key.and_then(|f| f(kind, secret)))
         .unwrap_or(Err(Error::Unsupported {
             alg: crate::Algorithm::Signature(match kind {
                 KeyKind::Ed25519 => crate::SignatureAlg::Ed25519,

@@ -120,3 +120,30 @@ impl HkdfPrk for Prk {
         Ok(())
     }
 }
+
+/// For a backend whose only hash is SM3 (a unit struct `$sm3` implementing [`Hash`]): the
+/// statics and the three [`Provider`](super::provider::Provider) functions, HMAC-SM3 and
+/// HKDF-SM3 being [`HmacOver`] it.
+macro_rules! sm3_only {
+    ($sm3:ident) => {
+        static SM3: $sm3 = $sm3;
+        static HMAC_SM3: $crate::backends::generic::HmacOver =
+            $crate::backends::generic::HmacOver(&SM3);
+
+        /// SM3.
+        pub(super) fn hash(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hash> {
+            Some(&SM3)
+        }
+
+        /// HMAC-SM3.
+        pub(super) fn hmac(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hmac> {
+            Some(&HMAC_SM3)
+        }
+
+        /// HKDF-SM3.
+        pub(super) fn hkdf(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hkdf> {
+            Some(&HMAC_SM3)
+        }
+    };
+}
+pub(crate) use sm3_only;

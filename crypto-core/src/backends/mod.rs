@@ -26,7 +26,7 @@ mod ring_api;
 pub(crate) mod rustcrypto;
 
 /// The built providers, in the order key services ask them: the fast, complete ones first.
-pub(crate) fn providers() -> impl Iterator<Item = &'static dyn Provider> {
+pub(crate) fn providers() -> impl Iterator<Item = &'static Provider> {
     [
         crate::Backend::AwsLc,
         crate::Backend::OpenSsl,
@@ -40,7 +40,7 @@ pub(crate) fn providers() -> impl Iterator<Item = &'static dyn Provider> {
 }
 
 /// A built backend's provider.
-pub(crate) fn provider(b: crate::Backend) -> Option<&'static dyn Provider> {
+pub(crate) fn provider(b: crate::Backend) -> Option<&'static Provider> {
     use crate::Backend;
     match b {
         #[cfg(feature = "ring")]

@@ -1,132 +1,10 @@
 //! ring and aws-lc-rs share an API (aws-lc-rs mirrors ring's). What the two backends do alike
-//! is written once here: [`RingApi`], the provider both are (a table of functions, filled by
-//! each backend with its own), and the primitives as macros that each backend's files
-//! instantiate over their own library. Inside a macro `lib` is the invoking module's alias for
+//! is written once here, as macros that each backend's files instantiate over their own
+//! library; each backend's `mod.rs` then fills its [`Provider`](super::provider::Provider)
+//! table with the functions they make. Inside a macro `lib` is the invoking module's alias for
 //! its library (`use ::ring as lib;`), and the few calls whose signatures differ between the
 //! libraries are functions the invoking module supplies: `open_detached` (aead),
 //! `ecdsa_from_pkcs8` and `rsa_modulus_len` (sign), `agree_ephemeral` and `agree_static` (kx).
-
-use zeroize::Zeroizing;
-
-use crate::backends::provider::Provider;
-use crate::{
-    AeadAlg, AeadKey, Algorithm, Backend, Error, Hash, HashAlg, Hkdf, Hmac, KeyExchange, KeyKind,
-    KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
-};
-
-/// Makes an AEAD key.
-type AeadFn = fn(AeadAlg, &[u8]) -> Result<Box<dyn AeadKey>, Error>;
-/// Makes a signing key.
-type SigningKeyFn = fn(SignatureAlg, &PrivateKey) -> Result<Box<dyn SigningKey>, Error>;
-/// Derives a public key (`None`: not this backend).
-type PublicKeyFn = fn(KeyKind, &[u8]) -> Option<Result<Vec<u8>, Error>>;
-/// Makes an RSA-2048 key, PKCS#8 DER.
-type GenerateRsaFn = fn() -> Result<Zeroizing<Vec<u8>>, Error>;
-
-/// A ring-API backend: its support table and its primitives.
-pub(crate) struct RingApi {
-    pub(crate) backend: Backend,
-    pub(crate) algorithms: &'static [Algorithm],
-    pub(crate) aead: AeadFn,
-    pub(crate) hash: fn(HashAlg) -> Option<&'static dyn HashAll>,
-    pub(crate) signing_key: SigningKeyFn,
-    pub(crate) verifier: fn(SignatureAlg) -> Option<&'static dyn Verifier>,
-    pub(crate) kx: fn(KxAlg) -> Option<&'static dyn KeyExchange>,
-    pub(crate) random: &'static dyn SecureRandom,
-    pub(crate) kem: Option<&'static dyn crate::Kem>,
-    pub(crate) public_key: PublicKeyFn,
-    pub(crate) generate_rsa: Option<GenerateRsaFn>,
-}
-
-/// A hash that is also its HMAC and HKDF (one value serves all three).
-pub(crate) trait HashAll: Hash + Hmac + Hkdf {
-    fn as_hash(&'static self) -> &'static dyn Hash;
-    fn as_hmac(&'static self) -> &'static dyn Hmac;
-    fn as_hkdf(&'static self) -> &'static dyn Hkdf;
-}
-
-impl<T: Hash + Hmac + Hkdf> HashAll for T {
-    fn as_hash(&'static self) -> &'static dyn Hash {
-        self
-    }
-    fn as_hmac(&'static self) -> &'static dyn Hmac {
-        self
-    }
-    fn as_hkdf(&'static self) -> &'static dyn Hkdf {
-        self
-    }
-}
-
-impl RingApi {
-    fn unsupported(&self, alg: Algorithm) -> Error {
-        Error::Unsupported {
-            alg,
-            backend: self.backend,
-        }
-    }
-}
-
-impl Provider for RingApi {
-    fn algorithms(&self) -> &'static [Algorithm] {
-        self.algorithms
-    }
-
-    fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
-        (self.aead)(alg, key)
-    }
-
-    fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
-        (self.hash)(alg)
-            .map(HashAll::as_hash)
-            .ok_or_else(|| self.unsupported(Algorithm::Hash(alg)))
-    }
-
-    fn hmac(&self, alg: HashAlg) -> Result<&'static dyn Hmac, Error> {
-        (self.hash)(alg)
-            .map(HashAll::as_hmac)
-            .ok_or_else(|| self.unsupported(Algorithm::Hmac(alg)))
-    }
-
-    fn hkdf(&self, alg: HashAlg) -> Result<&'static dyn Hkdf, Error> {
-        (self.hash)(alg)
-            .map(HashAll::as_hkdf)
-            .ok_or_else(|| self.unsupported(Algorithm::Hkdf(alg)))
-    }
-
-    fn signing_key(
-        &self,
-        alg: SignatureAlg,
-        key: &PrivateKey,
-    ) -> Result<Box<dyn SigningKey>, Error> {
-        (self.signing_key)(alg, key)
-    }
-
-    fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        (self.verifier)(alg).ok_or_else(|| self.unsupported(Algorithm::Signature(alg)))
-    }
-
-    fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
-        (self.kx)(alg).ok_or_else(|| self.unsupported(Algorithm::Kx(alg)))
-    }
-
-    fn random(&self) -> Result<&'static dyn SecureRandom, Error> {
-        Ok(self.random)
-    }
-
-    fn kem(&self, alg: crate::KemAlg) -> Result<&'static dyn crate::Kem, Error> {
-        self.kem
-            .filter(|k| k.algorithm() == alg)
-            .ok_or_else(|| self.unsupported(Algorithm::Kem(alg)))
-    }
-
-    fn public_key(&self, kind: KeyKind, secret: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-        (self.public_key)(kind, secret)
-    }
-
-    fn generate_rsa(&self) -> Option<Result<Zeroizing<Vec<u8>>, Error>> {
-        self.generate_rsa.map(|f| f())
-    }
-}
 
 /// AES-GCM and ChaCha20-Poly1305 (`lib::aead`): `key(alg, key)` and the key type.
 macro_rules! aead {
@@ -205,16 +83,29 @@ pub(crate) use aead;
 /// `hash(alg)` and the types.
 macro_rules! hash {
     () => {
-        /// The hash `alg`, also its HMAC and HKDF (no SM3 in this library).
-        pub(super) fn hash(
-            alg: HashAlg,
-        ) -> Option<&'static dyn crate::backends::ring_api::HashAll> {
+        /// The hash `alg`, which is also its HMAC and HKDF (no SM3 in this library).
+        fn sha(alg: HashAlg) -> Option<&'static Sha> {
             Some(match alg {
                 HashAlg::Sha256 => &SHA256,
                 HashAlg::Sha384 => &SHA384,
                 HashAlg::Sha512 => &SHA512,
                 _ => return None,
             })
+        }
+
+        /// The hash `alg`.
+        pub(super) fn hash(alg: HashAlg) -> Option<&'static dyn Hash> {
+            sha(alg).map(|s| s as &'static dyn Hash)
+        }
+
+        /// HMAC over `alg`.
+        pub(super) fn hmac(alg: HashAlg) -> Option<&'static dyn Hmac> {
+            sha(alg).map(|s| s as &'static dyn Hmac)
+        }
+
+        /// HKDF over `alg`.
+        pub(super) fn hkdf(alg: HashAlg) -> Option<&'static dyn Hkdf> {
+            sha(alg).map(|s| s as &'static dyn Hkdf)
         }
 
         /// One hash algorithm as hash, HMAC and HKDF.

@@ -57,3 +57,15 @@ impl AeadKey for Aead {
         Ok(())
     }
 }
+
+/// An SM4-GCM or SM4-CCM key.
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+    let key: &[u8; 16] = key
+        .try_into()
+        .map_err(|_| Error::InvalidKey("SM4 keys are 16 bytes"))?;
+    Ok(match alg {
+        AeadAlg::Sm4Gcm => Box::new(Aead::Gcm(Sm4Gcm::new(key))),
+        AeadAlg::Sm4Ccm => Box::new(Aead::Ccm(Sm4Ccm::new(key))),
+        _ => return Err(Error::Backend("the asm backend has only the SM4 AEADs")),
+    })
+}

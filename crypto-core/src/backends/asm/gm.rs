@@ -1,8 +1,8 @@
 //! The GM extras: SM4 in ECB, CBC and CTR on our kernels, and the helpers the SM2 parts
 //! share.
 
-use crate::keys::fixed_scalar;
-use crate::{CipherAlg, CipherKey, Error};
+use crate::keys::{Material, fixed_scalar};
+use crate::{CipherAlg, CipherKey, Error, PrivateKey};
 use asm::sm4::{Counter, Sm4};
 use core::fmt;
 use zeroize::Zeroizing;
@@ -86,4 +86,31 @@ impl CipherKey for Cipher {
         }
         Ok(())
     }
+}
+
+/// SM2 encryption (GB/T 32918.4), raw C1C3C2.
+pub(super) fn encrypt(pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+    with_entropy(|rng| asm::sm2::encrypt(pk, msg, rng)).map_err(|e| match e {
+        Error::InvalidPeerKey => Error::InvalidKey("SM2 public key not on the curve"),
+        e => e,
+    })
+}
+
+/// SM2 decryption of the raw C1C3C2 form.
+pub(super) fn decrypt(key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let Material::Ec { scalar, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    asm::sm2::decrypt(&*scalar32(scalar)?, raw).map_err(gm_error)
+}
+
+/// SM4 in ECB, CBC or CTR.
+pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
+    let key: &[u8; 16] = key
+        .try_into()
+        .map_err(|_| Error::InvalidKey("SM4 keys are 16 bytes"))?;
+    Ok(Box::new(Cipher {
+        alg,
+        sm4: Sm4::new(key),
+    }))
 }

@@ -1,10 +1,8 @@
 //! SM3 (our one-message kernels), with HMAC-SM3 and HKDF-SM3 over it.
 
-use crate::backends::generic::HmacOver;
 use crate::{Hash, HashAlg, HashContext, Output};
 
-pub(super) static SM3: Sm3 = Sm3;
-pub(super) static HMAC_SM3: HmacOver = HmacOver(&SM3);
+crate::backends::generic::sm3_only!(Sm3);
 
 #[derive(Debug)]
 pub(super) struct Sm3;

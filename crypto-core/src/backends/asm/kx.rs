@@ -5,7 +5,7 @@ use crate::{EphemeralKey, Error, KeyExchange, KxAlg, SharedSecret};
 use zeroize::Zeroizing;
 
 #[derive(Debug)]
-pub(super) struct Kx;
+struct Kx;
 
 impl KeyExchange for Kx {
     fn algorithm(&self) -> KxAlg {
@@ -40,4 +40,9 @@ impl EphemeralKey for Ephemeral {
     fn agree(self: Box<Self>, peer_public_key: &[u8]) -> Result<SharedSecret, Error> {
         agree(&self.private, peer_public_key)
     }
+}
+
+/// curveSM2 key agreement.
+pub(super) fn kx(_alg: KxAlg) -> Option<&'static dyn KeyExchange> {
+    Some(&Kx)
 }

@@ -1,7 +1,8 @@
 //! SM2 signatures (GB/T 32918.2) on our field arithmetic.
 
-use super::gm::with_entropy;
-use crate::{Error, SignatureAlg, SigningKey};
+use super::gm::{gm_error, scalar32, with_entropy};
+use crate::keys::Material;
+use crate::{Error, PrivateKey, SignatureAlg, SigningKey};
 use core::fmt;
 
 pub(super) struct Signer(pub(super) asm::sm2::SigningKey);
@@ -50,4 +51,38 @@ pub(super) fn verify(pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(),
     } else {
         Err(Error::BadSignature)
     }
+}
+
+/// An SM2 signing key with user ID `id`.
+pub(super) fn signing_key(key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+    crate::sm2::check_id(id)?;
+    let Material::Ec { scalar, public, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    let d = scalar32(scalar)?;
+    let inner = asm::sm2::SigningKey::new(&d, id).map_err(|e| match e {
+        asm::sm2::Error::InvalidPrivateKey => {
+            Error::InvalidKey("SM2 private key must be in [1, n-2] to sign")
+        }
+        e => gm_error(e),
+    })?;
+    if inner.public_key()[..] != public[..] {
+        return Err(Error::InvalidKey(
+            "SM2 public key does not match the private key",
+        ));
+    }
+    Ok(Box::new(Signer(inner)))
+}
+
+/// A signing key for `sm2sig_sm3` with the default ID.
+pub(super) fn default_signing_key(
+    _alg: SignatureAlg,
+    key: &PrivateKey,
+) -> Result<Box<dyn SigningKey>, Error> {
+    signing_key(key, crate::sm2::DEFAULT_ID)
+}
+
+/// The verifier (SM2 with the default ID).
+pub(super) fn verifier(_alg: SignatureAlg) -> Option<&'static dyn crate::Verifier> {
+    Some(&Verifier)
 }

@@ -11,20 +11,24 @@ mod sign;
 use ::aws_lc_rs as lib;
 use zeroize::Zeroizing;
 
-use crate::backends::ring_api::RingApi;
+use crate::backends::provider::Provider;
 use crate::{Algorithm, Backend, Error, KeyKind};
 
-pub(crate) static PROVIDER: RingApi = RingApi {
+pub(crate) static PROVIDER: Provider = Provider {
     backend: Backend::AwsLc,
     algorithms: ALGORITHMS,
-    aead: aead::key,
-    hash: hash::hash,
-    signing_key: sign::signing_key,
-    verifier: sign::verifier,
-    kx: kx::kx,
-    random: &kx::RANDOM,
+    aead: Some(aead::key),
+    hash: Some(hash::hash),
+    hmac: Some(hash::hmac),
+    hkdf: Some(hash::hkdf),
+    signing_key: Some(sign::signing_key),
+    verifier: Some(sign::verifier),
+    kx: Some(kx::kx),
+    random: Some(&kx::RANDOM),
     kem: Some(&kem::ML_KEM_768),
-    public_key,
+    cipher: None,
+    sm2: None,
+    public_key: Some(public_key),
     generate_rsa: Some(generate_rsa),
 };
 

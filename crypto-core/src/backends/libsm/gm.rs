@@ -1,10 +1,15 @@
 //! The GM extras: SM4 in ECB, CBC and CTR from libsm's mode code, and the point checks the
 //! SM2 parts share.
 
-use crate::{CipherAlg, CipherKey, Error};
+use crate::keys::Material;
+use crate::{CipherAlg, CipherKey, Error, PrivateKey, sm2};
 use core::fmt;
-use libsm::sm4::Cipher as Sm4Mode;
+use libsm::sm2::ecc::EccCtx;
+use libsm::sm2::encrypt::{DecryptCtx, EncryptCtx};
+use libsm::sm2::signature::SigCtx;
 use libsm::sm4::cipher::Sm4Cipher;
+use libsm::sm4::{Cipher as Sm4Mode, Mode};
+use zeroize::Zeroizing;
 
 /// curveSM2's field prime p (GB/T 32918.5), big-endian.
 pub(super) const P: [u8; 32] = [
@@ -25,10 +30,10 @@ pub(super) fn utf8_id(id: &[u8]) -> Result<&str, Error> {
         .map_err(|_| Error::InvalidInput("the libsm backend takes only UTF-8 SM2 user IDs"))
 }
 
-pub(super) struct Sm4Key {
-    pub(super) alg: CipherAlg,
-    pub(super) block: Sm4Cipher,
-    pub(super) mode: Option<Sm4Mode>,
+struct Sm4Key {
+    alg: CipherAlg,
+    block: Sm4Cipher,
+    mode: Option<Sm4Mode>,
 }
 
 impl fmt::Debug for Sm4Key {
@@ -39,7 +44,7 @@ impl fmt::Debug for Sm4Key {
     }
 }
 
-pub(super) fn sm4_failed<E>(_: E) -> Error {
+fn sm4_failed<E>(_: E) -> Error {
     Error::Backend("libsm SM4 failed")
 }
 
@@ -105,4 +110,56 @@ impl CipherKey for Sm4Key {
         }
         Ok(())
     }
+}
+
+/// An SM4 key in one of the block modes.
+pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
+    let bad = |_| Error::InvalidKey("SM4 key rejected");
+    let mode = match alg {
+        CipherAlg::Sm4Ecb => None,
+        CipherAlg::Sm4Cbc => Some(Sm4Mode::new(key, Mode::Cbc).map_err(bad)?),
+        CipherAlg::Sm4Ctr => Some(Sm4Mode::new(key, Mode::Ctr).map_err(bad)?),
+    };
+    Ok(Box::new(Sm4Key {
+        alg,
+        block: Sm4Cipher::new(key).map_err(bad)?,
+        mode,
+    }))
+}
+
+/// SM2 encryption; libsm's C1C2C3 output reordered to C1C3C2.
+pub(super) fn encrypt(pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
+    if !canonical(pk) {
+        return Err(Error::InvalidKey("SM2 public key not on the curve"));
+    }
+    let point = SigCtx::new()
+        .load_pubkey(pk)
+        .map_err(|_| Error::InvalidKey("SM2 public key not on the curve"))?;
+    let old_order = EncryptCtx::new(msg.len(), point)
+        .encrypt(msg)
+        .map_err(|_| Error::Backend("libsm SM2 encryption failed"))?;
+    sm2::c1c2c3_to_c1c3c2(&old_order)
+}
+
+/// SM2 decryption of the C1C3C2 form.
+pub(super) fn decrypt(key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let Material::Ec { scalar, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    // C1 must be on the curve; checked here so that libsm's own failure below can only
+    // mean a C3 mismatch.
+    if !canonical(&raw[..65]) {
+        return Err(Error::InvalidPeerKey);
+    }
+    EccCtx::new()
+        .bytes_to_point(&raw[..65])
+        .map_err(|_| Error::InvalidPeerKey)?;
+    let sk = SigCtx::new()
+        .load_seckey(scalar)
+        .map_err(|_| Error::InvalidKey("SM2 private key rejected by libsm"))?;
+    let old_order = sm2::c1c3c2_to_c1c2c3(raw)?;
+    DecryptCtx::new(raw.len() - sm2::RAW_OVERHEAD, sk)
+        .decrypt(&old_order)
+        .map(Zeroizing::new)
+        .map_err(|_| Error::DecryptFailed)
 }

@@ -1,7 +1,6 @@
 //! SM3 from libsm (one-shot only, so contexts buffer the message), with HMAC-SM3 and
 //! HKDF-SM3 over it (this crate's generic constructions).
 
-use crate::backends::generic::HmacOver;
 use crate::{Hash, HashAlg, HashContext, Output};
 use libsm::sm3::hash::Sm3Hash;
 
@@ -51,7 +50,4 @@ impl HashContext for Sm3Context {
     }
 }
 
-/// SM3.
-pub(super) static SM3: Sm3 = Sm3;
-/// HMAC-SM3 and HKDF-SM3 over it.
-pub(super) static HMAC_SM3: HmacOver = HmacOver(&SM3);
+crate::backends::generic::sm3_only!(Sm3);

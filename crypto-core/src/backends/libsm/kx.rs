@@ -8,7 +8,7 @@ use libsm::sm2::signature::SigCtx;
 use zeroize::Zeroizing;
 
 #[derive(Debug)]
-pub(super) struct Kx;
+struct Kx;
 
 impl KeyExchange for Kx {
     fn algorithm(&self) -> KxAlg {
@@ -69,4 +69,6 @@ impl EphemeralKey for Ephemeral {
 }
 
 /// curveSM2 key agreement.
-pub(super) static KX: Kx = Kx;
+pub(super) fn kx(_alg: KxAlg) -> Option<&'static dyn KeyExchange> {
+    Some(&Kx)
+}

@@ -1,17 +1,18 @@
 //! SM2 signatures from libsm (UTF-8 user IDs only).
 
 use super::gm::{canonical, utf8_id};
-use crate::{Error, SignatureAlg, SigningKey, sm2};
+use crate::keys::Material;
+use crate::{Error, PrivateKey, SignatureAlg, SigningKey, sm2};
 use core::fmt;
 use libsm::sm2::signature::{SigCtx, Signature};
 use zeroize::Zeroizing;
 
-pub(super) struct Signer {
-    pub(super) ctx: SigCtx,
-    pub(super) id: String,
-    pub(super) scalar: Zeroizing<Vec<u8>>,
-    pub(super) point: libsm::sm2::ecc::Point,
-    pub(super) public: Vec<u8>,
+struct Signer {
+    ctx: SigCtx,
+    id: String,
+    scalar: Zeroizing<Vec<u8>>,
+    point: libsm::sm2::ecc::Point,
+    public: Vec<u8>,
 }
 
 impl fmt::Debug for Signer {
@@ -46,7 +47,7 @@ impl SigningKey for Signer {
 }
 
 #[derive(Debug)]
-pub(super) struct Verifier;
+struct Verifier;
 
 impl crate::Verifier for Verifier {
     fn algorithm(&self) -> SignatureAlg {
@@ -78,4 +79,33 @@ pub(super) fn verify(pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(),
 }
 
 /// SM2 verification with the default ID.
-pub(super) static VERIFIER: Verifier = Verifier;
+pub(super) fn verifier(_alg: SignatureAlg) -> Option<&'static dyn crate::Verifier> {
+    Some(&Verifier)
+}
+
+/// An SM2 signing key with user ID `id`.
+pub(super) fn signing_key(key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
+    let Material::Ec { scalar, public, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    let id = utf8_id(id)?;
+    let ctx = SigCtx::new();
+    let point = ctx
+        .load_pubkey(public)
+        .map_err(|_| Error::InvalidKey("SM2 public key rejected by libsm"))?;
+    Ok(Box::new(Signer {
+        ctx,
+        id: id.to_owned(),
+        scalar: scalar.clone(),
+        point,
+        public: public.clone(),
+    }))
+}
+
+/// An SM2 signing key with the default ID.
+pub(super) fn default_signing_key(
+    _alg: SignatureAlg,
+    key: &PrivateKey,
+) -> Result<Box<dyn SigningKey>, Error> {
+    signing_key(key, sm2::DEFAULT_ID)
+}

@@ -11,14 +11,29 @@ use openssl::sign::Signer;
 use zeroize::Zeroizing;
 
 /// One SHA-2 function as hash, HMAC and HKDF.
-pub(super) struct Sha(HashAlg);
+struct Sha(HashAlg);
 
-pub(super) static SHA256: Sha = Sha(HashAlg::Sha256);
-pub(super) static SHA384: Sha = Sha(HashAlg::Sha384);
-pub(super) static SHA512: Sha = Sha(HashAlg::Sha512);
-pub(super) static SM3: Sha = Sha(HashAlg::Sm3);
+static SHA256: Sha = Sha(HashAlg::Sha256);
+static SHA384: Sha = Sha(HashAlg::Sha384);
+static SHA512: Sha = Sha(HashAlg::Sha512);
+static SM3: Sha = Sha(HashAlg::Sm3);
 
-pub(super) fn sha(alg: HashAlg) -> &'static Sha {
+/// The hash `alg`.
+pub(super) fn hash(alg: HashAlg) -> Option<&'static dyn Hash> {
+    Some(sha(alg))
+}
+
+/// HMAC over `alg`.
+pub(super) fn hmac(alg: HashAlg) -> Option<&'static dyn Hmac> {
+    Some(sha(alg))
+}
+
+/// HKDF over `alg`.
+pub(super) fn hkdf(alg: HashAlg) -> Option<&'static dyn Hkdf> {
+    Some(sha(alg))
+}
+
+fn sha(alg: HashAlg) -> &'static Sha {
     match alg {
         HashAlg::Sha256 => &SHA256,
         HashAlg::Sha384 => &SHA384,

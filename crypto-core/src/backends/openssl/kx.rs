@@ -141,11 +141,11 @@ impl EphemeralKey for Ephemeral {
 }
 
 /// Key agreement in `alg`.
-pub(super) fn kx(alg: KxAlg) -> &'static dyn KeyExchange {
-    match alg {
+pub(super) fn kx(alg: KxAlg) -> Option<&'static dyn KeyExchange> {
+    Some(match alg {
         KxAlg::X25519 => &Kx(KxAlg::X25519),
         KxAlg::P256 => &Kx(KxAlg::P256),
         KxAlg::P384 => &Kx(KxAlg::P384),
         KxAlg::CurveSm2 => &Kx(KxAlg::CurveSm2),
-    }
+    })
 }

@@ -3,23 +3,14 @@
 //! per direction behind a mutex: the key schedule is computed once, and a record-layer key is
 //! used by one connection at a time, so the lock is uncontended.
 
-use zeroize::Zeroizing;
-
-use crate::backends::provider::Provider;
-use crate::{
-    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
-    KeyExchange, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
-};
-use hash::sha;
+use crate::backends::provider::{Provider, Sm2};
+use crate::{Algorithm, Backend, Error, SecureRandom};
 
 mod aead;
 mod gm;
 mod hash;
 mod kx;
 mod sign;
-
-pub(crate) struct OpenSsl;
-pub(crate) static PROVIDER: OpenSsl = OpenSsl;
 
 /// Everything this backend implements: the one table [`Backend::supports`](crate::Backend::supports)
 /// reads.
@@ -73,71 +64,32 @@ pub(crate) static ALGORITHMS: &[Algorithm] = {
     ]
 };
 
-impl Provider for OpenSsl {
-    fn algorithms(&self) -> &'static [Algorithm] {
-        ALGORITHMS
-    }
-
-    fn cipher(&self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
-        gm::cipher(alg, key)
-    }
-
-    fn sm2_signing_key(&self, key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
-        gm::signing_key(key, id)
-    }
-
-    fn sm2_verify(&self, pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        gm::verify(pk, id, msg, sig)
-    }
-
-    fn sm2_encrypt(&self, pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
-        gm::encrypt(pk, msg)
-    }
-
-    fn sm2_decrypt(&self, key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        gm::decrypt(key, raw)
-    }
-
-    fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
-        Ok(sha(alg))
-    }
-
-    fn hmac(&self, alg: HashAlg) -> Result<&'static dyn Hmac, Error> {
-        Ok(sha(alg))
-    }
-
-    fn hkdf(&self, alg: HashAlg) -> Result<&'static dyn Hkdf, Error> {
-        Ok(sha(alg))
-    }
-
-    fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
-        aead::key(alg, key)
-    }
-
-    fn signing_key(
-        &self,
-        alg: SignatureAlg,
-        key: &PrivateKey,
-    ) -> Result<Box<dyn SigningKey>, Error> {
-        sign::signing_key(alg, key)
-    }
-
-    fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        sign::verifier(alg)
-    }
-
-    fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
-        Ok(kx::kx(alg))
-    }
-
-    fn random(&self) -> Result<&'static dyn SecureRandom, Error> {
-        Ok(&RANDOM)
-    }
-}
+/// No key derivation or generation of its own: the other backends serve key loading.
+pub(crate) static PROVIDER: Provider = Provider {
+    backend: Backend::OpenSsl,
+    algorithms: ALGORITHMS,
+    aead: Some(aead::key),
+    hash: Some(hash::hash),
+    hmac: Some(hash::hmac),
+    hkdf: Some(hash::hkdf),
+    signing_key: Some(sign::signing_key),
+    verifier: Some(sign::verifier),
+    kx: Some(kx::kx),
+    random: Some(&Random),
+    kem: None,
+    cipher: Some(gm::cipher),
+    sm2: Some(&Sm2 {
+        signing_key: gm::signing_key,
+        verify: gm::verify,
+        encrypt: gm::encrypt,
+        decrypt: gm::decrypt,
+    }),
+    public_key: None,
+    generate_rsa: None,
+};
 
 #[derive(Debug)]
 struct Random;
-static RANDOM: Random = Random;
 
 impl SecureRandom for Random {
     fn fill(&self, dest: &mut [u8]) -> Result<(), Error> {

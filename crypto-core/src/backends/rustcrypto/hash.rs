@@ -124,32 +124,30 @@ where
     }
 }
 
-/// The hash `alg`.
-pub(super) fn hash(alg: HashAlg) -> &'static dyn Hash {
+/// Every sha2/sm3 hash type as the three traits at once.
+trait ShaAll: Hash + Hmac + Hkdf {}
+impl<T: Hash + Hmac + Hkdf> ShaAll for T {}
+
+fn sha(alg: HashAlg) -> &'static dyn ShaAll {
     match alg {
         HashAlg::Sha256 => &SHA256,
         HashAlg::Sha384 => &SHA384,
         HashAlg::Sha512 => &SHA512,
         HashAlg::Sm3 => &SM3,
     }
+}
+
+/// The hash `alg`.
+pub(super) fn hash(alg: HashAlg) -> Option<&'static dyn Hash> {
+    Some(sha(alg))
 }
 
 /// HMAC over `alg`.
-pub(super) fn hmac(alg: HashAlg) -> &'static dyn Hmac {
-    match alg {
-        HashAlg::Sha256 => &SHA256,
-        HashAlg::Sha384 => &SHA384,
-        HashAlg::Sha512 => &SHA512,
-        HashAlg::Sm3 => &SM3,
-    }
+pub(super) fn hmac(alg: HashAlg) -> Option<&'static dyn Hmac> {
+    Some(sha(alg))
 }
 
 /// HKDF over `alg`.
-pub(super) fn hkdf(alg: HashAlg) -> &'static dyn Hkdf {
-    match alg {
-        HashAlg::Sha256 => &SHA256,
-        HashAlg::Sha384 => &SHA384,
-        HashAlg::Sha512 => &SHA512,
-        HashAlg::Sm3 => &SM3,
-    }
+pub(super) fn hkdf(alg: HashAlg) -> Option<&'static dyn Hkdf> {
+    Some(sha(alg))
 }

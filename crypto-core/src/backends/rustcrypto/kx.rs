@@ -9,13 +9,13 @@ use crate::keys::fixed_scalar;
 use crate::{EphemeralKey, Error, KeyExchange, KeyKind, KxAlg, SharedSecret};
 
 /// Key agreement in `alg` (curveSM2 from the GM half).
-pub(super) fn kx(alg: KxAlg) -> &'static dyn KeyExchange {
-    match alg {
+pub(super) fn kx(alg: KxAlg) -> Option<&'static dyn KeyExchange> {
+    Some(match alg {
         KxAlg::X25519 => &Kx(KxAlg::X25519),
         KxAlg::P256 => &Kx(KxAlg::P256),
         KxAlg::P384 => &Kx(KxAlg::P384),
         KxAlg::CurveSm2 => &super::gm::Sm2Kx,
-    }
+    })
 }
 
 /// Key agreement in one group.
@@ -47,8 +47,8 @@ impl KeyExchange for Kx {
                     let secret = x25519_dalek::StaticSecret::from(bytes);
                     Ok(x25519_dalek::PublicKey::from(&secret).as_bytes().to_vec())
                 }
-                KxAlg::P256 => super::sign::public_key(KeyKind::EcP256, &private),
-                KxAlg::P384 => super::sign::public_key(KeyKind::EcP384, &private),
+                KxAlg::P256 => super::sign::derive_public(KeyKind::EcP256, &private),
+                KxAlg::P384 => super::sign::derive_public(KeyKind::EcP384, &private),
                 KxAlg::CurveSm2 => return super::gm::Sm2Kx.generate(),
             };
             if let Ok(public) = public {

@@ -10,14 +10,31 @@ mod sign;
 
 use zeroize::Zeroizing;
 
-use crate::backends::provider::Provider;
-use crate::{
-    AeadAlg, AeadKey, Algorithm, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
-    KeyExchange, KeyKind, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
-};
+use crate::backends::provider::{Provider, Sm2};
+use crate::{Algorithm, Backend, Error, SecureRandom};
 
-pub(crate) struct RustCrypto;
-pub(crate) static PROVIDER: RustCrypto = RustCrypto;
+pub(crate) static PROVIDER: Provider = Provider {
+    backend: Backend::RustCrypto,
+    algorithms: ALGORITHMS,
+    aead: Some(aead::key),
+    hash: Some(hash::hash),
+    hmac: Some(hash::hmac),
+    hkdf: Some(hash::hkdf),
+    signing_key: Some(sign::signing_key),
+    verifier: Some(sign::verifier),
+    kx: Some(kx::kx),
+    random: Some(&RANDOM),
+    kem: None,
+    cipher: Some(gm::cipher),
+    sm2: Some(&Sm2 {
+        signing_key: gm::signing_key,
+        verify: gm::verify,
+        encrypt: gm::encrypt,
+        decrypt: gm::decrypt,
+    }),
+    public_key: Some(sign::public_key),
+    generate_rsa: Some(generate_rsa),
+};
 
 /// Everything this backend implements: the one table [`Backend::supports`](crate::Backend::supports)
 /// reads.
@@ -73,84 +90,17 @@ pub(crate) static ALGORITHMS: &[Algorithm] = {
     ]
 };
 
-impl Provider for RustCrypto {
-    fn algorithms(&self) -> &'static [Algorithm] {
-        ALGORITHMS
-    }
-
-    fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
-        aead::key(alg, key)
-    }
-
-    fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
-        Ok(hash::hash(alg))
-    }
-
-    fn hmac(&self, alg: HashAlg) -> Result<&'static dyn Hmac, Error> {
-        Ok(hash::hmac(alg))
-    }
-
-    fn hkdf(&self, alg: HashAlg) -> Result<&'static dyn Hkdf, Error> {
-        Ok(hash::hkdf(alg))
-    }
-
-    fn signing_key(
-        &self,
-        alg: SignatureAlg,
-        key: &PrivateKey,
-    ) -> Result<Box<dyn SigningKey>, Error> {
-        sign::signing_key(alg, key)
-    }
-
-    fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        sign::verifier(alg)
-    }
-
-    fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
-        Ok(kx::kx(alg))
-    }
-
-    fn random(&self) -> Result<&'static dyn SecureRandom, Error> {
-        Ok(&RANDOM)
-    }
-
-    fn cipher(&self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
-        gm::cipher(alg, key)
-    }
-
-    fn sm2_signing_key(&self, key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
-        gm::signing_key(key, id)
-    }
-
-    fn sm2_verify(&self, pk: &[u8], id: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), Error> {
-        gm::verify(pk, id, msg, sig)
-    }
-
-    fn sm2_encrypt(&self, pk: &[u8], msg: &[u8]) -> Result<Vec<u8>, Error> {
-        gm::encrypt(pk, msg)
-    }
-
-    fn sm2_decrypt(&self, key: &PrivateKey, raw: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
-        gm::decrypt(key, raw)
-    }
-
-    fn public_key(&self, kind: KeyKind, secret: &[u8]) -> Option<Result<Vec<u8>, Error>> {
-        Some(sign::public_key(kind, secret))
-    }
-
-    fn generate_rsa(&self) -> Option<Result<Zeroizing<Vec<u8>>, Error>> {
-        use rsa::pkcs8::EncodePrivateKey;
-        let mut rng = getrandom::SysRng;
-        Some(
-            rsa::PrivateKey::new(&mut rng, 2048)
-                .map_err(|_| Error::Backend("RSA key generation failed"))
-                .and_then(|k| {
-                    k.to_pkcs8_der()
-                        .map(|d| Zeroizing::new(d.as_bytes().to_vec()))
-                        .map_err(|_| Error::Backend("RSA key encoding failed"))
-                }),
-        )
-    }
+/// A fresh RSA-2048 key (the `rsa` crate's generation; seconds, not milliseconds) as PKCS#8.
+fn generate_rsa() -> Result<Zeroizing<Vec<u8>>, Error> {
+    use rsa::pkcs8::EncodePrivateKey;
+    let mut rng = getrandom::SysRng;
+    rsa::PrivateKey::new(&mut rng, 2048)
+        .map_err(|_| Error::Backend("RSA key generation failed"))
+        .and_then(|k| {
+            k.to_pkcs8_der()
+                .map(|d| Zeroizing::new(d.as_bytes().to_vec()))
+                .map_err(|_| Error::Backend("RSA key encoding failed"))
+        })
 }
 
 #[derive(Debug)]

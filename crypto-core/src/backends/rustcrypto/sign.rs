@@ -71,14 +71,14 @@ pub(super) fn signing_key(
 }
 
 /// Verification for `alg` (SM2 from the GM half).
-pub(super) fn verifier(alg: SignatureAlg) -> Result<&'static dyn crate::Verifier, Error> {
+pub(super) fn verifier(alg: SignatureAlg) -> Option<&'static dyn crate::Verifier> {
     if alg == SignatureAlg::Sm2Sm3 {
-        return Ok(&super::gm::Sm2Verifier);
+        return Some(&super::gm::Sm2Verifier);
     }
-    Ok(VERIFIERS
+    VERIFIERS
         .iter()
         .find(|v| v.0 == alg)
-        .ok_or(Error::Backend("verifier table incomplete"))?)
+        .map(|v| v as &'static dyn crate::Verifier)
 }
 
 /// Each key in its own box, sized exactly for it: the keys wipe themselves on drop, but a
@@ -309,7 +309,11 @@ pub(super) fn uncompressed(point: &[u8], len: usize) -> Result<(), Error> {
 }
 
 /// The public key of an EC scalar in [1, n) or of an Ed25519 seed.
-pub(super) fn public_key(kind: KeyKind, secret: &[u8]) -> Result<Vec<u8>, Error> {
+pub(super) fn public_key(kind: KeyKind, secret: &[u8]) -> Option<Result<Vec<u8>, Error>> {
+    Some(derive_public(kind, secret))
+}
+
+pub(super) fn derive_public(kind: KeyKind, secret: &[u8]) -> Result<Vec<u8>, Error> {
     let bad = |_| Error::InvalidKey("EC private scalar out of range");
     Ok(match kind {
         KeyKind::EcP256 => p256::SecretKey::from_slice(secret)
