@@ -3,6 +3,7 @@
 //! Each call checks the backend's support table first, so an algorithm a backend lacks is always
 //! a typed [`Error::Unsupported`], never a panic and never a silent substitute.
 
+use crate::backends::provider::RawAead;
 use crate::backends::{self, Provider};
 
 use zeroize::Zeroizing;
@@ -16,7 +17,7 @@ use crate::{
 impl Backend {
     /// Whether this backend, as built, implements `alg`: its support table lists it.
     pub fn supports(self, alg: Algorithm) -> bool {
-        backends::provider(self).is_some_and(|p| p.algorithms.contains(&alg))
+        backends::provider(self).is_some_and(|p| p.implements(alg))
     }
 
     /// The first built backend (in [`Backend::ALL`] order) that implements `alg`.
@@ -26,7 +27,7 @@ impl Backend {
 
     fn checked(self, alg: Algorithm) -> Result<&'static Provider, Error> {
         match backends::provider(self) {
-            Some(p) if p.algorithms.contains(&alg) => Ok(p),
+            Some(p) if p.implements(alg) => Ok(p),
             _ => Err(Error::Unsupported { alg, backend: self }),
         }
     }
@@ -73,7 +74,7 @@ impl Backend {
             ));
         }
         if alg == SignatureAlg::Sm2Sm3 {
-            return (p.sm2(Algorithm::Signature(alg))?.signing_key)(key, sm2::DEFAULT_ID);
+            return (p.gm(Algorithm::Signature(alg))?.signing_key)(key, sm2::DEFAULT_ID);
         }
         p.signing_key(alg, key)
     }
@@ -90,7 +91,7 @@ impl Backend {
             return Err(Error::InvalidKey("not an SM2 key"));
         }
         sm2::check_id(id)?;
-        (p.sm2(Algorithm::Signature(SignatureAlg::Sm2Sm3))?
+        (p.gm(Algorithm::Signature(SignatureAlg::Sm2Sm3))?
             .signing_key)(key, id)
     }
 
@@ -109,7 +110,7 @@ impl Backend {
         if public_key.len() != 65 || public_key[0] != 4 {
             return Err(Error::BadSignature);
         }
-        (p.sm2(Algorithm::Signature(SignatureAlg::Sm2Sm3))?.verify)(
+        (p.gm(Algorithm::Signature(SignatureAlg::Sm2Sm3))?.verify)(
             public_key, id, message, signature,
         )
     }
@@ -131,7 +132,7 @@ impl Backend {
         if plaintext.is_empty() {
             return Err(Error::InvalidInput("SM2 cannot encrypt an empty message"));
         }
-        let raw = (p.sm2(Algorithm::Sm2Encryption)?.encrypt)(public_key, plaintext)?;
+        let raw = (p.gm(Algorithm::Sm2Encryption)?.encrypt)(public_key, plaintext)?;
         match format {
             CiphertextFormat::Raw => Ok(raw),
             CiphertextFormat::Der => sm2::raw_to_der(&raw),
@@ -156,7 +157,7 @@ impl Backend {
         if raw.len() == sm2::RAW_OVERHEAD {
             return Err(Error::InvalidInput("SM2 ciphertext with an empty C2"));
         }
-        (p.sm2(Algorithm::Sm2Encryption)?.decrypt)(key, &raw)
+        (p.gm(Algorithm::Sm2Encryption)?.decrypt)(key, &raw)
     }
 
     /// A key for an unauthenticated block-cipher mode.
@@ -197,7 +198,7 @@ impl Backend {
 #[derive(Debug)]
 struct CheckedAead {
     alg: AeadAlg,
-    inner: Box<dyn AeadKey>,
+    inner: Box<dyn RawAead>,
 }
 
 impl AeadKey for CheckedAead {
@@ -214,7 +215,7 @@ impl AeadKey for CheckedAead {
         if in_out.len() as u64 > self.alg.max_plaintext_len() {
             return Err(Error::InvalidLength);
         }
-        self.inner.seal_in_place_detached(nonce, aad, in_out)
+        self.inner.seal(&nonce.0, aad, in_out).map(crate::Tag)
     }
 
     fn open_in_place_detached(
@@ -225,10 +226,7 @@ impl AeadKey for CheckedAead {
         tag: &crate::Tag,
     ) -> Result<(), Error> {
         let ok = in_out.len() as u64 <= self.alg.max_plaintext_len()
-            && self
-                .inner
-                .open_in_place_detached(nonce, aad, in_out, tag)
-                .is_ok();
+            && self.inner.open(&nonce.0, aad, in_out, &tag.0);
         if ok {
             Ok(())
         } else {
@@ -319,7 +317,7 @@ fn checked_kx(backend: Backend, alg: KxAlg) -> Result<&'static dyn KeyExchange, 
         for b in Backend::built() {
             for &k in KxAlg::ALL {
                 if let Some(inner) = backends::provider(b)
-                    .filter(|p| p.algorithms.contains(&Algorithm::Kx(k)))
+                    .filter(|p| p.implements(Algorithm::Kx(k)))
                     .and_then(|p| p.kx(k).ok())
                 {
                     v.push(CheckedKx {

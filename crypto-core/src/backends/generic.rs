@@ -144,6 +144,10 @@ macro_rules! sm3_only {
         pub(super) fn hkdf(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hkdf> {
             Some(&HMAC_SM3)
         }
+
+        /// The three, for the provider table.
+        pub(super) static HASHING: $crate::backends::provider::Hashing =
+            $crate::backends::provider::Hashing::new(hash, hmac, hkdf);
     };
 }
 pub(crate) use sm3_only;

@@ -1,6 +1,6 @@
 //! The backends. Every backend has the same shape, `backends/<lib>/{mod, aead, hash, sign, kx,
-//! gm}.rs` (only the parts it has): `mod.rs` holds its one support table (`ALGORITHMS`) and its
-//! [`Provider`], the dispatch table the [`Backend`](crate::Backend) value calls through; the
+//! gm}.rs` (only the parts it has): `mod.rs` holds its [`Provider`]: the one support table (made of
+//! `provider::groups`) and the functions the [`Backend`](crate::Backend) value calls; the
 //! other files hold the primitives, with names that say what they are (`Aead`, `Signer`,
 //! `Verifier`, `Kx`). The contract every backend keeps is enforced once, around them, in
 //! `backend.rs`. Each backend is behind its own cargo feature.

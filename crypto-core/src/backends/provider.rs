@@ -3,15 +3,31 @@
 //! [`Backend`](crate::Backend) value dispatches through it. Also small helpers the backends
 //! share.
 
+use core::fmt;
+
 use zeroize::Zeroizing;
 
 use crate::{
-    AeadAlg, AeadKey, Algorithm, Backend, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
-    KeyExchange, KeyKind, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
+    AeadAlg, Algorithm, Backend, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
+    KeyExchange, KeyKind, KxAlg, NONCE_LEN, PrivateKey, SecureRandom, SignatureAlg, SigningKey,
+    TAG_LEN, Verifier,
 };
 
+/// A backend's AEAD key: the cipher alone. [`Backend::aead`](crate::Backend::aead) wraps it
+/// in the public [`AeadKey`](crate::AeadKey), which checks lengths and zeroes the buffer on a
+/// failed open, so no backend has to.
+pub(crate) trait RawAead: Send + Sync + fmt::Debug {
+    /// Encrypts `data` in place and returns the tag.
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> Result<RawTag, Error>;
+    /// Decrypts `data` in place; whether `tag` was authentic (if not, `data` is garbage).
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8], tag: &RawTag) -> bool;
+}
+
+/// An AEAD tag's bytes.
+pub(crate) type RawTag = [u8; TAG_LEN];
+
 /// Makes an AEAD key.
-pub(crate) type AeadFn = fn(AeadAlg, &[u8]) -> Result<Box<dyn AeadKey>, Error>;
+pub(crate) type AeadFn = fn(AeadAlg, &[u8]) -> Result<Box<dyn RawAead>, Error>;
 /// Makes a block-cipher mode key.
 pub(crate) type CipherFn = fn(CipherAlg, &[u8]) -> Result<Box<dyn CipherKey>, Error>;
 /// Makes a signing key for a scheme.
@@ -33,8 +49,46 @@ pub(crate) type Sm2EncryptFn = fn(&[u8], &[u8]) -> Result<Vec<u8>, Error>;
 /// SM2 decryption of the raw form.
 pub(crate) type Sm2DecryptFn = fn(&PrivateKey, &[u8]) -> Result<Zeroizing<Vec<u8>>, Error>;
 
-/// SM2 beyond signatures through [`Verifier`]: a caller-chosen ID, and encryption.
-pub(crate) struct Sm2 {
+/// Hash functions, with HMAC and HKDF over them.
+pub(crate) struct Hashing {
+    pub(crate) hash: Lookup<HashAlg, dyn Hash>,
+    pub(crate) hmac: Lookup<HashAlg, dyn Hmac>,
+    pub(crate) hkdf: Lookup<HashAlg, dyn Hkdf>,
+}
+
+impl Hashing {
+    pub(crate) const fn new(
+        hash: Lookup<HashAlg, dyn Hash>,
+        hmac: Lookup<HashAlg, dyn Hmac>,
+        hkdf: Lookup<HashAlg, dyn Hkdf>,
+    ) -> Self {
+        Self { hash, hmac, hkdf }
+    }
+}
+
+/// Signing keys and verifiers.
+pub(crate) struct Signatures {
+    pub(crate) signing_key: SigningKeyFn,
+    pub(crate) verifier: Lookup<SignatureAlg, dyn Verifier>,
+}
+
+impl Signatures {
+    pub(crate) const fn new(
+        signing_key: SigningKeyFn,
+        verifier: Lookup<SignatureAlg, dyn Verifier>,
+    ) -> Self {
+        Self {
+            signing_key,
+            verifier,
+        }
+    }
+}
+
+/// The GM parts beyond the TLS primitives: SM4's block modes, SM2 signatures with a
+/// caller-chosen ID, SM2 encryption.
+pub(crate) struct Gm {
+    /// An SM4 key in a block mode.
+    pub(crate) cipher: CipherFn,
     /// A signing key with user ID `id` (checked by the caller: at most `sm2::MAX_ID_LEN`).
     pub(crate) signing_key: Sm2SigningKeyFn,
     /// Verifies a DER signature made with `id`.
@@ -45,24 +99,130 @@ pub(crate) struct Sm2 {
     pub(crate) decrypt: Sm2DecryptFn,
 }
 
+impl Gm {
+    #[allow(dead_code)] // unused in builds with no GM backend (ring or aws-lc alone)
+    pub(crate) const fn new(
+        cipher: CipherFn,
+        signing_key: Sm2SigningKeyFn,
+        verify: Sm2VerifyFn,
+        encrypt: Sm2EncryptFn,
+        decrypt: Sm2DecryptFn,
+    ) -> Self {
+        Self {
+            cipher,
+            signing_key,
+            verify,
+            encrypt,
+            decrypt,
+        }
+    }
+}
+
+/// Algorithm groups the support tables are made of (a build with some backends left out uses
+/// only some of them).
+#[allow(dead_code)]
+pub(crate) mod groups {
+    use crate::{
+        AeadAlg as A, Algorithm as Alg, CipherAlg as C, HashAlg as H, KxAlg as K, SignatureAlg as S,
+    };
+
+    /// What every general-purpose library here has: [`AES_CHACHA`], [`SHA2`],
+    /// [`WEB_SIGNATURES`], [`WEB_KX`].
+    pub(crate) const WEB: &[Alg] = &concat::<28>(&[AES_CHACHA, SHA2, WEB_SIGNATURES, WEB_KX]);
+
+    /// Joins groups into one array of exactly `N` algorithms (a compile error otherwise).
+    const fn concat<const N: usize>(groups: &[&[Alg]]) -> [Alg; N] {
+        let mut out = [Alg::Random; N];
+        let (mut g, mut n) = (0, 0);
+        while g < groups.len() {
+            let mut i = 0;
+            while i < groups[g].len() {
+                out[n] = groups[g][i];
+                (i, n) = (i + 1, n + 1);
+            }
+            g += 1;
+        }
+        assert!(n == N, "the groups do not hold N algorithms");
+        out
+    }
+
+    /// AES-128/256-GCM and ChaCha20-Poly1305.
+    pub(crate) const AES_CHACHA: &[Alg] = &[
+        Alg::Aead(A::Aes128Gcm),
+        Alg::Aead(A::Aes256Gcm),
+        Alg::Aead(A::ChaCha20Poly1305),
+    ];
+    /// SHA-256/384/512 with HMAC and HKDF over each.
+    pub(crate) const SHA2: &[Alg] = &[
+        Alg::Hash(H::Sha256),
+        Alg::Hash(H::Sha384),
+        Alg::Hash(H::Sha512),
+        Alg::Hmac(H::Sha256),
+        Alg::Hmac(H::Sha384),
+        Alg::Hmac(H::Sha512),
+        Alg::Hkdf(H::Sha256),
+        Alg::Hkdf(H::Sha384),
+        Alg::Hkdf(H::Sha512),
+    ];
+    /// RSA PKCS#1 v1.5 and PSS, ECDSA on P-256/P-384 (DER and fixed forms, and the mixed
+    /// curve/hash pairs), Ed25519.
+    pub(crate) const WEB_SIGNATURES: &[Alg] = &[
+        Alg::Signature(S::RsaPkcs1Sha256),
+        Alg::Signature(S::RsaPkcs1Sha384),
+        Alg::Signature(S::RsaPkcs1Sha512),
+        Alg::Signature(S::RsaPssSha256),
+        Alg::Signature(S::RsaPssSha384),
+        Alg::Signature(S::RsaPssSha512),
+        Alg::Signature(S::EcdsaP256Sha256),
+        Alg::Signature(S::EcdsaP256Sha256Fixed),
+        Alg::Signature(S::EcdsaP384Sha384),
+        Alg::Signature(S::EcdsaP384Sha384Fixed),
+        Alg::Signature(S::EcdsaP256Sha384),
+        Alg::Signature(S::EcdsaP384Sha256),
+        Alg::Signature(S::Ed25519),
+    ];
+    /// Ephemeral X25519, P-256, P-384.
+    pub(crate) const WEB_KX: &[Alg] = &[Alg::Kx(K::X25519), Alg::Kx(K::P256), Alg::Kx(K::P384)];
+    /// Static-key agreement on the same three.
+    pub(crate) const WEB_KX_STATIC: &[Alg] = &[
+        Alg::KxStatic(K::X25519),
+        Alg::KxStatic(K::P256),
+        Alg::KxStatic(K::P384),
+    ];
+    /// RFC 8998's AEADs, SM4-GCM and SM4-CCM.
+    pub(crate) const SM4_AEAD: &[Alg] = &[Alg::Aead(A::Sm4Gcm), Alg::Aead(A::Sm4Ccm)];
+    /// The rest of GM: SM3 (with HMAC and HKDF), SM2 signatures, curveSM2 agreement (ephemeral
+    /// and static), SM4 in ECB/CBC/CTR, SM2 encryption.
+    pub(crate) const GM: &[Alg] = &[
+        Alg::Hash(H::Sm3),
+        Alg::Hmac(H::Sm3),
+        Alg::Hkdf(H::Sm3),
+        Alg::Signature(S::Sm2Sm3),
+        Alg::Kx(K::CurveSm2),
+        Alg::KxStatic(K::CurveSm2),
+        Alg::Cipher(C::Sm4Ecb),
+        Alg::Cipher(C::Sm4Cbc),
+        Alg::Cipher(C::Sm4Ctr),
+        Alg::Sm2Encryption,
+    ];
+    /// A random-number API.
+    pub(crate) const RANDOM: &[Alg] = &[Alg::Random];
+}
+
 /// A backend: its one support table and the functions that make its primitives.
 /// [`Backend`](crate::Backend) checks the table before each call, so a function is only
 /// reached for algorithms the table lists.
 pub(crate) struct Provider {
     pub(crate) backend: Backend,
-    /// Every algorithm this backend implements.
-    pub(crate) algorithms: &'static [Algorithm],
+    /// Every algorithm this backend implements, in [`groups`].
+    pub(crate) algorithms: &'static [&'static [Algorithm]],
     pub(crate) aead: Option<AeadFn>,
-    pub(crate) hash: Option<Lookup<HashAlg, dyn Hash>>,
-    pub(crate) hmac: Option<Lookup<HashAlg, dyn Hmac>>,
-    pub(crate) hkdf: Option<Lookup<HashAlg, dyn Hkdf>>,
-    pub(crate) signing_key: Option<SigningKeyFn>,
-    pub(crate) verifier: Option<Lookup<SignatureAlg, dyn Verifier>>,
+    pub(crate) hashing: Option<&'static Hashing>,
+    pub(crate) signatures: Option<&'static Signatures>,
     pub(crate) kx: Option<Lookup<KxAlg, dyn KeyExchange>>,
     pub(crate) random: Option<&'static dyn SecureRandom>,
     pub(crate) kem: Option<&'static dyn crate::Kem>,
-    pub(crate) cipher: Option<CipherFn>,
-    pub(crate) sm2: Option<&'static Sm2>,
+    pub(crate) gm: Option<&'static Gm>,
     /// Key services for key loading and generation (`key_loading.rs`), which no single
     /// library must provide: the first built backend that can, serves.
     pub(crate) public_key: Option<PublicKeyFn>,
@@ -70,6 +230,29 @@ pub(crate) struct Provider {
 }
 
 impl Provider {
+    /// A backend with nothing but its name and table; each backend's `PROVIDER` fills in
+    /// what it has (`..Provider::new(..)`).
+    pub(crate) const fn new(backend: Backend, algorithms: &'static [&'static [Algorithm]]) -> Self {
+        Self {
+            backend,
+            algorithms,
+            aead: None,
+            hashing: None,
+            signatures: None,
+            kx: None,
+            random: None,
+            kem: None,
+            gm: None,
+            public_key: None,
+            generate_rsa: None,
+        }
+    }
+
+    /// Whether the support table lists `alg`.
+    pub(crate) fn implements(&self, alg: Algorithm) -> bool {
+        self.algorithms.iter().any(|group| group.contains(&alg))
+    }
+
     fn unsupported(&self, alg: Algorithm) -> Error {
         Error::Unsupported {
             alg,
@@ -87,20 +270,20 @@ impl Provider {
         f.and_then(call).ok_or_else(|| self.unsupported(alg))
     }
 
-    pub(crate) fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+    pub(crate) fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
         self.get(self.aead, Algorithm::Aead(alg), Some)?(alg, key)
     }
 
     pub(crate) fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
-        self.get(self.hash, Algorithm::Hash(alg), |f| f(alg))
+        self.get(self.hashing, Algorithm::Hash(alg), |h| (h.hash)(alg))
     }
 
     pub(crate) fn hmac(&self, alg: HashAlg) -> Result<&'static dyn Hmac, Error> {
-        self.get(self.hmac, Algorithm::Hmac(alg), |f| f(alg))
+        self.get(self.hashing, Algorithm::Hmac(alg), |h| (h.hmac)(alg))
     }
 
     pub(crate) fn hkdf(&self, alg: HashAlg) -> Result<&'static dyn Hkdf, Error> {
-        self.get(self.hkdf, Algorithm::Hkdf(alg), |f| f(alg))
+        self.get(self.hashing, Algorithm::Hkdf(alg), |h| (h.hkdf)(alg))
     }
 
     pub(crate) fn signing_key(
@@ -108,11 +291,15 @@ impl Provider {
         alg: SignatureAlg,
         key: &PrivateKey,
     ) -> Result<Box<dyn SigningKey>, Error> {
-        self.get(self.signing_key, Algorithm::Signature(alg), Some)?(alg, key)
+        (self
+            .get(self.signatures, Algorithm::Signature(alg), Some)?
+            .signing_key)(alg, key)
     }
 
     pub(crate) fn verifier(&self, alg: SignatureAlg) -> Result<&'static dyn Verifier, Error> {
-        self.get(self.verifier, Algorithm::Signature(alg), |f| f(alg))
+        self.get(self.signatures, Algorithm::Signature(alg), |v| {
+            (v.verifier)(alg)
+        })
     }
 
     pub(crate) fn kx(&self, alg: KxAlg) -> Result<&'static dyn KeyExchange, Error> {
@@ -130,13 +317,28 @@ impl Provider {
     }
 
     pub(crate) fn cipher(&self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
-        self.get(self.cipher, Algorithm::Cipher(alg), Some)?(alg, key)
+        (self.gm(Algorithm::Cipher(alg))?.cipher)(alg, key)
     }
 
-    pub(crate) fn sm2(&self, alg: Algorithm) -> Result<&'static Sm2, Error> {
-        self.get(self.sm2, alg, Some)
+    pub(crate) fn gm(&self, alg: Algorithm) -> Result<&'static Gm, Error> {
+        self.get(self.gm, alg, Some)
     }
 }
+
+/// `Debug` for a type that holds key material: its name and the fields listed (algorithm
+/// identifiers), never the rest.
+#[allow(unused_macros)] // the asm backend alone has no use for it
+macro_rules! debug_fields {
+    ($ty:ident $(<$($g:ident),*>)? $(, $field:tt)*) => {
+        impl $(<$($g),*>)? ::core::fmt::Debug for $ty $(<$($g),*>)? {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_tuple(stringify!($ty))$(.field(&self.$field))*.finish()
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use debug_fields;
 
 /// Largest HKDF-Expand output for a hash: 255 blocks (RFC 5869 2.3).
 pub(crate) const fn hkdf_max_output(alg: HashAlg) -> usize {

@@ -3,14 +3,17 @@
 //! library; each backend's `mod.rs` then fills its [`Provider`](super::provider::Provider)
 //! table with the functions they make. Inside a macro `lib` is the invoking module's alias for
 //! its library (`use ::ring as lib;`), and the few calls whose signatures differ between the
-//! libraries are functions the invoking module supplies: `open_detached` (aead),
+//! libraries are functions the invoking module supplies: the detached open (aead's argument),
 //! `ecdsa_from_pkcs8` and `rsa_modulus_len` (sign), `agree_ephemeral` and `agree_static` (kx).
 
 /// AES-GCM and ChaCha20-Poly1305 (`lib::aead`): `key(alg, key)` and the key type.
 macro_rules! aead {
-    () => {
+    ($open:expr) => {
+        use $crate::backends::provider::{RawAead, RawTag};
+        use $crate::{AeadAlg, Error, NONCE_LEN};
+
         /// A key for `alg` (no SM4 in this library).
-        pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+        pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
             let algorithm = match alg {
                 AeadAlg::Aes128Gcm => &lib::aead::AES_128_GCM,
                 AeadAlg::Aes256Gcm => &lib::aead::AES_256_GCM,
@@ -30,49 +33,42 @@ macro_rules! aead {
             key: lib::aead::LessSafeKey,
         }
 
-        impl fmt::Debug for Aead {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct("Aead")
-                    .field("alg", &self.alg)
-                    .finish_non_exhaustive()
-            }
-        }
+        $crate::backends::provider::debug_fields!(Aead, alg);
 
-        impl AeadKey for Aead {
-            fn algorithm(&self) -> AeadAlg {
-                self.alg
-            }
+        /// The library's detached open, whose signature differs between ring and aws-lc-rs.
+        type OpenFn = fn(
+            &lib::aead::LessSafeKey,
+            lib::aead::Nonce,
+            lib::aead::Aad<&[u8]>,
+            &RawTag,
+            &mut [u8],
+        ) -> bool;
+        const OPEN: OpenFn = $open;
 
-            fn seal_in_place_detached(
+        impl RawAead for Aead {
+            fn seal(
                 &self,
-                nonce: &Nonce,
+                nonce: &[u8; NONCE_LEN],
                 aad: &[u8],
-                in_out: &mut [u8],
-            ) -> Result<Tag, Error> {
-                let nonce = lib::aead::Nonce::assume_unique_for_key(nonce.0);
+                data: &mut [u8],
+            ) -> Result<RawTag, Error> {
+                let nonce = lib::aead::Nonce::assume_unique_for_key(*nonce);
                 let tag = self
                     .key
-                    .seal_in_place_separate_tag(nonce, lib::aead::Aad::from(aad), in_out)
+                    .seal_in_place_separate_tag(nonce, lib::aead::Aad::from(aad), data)
                     .map_err(|_| Error::InvalidLength)?;
-                let mut out = [0u8; crate::TAG_LEN];
-                out.copy_from_slice(tag.as_ref());
-                Ok(Tag(out))
+                tag.as_ref().try_into().map_err(|_| Error::InvalidLength)
             }
 
-            fn open_in_place_detached(
+            fn open(
                 &self,
-                nonce: &Nonce,
+                nonce: &[u8; NONCE_LEN],
                 aad: &[u8],
-                in_out: &mut [u8],
-                tag: &Tag,
-            ) -> Result<(), Error> {
-                let nonce = lib::aead::Nonce::assume_unique_for_key(nonce.0);
-                let result =
-                    open_detached(&self.key, nonce, lib::aead::Aad::from(aad), tag, in_out);
-                if result.is_err() {
-                    return Err(Error::DecryptFailed);
-                }
-                Ok(())
+                data: &mut [u8],
+                tag: &RawTag,
+            ) -> bool {
+                let nonce = lib::aead::Nonce::assume_unique_for_key(*nonce);
+                OPEN(&self.key, nonce, lib::aead::Aad::from(aad), tag, data)
             }
         }
     };
@@ -108,6 +104,10 @@ macro_rules! hash {
             sha(alg).map(|s| s as &'static dyn Hkdf)
         }
 
+        /// The three, for the provider table.
+        pub(super) static HASHING: $crate::backends::provider::Hashing =
+            $crate::backends::provider::Hashing::new(hash, hmac, hkdf);
+
         /// One hash algorithm as hash, HMAC and HKDF.
         struct Sha {
             alg: HashAlg,
@@ -116,11 +116,7 @@ macro_rules! hash {
             hkdf: lib::hkdf::Algorithm,
         }
 
-        impl fmt::Debug for Sha {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple("Sha").field(&self.alg).finish()
-            }
-        }
+        $crate::backends::provider::debug_fields!(Sha, alg);
 
         static SHA256: Sha = Sha {
             alg: HashAlg::Sha256,
@@ -279,6 +275,10 @@ macro_rules! sign {
                 .map(|v| v as &'static dyn crate::Verifier)
         }
 
+        /// Signing keys and verifiers, for the provider table.
+        pub(super) static SIGNATURES: $crate::backends::provider::Signatures =
+            $crate::backends::provider::Signatures::new(signing_key, verifier);
+
         /// The Ed25519 public key of a seed (this library derives no EC public keys).
         pub(super) fn ed25519_public(secret: &[u8]) -> Option<Result<Vec<u8>, Error>> {
             use lib::signature::KeyPair as _;
@@ -318,13 +318,7 @@ macro_rules! sign {
             public: Vec<u8>,
         }
 
-        impl fmt::Debug for Signer {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct("SigningKey")
-                    .field("alg", &self.alg)
-                    .finish_non_exhaustive()
-            }
-        }
+        $crate::backends::provider::debug_fields!(Signer, alg);
 
         impl SigningKey for Signer {
             fn algorithm(&self) -> SignatureAlg {
@@ -373,11 +367,7 @@ macro_rules! sign {
             inner: &'static dyn lib::signature::VerificationAlgorithm,
         }
 
-        impl fmt::Debug for Verifier {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple("Verifier").field(&self.alg).finish()
-            }
-        }
+        $crate::backends::provider::debug_fields!(Verifier, alg);
 
         static VERIFIERS: [Verifier; 13] = {
             use lib::signature as s;
@@ -475,11 +465,7 @@ macro_rules! kx {
             agreement: &'static lib::agreement::Algorithm,
         }
 
-        impl fmt::Debug for Kx {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple("Kx").field(&self.alg).finish()
-            }
-        }
+        $crate::backends::provider::debug_fields!(Kx, alg);
 
         static KX_X25519: Kx = Kx {
             alg: KxAlg::X25519,

@@ -1,6 +1,7 @@
 //! SM4-GCM and SM4-CCM (RFC 8998) on our SM4 and GHASH kernels.
 
-use crate::{AeadAlg, AeadKey, Error, Nonce, Tag};
+use crate::backends::provider::{RawAead, RawTag};
+use crate::{AeadAlg, Error, NONCE_LEN};
 use asm::sm4::{Sm4Ccm, Sm4Gcm};
 use core::fmt;
 
@@ -18,48 +19,26 @@ impl fmt::Debug for Aead {
     }
 }
 
-impl AeadKey for Aead {
-    fn algorithm(&self) -> AeadAlg {
+impl RawAead for Aead {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> Result<RawTag, Error> {
         match self {
-            Self::Gcm(_) => AeadAlg::Sm4Gcm,
-            Self::Ccm(_) => AeadAlg::Sm4Ccm,
+            Self::Gcm(k) => k.seal(nonce, aad, data),
+            Self::Ccm(k) => k.seal(nonce, aad, data),
         }
+        .map_err(|_| Error::InvalidLength)
     }
 
-    fn seal_in_place_detached(
-        &self,
-        nonce: &Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<Tag, Error> {
-        let tag = match self {
-            Self::Gcm(k) => k.seal(&nonce.0, aad, in_out),
-            Self::Ccm(k) => k.seal(&nonce.0, aad, in_out),
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8], tag: &RawTag) -> bool {
+        match self {
+            Self::Gcm(k) => k.open(nonce, aad, data, tag),
+            Self::Ccm(k) => k.open(nonce, aad, data, tag),
         }
-        .map_err(|_| Error::InvalidLength)?;
-        Ok(Tag(tag))
-    }
-
-    fn open_in_place_detached(
-        &self,
-        nonce: &Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-        tag: &Tag,
-    ) -> Result<(), Error> {
-        let r = match self {
-            Self::Gcm(k) => k.open(&nonce.0, aad, in_out, &tag.0),
-            Self::Ccm(k) => k.open(&nonce.0, aad, in_out, &tag.0),
-        };
-        if r.is_err() {
-            return Err(Error::DecryptFailed);
-        }
-        Ok(())
+        .is_ok()
     }
 }
 
 /// An SM4-GCM or SM4-CCM key.
-pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
     let key: &[u8; 16] = key
         .try_into()
         .map_err(|_| Error::InvalidKey("SM4 keys are 16 bytes"))?;

@@ -10,52 +10,25 @@ mod hash;
 mod kx;
 mod sign;
 
-use crate::backends::provider::{Provider, Sm2};
-use crate::{Algorithm, Backend, Error, KeyKind};
+use crate::backends::provider::{Gm, Provider};
+use crate::{Backend, Error, KeyKind};
+use gm::{cipher, decrypt, encrypt};
+use sign::{signing_key, verify};
 
-/// Everything this backend implements: the one table [`Backend::supports`](crate::Backend::supports)
-/// reads.
-pub(crate) static ALGORITHMS: &[Algorithm] = {
-    use crate::{
-        AeadAlg as A, Algorithm as Alg, CipherAlg as C, HashAlg as H, KxAlg as K, SignatureAlg as S,
-    };
-    &[
-        Alg::Aead(A::Sm4Gcm),
-        Alg::Aead(A::Sm4Ccm),
-        Alg::Hash(H::Sm3),
-        Alg::Hmac(H::Sm3),
-        Alg::Hkdf(H::Sm3),
-        Alg::Signature(S::Sm2Sm3),
-        Alg::Kx(K::CurveSm2),
-        Alg::KxStatic(K::CurveSm2),
-        Alg::Cipher(C::Sm4Ecb),
-        Alg::Cipher(C::Sm4Cbc),
-        Alg::Cipher(C::Sm4Ctr),
-        Alg::Sm2Encryption,
-    ]
-};
+/// The GM extras: SM4 modes (`gm`), SM2 with an ID (`sign`), SM2 encryption (`gm`).
+static GM: Gm = Gm::new(cipher, signing_key, verify, encrypt, decrypt);
 
 pub(crate) static PROVIDER: Provider = Provider {
-    backend: Backend::Asm,
-    algorithms: ALGORITHMS,
     aead: Some(aead::key),
-    hash: Some(hash::hash),
-    hmac: Some(hash::hmac),
-    hkdf: Some(hash::hkdf),
-    signing_key: Some(sign::default_signing_key),
-    verifier: Some(sign::verifier),
+    hashing: Some(&hash::HASHING),
+    signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
-    random: None,
-    kem: None,
-    cipher: Some(gm::cipher),
-    sm2: Some(&Sm2 {
-        signing_key: sign::signing_key,
-        verify: sign::verify,
-        encrypt: gm::encrypt,
-        decrypt: gm::decrypt,
-    }),
+    gm: Some(&GM),
     public_key: Some(public_key),
-    generate_rsa: None,
+    ..Provider::new(Backend::Asm, {
+        use crate::backends::provider::groups::*;
+        &[SM4_AEAD, GM]
+    })
 };
 
 /// SM2 public keys: our fixed-base multiplication.

@@ -1,9 +1,13 @@
 //! SM2 signatures (GB/T 32918.2) on our field arithmetic.
 
 use super::gm::{gm_error, scalar32, with_entropy};
+use crate::backends::provider::Signatures;
 use crate::keys::Material;
 use crate::{Error, PrivateKey, SignatureAlg, SigningKey};
 use core::fmt;
+
+/// Signing keys (the default ID) and verifiers, for the provider table.
+pub(super) static SIGNATURES: Signatures = Signatures::new(default_signing_key, verifier);
 
 pub(super) struct Signer(pub(super) asm::sm2::SigningKey);
 

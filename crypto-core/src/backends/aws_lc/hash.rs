@@ -1,7 +1,5 @@
 //! SHA-256/384/512 with HMAC and HKDF from aws-lc-rs (the shared code is `ring_api::hash`).
 
-use core::fmt;
-
 use ::aws_lc_rs as lib;
 
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};

@@ -1,7 +1,5 @@
 //! X25519 and ECDH on P-256 and P-384 from aws-lc-rs (the shared code is `ring_api::kx`).
 
-use core::fmt;
-
 use zeroize::Zeroizing;
 
 use ::aws_lc_rs as lib;

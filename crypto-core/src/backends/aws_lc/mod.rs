@@ -15,21 +15,23 @@ use crate::backends::provider::Provider;
 use crate::{Algorithm, Backend, Error, KeyKind};
 
 pub(crate) static PROVIDER: Provider = Provider {
-    backend: Backend::AwsLc,
-    algorithms: ALGORITHMS,
     aead: Some(aead::key),
-    hash: Some(hash::hash),
-    hmac: Some(hash::hmac),
-    hkdf: Some(hash::hkdf),
-    signing_key: Some(sign::signing_key),
-    verifier: Some(sign::verifier),
+    hashing: Some(&hash::HASHING),
+    signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
-    random: Some(&kx::RANDOM),
     kem: Some(&kem::ML_KEM_768),
-    cipher: None,
-    sm2: None,
+    random: Some(&kx::RANDOM),
     public_key: Some(public_key),
     generate_rsa: Some(generate_rsa),
+    ..Provider::new(Backend::AwsLc, {
+        use crate::backends::provider::groups::*;
+        &[
+            WEB,
+            WEB_KX_STATIC,
+            &[Algorithm::Kem(crate::KemAlg::MlKem768)],
+            RANDOM,
+        ]
+    })
 };
 
 /// The public key of a P-256/P-384 scalar (through agreement's private-key import) or of an
@@ -60,44 +62,3 @@ fn generate_rsa() -> Result<Zeroizing<Vec<u8>>, Error> {
         .map_err(|_| Error::Backend("RSA key encoding failed"))?;
     Ok(Zeroizing::new(der.as_ref().to_vec()))
 }
-
-/// Everything this backend implements: the one table [`Backend::supports`](crate::Backend::supports)
-/// reads.
-pub(crate) static ALGORITHMS: &[Algorithm] = {
-    use crate::{AeadAlg as A, Algorithm as Alg, HashAlg as H, KxAlg as K, SignatureAlg as S};
-    &[
-        Alg::Aead(A::Aes128Gcm),
-        Alg::Aead(A::Aes256Gcm),
-        Alg::Aead(A::ChaCha20Poly1305),
-        Alg::Hash(H::Sha256),
-        Alg::Hash(H::Sha384),
-        Alg::Hash(H::Sha512),
-        Alg::Hmac(H::Sha256),
-        Alg::Hmac(H::Sha384),
-        Alg::Hmac(H::Sha512),
-        Alg::Hkdf(H::Sha256),
-        Alg::Hkdf(H::Sha384),
-        Alg::Hkdf(H::Sha512),
-        Alg::Signature(S::RsaPkcs1Sha256),
-        Alg::Signature(S::RsaPkcs1Sha384),
-        Alg::Signature(S::RsaPkcs1Sha512),
-        Alg::Signature(S::RsaPssSha256),
-        Alg::Signature(S::RsaPssSha384),
-        Alg::Signature(S::RsaPssSha512),
-        Alg::Signature(S::EcdsaP256Sha256),
-        Alg::Signature(S::EcdsaP256Sha256Fixed),
-        Alg::Signature(S::EcdsaP384Sha384),
-        Alg::Signature(S::EcdsaP384Sha384Fixed),
-        Alg::Signature(S::EcdsaP256Sha384),
-        Alg::Signature(S::EcdsaP384Sha256),
-        Alg::Signature(S::Ed25519),
-        Alg::Kx(K::X25519),
-        Alg::Kx(K::P256),
-        Alg::Kx(K::P384),
-        Alg::KxStatic(K::X25519),
-        Alg::KxStatic(K::P256),
-        Alg::KxStatic(K::P384),
-        Alg::Kem(crate::KemAlg::MlKem768),
-        Alg::Random,
-    ]
-};

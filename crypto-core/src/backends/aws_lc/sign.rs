@@ -1,7 +1,5 @@
 //! RSA, ECDSA and Ed25519 from aws-lc-rs (the shared code is `ring_api::sign`).
 
-use core::fmt;
-
 use ::aws_lc_rs as lib;
 
 use crate::keys::Material;

@@ -1,9 +1,10 @@
 //! The GM extras: SM4 in ECB, CBC and CTR from libsm's mode code, and the point checks the
 //! SM2 parts share.
 
+use crate::backends::provider::debug_fields;
 use crate::keys::Material;
 use crate::{CipherAlg, CipherKey, Error, PrivateKey, sm2};
-use core::fmt;
+
 use libsm::sm2::ecc::EccCtx;
 use libsm::sm2::encrypt::{DecryptCtx, EncryptCtx};
 use libsm::sm2::signature::SigCtx;
@@ -36,13 +37,7 @@ struct Sm4Key {
     mode: Option<Sm4Mode>,
 }
 
-impl fmt::Debug for Sm4Key {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sm4Key")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Sm4Key, alg);
 
 fn sm4_failed<E>(_: E) -> Error {
     Error::Backend("libsm SM4 failed")

@@ -1,11 +1,16 @@
 //! SM2 signatures from libsm (UTF-8 user IDs only).
 
 use super::gm::{canonical, utf8_id};
+use crate::backends::provider::Signatures;
+use crate::backends::provider::debug_fields;
 use crate::keys::Material;
 use crate::{Error, PrivateKey, SignatureAlg, SigningKey, sm2};
-use core::fmt;
+
 use libsm::sm2::signature::{SigCtx, Signature};
 use zeroize::Zeroizing;
+
+/// Signing keys (the default ID) and verifiers, for the provider table.
+pub(super) static SIGNATURES: Signatures = Signatures::new(default_signing_key, verifier);
 
 struct Signer {
     ctx: SigCtx,
@@ -15,13 +20,7 @@ struct Signer {
     public: Vec<u8>,
 }
 
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Signer")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Signer, id);
 
 impl SigningKey for Signer {
     fn algorithm(&self) -> SignatureAlg {

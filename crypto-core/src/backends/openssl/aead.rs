@@ -2,9 +2,9 @@
 //! direction behind a mutex (the key schedule is computed once; a record-layer key is used by
 //! one connection at a time, so the lock is uncontended).
 
-use crate::backends::provider::failed;
-use crate::{AeadAlg, AeadKey, Algorithm, Error, Nonce, Tag};
-use core::fmt;
+use crate::backends::provider::{RawAead, RawTag, debug_fields, failed};
+use crate::{AeadAlg, Algorithm, Error, NONCE_LEN};
+
 use openssl::cipher::{Cipher, CipherRef};
 use openssl::cipher_ctx::CipherCtx;
 use std::sync::Mutex;
@@ -16,61 +16,37 @@ pub(super) struct Aead {
     open: Mutex<CipherCtx>,
 }
 
-impl fmt::Debug for Aead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Aead")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Aead, alg);
 
-impl AeadKey for Aead {
-    fn algorithm(&self) -> AeadAlg {
-        self.alg
-    }
-
-    fn seal_in_place_detached(
-        &self,
-        nonce: &Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<Tag, Error> {
+impl RawAead for Aead {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> Result<RawTag, Error> {
         let mut ctx = self.seal.lock().map_err(failed)?;
-        debug_assert_eq!(self.cipher.iv_length(), crate::NONCE_LEN);
-        ctx.encrypt_init(None, None, Some(&nonce.0))
-            .map_err(failed)?;
+        debug_assert_eq!(self.cipher.iv_length(), NONCE_LEN);
+        ctx.encrypt_init(None, None, Some(nonce)).map_err(failed)?;
         ctx.cipher_update(aad, None).map_err(failed)?;
-        let len = in_out.len();
-        ctx.cipher_update_inplace(in_out, len).map_err(failed)?;
+        let len = data.len();
+        ctx.cipher_update_inplace(data, len).map_err(failed)?;
         ctx.cipher_final(&mut []).map_err(failed)?;
         let mut tag = [0u8; crate::TAG_LEN];
         ctx.tag(&mut tag).map_err(failed)?;
-        Ok(Tag(tag))
+        Ok(tag)
     }
 
-    fn open_in_place_detached(
-        &self,
-        nonce: &Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-        tag: &Tag,
-    ) -> Result<(), Error> {
-        let mut ctx = self.open.lock().map_err(failed)?;
-        let len = in_out.len();
-        let ok = ctx.decrypt_init(None, None, Some(&nonce.0)).is_ok()
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8], tag: &RawTag) -> bool {
+        let Ok(mut ctx) = self.open.lock() else {
+            return false;
+        };
+        let len = data.len();
+        ctx.decrypt_init(None, None, Some(nonce)).is_ok()
             && ctx.cipher_update(aad, None).is_ok()
-            && ctx.cipher_update_inplace(in_out, len).is_ok()
-            && ctx.set_tag(&tag.0).is_ok()
-            && ctx.cipher_final(&mut []).is_ok();
-        if !ok {
-            return Err(Error::DecryptFailed);
-        }
-        Ok(())
+            && ctx.cipher_update_inplace(data, len).is_ok()
+            && ctx.set_tag(tag).is_ok()
+            && ctx.cipher_final(&mut []).is_ok()
     }
 }
 
 /// A key for `alg` (no SM4 AEAD in OpenSSL 3.0).
-pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
     let cipher = match alg {
         AeadAlg::Aes128Gcm => Cipher::aes_128_gcm(),
         AeadAlg::Aes256Gcm => Cipher::aes_256_gcm(),

@@ -6,7 +6,9 @@
 //! OpenSSL 3.0 signs with an *empty* SM2 ID when none is set (not "1234567812345678"), so this
 //! backend always sets the ID explicitly.
 
-use core::fmt;
+use crate::backends::provider::Gm;
+use crate::backends::provider::debug_fields;
+
 use std::sync::Mutex;
 
 use openssl::cipher::{Cipher, CipherRef};
@@ -20,6 +22,9 @@ use zeroize::Zeroizing;
 use crate::backends::provider::failed;
 use crate::keys::Material;
 use crate::{CipherAlg, CipherKey, Error, PrivateKey, SignatureAlg, SigningKey, Verifier, sm2};
+
+/// The GM extras, for the provider table.
+pub(super) static GM: Gm = Gm::new(cipher, signing_key, verify, encrypt, decrypt);
 
 pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
     let cipher = match alg {
@@ -36,7 +41,7 @@ pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, E
     dec.decrypt_init(Some(cipher), Some(key), None)
         .map_err(bad)?;
     dec.set_padding(false);
-    Ok(Box::new(OsslSm4 {
+    Ok(Box::new(Sm4Key {
         alg,
         cipher,
         enc: Mutex::new(enc),
@@ -45,22 +50,16 @@ pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, E
 }
 
 /// One initialized context per direction (key schedule once); each call only sets the IV.
-struct OsslSm4 {
+struct Sm4Key {
     alg: CipherAlg,
     cipher: &'static CipherRef,
     enc: Mutex<CipherCtx>,
     dec: Mutex<CipherCtx>,
 }
 
-impl fmt::Debug for OsslSm4 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OsslSm4")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Sm4Key, alg);
 
-impl OsslSm4 {
+impl Sm4Key {
     fn run(&self, encrypt: bool, iv: &[u8], in_out: &mut [u8]) -> Result<(), Error> {
         let iv = if iv.is_empty() { None } else { Some(iv) };
         let mut ctx = if encrypt { &self.enc } else { &self.dec }
@@ -89,7 +88,7 @@ impl OsslSm4 {
     }
 }
 
-impl CipherKey for OsslSm4 {
+impl CipherKey for Sm4Key {
     fn algorithm(&self) -> CipherAlg {
         self.alg
     }
@@ -156,26 +155,22 @@ fn private_pkey(key: &PrivateKey) -> Result<PKey<Private>, Error> {
 }
 
 pub(super) fn signing_key(key: &PrivateKey, id: &[u8]) -> Result<Box<dyn SigningKey>, Error> {
-    Ok(Box::new(OsslSm2Signer {
+    Ok(Box::new(Sm2Signer {
         pkey: private_pkey(key)?,
         id: id.to_vec(),
         public: key.public_key().to_vec(),
     }))
 }
 
-struct OsslSm2Signer {
+struct Sm2Signer {
     pkey: PKey<Private>,
     id: Vec<u8>,
     public: Vec<u8>,
 }
 
-impl fmt::Debug for OsslSm2Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OsslSm2Signer").finish_non_exhaustive()
-    }
-}
+debug_fields!(Sm2Signer);
 
-impl SigningKey for OsslSm2Signer {
+impl SigningKey for Sm2Signer {
     fn algorithm(&self) -> SignatureAlg {
         SignatureAlg::Sm2Sm3
     }

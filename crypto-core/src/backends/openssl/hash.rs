@@ -1,14 +1,18 @@
 //! SHA-256/384/512 and SM3 through EVP digests, HMAC through EVP_MAC, HKDF through EVP_PKEY.
 
-use crate::backends::provider::{failed, hkdf_max_output};
+use crate::backends::provider::Hashing;
+use crate::backends::provider::{debug_fields, failed, hkdf_max_output};
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};
-use core::fmt;
+
 use openssl::hash::MessageDigest;
 use openssl::md::{Md, MdRef};
 use openssl::pkey::{Id, PKey, Private};
 use openssl::pkey_ctx::{HkdfMode, PkeyCtx};
 use openssl::sign::Signer;
 use zeroize::Zeroizing;
+
+/// The three, for the provider table.
+pub(super) static HASHING: Hashing = Hashing::new(hash, hmac, hkdf);
 
 /// One SHA-2 function as hash, HMAC and HKDF.
 struct Sha(HashAlg);
@@ -66,11 +70,7 @@ pub(super) fn message_digest(alg: HashAlg) -> MessageDigest {
     }
 }
 
-impl fmt::Debug for Sha {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Sha").field(&self.0).finish()
-    }
-}
+debug_fields!(Sha, 0);
 
 /// The stack-allocated `openssl::sha` contexts (no allocation per hash); SM3 has only the
 /// EVP interface, whose context is heap-allocated by OpenSSL.

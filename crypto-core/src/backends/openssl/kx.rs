@@ -1,10 +1,11 @@
 //! X25519, ECDH on P-256 and P-384 and on curveSM2 through EVP_PKEY derivation.
 
 use super::sign::{curve, ec_public};
+use crate::backends::provider::debug_fields;
 use crate::backends::provider::failed;
 use crate::keys::fixed_scalar;
 use crate::{EphemeralKey, Error, KeyExchange, KxAlg, SharedSecret};
-use core::fmt;
+
 use openssl::bn::{BigNum, BigNumContext};
 use openssl::ec::{EcKey, EcPoint, PointConversionForm};
 use openssl::pkey::{Id, PKey, Private};
@@ -12,11 +13,7 @@ use zeroize::Zeroizing;
 
 pub(super) struct Kx(KxAlg);
 
-impl fmt::Debug for Kx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Kx").field(&self.0).finish()
-    }
-}
+debug_fields!(Kx, 0);
 
 impl KeyExchange for Kx {
     fn algorithm(&self) -> KxAlg {

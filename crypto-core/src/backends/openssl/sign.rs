@@ -1,10 +1,12 @@
 //! RSA (PKCS#1 v1.5 and PSS), ECDSA and Ed25519 signing and verification through EVP_PKEY.
 
 use super::hash::message_digest;
+use crate::backends::provider::Signatures;
+use crate::backends::provider::debug_fields;
 use crate::backends::provider::failed;
 use crate::keys::Material;
 use crate::{Error, KxAlg, PrivateKey, SignatureAlg, SigningKey};
-use core::fmt;
+
 use openssl::bn::{BigNum, BigNumContext};
 use openssl::ec::{EcGroup, EcKey, EcPoint};
 use openssl::ecdsa::EcdsaSig;
@@ -13,19 +15,16 @@ use openssl::pkey::{Id, PKey, Private, Public};
 use openssl::rsa::{Padding, Rsa};
 use openssl::sign::{RsaPssSaltlen, Signer as EvpSigner, Verifier as EvpVerifier};
 
+/// Signing keys and verifiers, for the provider table.
+pub(super) static SIGNATURES: Signatures = Signatures::new(signing_key, verifier);
+
 pub(super) struct Signer {
     alg: SignatureAlg,
     pkey: PKey<Private>,
     public: Vec<u8>,
 }
 
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Signer, alg);
 
 /// Sets PKCS#1 v1.5 or PSS (MGF1 with the same hash, salt = hash length) on a signer/verifier.
 macro_rules! rsa_padding {
@@ -92,11 +91,7 @@ impl SigningKey for Signer {
 
 pub(super) struct Verifier(SignatureAlg);
 
-impl fmt::Debug for Verifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Verifier").field(&self.0).finish()
-    }
-}
+debug_fields!(Verifier, 0);
 
 pub(super) static VERIFIERS: [Verifier; 13] = [
     Verifier(SignatureAlg::RsaPkcs1Sha256),

@@ -9,24 +9,19 @@ mod kx;
 mod sign;
 
 use crate::backends::provider::Provider;
-use crate::{Algorithm, Backend, Error, KeyKind};
+use crate::{Backend, Error, KeyKind};
 
 pub(crate) static PROVIDER: Provider = Provider {
-    backend: Backend::Ring,
-    algorithms: ALGORITHMS,
     aead: Some(aead::key),
-    hash: Some(hash::hash),
-    hmac: Some(hash::hmac),
-    hkdf: Some(hash::hkdf),
-    signing_key: Some(sign::signing_key),
-    verifier: Some(sign::verifier),
+    hashing: Some(&hash::HASHING),
+    signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     random: Some(&kx::RANDOM),
-    kem: None,
-    cipher: None,
-    sm2: None,
     public_key: Some(public_key),
-    generate_rsa: None,
+    ..Provider::new(Backend::Ring, {
+        use crate::backends::provider::groups::*;
+        &[WEB, RANDOM]
+    })
 };
 
 /// Ed25519 public keys only.
@@ -36,40 +31,3 @@ fn public_key(kind: KeyKind, secret: &[u8]) -> Option<Result<Vec<u8>, Error>> {
         _ => None,
     }
 }
-
-/// Everything this backend implements: the one table [`Backend::supports`](crate::Backend::supports)
-/// reads.
-pub(crate) static ALGORITHMS: &[Algorithm] = {
-    use crate::{AeadAlg as A, Algorithm as Alg, HashAlg as H, KxAlg as K, SignatureAlg as S};
-    &[
-        Alg::Aead(A::Aes128Gcm),
-        Alg::Aead(A::Aes256Gcm),
-        Alg::Aead(A::ChaCha20Poly1305),
-        Alg::Hash(H::Sha256),
-        Alg::Hash(H::Sha384),
-        Alg::Hash(H::Sha512),
-        Alg::Hmac(H::Sha256),
-        Alg::Hmac(H::Sha384),
-        Alg::Hmac(H::Sha512),
-        Alg::Hkdf(H::Sha256),
-        Alg::Hkdf(H::Sha384),
-        Alg::Hkdf(H::Sha512),
-        Alg::Signature(S::RsaPkcs1Sha256),
-        Alg::Signature(S::RsaPkcs1Sha384),
-        Alg::Signature(S::RsaPkcs1Sha512),
-        Alg::Signature(S::RsaPssSha256),
-        Alg::Signature(S::RsaPssSha384),
-        Alg::Signature(S::RsaPssSha512),
-        Alg::Signature(S::EcdsaP256Sha256),
-        Alg::Signature(S::EcdsaP256Sha256Fixed),
-        Alg::Signature(S::EcdsaP384Sha384),
-        Alg::Signature(S::EcdsaP384Sha384Fixed),
-        Alg::Signature(S::EcdsaP256Sha384),
-        Alg::Signature(S::EcdsaP384Sha256),
-        Alg::Signature(S::Ed25519),
-        Alg::Kx(K::X25519),
-        Alg::Kx(K::P256),
-        Alg::Kx(K::P384),
-        Alg::Random,
-    ]
-};

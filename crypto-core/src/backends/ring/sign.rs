@@ -1,7 +1,5 @@
 //! RSA, ECDSA and Ed25519 from ring (the shared code is `ring_api::sign`).
 
-use core::fmt;
-
 use ::ring as lib;
 
 use crate::keys::Material;

@@ -1,15 +1,14 @@
 //! AES-GCM, ChaCha20-Poly1305, SM4-GCM and SM4-CCM as RustCrypto AEADs.
 
-use core::fmt;
-
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::{AeadInOut, KeyInit};
 
-use crate::{AeadAlg, AeadKey, Error, Nonce, Tag};
+use crate::backends::provider::{RawAead, RawTag, debug_fields};
+use crate::{AeadAlg, Error, NONCE_LEN};
 
 /// A key for `alg`: AES-GCM and ChaCha20-Poly1305 from aes-gcm and chacha20poly1305, the SM4
 /// AEADs from the GM half.
-pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
     let bad = |_| Error::InvalidKey("AEAD key rejected");
     Ok(match alg {
         AeadAlg::Aes128Gcm => Box::new(Aead {
@@ -34,54 +33,29 @@ pub(super) struct Aead<A> {
     pub(super) cipher: A,
 }
 
-impl<A> fmt::Debug for Aead<A> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Aead")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Aead<A>, alg);
 
-impl<A: AeadInOut + Send + Sync> AeadKey for Aead<A> {
-    fn algorithm(&self) -> AeadAlg {
-        self.alg
-    }
-
-    fn seal_in_place_detached(
-        &self,
-        nonce: &Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<Tag, Error> {
+impl<A: AeadInOut + Send + Sync> RawAead for Aead<A> {
+    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> Result<RawTag, Error> {
         let n =
-            aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
+            aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]).map_err(|_| Error::InvalidLength)?;
         let tag = self
             .cipher
-            .encrypt_inout_detached(&n, aad, in_out.into())
+            .encrypt_inout_detached(&n, aad, data.into())
             .map_err(|_| Error::InvalidLength)?;
-        let mut out = [0u8; crate::TAG_LEN];
-        out.copy_from_slice(&tag);
-        Ok(Tag(out))
+        tag[..].try_into().map_err(|_| Error::InvalidLength)
     }
 
-    fn open_in_place_detached(
-        &self,
-        nonce: &Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-        tag: &Tag,
-    ) -> Result<(), Error> {
-        let n =
-            aes_gcm::aead::Nonce::<A>::try_from(&nonce.0[..]).map_err(|_| Error::InvalidLength)?;
-        let t = aes_gcm::aead::Tag::<A>::try_from(&tag.0[..]).map_err(|_| Error::InvalidLength)?;
-        if self
-            .cipher
-            .decrypt_inout_detached(&n, aad, (&mut *in_out).into(), &t)
-            .is_err()
-        {
-            return Err(Error::DecryptFailed);
-        }
-        Ok(())
+    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8], tag: &RawTag) -> bool {
+        let (Ok(n), Ok(t)) = (
+            aes_gcm::aead::Nonce::<A>::try_from(&nonce[..]),
+            aes_gcm::aead::Tag::<A>::try_from(&tag[..]),
+        ) else {
+            return false;
+        };
+        self.cipher
+            .decrypt_inout_detached(&n, aad, data.into(), &t)
+            .is_ok()
     }
 }
 
@@ -89,7 +63,7 @@ type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
 type Sm4Ccm = ccm::Ccm<sm4::Sm4, U16, U12>;
 
 /// SM4-GCM (aes-gcm's generic GCM over sm4) or SM4-CCM (ccm over sm4), RFC 8998.
-fn sm4(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn AeadKey>, Error> {
+fn sm4(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
     let bad = |_| Error::InvalidKey("AEAD key rejected");
     Ok(match alg {
         AeadAlg::Sm4Gcm => Box::new(Aead {

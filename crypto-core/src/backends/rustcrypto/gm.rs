@@ -1,6 +1,8 @@
 //! The RustCrypto backend's GM half: sm2, sm3 and sm4, with SM4-GCM from `aes-gcm`'s generic
 //! GCM, SM4-CCM from `ccm`, CBC from `cbc` and CTR from `ctr`.
 
+use crate::backends::provider::Gm;
+use crate::backends::provider::debug_fields;
 use core::fmt;
 
 use aes_gcm::aead::KeyInit;
@@ -18,24 +20,21 @@ use crate::{
     SharedSecret, SignatureAlg, SigningKey, Verifier, sm2 as gm,
 };
 
+/// The GM extras, for the provider table.
+pub(super) static GM: Gm = Gm::new(cipher, signing_key, verify, encrypt, decrypt);
+
 pub(super) fn cipher(alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
     let cipher =
         sm4::Sm4::new_from_slice(key).map_err(|_| Error::InvalidKey("SM4 key rejected"))?;
-    Ok(Box::new(RcSm4 { alg, cipher }))
+    Ok(Box::new(Sm4Key { alg, cipher }))
 }
 
-struct RcSm4 {
+struct Sm4Key {
     alg: CipherAlg,
     cipher: sm4::Sm4,
 }
 
-impl fmt::Debug for RcSm4 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RcSm4")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Sm4Key, alg);
 
 /// Whole blocks as `cipher` wants them (the caller checked the length).
 fn blocks(buf: &mut [u8]) -> &mut [Array<u8, U16>] {
@@ -47,7 +46,7 @@ fn iv16(iv: &[u8]) -> Result<&Array<u8, U16>, Error> {
         .map_err(|_| Error::InvalidInput("wrong IV length for this mode"))
 }
 
-impl CipherKey for RcSm4 {
+impl CipherKey for Sm4Key {
     fn algorithm(&self) -> CipherAlg {
         self.alg
     }
@@ -96,26 +95,26 @@ pub(super) fn signing_key(key: &PrivateKey, id: &[u8]) -> Result<Box<dyn Signing
     };
     let inner = sm2::dsa::SigningKey::from_slice(utf8_id(id)?, scalar)
         .map_err(|_| Error::InvalidKey("SM2 private key rejected by backend"))?;
-    Ok(Box::new(RcSm2Signer {
+    Ok(Box::new(Sm2Signer {
         inner,
         public: public.clone(),
     }))
 }
 
-struct RcSm2Signer {
+struct Sm2Signer {
     inner: sm2::dsa::SigningKey,
     public: Vec<u8>,
 }
 
-impl fmt::Debug for RcSm2Signer {
+impl fmt::Debug for Sm2Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RcSm2Signer")
+        f.debug_struct("Sm2Signer")
             .field("id", &self.inner.distid())
             .finish_non_exhaustive()
     }
 }
 
-impl SigningKey for RcSm2Signer {
+impl SigningKey for Sm2Signer {
     fn algorithm(&self) -> SignatureAlg {
         SignatureAlg::Sm2Sm3
     }

@@ -1,5 +1,6 @@
 //! SHA-256/384/512 (sha2) and SM3 (sm3), each also as HMAC (hmac) and HKDF (hkdf).
 
+use crate::backends::provider::Hashing;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -7,6 +8,9 @@ use hmac::KeyInit;
 
 use crate::backends::provider::hkdf_max_output;
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};
+
+/// The three, for the provider table.
+pub(super) static HASHING: Hashing = Hashing::new(hash, hmac, hkdf);
 
 struct Sha<D>(HashAlg, PhantomData<fn() -> D>);
 

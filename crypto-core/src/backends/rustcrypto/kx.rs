@@ -1,6 +1,6 @@
 //! X25519 (x25519-dalek) and ECDH on P-256 and P-384 (p256, p384); curveSM2 is in the GM half.
 
-use core::fmt;
+use crate::backends::provider::debug_fields;
 
 use zeroize::Zeroizing;
 
@@ -21,11 +21,7 @@ pub(super) fn kx(alg: KxAlg) -> Option<&'static dyn KeyExchange> {
 /// Key agreement in one group.
 pub(super) struct Kx(pub(super) KxAlg);
 
-impl fmt::Debug for Kx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Kx").field(&self.0).finish()
-    }
-}
+debug_fields!(Kx, 0);
 
 impl KeyExchange for Kx {
     fn algorithm(&self) -> KxAlg {

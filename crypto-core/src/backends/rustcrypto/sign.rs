@@ -1,10 +1,14 @@
 //! RSA PKCS#1 v1.5 and PSS (rsa), ECDSA P-256 and P-384 (p256, p384), Ed25519
 //! (ed25519-dalek): signing and verification.
 
-use core::fmt;
+use crate::backends::provider::Signatures;
+use crate::backends::provider::debug_fields;
 
 use crate::keys::Material;
 use crate::{Error, KeyKind, PrivateKey, SignatureAlg, SigningKey};
+
+/// Signing keys and verifiers, for the provider table.
+pub(super) static SIGNATURES: Signatures = Signatures::new(signing_key, verifier);
 
 /// A signing key for `alg` (RSA, ECDSA, Ed25519; SM2 from the GM half).
 pub(super) fn signing_key(
@@ -102,13 +106,7 @@ struct Signer {
     public: Vec<u8>,
 }
 
-impl fmt::Debug for Signer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
-}
+debug_fields!(Signer, alg);
 
 impl SigningKey for Signer {
     fn algorithm(&self) -> SignatureAlg {
@@ -167,11 +165,7 @@ impl SigningKey for Signer {
 /// Verification of one scheme.
 pub(super) struct Verifier(SignatureAlg);
 
-impl fmt::Debug for Verifier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Verifier").field(&self.0).finish()
-    }
-}
+debug_fields!(Verifier, 0);
 
 static VERIFIERS: [Verifier; 13] = [
     Verifier(SignatureAlg::RsaPkcs1Sha256),
