@@ -10,7 +10,8 @@ use zeroize::Zeroizing;
 use crate::backends::provider::hkdf_max_output;
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};
 
-/// HMAC and HKDF over any [`Hash`] with a 64-byte block.
+/// A [`Hash`] with a 64-byte block, with HMAC and HKDF over it: all three traits, the hash
+/// ones passed through.
 pub(crate) struct HmacOver(pub(crate) &'static dyn Hash);
 
 impl fmt::Debug for HmacOver {
@@ -22,6 +23,20 @@ impl fmt::Debug for HmacOver {
 }
 
 const BLOCK: usize = 64;
+
+impl Hash for HmacOver {
+    fn algorithm(&self) -> HashAlg {
+        self.0.algorithm()
+    }
+
+    fn start(&self) -> Box<dyn HashContext> {
+        self.0.start()
+    }
+
+    fn hash(&self, data: &[u8]) -> Output {
+        self.0.hash(data)
+    }
+}
 
 impl HmacOver {
     fn key(&self, key: &[u8]) -> PaddedKey {
@@ -122,7 +137,7 @@ impl HkdfPrk for Prk {
 }
 
 /// For a backend whose only hash is SM3 (a unit struct `$sm3` implementing [`Hash`]): the
-/// statics and the three [`Provider`](super::provider::Provider) functions, HMAC-SM3 and
+/// statics and the [`Provider`](super::provider::Provider)'s `hashing` function, HMAC-SM3 and
 /// HKDF-SM3 being [`HmacOver`] it.
 macro_rules! sm3_only {
     ($sm3:ident) => {
@@ -130,24 +145,12 @@ macro_rules! sm3_only {
         static HMAC_SM3: $crate::backends::generic::HmacOver =
             $crate::backends::generic::HmacOver(&SM3);
 
-        /// SM3.
-        pub(super) fn hash(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hash> {
-            Some(&SM3)
-        }
-
-        /// HMAC-SM3.
-        pub(super) fn hmac(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hmac> {
+        /// SM3 as hash, HMAC and HKDF.
+        pub(super) fn hashing(
+            _alg: $crate::HashAlg,
+        ) -> Option<&'static dyn $crate::backends::provider::HashFamily> {
             Some(&HMAC_SM3)
         }
-
-        /// HKDF-SM3.
-        pub(super) fn hkdf(_alg: $crate::HashAlg) -> Option<&'static dyn $crate::Hkdf> {
-            Some(&HMAC_SM3)
-        }
-
-        /// The three, for the provider table.
-        pub(super) static HASHING: $crate::backends::provider::Hashing =
-            $crate::backends::provider::Hashing::new(hash, hmac, hkdf);
     };
 }
 pub(crate) use sm3_only;

@@ -49,22 +49,9 @@ pub(crate) type Sm2EncryptFn = fn(&[u8], &[u8]) -> Result<Vec<u8>, Error>;
 /// SM2 decryption of the raw form.
 pub(crate) type Sm2DecryptFn = fn(&PrivateKey, &[u8]) -> Result<Zeroizing<Vec<u8>>, Error>;
 
-/// Hash functions, with HMAC and HKDF over them.
-pub(crate) struct Hashing {
-    pub(crate) hash: Lookup<HashAlg, dyn Hash>,
-    pub(crate) hmac: Lookup<HashAlg, dyn Hmac>,
-    pub(crate) hkdf: Lookup<HashAlg, dyn Hkdf>,
-}
-
-impl Hashing {
-    pub(crate) const fn new(
-        hash: Lookup<HashAlg, dyn Hash>,
-        hmac: Lookup<HashAlg, dyn Hmac>,
-        hkdf: Lookup<HashAlg, dyn Hkdf>,
-    ) -> Self {
-        Self { hash, hmac, hkdf }
-    }
-}
+/// A hash function that is also its HMAC and HKDF (every backend's hash objects are).
+pub(crate) trait HashFamily: Hash + Hmac + Hkdf {}
+impl<T: Hash + Hmac + Hkdf> HashFamily for T {}
 
 /// Signing keys and verifiers.
 pub(crate) struct Signatures {
@@ -165,22 +152,32 @@ pub(crate) mod groups {
         Alg::Hkdf(H::Sha512),
     ];
     /// RSA PKCS#1 v1.5 and PSS, ECDSA on P-256/P-384 (DER and fixed forms, and the mixed
-    /// curve/hash pairs), Ed25519.
-    pub(crate) const WEB_SIGNATURES: &[Alg] = &[
-        Alg::Signature(S::RsaPkcs1Sha256),
-        Alg::Signature(S::RsaPkcs1Sha384),
-        Alg::Signature(S::RsaPkcs1Sha512),
-        Alg::Signature(S::RsaPssSha256),
-        Alg::Signature(S::RsaPssSha384),
-        Alg::Signature(S::RsaPssSha512),
-        Alg::Signature(S::EcdsaP256Sha256),
-        Alg::Signature(S::EcdsaP256Sha256Fixed),
-        Alg::Signature(S::EcdsaP384Sha384),
-        Alg::Signature(S::EcdsaP384Sha384Fixed),
-        Alg::Signature(S::EcdsaP256Sha384),
-        Alg::Signature(S::EcdsaP384Sha256),
-        Alg::Signature(S::Ed25519),
+    /// curve/hash pairs), Ed25519: the schemes.
+    pub(crate) const WEB_SCHEMES: [S; 13] = [
+        S::RsaPkcs1Sha256,
+        S::RsaPkcs1Sha384,
+        S::RsaPkcs1Sha512,
+        S::RsaPssSha256,
+        S::RsaPssSha384,
+        S::RsaPssSha512,
+        S::EcdsaP256Sha256,
+        S::EcdsaP256Sha256Fixed,
+        S::EcdsaP384Sha384,
+        S::EcdsaP384Sha384Fixed,
+        S::EcdsaP256Sha384,
+        S::EcdsaP384Sha256,
+        S::Ed25519,
     ];
+    /// [`WEB_SCHEMES`] as algorithms.
+    pub(crate) const WEB_SIGNATURES: &[Alg] = &{
+        let mut out = [Alg::Random; WEB_SCHEMES.len()];
+        let mut i = 0;
+        while i < out.len() {
+            out[i] = Alg::Signature(WEB_SCHEMES[i]);
+            i += 1;
+        }
+        out
+    };
     /// Ephemeral X25519, P-256, P-384.
     pub(crate) const WEB_KX: &[Alg] = &[Alg::Kx(K::X25519), Alg::Kx(K::P256), Alg::Kx(K::P384)];
     /// Static-key agreement on the same three.
@@ -217,7 +214,7 @@ pub(crate) struct Provider {
     /// Every algorithm this backend implements, in [`groups`].
     pub(crate) algorithms: &'static [&'static [Algorithm]],
     pub(crate) aead: Option<AeadFn>,
-    pub(crate) hashing: Option<&'static Hashing>,
+    pub(crate) hashing: Option<Lookup<HashAlg, dyn HashFamily>>,
     pub(crate) signatures: Option<&'static Signatures>,
     pub(crate) kx: Option<Lookup<KxAlg, dyn KeyExchange>>,
     pub(crate) random: Option<&'static dyn SecureRandom>,
@@ -275,15 +272,15 @@ impl Provider {
     }
 
     pub(crate) fn hash(&self, alg: HashAlg) -> Result<&'static dyn Hash, Error> {
-        self.get(self.hashing, Algorithm::Hash(alg), |h| (h.hash)(alg))
+        self.get(self.hashing, Algorithm::Hash(alg), |f| Some(f(alg)? as _))
     }
 
     pub(crate) fn hmac(&self, alg: HashAlg) -> Result<&'static dyn Hmac, Error> {
-        self.get(self.hashing, Algorithm::Hmac(alg), |h| (h.hmac)(alg))
+        self.get(self.hashing, Algorithm::Hmac(alg), |f| Some(f(alg)? as _))
     }
 
     pub(crate) fn hkdf(&self, alg: HashAlg) -> Result<&'static dyn Hkdf, Error> {
-        self.get(self.hashing, Algorithm::Hkdf(alg), |h| (h.hkdf)(alg))
+        self.get(self.hashing, Algorithm::Hkdf(alg), |f| Some(f(alg)? as _))
     }
 
     pub(crate) fn signing_key(
@@ -339,6 +336,29 @@ macro_rules! debug_fields {
 }
 #[allow(unused_imports)]
 pub(crate) use debug_fields;
+
+/// For a backend whose object for an algorithm is the algorithm alone (a verifier per
+/// scheme): the tuple struct `$ty($alg)` with a `Debug`, and `static $name: [$ty; N]` holding
+/// one for each of the `N` algorithms in `$algs`.
+#[allow(unused_macros)] // only the rustcrypto and openssl backends have such objects
+macro_rules! one_per_algorithm {
+    (struct $ty:ident($alg:ty); static $name:ident = $algs:expr;) => {
+        #[derive(Debug)]
+        struct $ty($alg);
+
+        static $name: [$ty; $algs.len()] = {
+            let mut out = [const { $ty($algs[0]) }; $algs.len()];
+            let mut i = 0;
+            while i < $algs.len() {
+                out[i] = $ty($algs[i]);
+                i += 1;
+            }
+            out
+        };
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use one_per_algorithm;
 
 /// Largest HKDF-Expand output for a hash: 255 blocks (RFC 5869 2.3).
 pub(crate) const fn hkdf_max_output(alg: HashAlg) -> usize {

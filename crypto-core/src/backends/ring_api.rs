@@ -76,11 +76,13 @@ macro_rules! aead {
 pub(crate) use aead;
 
 /// SHA-256/384/512 as hash, HMAC and HKDF (`lib::digest`, `lib::hmac`, `lib::hkdf`):
-/// `hash(alg)` and the types.
+/// `hashing(alg)` and the types.
 macro_rules! hash {
     () => {
         /// The hash `alg`, which is also its HMAC and HKDF (no SM3 in this library).
-        fn sha(alg: HashAlg) -> Option<&'static Sha> {
+        pub(super) fn hashing(
+            alg: HashAlg,
+        ) -> Option<&'static dyn $crate::backends::provider::HashFamily> {
             Some(match alg {
                 HashAlg::Sha256 => &SHA256,
                 HashAlg::Sha384 => &SHA384,
@@ -88,25 +90,6 @@ macro_rules! hash {
                 _ => return None,
             })
         }
-
-        /// The hash `alg`.
-        pub(super) fn hash(alg: HashAlg) -> Option<&'static dyn Hash> {
-            sha(alg).map(|s| s as &'static dyn Hash)
-        }
-
-        /// HMAC over `alg`.
-        pub(super) fn hmac(alg: HashAlg) -> Option<&'static dyn Hmac> {
-            sha(alg).map(|s| s as &'static dyn Hmac)
-        }
-
-        /// HKDF over `alg`.
-        pub(super) fn hkdf(alg: HashAlg) -> Option<&'static dyn Hkdf> {
-            sha(alg).map(|s| s as &'static dyn Hkdf)
-        }
-
-        /// The three, for the provider table.
-        pub(super) static HASHING: $crate::backends::provider::Hashing =
-            $crate::backends::provider::Hashing::new(hash, hmac, hkdf);
 
         /// One hash algorithm as hash, HMAC and HKDF.
         struct Sha {

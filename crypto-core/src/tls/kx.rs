@@ -85,15 +85,7 @@ struct Active {
 
 impl ActiveKeyExchange for Active {
     fn complete(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
-        if peer.len() != self.alg.public_key_len() {
-            return Err(PeerMisbehaved::InvalidKeyShare.into());
-        }
-        // The backends reject points off the curve, the identity and X25519's all-zero output.
-        let secret = self
-            .key
-            .agree(peer)
-            .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
-        Ok(SharedSecret::from(&secret[..]))
+        agree(self.key, peer, self.alg.public_key_len())
     }
 
     fn pub_key(&self) -> &[u8] {
@@ -220,14 +212,7 @@ impl ActiveKeyExchange for HybridActive {
     }
 
     fn complete_hybrid_component(self: Box<Self>, peer: &[u8]) -> Result<SharedSecret, Error> {
-        if peer.len() != X25519_LEN {
-            return Err(PeerMisbehaved::InvalidKeyShare.into());
-        }
-        let secret = self
-            .x
-            .agree(peer)
-            .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
-        Ok(SharedSecret::from(&secret[..]))
+        agree(self.x, peer, X25519_LEN)
     }
 
     fn pub_key(&self) -> &[u8] {
@@ -237,4 +222,16 @@ impl ActiveKeyExchange for HybridActive {
     fn group(&self) -> NamedGroup {
         NamedGroup::X25519MLKEM768
     }
+}
+
+/// Agreement with a peer's share of `len` bytes; any failure is the peer's bad key share. The
+/// backends reject points off the curve, the identity and X25519's all-zero output.
+fn agree(key: Box<dyn EphemeralKey>, peer: &[u8], len: usize) -> Result<SharedSecret, Error> {
+    if peer.len() != len {
+        return Err(PeerMisbehaved::InvalidKeyShare.into());
+    }
+    let secret = key
+        .agree(peer)
+        .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
+    Ok(SharedSecret::from(&secret[..]))
 }

@@ -20,7 +20,7 @@ static GM: Gm = Gm::new(cipher, signing_key, verify, encrypt, decrypt);
 
 pub(crate) static PROVIDER: Provider = Provider {
     aead: Some(aead::key),
-    hashing: Some(&hash::HASHING),
+    hashing: Some(hash::hashing),
     signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     gm: Some(&GM),

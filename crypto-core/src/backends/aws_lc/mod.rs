@@ -16,7 +16,7 @@ use crate::{Algorithm, Backend, Error, KeyKind};
 
 pub(crate) static PROVIDER: Provider = Provider {
     aead: Some(aead::key),
-    hashing: Some(&hash::HASHING),
+    hashing: Some(hash::hashing),
     signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     kem: Some(&kem::ML_KEM_768),

@@ -31,7 +31,7 @@ use sign::{signing_key, verify};
 static GM: Gm = Gm::new(cipher, signing_key, verify, encrypt, decrypt);
 
 pub(crate) static PROVIDER: Provider = Provider {
-    hashing: Some(&hash::HASHING),
+    hashing: Some(hash::hashing),
     signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     gm: Some(&GM),

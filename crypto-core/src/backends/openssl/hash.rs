@@ -1,7 +1,7 @@
 //! SHA-256/384/512 and SM3 through EVP digests, HMAC through EVP_MAC, HKDF through EVP_PKEY.
 
-use crate::backends::provider::Hashing;
-use crate::backends::provider::{debug_fields, failed, hkdf_max_output};
+use crate::backends::provider::HashFamily;
+use crate::backends::provider::{failed, hkdf_max_output};
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};
 
 use openssl::hash::MessageDigest;
@@ -11,39 +11,15 @@ use openssl::pkey_ctx::{HkdfMode, PkeyCtx};
 use openssl::sign::Signer;
 use zeroize::Zeroizing;
 
-/// The three, for the provider table.
-pub(super) static HASHING: Hashing = Hashing::new(hash, hmac, hkdf);
-
-/// One SHA-2 function as hash, HMAC and HKDF.
-struct Sha(HashAlg);
-
-static SHA256: Sha = Sha(HashAlg::Sha256);
-static SHA384: Sha = Sha(HashAlg::Sha384);
-static SHA512: Sha = Sha(HashAlg::Sha512);
-static SM3: Sha = Sha(HashAlg::Sm3);
-
-/// The hash `alg`.
-pub(super) fn hash(alg: HashAlg) -> Option<&'static dyn Hash> {
-    Some(sha(alg))
+// One SHA-2 (or SM3) function as hash, HMAC and HKDF, per algorithm.
+crate::backends::provider::one_per_algorithm! {
+    struct Sha(HashAlg);
+    static SHAS = HashAlg::ALL;
 }
 
-/// HMAC over `alg`.
-pub(super) fn hmac(alg: HashAlg) -> Option<&'static dyn Hmac> {
-    Some(sha(alg))
-}
-
-/// HKDF over `alg`.
-pub(super) fn hkdf(alg: HashAlg) -> Option<&'static dyn Hkdf> {
-    Some(sha(alg))
-}
-
-fn sha(alg: HashAlg) -> &'static Sha {
-    match alg {
-        HashAlg::Sha256 => &SHA256,
-        HashAlg::Sha384 => &SHA384,
-        HashAlg::Sha512 => &SHA512,
-        HashAlg::Sm3 => &SM3,
-    }
+/// The hash `alg`, which is also its HMAC and HKDF.
+pub(super) fn hashing(alg: HashAlg) -> Option<&'static dyn HashFamily> {
+    Some(SHAS.iter().find(|s| s.0 == alg)?)
 }
 
 impl Sha {
@@ -69,8 +45,6 @@ pub(super) fn message_digest(alg: HashAlg) -> MessageDigest {
         HashAlg::Sm3 => MessageDigest::sm3(),
     }
 }
-
-debug_fields!(Sha, 0);
 
 /// The stack-allocated `openssl::sha` contexts (no allocation per hash); SM3 has only the
 /// EVP interface, whose context is heap-allocated by OpenSSL.

@@ -15,7 +15,7 @@ mod sign;
 /// No key derivation or generation of its own: the other backends serve key loading.
 pub(crate) static PROVIDER: Provider = Provider {
     aead: Some(aead::key),
-    hashing: Some(&hash::HASHING),
+    hashing: Some(hash::hashing),
     signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     random: Some(&Random),

@@ -89,25 +89,10 @@ impl SigningKey for Signer {
     }
 }
 
-pub(super) struct Verifier(SignatureAlg);
-
-debug_fields!(Verifier, 0);
-
-pub(super) static VERIFIERS: [Verifier; 13] = [
-    Verifier(SignatureAlg::RsaPkcs1Sha256),
-    Verifier(SignatureAlg::RsaPkcs1Sha384),
-    Verifier(SignatureAlg::RsaPkcs1Sha512),
-    Verifier(SignatureAlg::RsaPssSha256),
-    Verifier(SignatureAlg::RsaPssSha384),
-    Verifier(SignatureAlg::RsaPssSha512),
-    Verifier(SignatureAlg::EcdsaP256Sha256),
-    Verifier(SignatureAlg::EcdsaP256Sha256Fixed),
-    Verifier(SignatureAlg::EcdsaP384Sha384),
-    Verifier(SignatureAlg::EcdsaP384Sha384Fixed),
-    Verifier(SignatureAlg::EcdsaP256Sha384),
-    Verifier(SignatureAlg::EcdsaP384Sha256),
-    Verifier(SignatureAlg::Ed25519),
-];
+crate::backends::provider::one_per_algorithm! {
+    struct Verifier(SignatureAlg);
+    static VERIFIERS = crate::backends::provider::groups::WEB_SCHEMES;
+}
 
 pub(super) fn curve(alg: KxAlg) -> Result<EcGroup, Error> {
     EcGroup::from_curve_name(match alg {

@@ -13,7 +13,7 @@ use crate::{Backend, Error, KeyKind};
 
 pub(crate) static PROVIDER: Provider = Provider {
     aead: Some(aead::key),
-    hashing: Some(&hash::HASHING),
+    hashing: Some(hash::hashing),
     signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     random: Some(&kx::RANDOM),

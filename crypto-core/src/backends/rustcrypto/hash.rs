@@ -1,6 +1,6 @@
 //! SHA-256/384/512 (sha2) and SM3 (sm3), each also as HMAC (hmac) and HKDF (hkdf).
 
-use crate::backends::provider::Hashing;
+use crate::backends::provider::HashFamily;
 use core::fmt;
 use core::marker::PhantomData;
 
@@ -8,9 +8,6 @@ use hmac::KeyInit;
 
 use crate::backends::provider::hkdf_max_output;
 use crate::{Error, Hash, HashAlg, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey, Output};
-
-/// The three, for the provider table.
-pub(super) static HASHING: Hashing = Hashing::new(hash, hmac, hkdf);
 
 struct Sha<D>(HashAlg, PhantomData<fn() -> D>);
 
@@ -128,30 +125,12 @@ where
     }
 }
 
-/// Every sha2/sm3 hash type as the three traits at once.
-trait ShaAll: Hash + Hmac + Hkdf {}
-impl<T: Hash + Hmac + Hkdf> ShaAll for T {}
-
-fn sha(alg: HashAlg) -> &'static dyn ShaAll {
-    match alg {
+/// The hash `alg`, which is also its HMAC and HKDF.
+pub(super) fn hashing(alg: HashAlg) -> Option<&'static dyn HashFamily> {
+    Some(match alg {
         HashAlg::Sha256 => &SHA256,
         HashAlg::Sha384 => &SHA384,
         HashAlg::Sha512 => &SHA512,
         HashAlg::Sm3 => &SM3,
-    }
-}
-
-/// The hash `alg`.
-pub(super) fn hash(alg: HashAlg) -> Option<&'static dyn Hash> {
-    Some(sha(alg))
-}
-
-/// HMAC over `alg`.
-pub(super) fn hmac(alg: HashAlg) -> Option<&'static dyn Hmac> {
-    Some(sha(alg))
-}
-
-/// HKDF over `alg`.
-pub(super) fn hkdf(alg: HashAlg) -> Option<&'static dyn Hkdf> {
-    Some(sha(alg))
+    })
 }

@@ -15,7 +15,7 @@ use crate::{Backend, Error, SecureRandom};
 
 pub(crate) static PROVIDER: Provider = Provider {
     aead: Some(aead::key),
-    hashing: Some(&hash::HASHING),
+    hashing: Some(hash::hashing),
     signatures: Some(&sign::SIGNATURES),
     kx: Some(kx::kx),
     random: Some(&RANDOM),

@@ -162,26 +162,10 @@ impl SigningKey for Signer {
     }
 }
 
-/// Verification of one scheme.
-pub(super) struct Verifier(SignatureAlg);
-
-debug_fields!(Verifier, 0);
-
-static VERIFIERS: [Verifier; 13] = [
-    Verifier(SignatureAlg::RsaPkcs1Sha256),
-    Verifier(SignatureAlg::RsaPkcs1Sha384),
-    Verifier(SignatureAlg::RsaPkcs1Sha512),
-    Verifier(SignatureAlg::RsaPssSha256),
-    Verifier(SignatureAlg::RsaPssSha384),
-    Verifier(SignatureAlg::RsaPssSha512),
-    Verifier(SignatureAlg::EcdsaP256Sha256),
-    Verifier(SignatureAlg::EcdsaP256Sha256Fixed),
-    Verifier(SignatureAlg::EcdsaP384Sha384),
-    Verifier(SignatureAlg::EcdsaP384Sha384Fixed),
-    Verifier(SignatureAlg::EcdsaP256Sha384),
-    Verifier(SignatureAlg::EcdsaP384Sha256),
-    Verifier(SignatureAlg::Ed25519),
-];
+crate::backends::provider::one_per_algorithm! {
+    struct Verifier(SignatureAlg);
+    static VERIFIERS = crate::backends::provider::groups::WEB_SCHEMES;
+}
 
 /// Parses an RSA public key, holding it to the same limits as ring (2048..=8192-bit modulus).
 fn rsa_public(der: &[u8]) -> Result<rsa::PublicKey, Error> {
