@@ -3,7 +3,6 @@
 //! Each call checks the backend's support table first, so an algorithm a backend lacks is always
 //! a typed [`Error::Unsupported`], never a panic and never a silent substitute.
 
-use crate::backends::provider::RawAead;
 use crate::backends::{self, Provider};
 
 use zeroize::Zeroizing;
@@ -37,8 +36,7 @@ impl Backend {
         if key.len() != alg.key_len() {
             return Err(Error::InvalidKey("wrong AEAD key length"));
         }
-        let inner = self.checked(Algorithm::Aead(alg))?.aead(alg, key)?;
-        Ok(Box::new(CheckedAead { alg, inner }))
+        Ok(self.checked(Algorithm::Aead(alg))?.aead(alg, key)?.0)
     }
 
     /// A hash function.
@@ -189,50 +187,6 @@ impl Backend {
     /// The backend's secure random number generator.
     pub fn random(self) -> Result<&'static dyn SecureRandom, Error> {
         self.checked(Algorithm::Random)?.random()
-    }
-}
-
-/// The AEAD contract, kept once for every backend: no plaintext beyond the algorithm's limit
-/// per nonce, and a failed open leaves nothing behind: the buffer is zeroed and the error is
-/// always [`Error::DecryptFailed`] (no detail that could become an oracle).
-#[derive(Debug)]
-struct CheckedAead {
-    alg: AeadAlg,
-    inner: Box<dyn RawAead>,
-}
-
-impl AeadKey for CheckedAead {
-    fn algorithm(&self) -> AeadAlg {
-        self.alg
-    }
-
-    fn seal_in_place_detached(
-        &self,
-        nonce: &crate::Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-    ) -> Result<crate::Tag, Error> {
-        if in_out.len() as u64 > self.alg.max_plaintext_len() {
-            return Err(Error::InvalidLength);
-        }
-        self.inner.seal(&nonce.0, aad, in_out).map(crate::Tag)
-    }
-
-    fn open_in_place_detached(
-        &self,
-        nonce: &crate::Nonce,
-        aad: &[u8],
-        in_out: &mut [u8],
-        tag: &crate::Tag,
-    ) -> Result<(), Error> {
-        let ok = in_out.len() as u64 <= self.alg.max_plaintext_len()
-            && self.inner.open(&nonce.0, aad, in_out, &tag.0);
-        if ok {
-            Ok(())
-        } else {
-            in_out.fill(0);
-            Err(Error::DecryptFailed)
-        }
     }
 }
 

@@ -10,10 +10,12 @@
 //! - Plain data: `alg` (algorithm and backend ids), `error`, `traits` (the primitive traits),
 //!   `keys` (key material and its encodings), `der` (DER through the `der` crate), `sm2`
 //!   (SM2 formats), `ct` (constant-time comparisons).
-//! - The backends: `backends/<lib>/{mod, aead, hash, sign, kx, gm}.rs`, each with one support
-//!   table, reached through `backend` (the [`Backend`] value's dispatch), which also keeps the
-//!   contract every backend shares (AEAD limits and failed-open zeroing, key-agreement input
-//!   checks, typed `Unsupported`); `key_loading` (PKCS#8, SEC1, PKCS#1; fresh keys) asks any
+//! - The backends: `backends/<lib>/{mod, aead, hash, sign, kx, gm}.rs`, each one `Provider`
+//!   value (`backends/provider.rs`: a support table made of shared algorithm groups, and the
+//!   functions that make its primitives), reached through `backend` (the [`Backend`] value's
+//!   dispatch), which also keeps the contract every backend shares (key-agreement input
+//!   checks, typed `Unsupported`; a backend's AEAD is a bare seal/open that reaches callers
+//!   only inside the provider's checked wrapper: limits, failed-open zeroing); `key_loading` (PKCS#8, SEC1, PKCS#1; fresh keys) asks any
 //!   built backend for the arithmetic it needs.
 //! - [`Selection`] (`selection`: plain data and its text form, parsed at the edge).
 //! - [`speed`]: measuring backends (`speed` tables, `auto` calibration, profile files,

@@ -11,6 +11,7 @@ pub(crate) use provider::Provider;
 pub(crate) mod asm;
 #[cfg(feature = "aws-lc")]
 pub(crate) mod aws_lc;
+mod checked_aead;
 #[cfg(any(feature = "asm", feature = "libsm"))]
 pub(crate) mod generic;
 #[cfg(feature = "libsm")]

@@ -3,31 +3,19 @@
 //! [`Backend`](crate::Backend) value dispatches through it. Also small helpers the backends
 //! share.
 
-use core::fmt;
-
 use zeroize::Zeroizing;
+
+#[allow(unused_imports)] // libsm alone has no AEAD
+pub(crate) use super::checked_aead::{CheckedAeadKey, RawAead, RawTag};
 
 use crate::{
     AeadAlg, Algorithm, Backend, CipherAlg, CipherKey, Error, Hash, HashAlg, Hkdf, Hmac,
-    KeyExchange, KeyKind, KxAlg, NONCE_LEN, PrivateKey, SecureRandom, SignatureAlg, SigningKey,
-    TAG_LEN, Verifier,
+    KeyExchange, KeyKind, KxAlg, PrivateKey, SecureRandom, SignatureAlg, SigningKey, Verifier,
 };
 
-/// A backend's AEAD key: the cipher alone. [`Backend::aead`](crate::Backend::aead) wraps it
-/// in the public [`AeadKey`](crate::AeadKey), which checks lengths and zeroes the buffer on a
-/// failed open, so no backend has to.
-pub(crate) trait RawAead: Send + Sync + fmt::Debug {
-    /// Encrypts `data` in place and returns the tag.
-    fn seal(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8]) -> Result<RawTag, Error>;
-    /// Decrypts `data` in place; whether `tag` was authentic (if not, `data` is garbage).
-    fn open(&self, nonce: &[u8; NONCE_LEN], aad: &[u8], data: &mut [u8], tag: &RawTag) -> bool;
-}
-
-/// An AEAD tag's bytes.
-pub(crate) type RawTag = [u8; TAG_LEN];
-
 /// Makes an AEAD key.
-pub(crate) type AeadFn = fn(AeadAlg, &[u8]) -> Result<Box<dyn RawAead>, Error>;
+pub(crate) type AeadFn = fn(AeadAlg, &[u8]) -> Result<CheckedAeadKey, Error>;
+
 /// Makes a block-cipher mode key.
 pub(crate) type CipherFn = fn(CipherAlg, &[u8]) -> Result<Box<dyn CipherKey>, Error>;
 /// Makes a signing key for a scheme.
@@ -267,7 +255,7 @@ impl Provider {
         f.and_then(call).ok_or_else(|| self.unsupported(alg))
     }
 
-    pub(crate) fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
+    pub(crate) fn aead(&self, alg: AeadAlg, key: &[u8]) -> Result<CheckedAeadKey, Error> {
         self.get(self.aead, Algorithm::Aead(alg), Some)?(alg, key)
     }
 

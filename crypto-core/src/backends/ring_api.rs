@@ -9,11 +9,11 @@
 /// AES-GCM and ChaCha20-Poly1305 (`lib::aead`): `key(alg, key)` and the key type.
 macro_rules! aead {
     ($open:expr) => {
-        use $crate::backends::provider::{RawAead, RawTag};
+        use $crate::backends::provider::{CheckedAeadKey, RawAead, RawTag};
         use $crate::{AeadAlg, Error, NONCE_LEN};
 
         /// A key for `alg` (no SM4 in this library).
-        pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
+        pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<CheckedAeadKey, Error> {
             let algorithm = match alg {
                 AeadAlg::Aes128Gcm => &lib::aead::AES_128_GCM,
                 AeadAlg::Aes256Gcm => &lib::aead::AES_256_GCM,
@@ -22,10 +22,13 @@ macro_rules! aead {
             };
             let unbound = lib::aead::UnboundKey::new(algorithm, key)
                 .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
-            Ok(Box::new(Aead {
+            Ok(CheckedAeadKey::new(
                 alg,
-                key: lib::aead::LessSafeKey::new(unbound),
-            }))
+                Aead {
+                    alg,
+                    key: lib::aead::LessSafeKey::new(unbound),
+                },
+            ))
         }
 
         struct Aead {

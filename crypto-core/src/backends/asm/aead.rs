@@ -1,6 +1,6 @@
 //! SM4-GCM and SM4-CCM (RFC 8998) on our SM4 and GHASH kernels.
 
-use crate::backends::provider::{RawAead, RawTag};
+use crate::backends::provider::{CheckedAeadKey, RawAead, RawTag};
 use crate::{AeadAlg, Error, NONCE_LEN};
 use asm::sm4::{Sm4Ccm, Sm4Gcm};
 use core::fmt;
@@ -38,13 +38,13 @@ impl RawAead for Aead {
 }
 
 /// An SM4-GCM or SM4-CCM key.
-pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<CheckedAeadKey, Error> {
     let key: &[u8; 16] = key
         .try_into()
         .map_err(|_| Error::InvalidKey("SM4 keys are 16 bytes"))?;
     Ok(match alg {
-        AeadAlg::Sm4Gcm => Box::new(Aead::Gcm(Sm4Gcm::new(key))),
-        AeadAlg::Sm4Ccm => Box::new(Aead::Ccm(Sm4Ccm::new(key))),
+        AeadAlg::Sm4Gcm => CheckedAeadKey::new(alg, Aead::Gcm(Sm4Gcm::new(key))),
+        AeadAlg::Sm4Ccm => CheckedAeadKey::new(alg, Aead::Ccm(Sm4Ccm::new(key))),
         _ => return Err(Error::Backend("the asm backend has only the SM4 AEADs")),
     })
 }

@@ -2,7 +2,7 @@
 //! direction behind a mutex (the key schedule is computed once; a record-layer key is used by
 //! one connection at a time, so the lock is uncontended).
 
-use crate::backends::provider::{RawAead, RawTag, debug_fields, failed};
+use crate::backends::provider::{CheckedAeadKey, RawAead, RawTag, debug_fields, failed};
 use crate::{AeadAlg, Algorithm, Error, NONCE_LEN};
 
 use openssl::cipher::{Cipher, CipherRef};
@@ -46,7 +46,7 @@ impl RawAead for Aead {
 }
 
 /// A key for `alg` (no SM4 AEAD in OpenSSL 3.0).
-pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<CheckedAeadKey, Error> {
     let cipher = match alg {
         AeadAlg::Aes128Gcm => Cipher::aes_128_gcm(),
         AeadAlg::Aes256Gcm => Cipher::aes_256_gcm(),
@@ -64,10 +64,13 @@ pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
     let mut open = CipherCtx::new().map_err(failed)?;
     open.decrypt_init(Some(cipher), Some(key), None)
         .map_err(|_| Error::InvalidKey("AEAD key rejected"))?;
-    Ok(Box::new(Aead {
+    Ok(CheckedAeadKey::new(
         alg,
-        cipher,
-        seal: Mutex::new(seal),
-        open: Mutex::new(open),
-    }))
+        Aead {
+            alg,
+            cipher,
+            seal: Mutex::new(seal),
+            open: Mutex::new(open),
+        },
+    ))
 }

@@ -3,26 +3,35 @@
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::{AeadInOut, KeyInit};
 
-use crate::backends::provider::{RawAead, RawTag, debug_fields};
+use crate::backends::provider::{CheckedAeadKey, RawAead, RawTag, debug_fields};
 use crate::{AeadAlg, Error, NONCE_LEN};
 
 /// A key for `alg`: AES-GCM and ChaCha20-Poly1305 from aes-gcm and chacha20poly1305, the SM4
 /// AEADs from the GM half.
-pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
+pub(super) fn key(alg: AeadAlg, key: &[u8]) -> Result<CheckedAeadKey, Error> {
     let bad = |_| Error::InvalidKey("AEAD key rejected");
     Ok(match alg {
-        AeadAlg::Aes128Gcm => Box::new(Aead {
+        AeadAlg::Aes128Gcm => CheckedAeadKey::new(
             alg,
-            cipher: aes_gcm::Aes128Gcm::new_from_slice(key).map_err(bad)?,
-        }),
-        AeadAlg::Aes256Gcm => Box::new(Aead {
+            Aead {
+                alg,
+                cipher: aes_gcm::Aes128Gcm::new_from_slice(key).map_err(bad)?,
+            },
+        ),
+        AeadAlg::Aes256Gcm => CheckedAeadKey::new(
             alg,
-            cipher: aes_gcm::Aes256Gcm::new_from_slice(key).map_err(bad)?,
-        }),
-        AeadAlg::ChaCha20Poly1305 => Box::new(Aead {
+            Aead {
+                alg,
+                cipher: aes_gcm::Aes256Gcm::new_from_slice(key).map_err(bad)?,
+            },
+        ),
+        AeadAlg::ChaCha20Poly1305 => CheckedAeadKey::new(
             alg,
-            cipher: chacha20poly1305::ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
-        }),
+            Aead {
+                alg,
+                cipher: chacha20poly1305::ChaCha20Poly1305::new_from_slice(key).map_err(bad)?,
+            },
+        ),
         AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm => return sm4(alg, key),
     })
 }
@@ -63,16 +72,22 @@ type Sm4Gcm = aes_gcm::AesGcm<sm4::Sm4, U12>;
 type Sm4Ccm = ccm::Ccm<sm4::Sm4, U16, U12>;
 
 /// SM4-GCM (aes-gcm's generic GCM over sm4) or SM4-CCM (ccm over sm4), RFC 8998.
-fn sm4(alg: AeadAlg, key: &[u8]) -> Result<Box<dyn RawAead>, Error> {
+fn sm4(alg: AeadAlg, key: &[u8]) -> Result<CheckedAeadKey, Error> {
     let bad = |_| Error::InvalidKey("AEAD key rejected");
     Ok(match alg {
-        AeadAlg::Sm4Gcm => Box::new(Aead {
+        AeadAlg::Sm4Gcm => CheckedAeadKey::new(
             alg,
-            cipher: Sm4Gcm::new_from_slice(key).map_err(bad)?,
-        }),
-        _ => Box::new(Aead {
+            Aead {
+                alg,
+                cipher: Sm4Gcm::new_from_slice(key).map_err(bad)?,
+            },
+        ),
+        _ => CheckedAeadKey::new(
             alg,
-            cipher: Sm4Ccm::new_from_slice(key).map_err(bad)?,
-        }),
+            Aead {
+                alg,
+                cipher: Sm4Ccm::new_from_slice(key).map_err(bad)?,
+            },
+        ),
     })
 }
