@@ -128,17 +128,16 @@ pub(crate) mod groups {
         Alg::Aead(A::ChaCha20Poly1305),
     ];
     /// SHA-256/384/512 with HMAC and HKDF over each.
-    pub(crate) const SHA2: &[Alg] = &[
-        Alg::Hash(H::Sha256),
-        Alg::Hash(H::Sha384),
-        Alg::Hash(H::Sha512),
-        Alg::Hmac(H::Sha256),
-        Alg::Hmac(H::Sha384),
-        Alg::Hmac(H::Sha512),
-        Alg::Hkdf(H::Sha256),
-        Alg::Hkdf(H::Sha384),
-        Alg::Hkdf(H::Sha512),
-    ];
+    pub(crate) const SHA2: &[Alg] = &{
+        let h = [H::Sha256, H::Sha384, H::Sha512];
+        let mut out = [Alg::Random; 9];
+        let mut i = 0;
+        while i < 3 {
+            (out[i], out[3 + i], out[6 + i]) = (Alg::Hash(h[i]), Alg::Hmac(h[i]), Alg::Hkdf(h[i]));
+            i += 1;
+        }
+        out
+    };
     /// RSA PKCS#1 v1.5 and PSS, ECDSA on P-256/P-384 (DER and fixed forms, and the mixed
     /// curve/hash pairs), Ed25519: the schemes.
     pub(crate) const WEB_SCHEMES: [S; 13] = [
