@@ -411,6 +411,8 @@ pub enum Algorithm {
     Cipher(CipherAlg),
     /// SM2 public-key encryption and decryption (GB/T 32918.4).
     Sm2Encryption,
+    /// The SM2 key exchange protocol (GB/T 32918.3), as TLCP's ECDHE suites use it.
+    Sm2KeyExchange,
     /// A cryptographically secure random number generator.
     Random,
 }
@@ -429,6 +431,7 @@ impl Algorithm {
         all.extend(KemAlg::ALL.iter().map(|&k| Self::Kem(k)));
         all.extend(CipherAlg::ALL.iter().map(|&c| Self::Cipher(c)));
         all.push(Self::Sm2Encryption);
+        all.push(Self::Sm2KeyExchange);
         all.push(Self::Random);
         all
     }
@@ -440,7 +443,7 @@ impl Algorithm {
             Self::Hash(h) | Self::Hmac(h) | Self::Hkdf(h) => matches!(h, HashAlg::Sm3),
             Self::Signature(s) => matches!(s, SignatureAlg::Sm2Sm3),
             Self::Kx(k) | Self::KxStatic(k) => matches!(k, KxAlg::CurveSm2),
-            Self::Cipher(_) | Self::Sm2Encryption => true,
+            Self::Cipher(_) | Self::Sm2Encryption | Self::Sm2KeyExchange => true,
             Self::Random | Self::Kem(_) => false,
         }
     }
@@ -459,6 +462,7 @@ impl fmt::Display for Algorithm {
             Self::Kem(k) => f.write_str(k.id()),
             Self::Cipher(c) => f.write_str(c.id()),
             Self::Sm2Encryption => f.write_str("sm2-encrypt"),
+            Self::Sm2KeyExchange => f.write_str("sm2-key-exchange"),
             Self::Random => f.write_str("random"),
         }
     }

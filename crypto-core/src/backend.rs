@@ -158,6 +158,31 @@ impl Backend {
         (p.gm(Algorithm::Sm2Encryption)?.decrypt)(key, &raw)
     }
 
+    /// The SM2 key exchange protocol (GB/T 32918.3): `out.len()` bytes of shared key. Both
+    /// long-term keys and both ephemeral keys must be SM2 keys; a peer point off the curve is
+    /// [`Error::InvalidPeerKey`].
+    pub fn sm2_key_exchange(
+        self,
+        kx: &sm2::KeyExchange<'_>,
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let f = self.checked(Algorithm::Sm2KeyExchange)?.sm2_key_exchange()?;
+        if kx.own_static.kind() != KeyKind::Sm2 || kx.own_ephemeral.kind() != KeyKind::Sm2 {
+            return Err(Error::InvalidKey("not an SM2 key"));
+        }
+        sm2::check_id(kx.own_id)?;
+        sm2::check_id(kx.peer_id)?;
+        for point in [kx.peer_static, kx.peer_ephemeral] {
+            if point.len() != 65 || point[0] != 4 {
+                return Err(Error::InvalidPeerKey);
+            }
+        }
+        if out.is_empty() {
+            return Err(Error::InvalidLength);
+        }
+        f(kx, out)
+    }
+
     /// A key for an unauthenticated block-cipher mode.
     pub fn cipher(self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
         if key.len() != alg.key_len() {

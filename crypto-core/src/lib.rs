@@ -66,6 +66,7 @@ mod keys;
 mod selection;
 pub mod sm2;
 pub mod speed;
+pub mod tlcp;
 pub mod tls;
 mod traits;
 

@@ -43,7 +43,7 @@ pub enum Family {
     Ecdsa,
     /// Ed25519.
     Ed25519,
-    /// SM2 signatures and encryption.
+    /// SM2 signatures, encryption and the key exchange protocol.
     Sm2,
     /// X25519 key agreement.
     X25519,
@@ -116,7 +116,7 @@ impl Family {
                 crate::KeyKind::Ed25519 => Self::Ed25519,
                 _ => Self::Sm2,
             },
-            Algorithm::Sm2Encryption => Self::Sm2,
+            Algorithm::Sm2Encryption | Algorithm::Sm2KeyExchange => Self::Sm2,
             Algorithm::Kx(k) | Algorithm::KxStatic(k) => match k {
                 KxAlg::X25519 => Self::X25519,
                 KxAlg::CurveSm2 => Self::CurveSm2,

@@ -9,7 +9,29 @@
 //! [`Backend::sm2_encrypt`]: crate::Backend::sm2_encrypt
 //! [`Backend::sm2_decrypt`]: crate::Backend::sm2_decrypt
 
-use crate::Error;
+use crate::{Error, PrivateKey};
+
+/// One side of the SM2 key exchange protocol (GB/T 32918.3-2016 clause 6.1, without the
+/// optional confirmation values S1/S2/SA/SB): both parties' long-term keys and IDs and one
+/// ephemeral key pair each give both the same key. TLCP's ECDHE suites use it with the
+/// encryption certificates' keys, the server as initiator (GB/T 38636-2020 6.4.5.8).
+#[derive(Clone, Copy, Debug)]
+pub struct KeyExchange<'a> {
+    /// Whether we are the initiator A (our Z comes first in the KDF input) or responder B.
+    pub initiator: bool,
+    /// Our long-term SM2 key.
+    pub own_static: &'a PrivateKey,
+    /// Our ephemeral SM2 key (r and R = [r]G), fresh for this exchange.
+    pub own_ephemeral: &'a PrivateKey,
+    /// Our user ID.
+    pub own_id: &'a [u8],
+    /// The peer's long-term public key, a 65-byte uncompressed point.
+    pub peer_static: &'a [u8],
+    /// The peer's ephemeral public key, a 65-byte uncompressed point.
+    pub peer_ephemeral: &'a [u8],
+    /// The peer's user ID.
+    pub peer_id: &'a [u8],
+}
 
 /// The default user ID of GB/T 35276-2017 5.5 and GM/T 0009, used for certificate
 /// signatures (RFC 8998 3.2.1 names it too).

@@ -130,6 +130,7 @@ impl Tally {
 }
 
 pub mod sm2_ref;
+pub mod tlcp;
 pub mod tls;
 
 /// One record of a checked-in vector file (see `data/gm/README.md` for the format).

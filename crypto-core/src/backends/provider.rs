@@ -34,6 +34,8 @@ pub(crate) type Sm2SigningKeyFn = fn(&PrivateKey, &[u8]) -> Result<Box<dyn Signi
 pub(crate) type Sm2VerifyFn = fn(&[u8], &[u8], &[u8], &[u8]) -> Result<(), Error>;
 /// SM2 encryption to a public key.
 pub(crate) type Sm2EncryptFn = fn(&[u8], &[u8]) -> Result<Vec<u8>, Error>;
+/// The SM2 key exchange protocol, filling the output.
+pub(crate) type Sm2KeyExchangeFn = fn(&crate::sm2::KeyExchange<'_>, &mut [u8]) -> Result<(), Error>;
 /// SM2 decryption of the raw form.
 pub(crate) type Sm2DecryptFn = fn(&PrivateKey, &[u8]) -> Result<Zeroizing<Vec<u8>>, Error>;
 
@@ -189,6 +191,8 @@ pub(crate) mod groups {
         Alg::Cipher(C::Sm4Ctr),
         Alg::Sm2Encryption,
     ];
+    /// The SM2 key exchange protocol (GB/T 32918.3).
+    pub(crate) const SM2_KEY_EXCHANGE: &[Alg] = &[Alg::Sm2KeyExchange];
     /// A random-number API.
     pub(crate) const RANDOM: &[Alg] = &[Alg::Random];
 }
@@ -207,6 +211,7 @@ pub(crate) struct Provider {
     pub(crate) random: Option<&'static dyn SecureRandom>,
     pub(crate) kem: Option<&'static dyn crate::Kem>,
     pub(crate) gm: Option<&'static Gm>,
+    pub(crate) sm2_key_exchange: Option<Sm2KeyExchangeFn>,
     /// Key services for key loading and generation (`key_loading.rs`), which no single
     /// library must provide: the first built backend that can, serves.
     pub(crate) public_key: Option<PublicKeyFn>,
@@ -227,6 +232,7 @@ impl Provider {
             random: None,
             kem: None,
             gm: None,
+            sm2_key_exchange: None,
             public_key: None,
             generate_rsa: None,
         }
@@ -302,6 +308,10 @@ impl Provider {
 
     pub(crate) fn cipher(&self, alg: CipherAlg, key: &[u8]) -> Result<Box<dyn CipherKey>, Error> {
         (self.gm(Algorithm::Cipher(alg))?.cipher)(alg, key)
+    }
+
+    pub(crate) fn sm2_key_exchange(&self) -> Result<Sm2KeyExchangeFn, Error> {
+        self.get(self.sm2_key_exchange, Algorithm::Sm2KeyExchange, Some)
     }
 
     pub(crate) fn gm(&self, alg: Algorithm) -> Result<&'static Gm, Error> {

@@ -78,7 +78,7 @@ fn benches(alg: Algorithm) -> Vec<Bench> {
         ],
         Algorithm::Random => vec![Bench::new(alg, Op::Fill, 32)],
         Algorithm::Kem(_) => vec![Bench::new(alg, Op::Agree, 0)],
-        Algorithm::KxStatic(_) => Vec::new(),
+        Algorithm::KxStatic(_) | Algorithm::Sm2KeyExchange => Vec::new(),
     }
 }
 
@@ -100,6 +100,7 @@ fn follows(alg: Algorithm) -> Option<Algorithm> {
             | S::RsaPssSha512,
         ) => Algorithm::Signature(S::RsaPssSha256),
         Algorithm::Sm2Encryption => Algorithm::Signature(S::Sm2Sm3),
+        Algorithm::Sm2KeyExchange => Algorithm::Kx(crate::KxAlg::CurveSm2),
         Algorithm::KxStatic(k) => Algorithm::Kx(k),
         Algorithm::Signature(S::EcdsaP256Sha384 | S::EcdsaP256Sha256Fixed) => {
             Algorithm::Signature(S::EcdsaP256Sha256)

@@ -232,3 +232,114 @@ impl EphemeralKey for Sm2Ephemeral {
         agree(&self.private, peer_public_key)
     }
 }
+
+/// a, b, Gx, Gy of curveSM2 (GB/T 32918.5-2017 clause 3), big-endian: part of Z.
+const CURVE_ABG: [[u8; 32]; 4] = [
+    hex32(b"FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFC"),
+    hex32(b"28E9FA9E9D9F5E344D5A9E4BCF6509A7F39789F515AB8F92DDBCBD414D940E93"),
+    hex32(b"32C4AE2C1F1981195F9904466A39C9948FE30BBFF2660BE1715A4589334C74C7"),
+    hex32(b"BC3736A2F4F6779C59BDCEE36B692153D0A9877CC62A474002DF32E52139F0A0"),
+];
+
+const fn hex32(h: &[u8; 64]) -> [u8; 32] {
+    const fn nibble(c: u8) -> u8 {
+        match c {
+            b'0'..=b'9' => c - b'0',
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => panic!("not a hex digit"),
+        }
+    }
+    let mut out = [0u8; 32];
+    let mut i = 0;
+    while i < 32 {
+        out[i] = (nibble(h[2 * i]) << 4) | nibble(h[2 * i + 1]);
+        i += 1;
+    }
+    out
+}
+
+/// Z = SM3(ENTL || ID || a || b || Gx || Gy || x || y) (GB/T 32918.2 clause 5.5); the ID's
+/// length was checked by the caller.
+fn z(id: &[u8], public: &[u8]) -> [u8; 32] {
+    use sm3::Digest;
+    let mut h = sm3::Sm3::new();
+    h.update(((id.len() * 8) as u16).to_be_bytes());
+    h.update(id);
+    for part in &CURVE_ABG {
+        h.update(part);
+    }
+    h.update(&public[1..]);
+    h.finalize().into()
+}
+
+/// A point from its uncompressed encoding, checked to be on the curve.
+fn point(encoded: &[u8]) -> Result<sm2::ProjectivePoint, Error> {
+    let key = sm2::PublicKey::from_sec1_bytes(encoded).map_err(|_| Error::InvalidPeerKey)?;
+    Ok(key.to_projective())
+}
+
+/// A scalar from a key's big-endian bytes (a loaded key is already in [1, n-1]).
+fn scalar(key: &PrivateKey) -> Result<sm2::NonZeroScalar, Error> {
+    let Material::Ec { scalar, .. } = key.material() else {
+        return Err(Error::InvalidKey("not an SM2 key"));
+    };
+    let secret = sm2::SecretKey::from_slice(scalar)
+        .map_err(|_| Error::InvalidKey("private scalar out of range"))?;
+    Ok(secret.to_nonzero_scalar())
+}
+
+/// x̄ = 2^w + (x mod 2^w) with w = ceil(ceil(log2 n) / 2) - 1 = 127 (GB/T 32918.3 6.1 A4):
+/// the low 127 bits of the point's x with bit 127 set.
+fn x_bar(encoded: &[u8]) -> sm2::Scalar {
+    use elliptic_curve::ff::PrimeField;
+    let mut repr = sm2::FieldBytes::default();
+    repr[16..].copy_from_slice(&encoded[17..33]);
+    repr[16] |= 0x80;
+    // Below 2^128 < n: always a canonical scalar.
+    sm2::Scalar::from_repr(repr).unwrap()
+}
+
+/// The SM2 key exchange protocol, GB/T 32918.3-2016 clause 6.1 steps A1-A8 / B1-B7 (no
+/// optional confirmation): t = d + x̄·r, U = [h·t](P_peer + [x̄_peer]R_peer) with h = 1,
+/// K = KDF(x_U || y_U || Z_A || Z_B, klen).
+pub(super) fn key_exchange(kx: &gm::KeyExchange<'_>, out: &mut [u8]) -> Result<(), Error> {
+    use elliptic_curve::group::Group;
+    use elliptic_curve::sec1::ToSec1Point;
+    let d = scalar(kx.own_static)?;
+    let r = scalar(kx.own_ephemeral)?;
+    let own_r_public = kx.own_ephemeral.public_key();
+    let t = *d + x_bar(own_r_public) * *r;
+    let peer = point(kx.peer_static)?;
+    let peer_r = point(kx.peer_ephemeral)?;
+    let u = (peer + peer_r * x_bar(kx.peer_ephemeral)) * t;
+    if bool::from(u.is_identity()) {
+        return Err(Error::InvalidPeerKey);
+    }
+    let u = u.to_affine().to_sec1_point(false);
+    let own_z = z(kx.own_id, kx.own_static.public_key());
+    let peer_z = z(kx.peer_id, kx.peer_static);
+    let (z_a, z_b) = if kx.initiator {
+        (own_z, peer_z)
+    } else {
+        (peer_z, own_z)
+    };
+    let mut shared = Zeroizing::new([0u8; 128]);
+    shared[..64].copy_from_slice(&u.as_bytes()[1..]);
+    shared[64..96].copy_from_slice(&z_a);
+    shared[96..].copy_from_slice(&z_b);
+    kdf(&shared[..], out);
+    Ok(())
+}
+
+/// The SM2 KDF (GB/T 32918.4 clause 5.4.3): SM3(Z || ct) for ct = 1, 2, ... as 32-bit
+/// big-endian, concatenated and cut to the output's length.
+fn kdf(z: &[u8], out: &mut [u8]) {
+    use sm3::Digest;
+    for (i, chunk) in out.chunks_mut(32).enumerate() {
+        let mut h = sm3::Sm3::new();
+        h.update(z);
+        h.update((i as u32 + 1).to_be_bytes());
+        let block = h.finalize();
+        chunk.copy_from_slice(&block[..chunk.len()]);
+    }
+}

@@ -20,11 +20,12 @@ pub(crate) static PROVIDER: Provider = Provider {
     kx: Some(kx::kx),
     random: Some(&RANDOM),
     gm: Some(&gm::GM),
+    sm2_key_exchange: Some(gm::key_exchange),
     public_key: Some(sign::public_key),
     generate_rsa: Some(generate_rsa),
     ..Provider::new(Backend::RustCrypto, {
         use crate::backends::provider::groups::*;
-        &[WEB, WEB_KX_STATIC, SM4_AEAD, GM, RANDOM]
+        &[WEB, WEB_KX_STATIC, SM4_AEAD, GM, SM2_KEY_EXCHANGE, RANDOM]
     })
 };
 

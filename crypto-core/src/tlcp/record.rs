@@ -1,0 +1,347 @@
+//! The TLCP record layer (GB/T 38636-2020 clause 6.3.3, which follows RFC 5246 section 6.2
+//! with version 0x0101): framing, and record protection for the two cipher families.
+//!
+//! - CBC suites (clause 6.3.3.4.2, RFC 5246 6.2.3.2): MAC-then-encrypt. The MAC is HMAC-SM3
+//!   over `seq_num(8) || type || version || length || content`; the record is an explicit
+//!   16-byte IV followed by SM4-CBC of `content || MAC || padding || padding_length`, every
+//!   padding byte equal to `padding_length`.
+//! - GCM suites (clause 6.3.3.4.3, RFC 5288): the nonce is the 4-byte implicit salt from the
+//!   key block and an 8-byte explicit part sent first in the record (our sequence number); the
+//!   additional data is `seq_num || type || version || length` of the plaintext; a 16-byte tag
+//!   ends the record.
+//!
+//! Opening a CBC record does the same work whatever the padding says: the padding is checked
+//! over a fixed window, the MAC is copied out of a secret position without a secret-dependent
+//! index, and the HMAC is followed by dummy SM3 compressions so that every record of a given
+//! length costs the same number of compressions (the Lucky Thirteen countermeasure, as s2n
+//! does it). `benches/benches/tlcp_dudect.rs` tests that with a timing check.
+
+use super::Error;
+use crate::{AeadKey, CipherKey, Hash, HmacKey, Nonce, SecureRandom, Tag};
+
+/// The protocol version in every TLCP record and hello (GB/T 38636-2020 6.3.3.1: major 1,
+/// minor 1).
+pub const VERSION: u16 = 0x0101;
+/// The largest plaintext a record may carry (2^14, RFC 5246 6.2.1).
+pub const MAX_PLAINTEXT: usize = 1 << 14;
+/// The largest protected fragment a peer may send (2^14 + 2048, RFC 5246 6.2.3).
+pub(crate) const MAX_FRAGMENT: usize = MAX_PLAINTEXT + 2048;
+/// A record header: type, version, length.
+pub(crate) const HEADER_LEN: usize = 5;
+
+const MAC_LEN: usize = 32;
+const BLOCK: usize = 16;
+const GCM_EXPLICIT: usize = 8;
+const TAG_LEN: usize = 16;
+
+/// Record content types (RFC 5246 6.2.1; GB/T 38636-2020 6.3.3.1). TLCP defines no others
+/// (its site-to-site messages are alerts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ContentType {
+    ChangeCipherSpec = 20,
+    Alert = 21,
+    Handshake = 22,
+    ApplicationData = 23,
+}
+
+impl ContentType {
+    pub(crate) fn from_u8(v: u8) -> Option<Self> {
+        Some(match v {
+            20 => Self::ChangeCipherSpec,
+            21 => Self::Alert,
+            22 => Self::Handshake,
+            23 => Self::ApplicationData,
+            _ => return None,
+        })
+    }
+}
+
+/// One record's header as read from the wire.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Header {
+    pub(crate) typ: ContentType,
+    pub(crate) len: usize,
+}
+
+/// Parses a record header, refusing what a TLCP peer never sends: an unknown content type
+/// (`unexpected_message`), another version (`protocol_version`), or a fragment longer than
+/// 2^14 + 2048 (`record_overflow`).
+pub(crate) fn parse_header(h: &[u8; HEADER_LEN]) -> Result<Header, Error> {
+    let typ = ContentType::from_u8(h[0])
+        .ok_or(Error::alert(super::AlertDescription::UnexpectedMessage, "unknown record type"))?;
+    let version = u16::from_be_bytes([h[1], h[2]]);
+    if version != VERSION {
+        return Err(Error::alert(
+            super::AlertDescription::ProtocolVersion,
+            "record version is not TLCP's 0x0101",
+        ));
+    }
+    let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
+    if len > MAX_FRAGMENT {
+        return Err(Error::alert(super::AlertDescription::RecordOverflow, "record too long"));
+    }
+    Ok(Header { typ, len })
+}
+
+fn push_header(out: &mut Vec<u8>, typ: ContentType, len: usize) {
+    out.push(typ as u8);
+    out.extend_from_slice(&VERSION.to_be_bytes());
+    out.extend_from_slice(&(len as u16).to_be_bytes());
+}
+
+/// `seq_num || type || version || length`: the MAC's and GCM's additional data.
+fn pseudo_header(seq: u64, typ: ContentType, len: usize) -> [u8; 13] {
+    let mut h = [0u8; 13];
+    h[..8].copy_from_slice(&seq.to_be_bytes());
+    h[8] = typ as u8;
+    h[9..11].copy_from_slice(&VERSION.to_be_bytes());
+    h[11..].copy_from_slice(&(len as u16).to_be_bytes());
+    h
+}
+
+/// The protection of one direction.
+pub(crate) enum Protection {
+    /// Before ChangeCipherSpec.
+    Null,
+    Cbc(Cbc),
+    Gcm(Gcm),
+}
+
+/// SM4-CBC with HMAC-SM3.
+pub(crate) struct Cbc {
+    pub(crate) cipher: Box<dyn CipherKey>,
+    pub(crate) mac: Box<dyn HmacKey>,
+    /// SM3 itself, for the dummy compressions that even out a record's MAC cost.
+    pub(crate) sm3: &'static dyn Hash,
+    pub(crate) random: &'static dyn SecureRandom,
+    pub(crate) seq: u64,
+}
+
+/// SM4-GCM.
+pub(crate) struct Gcm {
+    pub(crate) aead: Box<dyn AeadKey>,
+    pub(crate) salt: [u8; 4],
+    pub(crate) seq: u64,
+}
+
+fn next_seq(seq: &mut u64) -> Result<u64, Error> {
+    let s = *seq;
+    // RFC 5246 6.1: sequence numbers never wrap; renegotiation is not offered, so the
+    // connection ends instead.
+    *seq = s.checked_add(1).ok_or(Error::internal("record sequence number exhausted"))?;
+    Ok(s)
+}
+
+impl Protection {
+    /// Appends one record carrying `content` (at most [`MAX_PLAINTEXT`] bytes) to `out`.
+    pub(crate) fn seal(
+        &mut self,
+        typ: ContentType,
+        content: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        debug_assert!(content.len() <= MAX_PLAINTEXT);
+        match self {
+            Self::Null => {
+                push_header(out, typ, content.len());
+                out.extend_from_slice(content);
+            }
+            Self::Cbc(c) => {
+                let seq = next_seq(&mut c.seq)?;
+                let mac = c.mac.sign(&[&pseudo_header(seq, typ, content.len()), content]);
+                // content || MAC || padding, padding_length + 1 bytes of value padding_length.
+                let unpadded = content.len() + MAC_LEN + 1;
+                let pad = (BLOCK - unpadded % BLOCK) % BLOCK;
+                let body = unpadded + pad;
+                push_header(out, typ, BLOCK + body);
+                let start = out.len();
+                let mut iv = [0u8; BLOCK];
+                c.random.fill(&mut iv).map_err(Error::crypto)?;
+                out.extend_from_slice(&iv);
+                out.extend_from_slice(content);
+                out.extend_from_slice(mac.as_ref());
+                out.resize(out.len() + pad + 1, pad as u8);
+                c.cipher
+                    .encrypt(&iv, &mut out[start + BLOCK..])
+                    .map_err(Error::crypto)?;
+            }
+            Self::Gcm(g) => {
+                let seq = next_seq(&mut g.seq)?;
+                let explicit = seq.to_be_bytes();
+                push_header(out, typ, GCM_EXPLICIT + content.len() + TAG_LEN);
+                out.extend_from_slice(&explicit);
+                let start = out.len();
+                out.extend_from_slice(content);
+                let tag = g
+                    .aead
+                    .seal_in_place_detached(
+                        &gcm_nonce(&g.salt, &explicit),
+                        &pseudo_header(seq, typ, content.len()),
+                        &mut out[start..],
+                    )
+                    .map_err(Error::crypto)?;
+                out.extend_from_slice(&tag.0);
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens one record's fragment in place; returns the range of `fragment` that holds the
+    /// plaintext. Any failure is `bad_record_mac` (RFC 5246 7.2.2: the same alert for padding
+    /// and MAC, so the two cannot be told apart).
+    pub(crate) fn open(
+        &mut self,
+        typ: ContentType,
+        fragment: &mut [u8],
+    ) -> Result<core::ops::Range<usize>, Error> {
+        let range = match self {
+            Self::Null => 0..fragment.len(),
+            Self::Cbc(c) => {
+                let seq = next_seq(&mut c.seq)?;
+                open_cbc(c, seq, typ, fragment)?
+            }
+            Self::Gcm(g) => {
+                let seq = next_seq(&mut g.seq)?;
+                if fragment.len() < GCM_EXPLICIT + TAG_LEN {
+                    return Err(bad_record_mac());
+                }
+                let (explicit, rest) = fragment.split_at_mut(GCM_EXPLICIT);
+                let (body, tag) = rest.split_at_mut(rest.len() - TAG_LEN);
+                let mut t = [0u8; TAG_LEN];
+                t.copy_from_slice(tag);
+                let mut e = [0u8; GCM_EXPLICIT];
+                e.copy_from_slice(explicit);
+                g.aead
+                    .open_in_place_detached(
+                        &gcm_nonce(&g.salt, &e),
+                        &pseudo_header(seq, typ, body.len()),
+                        body,
+                        &Tag(t),
+                    )
+                    .map_err(|_| bad_record_mac())?;
+                GCM_EXPLICIT..GCM_EXPLICIT + body.len()
+            }
+        };
+        if range.len() > MAX_PLAINTEXT {
+            return Err(Error::alert(
+                super::AlertDescription::RecordOverflow,
+                "record plaintext longer than 2^14",
+            ));
+        }
+        Ok(range)
+    }
+}
+
+fn gcm_nonce(salt: &[u8; 4], explicit: &[u8; 8]) -> Nonce {
+    let mut n = [0u8; 12];
+    n[..4].copy_from_slice(salt);
+    n[4..].copy_from_slice(explicit);
+    Nonce(n)
+}
+
+fn bad_record_mac() -> Error {
+    Error::alert(super::AlertDescription::BadRecordMac, "record failed to authenticate")
+}
+
+/// All ones if `a < b`, else zero (both below 2^63).
+fn lt_mask(a: usize, b: usize) -> usize {
+    ((a.wrapping_sub(b) as isize) >> (usize::BITS - 1)) as usize
+}
+
+/// All ones if `a == b`, else zero.
+fn eq_mask(a: usize, b: usize) -> usize {
+    let x = a ^ b;
+    // x | -x has its top bit set exactly when x != 0.
+    !((((x | x.wrapping_neg()) as isize) >> (usize::BITS - 1)) as usize)
+}
+
+/// The CBC open, without a branch or an index that depends on the padding or the MAC.
+fn open_cbc(
+    c: &mut Cbc,
+    seq: u64,
+    typ: ContentType,
+    fragment: &mut [u8],
+) -> Result<core::ops::Range<usize>, Error> {
+    // Public checks on the record's length: an IV and at least one block holding the MAC and
+    // the padding-length byte.
+    let len = fragment.len();
+    if !len.is_multiple_of(BLOCK) || len < BLOCK + (MAC_LEN + 1).next_multiple_of(BLOCK) {
+        return Err(bad_record_mac());
+    }
+    let (iv, body) = fragment.split_at_mut(BLOCK);
+    c.cipher.decrypt(iv, body).map_err(|_| bad_record_mac())?;
+    let n = body.len();
+
+    // Padding: the last byte says how many bytes before it are padding; each must equal it.
+    // Checked over the last 256 bytes (or the whole body), whatever the value.
+    let pad = usize::from(body[n - 1]);
+    // good = all ones while the padding and the MAC fit in the body.
+    let mut good = !lt_mask(n, pad + 1 + MAC_LEN);
+    let window = n.min(256);
+    for i in 1..=window {
+        let b = usize::from(body[n - i]);
+        // Bytes n-1-pad .. n-1 (i = 1 ..= pad + 1) are padding.
+        let in_pad = lt_mask(i, pad + 2);
+        good &= !(in_pad & !eq_mask(b, pad));
+    }
+    // With bad padding, go on as if there were none, as RFC 5246 6.2.3.2 suggests, so the
+    // MAC is still computed over a record of the same length.
+    let pad = pad & good;
+    let content_len = n - MAC_LEN - 1 - pad;
+
+    // The received MAC sits at body[content_len..content_len + 32]: a secret offset. Copy the
+    // window that can hold it into `rotated` with every byte touched, then undo the rotation
+    // with five conditional rotations by powers of two.
+    let lowest = n.saturating_sub(MAC_LEN + 256).min(n - MAC_LEN - 1);
+    let mut rotated = [0u8; MAC_LEN];
+    for (i, &b) in body.iter().enumerate().take(n - 1).skip(lowest) {
+        let in_mac = !lt_mask(i, content_len) & lt_mask(i, content_len + MAC_LEN);
+        rotated[(i - lowest) % MAC_LEN] |= b & in_mac as u8;
+    }
+    let shift = (content_len - lowest) % MAC_LEN;
+    let mut mac = [0u8; MAC_LEN];
+    for bit in 0..5 {
+        let take = 0usize.wrapping_sub((shift >> bit) & 1) as u8;
+        let step = 1 << bit;
+        for (k, out) in mac.iter_mut().enumerate() {
+            *out = (rotated[(k + step) % MAC_LEN] & take) | (rotated[k] & !take);
+        }
+        rotated = mac;
+    }
+
+    // The MAC over the content, then dummy compressions to make the total independent of the
+    // content length: the inner hash of HMAC-SM3 compresses 64 (key block) + 13 + len bytes
+    // plus at least 9 bytes of SM3 padding.
+    let header = pseudo_header(seq, typ, content_len);
+    let expected = c.mac.sign(&[&header, &body[..content_len]]);
+    let blocks = |len: usize| (64 + 13 + len + 9).div_ceil(64);
+    let extra = blocks(n - MAC_LEN - 1) - blocks(content_len);
+    // At most 5: 256 bytes of padding span at most 5 block boundaries.
+    let dummy = [0u8; 64 * 5];
+    let mut h = c.sm3.start();
+    h.update(&dummy[..64 * extra]);
+    let _ = core::hint::black_box(h.finish());
+
+    good &= 0usize.wrapping_sub(usize::from(crate::ct::eq(expected.as_ref(), &rotated)));
+    if core::hint::black_box(good) == usize::MAX {
+        Ok(BLOCK..BLOCK + content_len)
+    } else {
+        body.fill(0);
+        Err(bad_record_mac())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks() {
+        assert_eq!(lt_mask(1, 2), usize::MAX);
+        assert_eq!(lt_mask(2, 2), 0);
+        assert_eq!(lt_mask(3, 2), 0);
+        assert_eq!(eq_mask(5, 5), usize::MAX);
+        assert_eq!(eq_mask(5, 6), 0);
+        assert_eq!(eq_mask(0, 0), usize::MAX);
+    }
+}
