@@ -37,7 +37,10 @@ fn exchange(p: &Pair, name: &str) -> (Connection, Connection) {
     let mut server = Connection::server(p.server.clone()).unwrap();
     let mut got = Received::default();
     pump(&mut client, &mut server, &mut got).unwrap_or_else(|(srv, e)| {
-        panic!("handshake failed on the {}: {e}", if srv { "server" } else { "client" })
+        panic!(
+            "handshake failed on the {}: {e}",
+            if srv { "server" } else { "client" }
+        )
     });
     assert!(!client.is_handshaking() && !server.is_handshaking());
     let up: Vec<u8> = (0..40_000u32).map(|i| (i * 7) as u8).collect();
@@ -73,14 +76,21 @@ fn every_suite_every_gm_backend_with_and_without_client_certificates_and_resumpt
                 assert!(!client.resumed() && !server.resumed());
                 assert_eq!(
                     server.peer_certificates().len(),
-                    if creds && auth != ClientAuth::Off { 3 } else { 0 },
+                    if creds && auth != ClientAuth::Off {
+                        3
+                    } else {
+                        0
+                    },
                     "{backend} {suite} {auth:?}: the client's sign, enc and CA certificates"
                 );
                 assert_eq!(client.peer_certificates().len(), 3);
                 assert_eq!(server.server_name(), Some("localhost"));
                 // The same caches: the second connection resumes.
                 let (client, server) = exchange(&p, "localhost");
-                assert!(client.resumed() && server.resumed(), "{backend} {suite}: resumed");
+                assert!(
+                    client.resumed() && server.resumed(),
+                    "{backend} {suite}: resumed"
+                );
                 assert_eq!(client.suite(), Some(suite));
                 runs += 1;
             }

@@ -161,12 +161,10 @@ impl Backend {
     /// The SM2 key exchange protocol (GB/T 32918.3): `out.len()` bytes of shared key. Both
     /// long-term keys and both ephemeral keys must be SM2 keys; a peer point off the curve is
     /// [`Error::InvalidPeerKey`].
-    pub fn sm2_key_exchange(
-        self,
-        kx: &sm2::KeyExchange<'_>,
-        out: &mut [u8],
-    ) -> Result<(), Error> {
-        let f = self.checked(Algorithm::Sm2KeyExchange)?.sm2_key_exchange()?;
+    pub fn sm2_key_exchange(self, kx: &sm2::KeyExchange<'_>, out: &mut [u8]) -> Result<(), Error> {
+        let f = self
+            .checked(Algorithm::Sm2KeyExchange)?
+            .sm2_key_exchange()?;
         if kx.own_static.kind() != KeyKind::Sm2 || kx.own_ephemeral.kind() != KeyKind::Sm2 {
             return Err(Error::InvalidKey("not an SM2 key"));
         }

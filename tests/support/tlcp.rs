@@ -55,7 +55,12 @@ pub fn sm2_root() -> Vec<Cert> {
 /// SM4-GCM for OpenSSL 3.0 and libsm).
 pub fn gm_selections() -> Vec<(Backend, Selection)> {
     let mut out = Vec::new();
-    for backend in [Backend::Asm, Backend::RustCrypto, Backend::OpenSsl, Backend::Libsm] {
+    for backend in [
+        Backend::Asm,
+        Backend::RustCrypto,
+        Backend::OpenSsl,
+        Backend::Libsm,
+    ] {
         if !backend.is_built() {
             continue;
         }

@@ -227,10 +227,7 @@ pub(crate) fn verify_chain(
         if roots.iter().any(|r| r.der == current.der) {
             return Ok(());
         }
-        if let Some(root) = roots
-            .iter()
-            .find(|r| r.ca && current.signed_by(r, sm2))
-        {
+        if let Some(root) = roots.iter().find(|r| r.ca && current.signed_by(r, sm2)) {
             return if root.valid_at(now) {
                 Ok(())
             } else {
@@ -269,9 +266,7 @@ impl Credentials {
         enc_cert: &[u8],
         enc_key: PrivateKey,
     ) -> Result<Self, String> {
-        let (sign_der, chain) = sign_chain
-            .split_first()
-            .ok_or("no signing certificate")?;
+        let (sign_der, chain) = sign_chain.split_first().ok_or("no signing certificate")?;
         let sign = Cert::parse(sign_der).map_err(|e| format!("signing certificate: {e}"))?;
         let enc = Cert::parse(enc_cert).map_err(|e| format!("encryption certificate: {e}"))?;
         if !sign.allows(Role::Signing) {

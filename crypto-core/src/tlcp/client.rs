@@ -271,7 +271,10 @@ impl Client {
 
     fn server_key_exchange(&mut self, core: &mut Core, body: &[u8]) -> Result<(), Error> {
         let suite = self.suite.ok_or(Error::internal("no suite"))?;
-        let sign = self.server_sign.as_ref().ok_or(Error::internal("no cert"))?;
+        let sign = self
+            .server_sign
+            .as_ref()
+            .ok_or(Error::internal("no cert"))?;
         let enc = self.server_enc.as_ref().ok_or(Error::internal("no cert"))?;
         let mut r = Reader::new(body);
         let mut tbs = Vec::with_capacity(64 + 1024);
@@ -393,7 +396,13 @@ impl Client {
         msgs::frame(HandshakeType::ClientKeyExchange, &cke, &mut out);
         core.send_handshake(&out);
         let master = core.master_secret(&pre_master, &self.client_random, &self.server_random);
-        core.derive_keys(suite, &master, &self.client_random, &self.server_random, true)?;
+        core.derive_keys(
+            suite,
+            &master,
+            &self.client_random,
+            &self.server_random,
+            true,
+        )?;
 
         if sent_certificates && let Some(creds) = &creds {
             // CertificateVerify (6.4.5.7): SM2 (signing key, default ID) over SM3 of the
@@ -403,7 +412,9 @@ impl Client {
                 .sign
                 .sm2_signing_key(&creds.sign_key, DEFAULT_ID)
                 .map_err(Error::crypto)?;
-            let signature = signer.sign(&core.transcript.hash()).map_err(Error::crypto)?;
+            let signature = signer
+                .sign(&core.transcript.hash())
+                .map_err(Error::crypto)?;
             let mut cv = Vec::new();
             cv.put_vec16(&signature);
             out.clear();
@@ -422,7 +433,10 @@ impl Client {
     }
 
     fn finished(&mut self, core: &mut Core, body: &[u8], message: &[u8]) -> Result<(), Error> {
-        let master = self.master.clone().ok_or(Error::internal("no master secret"))?;
+        let master = self
+            .master
+            .clone()
+            .ok_or(Error::internal("no master secret"))?;
         let got = msgs::decode_finished(body)?;
         let expected = core.finished(&master, false);
         if !crate::ct::eq(&got, &expected) {
@@ -463,7 +477,9 @@ fn certificate_request(body: &[u8]) -> Result<(), Error> {
     let mut r = Reader::new(body);
     let types = r.vec8()?;
     if types.is_empty() {
-        return Err(Error::decode("CertificateRequest without certificate types"));
+        return Err(Error::decode(
+            "CertificateRequest without certificate types",
+        ));
     }
     let mut names = Reader::new(r.vec16()?);
     while !names.is_empty() {

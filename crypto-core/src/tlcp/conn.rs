@@ -160,7 +160,8 @@ impl Core {
     pub(crate) fn flush_handshake(&mut self) -> Result<(), Error> {
         let out = core::mem::take(&mut self.hs_out);
         for chunk in out.chunks(MAX_PLAINTEXT) {
-            self.tx.seal(ContentType::Handshake, chunk, &mut self.outgoing)?;
+            self.tx
+                .seal(ContentType::Handshake, chunk, &mut self.outgoing)?;
         }
         Ok(())
     }
@@ -191,13 +192,7 @@ impl Core {
         // MAC keys, 16-byte keys and IVs; GCM: no MAC keys, 4-byte implicit IVs.
         let (mac_len, iv_len) = if suite.is_gcm() { (0, 4) } else { (32, 16) };
         let len = 2 * (mac_len + 16 + iv_len);
-        let block = prf::key_block(
-            self.crypto.hmac,
-            master,
-            client_random,
-            server_random,
-            len,
-        );
+        let block = prf::key_block(self.crypto.hmac, master, client_random, server_random, len);
         let (client_mac, rest) = block.split_at(mac_len);
         let (server_mac, rest) = rest.split_at(mac_len);
         let (client_key, rest) = rest.split_at(16);
@@ -252,9 +247,11 @@ impl Core {
     fn send_alert(&mut self, fatal: bool, alert: AlertDescription) {
         let level = if fatal { 2 } else { 1 };
         // Best effort: a failure to seal the alert leaves only the error to report.
-        let _ = self
-            .tx
-            .seal(ContentType::Alert, &[level, alert.to_u8()], &mut self.outgoing);
+        let _ = self.tx.seal(
+            ContentType::Alert,
+            &[level, alert.to_u8()],
+            &mut self.outgoing,
+        );
     }
 
     /// The handshake is over: flush what the application wrote early.
@@ -581,8 +578,7 @@ impl Connection {
     pub fn send_close_notify(&mut self) {
         if !self.core.close_sent {
             self.core.close_sent = true;
-            self.core
-                .send_alert(false, AlertDescription::CloseNotify);
+            self.core.send_alert(false, AlertDescription::CloseNotify);
         }
     }
 

@@ -46,7 +46,12 @@ pub(crate) fn master_secret(
 ) -> Zeroizing<[u8; 48]> {
     let key = hmac.with_key(pre_master);
     let mut out = Zeroizing::new([0u8; 48]);
-    prf(&*key, MASTER_SECRET, &[client_random, server_random], &mut out[..]);
+    prf(
+        &*key,
+        MASTER_SECRET,
+        &[client_random, server_random],
+        &mut out[..],
+    );
     out
 }
 
@@ -60,7 +65,12 @@ pub(crate) fn key_block(
 ) -> Zeroizing<Vec<u8>> {
     let key = hmac.with_key(master);
     let mut out = Zeroizing::new(vec![0u8; len]);
-    prf(&*key, KEY_EXPANSION, &[server_random, client_random], &mut out);
+    prf(
+        &*key,
+        KEY_EXPANSION,
+        &[server_random, client_random],
+        &mut out,
+    );
     out
 }
 

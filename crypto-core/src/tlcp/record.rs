@@ -67,8 +67,10 @@ pub(crate) struct Header {
 /// (`unexpected_message`), another version (`protocol_version`), or a fragment longer than
 /// 2^14 + 2048 (`record_overflow`).
 pub(crate) fn parse_header(h: &[u8; HEADER_LEN]) -> Result<Header, Error> {
-    let typ = ContentType::from_u8(h[0])
-        .ok_or(Error::alert(super::AlertDescription::UnexpectedMessage, "unknown record type"))?;
+    let typ = ContentType::from_u8(h[0]).ok_or(Error::alert(
+        super::AlertDescription::UnexpectedMessage,
+        "unknown record type",
+    ))?;
     let version = u16::from_be_bytes([h[1], h[2]]);
     if version != VERSION {
         return Err(Error::alert(
@@ -78,7 +80,10 @@ pub(crate) fn parse_header(h: &[u8; HEADER_LEN]) -> Result<Header, Error> {
     }
     let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
     if len > MAX_FRAGMENT {
-        return Err(Error::alert(super::AlertDescription::RecordOverflow, "record too long"));
+        return Err(Error::alert(
+            super::AlertDescription::RecordOverflow,
+            "record too long",
+        ));
     }
     Ok(Header { typ, len })
 }
@@ -128,7 +133,9 @@ fn next_seq(seq: &mut u64) -> Result<u64, Error> {
     let s = *seq;
     // RFC 5246 6.1: sequence numbers never wrap; renegotiation is not offered, so the
     // connection ends instead.
-    *seq = s.checked_add(1).ok_or(Error::internal("record sequence number exhausted"))?;
+    *seq = s
+        .checked_add(1)
+        .ok_or(Error::internal("record sequence number exhausted"))?;
     Ok(s)
 }
 
@@ -148,7 +155,9 @@ impl Protection {
             }
             Self::Cbc(c) => {
                 let seq = next_seq(&mut c.seq)?;
-                let mac = c.mac.sign(&[&pseudo_header(seq, typ, content.len()), content]);
+                let mac = c
+                    .mac
+                    .sign(&[&pseudo_header(seq, typ, content.len()), content]);
                 // content || MAC || padding, padding_length + 1 bytes of value padding_length.
                 let unpadded = content.len() + MAC_LEN + 1;
                 let pad = (BLOCK - unpadded % BLOCK) % BLOCK;
@@ -240,7 +249,10 @@ fn gcm_nonce(salt: &[u8; 4], explicit: &[u8; 8]) -> Nonce {
 }
 
 fn bad_record_mac() -> Error {
-    Error::alert(super::AlertDescription::BadRecordMac, "record failed to authenticate")
+    Error::alert(
+        super::AlertDescription::BadRecordMac,
+        "record failed to authenticate",
+    )
 }
 
 /// All ones if `a < b`, else zero (both below 2^63).

@@ -147,7 +147,9 @@ impl Server {
             .iter()
             .copied()
             .find(|s| {
-                hello.suites.contains(&s.code()) && (ecdhe_ok || !s.is_ecdhe()) && core.crypto.can(*s)
+                hello.suites.contains(&s.code())
+                    && (ecdhe_ok || !s.is_ecdhe())
+                    && core.crypto.can(*s)
             })
             .ok_or(Error::alert(
                 AlertDescription::HandshakeFailure,
@@ -279,17 +281,15 @@ impl Server {
         }
         let mut parsed = Vec::with_capacity(list.len());
         for der in &list {
-            parsed.push(Cert::parse(der).map_err(|reason| {
-                Error::alert(AlertDescription::BadCertificate, reason)
-            })?);
+            parsed.push(
+                Cert::parse(der)
+                    .map_err(|reason| Error::alert(AlertDescription::BadCertificate, reason))?,
+            );
         }
         // The signing certificate, then the encryption certificate unless the client sent
         // the signing certificate alone (deployed clients do both); CA certificates after.
         let sign = parsed[0].clone();
-        let enc = parsed
-            .get(1)
-            .filter(|c| !c.is_ca())
-            .cloned();
+        let enc = parsed.get(1).filter(|c| !c.is_ca()).cloned();
         let rest: Vec<Cert> = parsed[1 + usize::from(enc.is_some())..].to_vec();
         if !sign.allows(Role::Signing) {
             return Err(Error::alert(
@@ -340,7 +340,13 @@ impl Server {
             self.decrypt_pre_master(core, body)?
         };
         let master = core.master_secret(&pre_master, &self.client_random, &self.server_random);
-        core.derive_keys(suite, &master, &self.client_random, &self.server_random, false)?;
+        core.derive_keys(
+            suite,
+            &master,
+            &self.client_random,
+            &self.server_random,
+            false,
+        )?;
         self.master = Some(master);
         self.state = if self.client_sign.is_some() {
             State::CertificateVerify
@@ -398,10 +404,10 @@ impl Server {
             .ephemeral
             .as_ref()
             .ok_or(Error::internal("no ephemeral key"))?;
-        let enc = self
-            .client_enc
-            .as_ref()
-            .ok_or(Error::alert(AlertDescription::HandshakeFailure, "no client encryption certificate"))?;
+        let enc = self.client_enc.as_ref().ok_or(Error::alert(
+            AlertDescription::HandshakeFailure,
+            "no client encryption certificate",
+        ))?;
         let mut pre_master = Zeroizing::new(vec![0u8; 48]);
         core.crypto
             .key_exchange
@@ -457,7 +463,10 @@ impl Server {
     }
 
     fn finished(&mut self, core: &mut Core, body: &[u8], message: &[u8]) -> Result<(), Error> {
-        let master = self.master.clone().ok_or(Error::internal("no master secret"))?;
+        let master = self
+            .master
+            .clone()
+            .ok_or(Error::internal("no master secret"))?;
         let got = msgs::decode_finished(body)?;
         let expected = core.finished(&master, true);
         if !crate::ct::eq(&got, &expected) {
