@@ -324,7 +324,10 @@ impl Client {
         let mut out = Vec::new();
         let sent_certificates = self.certificate_requested && creds.is_some();
         if self.certificate_requested {
-            let list = creds.as_ref().map(|c| c.wire_list()).unwrap_or_default();
+            let mut list = creds.as_ref().map(|c| c.wire_list()).unwrap_or_default();
+            if !self.config.send_encryption_certificate && list.len() >= 2 && !suite.is_ecdhe() {
+                list.remove(1);
+            }
             msgs::encode_certificates(&list, &mut out);
             core.send_handshake(&out);
         }

@@ -195,6 +195,10 @@ pub struct ClientConfig {
     /// 38636-2020 6.4.5.8 writes; Tongsuo and Kona send and accept it without, which is the
     /// default).
     pub ecdhe_length_prefix: bool,
+    /// Send the encryption certificate after the signing certificate when the server asks
+    /// for ours (the default, which Tongsuo requires and ECDHE needs); some deployed servers
+    /// take the signing certificate alone, and with ECC suites so can this one.
+    pub send_encryption_certificate: bool,
 }
 
 impl ClientConfig {
@@ -208,6 +212,7 @@ impl ClientConfig {
             credentials: None,
             sessions: Arc::new(SessionCache::default()),
             ecdhe_length_prefix: false,
+            send_encryption_certificate: true,
         }
     }
 }

@@ -86,3 +86,39 @@ pub(crate) fn verify_data(
     prf(&*key, label, &[transcript_hash], &mut out);
     out
 }
+
+#[cfg(all(test, feature = "rustcrypto"))]
+mod tests {
+    /// P_SHA256 through the same code: the TLS 1.2 PRF test vector widely used by
+    /// implementations (secret 9bbe436b..., seed a0ba9f93..., label "test label", 100 bytes),
+    /// as published on the IETF TLS list in 2010 and reproduced by Go's crypto/tls tests.
+    #[test]
+    fn p_hash_matches_the_tls12_prf_vector() {
+        let hex = |s: &str| -> Vec<u8> {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+                .collect()
+        };
+        let hmac = crate::Backend::RustCrypto
+            .hmac(crate::HashAlg::Sha256)
+            .unwrap();
+        let key = hmac.with_key(&hex("9bbe436ba940f017b17652849a71db35"));
+        let mut out = [0u8; 100];
+        super::prf(
+            &*key,
+            b"test label",
+            &[&hex("a0ba9f936cda311827a6f796ffd5198c")],
+            &mut out,
+        );
+        assert_eq!(
+            out.to_vec(),
+            hex(concat!(
+                "e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a",
+                "6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab",
+                "4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701",
+                "87347b66"
+            ))
+        );
+    }
+}
