@@ -1,5 +1,6 @@
 //! TLCP (GB/T 38636-2020): our client against our server, every suite, with and without
 //! client certificates, with resumption, over every GM backend; and the refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::Arc;
 

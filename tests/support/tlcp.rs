@@ -1,5 +1,6 @@
 //! TLCP test helpers: credentials from the test PKI, selections per GM backend, and an
 //! in-memory pump between a client and a server.
+#![allow(clippy::unwrap_used)] // test support: a failed unwrap is a failed test
 
 use std::path::PathBuf;
 use std::sync::Arc;

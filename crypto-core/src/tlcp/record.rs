@@ -360,6 +360,7 @@ mod tests {
 
 /// Record protection with keys of our own (the RustCrypto backend computes).
 #[cfg(all(test, feature = "rustcrypto"))]
+#[allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 mod protection_tests {
     use super::*;
     use crate::{AeadAlg, Backend, CipherAlg, HashAlg};
@@ -415,7 +416,8 @@ mod protection_tests {
         let key = Backend::RustCrypto
             .cipher(CipherAlg::Sm4Cbc, &[7; 16])
             .unwrap();
-        let cases: [(&str, fn(&mut Vec<u8>)); 5] = [
+        type Tamper = fn(&mut Vec<u8>);
+        let cases: [(&str, Tamper); 5] = [
             ("a padding byte", |b| {
                 let n = b.len();
                 let pad = usize::from(b[n - 1]);
