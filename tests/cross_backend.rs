@@ -321,6 +321,7 @@ fn support_tables_match_behaviour() {
     let p384 = test_key("p384.pkcs8.pem");
     let ed = test_key("ed25519.pkcs8.pem");
     let sm2 = test_key("../gm/generated/sm2_key.pkcs8.pem");
+    let sm2_ephemeral = crypto_core::PrivateKey::generate(KeyKind::Sm2).unwrap();
     for &b in Backend::ALL {
         for alg in Algorithm::all() {
             let outcome: Result<(), Error> = match alg {
@@ -367,6 +368,20 @@ fn support_tables_match_behaviour() {
                         sm2.public_key(),
                         b"m",
                         crypto_core::sm2::CiphertextFormat::Raw,
+                    )
+                    .map(drop),
+                Algorithm::Sm2KeyExchange => b
+                    .sm2_key_exchange(
+                        &crypto_core::sm2::KeyExchange {
+                            initiator: true,
+                            own_static: &sm2,
+                            own_ephemeral: &sm2_ephemeral,
+                            own_id: crypto_core::sm2::DEFAULT_ID,
+                            peer_static: sm2.public_key(),
+                            peer_ephemeral: sm2_ephemeral.public_key(),
+                            peer_id: crypto_core::sm2::DEFAULT_ID,
+                        },
+                        &mut [0; 48],
                     )
                     .map(drop),
                 _ => unreachable!("new algorithm without a probe"),
