@@ -85,6 +85,37 @@ enum Command {
         #[arg(long)]
         svg: Option<std::path::PathBuf>,
     },
+    /// A TLCP (GB/T 38636-2020) client: connect, send a request (default: HTTP GET /), print
+    /// the reply; what was negotiated goes to stderr.
+    TlcpClient {
+        /// `host:port`.
+        address: String,
+        /// Server name to check and send (default: the address's host).
+        #[arg(long)]
+        name: Option<String>,
+        /// PEM file with the SM2 root certificate(s) the server must chain to.
+        #[arg(long, required_unless_present = "insecure")]
+        ca: Option<std::path::PathBuf>,
+        /// Do not check the server's certificates (tests only).
+        #[arg(long)]
+        insecure: bool,
+        /// Comma-separated suites to offer (`ECC_SM4_GCM_SM3`, `ECC-SM2-SM4-CBC-SM3`, ...).
+        #[arg(long)]
+        suites: Option<String>,
+        /// Client signing chain, signing key, encryption certificate and its key (PEM), for
+        /// servers that ask (and the ECDHE suites).
+        #[arg(long, num_args = 4, value_names = ["SIGN_CERT", "SIGN_KEY", "ENC_CERT", "ENC_KEY"])]
+        credentials: Option<Vec<std::path::PathBuf>>,
+        /// The request to send instead of an HTTP GET.
+        #[arg(long)]
+        request: Option<String>,
+        /// Connect this many times in a row (sessions resume from the second on).
+        #[arg(long, default_value_t = 1)]
+        connections: usize,
+        /// Backend for every algorithm (`auto` calibrates; default: the build's default).
+        #[arg(long, default_value = "auto")]
+        backend: String,
+    },
     /// Session-ticket key files.
     Tickets {
         #[command(subcommand)]
@@ -130,6 +161,26 @@ fn main() -> ExitCode {
         Command::Tickets {
             command: TicketsCommand::Rotate { file, keep },
         } => tickets_rotate(&file, keep),
+        Command::TlcpClient {
+            address,
+            name,
+            ca,
+            insecure,
+            suites,
+            credentials,
+            request,
+            connections,
+            backend,
+        } => tlcp_client(
+            address,
+            name,
+            if insecure { None } else { ca },
+            suites,
+            credentials,
+            request,
+            connections,
+            &backend,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -237,6 +288,13 @@ fn demo(listen: &str) -> Result<(), String> {
             "  openssl s_client -connect 127.0.0.1:{port} -servername localhost -CAfile {dir}/ca.pem"
         );
         println!("  (an RFC 8998 client gets the SM2 certificate and TLS_SM4_GCM_SM3; see README)");
+        println!("TLCP (GB/T 38636) on the same port:");
+        println!(
+            "  cargo run --release -p tls-frontend -- tlcp-client 127.0.0.1:{port} --name localhost --ca {dir}/ca.pem"
+        );
+        println!(
+            "  (Tongsuo) openssl s_client -connect 127.0.0.1:{port} -enable_ntls -ntls -cipher ECC-SM2-SM4-GCM-SM3 -CAfile {dir}/ca.pem"
+        );
         println!("Ctrl-C stops it (and deletes {dir}: it holds private keys).");
         let result = tls_frontend::serve::run(d.config.clone(), state, sockets)
             .await
@@ -244,6 +302,48 @@ fn demo(listen: &str) -> Result<(), String> {
         drop(d);
         result
     })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn tlcp_client(
+    address: String,
+    name: Option<String>,
+    ca: Option<std::path::PathBuf>,
+    suites: Option<String>,
+    credentials: Option<Vec<std::path::PathBuf>>,
+    request: Option<String>,
+    connections: usize,
+    backend: &str,
+) -> Result<(), String> {
+    let spec = crypto_core::SelectionSpec {
+        base: match backend {
+            "auto" => crypto_core::Base::Auto,
+            b => crypto_core::Base::Backend(b.parse::<Backend>().map_err(|e| e.to_string())?),
+        },
+        profile: None,
+        overrides: Vec::new(),
+    };
+    let selection = spec.resolve_without_writing().map_err(|e| e.to_string())?;
+    let credentials = match credentials {
+        None => None,
+        Some(v) => {
+            let [a, b, c, d]: [std::path::PathBuf; 4] = v
+                .try_into()
+                .map_err(|_| "--credentials takes four files".to_owned())?;
+            Some([a, b, c, d])
+        }
+    };
+    let o = tls_frontend::tools::tlcp_client::Options {
+        address,
+        name,
+        ca,
+        suites: suites.map(|s| s.split(',').map(str::to_owned).collect()),
+        credentials,
+        request,
+        connections,
+        selection,
+    };
+    runtime(Some(1))?.block_on(tls_frontend::tools::tlcp_client::run(&o))
 }
 
 fn speed(

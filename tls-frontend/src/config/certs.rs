@@ -35,6 +35,20 @@ pub struct Entry {
     pub info: Option<config::x509::CertInfo>,
 }
 
+/// How well `names` (lower case, `*.` wildcards) serve `sni`: `Some(0)` by an exact name,
+/// `Some(1)` by a wildcard over exactly one label, `None` not at all.
+pub fn name_rank(names: &[String], sni: &str) -> Option<u8> {
+    let sni = sni.to_ascii_lowercase();
+    if names.contains(&sni) {
+        return Some(0);
+    }
+    let parent = sni.split_once('.').map(|(_, p)| p)?;
+    names
+        .iter()
+        .any(|n| n.strip_prefix("*.").is_some_and(|p| p == parent))
+        .then_some(1)
+}
+
 /// How long before notAfter `check` and the log start warning.
 pub const EXPIRY_WARNING: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
@@ -216,25 +230,16 @@ impl Store {
     /// The entries for a name: exact names first, then a matching wildcard; `None` if no entry
     /// names it.
     pub fn for_name(&self, sni: &str) -> Option<Vec<&Entry>> {
-        let sni = sni.to_ascii_lowercase();
-        let exact: Vec<&Entry> = self
+        let best = self
             .entries
             .iter()
-            .filter(|e| e.names.contains(&sni))
-            .collect();
-        if !exact.is_empty() {
-            return Some(exact);
-        }
-        let parent = sni.split_once('.').map(|(_, p)| p)?;
-        let wild: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| {
-                e.names
-                    .iter()
-                    .any(|n| n.strip_prefix("*.").is_some_and(|p| p == parent))
-            })
-            .collect();
-        (!wild.is_empty()).then_some(wild)
+            .filter_map(|e| name_rank(&e.names, sni))
+            .min()?;
+        Some(
+            self.entries
+                .iter()
+                .filter(|e| name_rank(&e.names, sni) == Some(best))
+                .collect(),
+        )
     }
 }

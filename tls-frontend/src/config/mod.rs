@@ -13,6 +13,7 @@ pub mod names;
 pub mod running;
 pub mod state;
 pub mod tickets;
+pub mod tlcp;
 pub mod upstreams;
 pub mod x509;
 
@@ -61,6 +62,9 @@ pub struct Config {
     /// Certificates with their keys, per server name.
     #[serde(rename = "certificate", default)]
     pub certificates: Vec<Certificate>,
+    /// TLCP certificate pairs (signing and encryption) with their keys, per server name.
+    #[serde(rename = "tlcp_certificate", default)]
+    pub tlcp_certificates: Vec<TlcpCertificate>,
     /// Upstream pools by name.
     #[serde(rename = "upstream", default)]
     pub upstreams: BTreeMap<String, Upstream>,
@@ -124,6 +128,15 @@ pub struct Listener {
     /// ChaCha20-Poly1305), and SM suites for the clients that prefer them.
     #[serde(default = "yes")]
     pub prefer_server_ciphers: bool,
+    /// Serve TLCP (GB/T 38636-2020) on this listener too: a first record of version 0x0101
+    /// goes to the TLCP engine with a `[[tlcp_certificate]]` pair, everything else to TLS.
+    #[serde(default)]
+    pub tlcp: bool,
+    /// TLCP suites in the server's preference order (default: ECC_SM4_GCM_SM3,
+    /// ECC_SM4_CBC_SM3, ECDHE_SM4_GCM_SM3, ECDHE_SM4_CBC_SM3); either the standard's or
+    /// Tongsuo's names.
+    #[serde(default)]
+    pub tlcp_suites: Option<Vec<String>>,
 }
 
 fn default_versions() -> Vec<String> {
@@ -173,6 +186,28 @@ pub struct Certificate {
     pub default: bool,
 }
 
+/// A TLCP certificate pair for some server names (Tengine's `ssl_sign_certificate` and
+/// `ssl_enc_certificate`): the signing certificate (keyUsage digitalSignature, its CA chain
+/// after it) and the encryption certificate (keyUsage keyEncipherment), SM2 keys each.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlcpCertificate {
+    /// Server names it serves; `*.example.com` matches one label.
+    #[serde(default)]
+    pub names: Vec<String>,
+    /// PEM chain: the signing certificate first, then its CA certificates.
+    pub sign_cert: PathBuf,
+    /// PEM SM2 private key of the signing certificate.
+    pub sign_key: PathBuf,
+    /// PEM encryption certificate.
+    pub enc_cert: PathBuf,
+    /// PEM SM2 private key of the encryption certificate.
+    pub enc_key: PathBuf,
+    /// Served to TLCP clients that name no configured server (or no name at all).
+    #[serde(default)]
+    pub default: bool,
+}
+
 /// An upstream pool.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +238,25 @@ pub struct UpstreamTls {
     /// The name to verify (and send as SNI); default: the address's host.
     #[serde(default)]
     pub server_name: Option<String>,
+    /// Speak TLCP (GB/T 38636-2020) instead of TLS: `ca` must hold the SM2 root(s).
+    #[serde(default)]
+    pub tlcp: bool,
+    /// TLCP suites to offer, in order (default: every suite the client can use).
+    #[serde(default)]
+    pub tlcp_suites: Option<Vec<String>>,
+    /// TLCP client credentials, sent when the upstream asks (the ECDHE suites need them):
+    /// the signing chain, its key, the encryption certificate and its key (PEM).
+    #[serde(default)]
+    pub sign_cert: Option<PathBuf>,
+    /// See `sign_cert`.
+    #[serde(default)]
+    pub sign_key: Option<PathBuf>,
+    /// See `sign_cert`.
+    #[serde(default)]
+    pub enc_cert: Option<PathBuf>,
+    /// See `sign_cert`.
+    #[serde(default)]
+    pub enc_key: Option<PathBuf>,
 }
 
 /// Session tickets.
@@ -404,6 +458,18 @@ impl Config {
                 check_name(n)?;
             }
         }
+        for (i, c) in self.tlcp_certificates.iter().enumerate() {
+            if c.names.is_empty() && !c.default {
+                return err(format!(
+                    "tlcp_certificate {} ({}) has no names and is not the default",
+                    i + 1,
+                    c.sign_cert.display()
+                ));
+            }
+            for n in &c.names {
+                check_name(n)?;
+            }
+        }
         let mut bound: Vec<SocketAddr> = Vec::new();
         for (i, l) in self.listeners.iter().enumerate() {
             let at = |m: String| ConfigError(format!("listener {} ({}): {m}", i + 1, l.address));
@@ -462,6 +528,15 @@ impl Config {
                     return Err(at(format!("bad ALPN protocol {p:?}")));
                 }
             }
+            if l.tlcp && self.tlcp_certificates.is_empty() {
+                return Err(at("tlcp = true needs a [[tlcp_certificate]]".into()));
+            }
+            if l.tlcp_suites.is_some() && !l.tlcp {
+                return Err(at("tlcp_suites without tlcp = true".into()));
+            }
+            if let Some(s) = &l.tlcp_suites {
+                tlcp_suites(s).map_err(at)?;
+            }
         }
         for (name, u) in &self.upstreams {
             let at = |m: String| ConfigError(format!("upstream {name}: {m}"));
@@ -472,6 +547,22 @@ impl Config {
             match u.proxy_protocol.as_deref() {
                 None | Some("v1") | Some("v2") => {}
                 Some(v) => return Err(at(format!("proxy_protocol {v:?} (\"v1\" or \"v2\")"))),
+            }
+            if let Some(t) = &u.tls {
+                let creds = [&t.sign_cert, &t.sign_key, &t.enc_cert, &t.enc_key];
+                let given = creds.iter().filter(|c| c.is_some()).count();
+                if given != 0 && (given != 4 || !t.tlcp) {
+                    return Err(at(
+                        "tls: sign_cert, sign_key, enc_cert and enc_key go together, with tlcp = true"
+                            .into(),
+                    ));
+                }
+                if t.tlcp_suites.is_some() && !t.tlcp {
+                    return Err(at("tls: tlcp_suites without tlcp = true".into()));
+                }
+                if let Some(s) = &t.tlcp_suites {
+                    tlcp_suites(s).map_err(|e| at(format!("tls: {e}")))?;
+                }
             }
         }
         if let Some(t) = &self.tickets {
@@ -522,6 +613,28 @@ impl Config {
             overrides,
         })
     }
+}
+
+/// TLCP suites by name (the standard's `ECC_SM4_GCM_SM3` or Tongsuo's `ECC-SM2-SM4-GCM-SM3`).
+pub fn tlcp_suites(names: &[String]) -> Result<Vec<crypto_core::tlcp::Suite>, String> {
+    if names.is_empty() {
+        return Err("tlcp_suites is empty".into());
+    }
+    names
+        .iter()
+        .map(|n| {
+            crypto_core::tlcp::Suite::from_name(n).ok_or_else(|| {
+                format!(
+                    "unknown TLCP suite {n:?} ({})",
+                    crypto_core::tlcp::Suite::ALL
+                        .iter()
+                        .map(|s| s.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+        })
+        .collect()
 }
 
 fn check_name(n: &str) -> Result<(), ConfigError> {

@@ -141,6 +141,17 @@ pub struct ListenerState {
     pub tickets: Option<Arc<config::tickets::Scoped>>,
     /// The upstream pool.
     pub upstream: Arc<Pool>,
+    /// TLCP on this listener (`tlcp = true`).
+    pub tlcp: Option<TlcpListener>,
+}
+
+/// A listener's TLCP side: one server configuration per `[[tlcp_certificate]]` (in the
+/// store's order), each with its own bounded session cache, so a session resumes only under
+/// the pair (and name) it was made with.
+#[derive(Debug)]
+pub struct TlcpListener {
+    /// Per pair.
+    pub configs: Vec<Arc<crypto_core::tlcp::ServerConfig>>,
 }
 
 /// Why a state is loaded.
@@ -163,6 +174,8 @@ pub struct State {
     pub listeners: Vec<ListenerState>,
     /// Certificates.
     pub certs: Store,
+    /// TLCP certificate pairs.
+    pub tlcp: super::tlcp::TlcpStore,
     /// Ticket keys.
     pub tickets: Option<Arc<TicketKeys>>,
     /// How long SIGTERM waits.
@@ -206,6 +219,7 @@ impl State {
             &config.certificates,
             crypto_core::tls::KeyProvider::get(&selection),
         )?;
+        let tlcp_store = super::tlcp::TlcpStore::load(&config.tlcp_certificates)?;
         let tickets = match &config.tickets {
             None => None,
             Some(t) => Some(Arc::new(TicketKeys::load(
@@ -216,7 +230,10 @@ impl State {
         };
         let mut pools: BTreeMap<String, Arc<Pool>> = BTreeMap::new();
         for (name, u) in &config.upstreams {
-            pools.insert(name.clone(), Arc::new(Pool::new(name, u, &shared)?));
+            pools.insert(
+                name.clone(),
+                Arc::new(Pool::new(name, u, &shared, &selection)?),
+            );
         }
         let mut listeners = Vec::new();
         for l in &config.listeners {
@@ -321,6 +338,41 @@ impl State {
                     .unwrap_or_default(),
                 reject_unknown: l.unknown_name == "reject",
             };
+            let tlcp = if l.tlcp {
+                let suites = match &l.tlcp_suites {
+                    Some(names) => config::tlcp_suites(names)?,
+                    None => crypto_core::tlcp::Suite::ALL.to_vec(),
+                };
+                let (client_auth, client_roots) = match &l.client_auth {
+                    None => (crypto_core::tlcp::ClientAuth::Off, Vec::new()),
+                    Some(a) => (
+                        if a.required {
+                            crypto_core::tlcp::ClientAuth::Required
+                        } else {
+                            crypto_core::tlcp::ClientAuth::Optional
+                        },
+                        super::tlcp::sm2_roots(&a.ca)
+                            .map_err(|e| format!("listener {}: client_auth: {e}", l.address))?,
+                    ),
+                };
+                let configs = tlcp_store
+                    .entries()
+                    .iter()
+                    .map(|e| {
+                        Arc::new(crypto_core::tlcp::ServerConfig {
+                            selection: selection.clone(),
+                            credentials: e.credentials.clone(),
+                            suites: suites.clone(),
+                            client_auth,
+                            client_roots: client_roots.clone(),
+                            sessions: Arc::new(crypto_core::tlcp::SessionCache::default()),
+                        })
+                    })
+                    .collect();
+                Some(TlcpListener { configs })
+            } else {
+                None
+            };
             listeners.push(ListenerState {
                 address: l
                     .address
@@ -343,6 +395,7 @@ impl State {
                 client_cert_required: l.client_auth.as_ref().is_some_and(|a| a.required),
                 tickets: scoped,
                 upstream,
+                tlcp,
             });
         }
         let drain_timeout = config::duration(&config.drain_timeout)?;
@@ -351,6 +404,7 @@ impl State {
             selection,
             listeners,
             certs,
+            tlcp: tlcp_store,
             tickets,
             drain_timeout,
         })

@@ -37,6 +37,9 @@ pub struct Pool {
         tokio_rustls::TlsConnector,
         rustls::pki_types::ServerName<'static>,
     )>,
+    /// TLCP towards the upstream (`tls = { tlcp = true, ... }`): the client config and the
+    /// name to verify.
+    pub tlcp: Option<(std::sync::Arc<crypto_core::tlcp::ClientConfig>, String)>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -54,10 +57,39 @@ impl Pool {
         name: &str,
         cfg: &config::Upstream,
         provider: &std::sync::Arc<rustls::crypto::CryptoProvider>,
+        selection: &crypto_core::Selection,
     ) -> Result<Self, ConfigError> {
+        let host = |t: &config::UpstreamTls| match &t.server_name {
+            Some(n) => n.clone(),
+            None => cfg.addresses[0]
+                .rsplit_once(':')
+                .map_or(cfg.addresses[0].clone(), |(h, _)| {
+                    h.trim_matches(['[', ']']).to_owned()
+                }),
+        };
+        let tlcp = match &cfg.tls {
+            Some(t) if t.tlcp => {
+                let at = |e: String| ConfigError(format!("upstream {name}: {e}"));
+                let mut client = crypto_core::tlcp::ClientConfig::new(
+                    selection.clone(),
+                    super::tlcp::sm2_roots(&t.ca).map_err(at)?,
+                );
+                if let Some(names) = &t.tlcp_suites {
+                    client.suites = config::tlcp_suites(names).map_err(at)?;
+                }
+                if let (Some(sc), Some(sk), Some(ec), Some(ek)) =
+                    (&t.sign_cert, &t.sign_key, &t.enc_cert, &t.enc_key)
+                {
+                    client.credentials = Some(std::sync::Arc::new(
+                        super::tlcp::credentials(sc, sk, ec, ek).map_err(at)?,
+                    ));
+                }
+                Some((std::sync::Arc::new(client), host(t)))
+            }
+            _ => None,
+        };
         let tls = match &cfg.tls {
-            None => None,
-            Some(t) => {
+            Some(t) if !t.tlcp => {
                 let mut roots = rustls::RootCertStore::empty();
                 for c in super::certs::read_chain(&t.ca)? {
                     roots
@@ -69,21 +101,14 @@ impl Pool {
                     .map_err(|e| format!("upstream {name}: {e}"))?
                     .with_root_certificates(roots)
                     .with_no_client_auth();
-                let host = match &t.server_name {
-                    Some(n) => n.clone(),
-                    None => cfg.addresses[0]
-                        .rsplit_once(':')
-                        .map_or(cfg.addresses[0].clone(), |(h, _)| {
-                            h.trim_matches(['[', ']']).to_owned()
-                        }),
-                };
-                let sn = rustls::pki_types::ServerName::try_from(host)
+                let sn = rustls::pki_types::ServerName::try_from(host(t))
                     .map_err(|e| format!("upstream {name}: server name: {e}"))?;
                 Some((
                     tokio_rustls::TlsConnector::from(std::sync::Arc::new(client)),
                     sn,
                 ))
             }
+            _ => None,
         };
         Ok(Self {
             name: name.to_owned(),
@@ -97,6 +122,7 @@ impl Pool {
                 _ => None,
             },
             tls,
+            tlcp,
         })
     }
 

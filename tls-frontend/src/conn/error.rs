@@ -1,7 +1,7 @@
 //! Why a connection ended early: one typed error for every phase of the connection path,
 //! whose [`ConnError::kind`] is both the metric label and the access log's `error` field.
 
-use super::{choose, handshake, hello, proxy_proto, relay, upstream};
+use super::{choose, handshake, hello, proxy_proto, relay, tlcp, upstream};
 
 /// Why a connection ended before or during its relay.
 #[derive(Debug)]
@@ -19,6 +19,8 @@ pub enum ConnError {
     Io(std::io::Error),
     /// The TLS engine refused the handshake (it sent its own alert where it could).
     Tls(std::io::Error),
+    /// The TLCP engine refused the handshake (it sent its alert) or the socket failed.
+    Tlcp(tlcp::TlcpError),
     /// The handshake's configuration could not be built.
     Config(rustls::Error),
     /// The listener requires a client certificate and the connection has none.
@@ -39,6 +41,8 @@ impl ConnError {
             Self::Refused(r) => r.name(),
             // Before a ClientHello arrived, the handshake failed as far as clients can tell.
             Self::Io(_) | Self::Tls(_) => "tls",
+            Self::Tlcp(tlcp::TlcpError::Protocol(_)) => "tlcp",
+            Self::Tlcp(_) => "tls",
             Self::Config(_) => "config",
             Self::NoClientCertificate => "no_client_certificate",
             Self::Upstream(e) => e.kind(),
@@ -66,6 +70,7 @@ impl std::fmt::Display for ConnError {
             ),
             Self::Io(e) => write!(f, "reading ClientHello: {e}"),
             Self::Tls(e) => write!(f, "{e}"),
+            Self::Tlcp(e) => write!(f, "{e}"),
             Self::Config(e) => write!(f, "handshake configuration: {e}"),
             Self::NoClientCertificate => f.write_str("no client certificate"),
             Self::Upstream(e) => write!(f, "{e}"),

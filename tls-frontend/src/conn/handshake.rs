@@ -24,7 +24,7 @@ pub type TlsStream = tokio_rustls::server::TlsStream<Prefixed>;
 #[derive(Debug)]
 pub struct Handshaken {
     /// The client's stream.
-    pub stream: TlsStream,
+    pub stream: super::client::ClientConn,
     /// What was negotiated.
     pub info: Negotiated,
 }
@@ -131,7 +131,10 @@ pub async fn tls(
         client_cert: peer.is_some_and(|c| !c.is_empty()),
         key_alg: choice.entry.key_alg.clone(),
     };
-    Ok(Handshaken { stream, info })
+    Ok(Handshaken {
+        stream: super::client::ClientConn::Tls(stream),
+        info,
+    })
 }
 
 fn version_name(v: Option<rustls::ProtocolVersion>) -> String {

@@ -19,6 +19,8 @@ pub const MAX_HELLO: usize = 0xffff;
 const HANDSHAKE: u8 = 22;
 /// Handshake message type of a ClientHello (RFC 8446 section 4).
 const CLIENT_HELLO: u8 = 1;
+/// TLCP's version in records and hellos (GB/T 38636-2020 6.3.3.1, 6.4.5.2.1).
+pub const TLCP_VERSION: u16 = 0x0101;
 
 /// TLS alert descriptions the proxy sends itself (RFC 8446 section 6, RFC 6066 section 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,12 @@ impl Alert {
     pub const fn record(self) -> [u8; 7] {
         [21, 3, 3, 0, 2, 2, self.code()]
     }
+
+    /// The same for a TLCP client: record version 0x0101 (GB/T 38636-2020 6.3.3.1; the
+    /// alert codes are TLS's, 6.4.4.3).
+    pub const fn tlcp_record(self) -> [u8; 7] {
+        [21, 1, 1, 0, 2, 2, self.code()]
+    }
 }
 
 /// Why a first flight was refused, with the alert to answer it.
@@ -106,6 +114,8 @@ pub struct ClientHello {
     pub groups: Vec<u16>,
     /// The groups of the key_share entries (RFC 8446 section 4.2.8).
     pub key_share_groups: Vec<u16>,
+    /// A TLCP ClientHello (record and client version 0x0101), for the TLCP engine.
+    pub tlcp: bool,
 }
 
 impl ClientHello {
@@ -203,7 +213,14 @@ pub fn parse_first_flight(buf: &[u8]) -> Result<Option<ClientHello>, HelloError>
                 },
             );
         }
-        if version >> 8 != 3 {
+        let tlcp = *record_version.get_or_insert(version) == TLCP_VERSION;
+        if tlcp && version != TLCP_VERSION {
+            return refuse(
+                Alert::ProtocolVersion,
+                "a TLCP ClientHello continued in a record of another version",
+            );
+        }
+        if !tlcp && version >> 8 != 3 {
             return refuse(Alert::ProtocolVersion, "not a TLS record version");
         }
         if len > MAX_RECORD {
@@ -216,7 +233,6 @@ pub fn parse_first_flight(buf: &[u8]) -> Result<Option<ClientHello>, HelloError>
             // RFC 8446 section 5.1: no zero-length fragments of handshake messages.
             return refuse(Alert::UnexpectedMessage, "an empty handshake record");
         }
-        record_version.get_or_insert(version);
         let Some(fragment) = rest.get(5..5 + len) else {
             return Ok(None);
         };
@@ -247,7 +263,8 @@ pub fn parse_first_flight(buf: &[u8]) -> Result<Option<ClientHello>, HelloError>
                 "handshake data after the ClientHello",
             );
         }
-        let mut hello = parse_client_hello(&message[4..])?;
+        let tlcp = record_version == Some(TLCP_VERSION);
+        let mut hello = parse_hello_body(&message[4..], tlcp)?;
         hello.record_version = record_version.unwrap_or(0);
         return Ok(Some(hello));
     }
@@ -255,6 +272,12 @@ pub fn parse_first_flight(buf: &[u8]) -> Result<Option<ClientHello>, HelloError>
 
 /// Parses a ClientHello body (RFC 8446 section 4.1.2, RFC 5246 section 7.4.1.2).
 pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HelloError> {
+    parse_hello_body(body, false)
+}
+
+/// Parses a TLS or (`tlcp`) a TLCP ClientHello body: TLCP's has TLS 1.2's layout with
+/// client_version 0x0101 (GB/T 38636-2020 6.4.5.2.1); its extensions are read the same way.
+fn parse_hello_body(body: &[u8], tlcp: bool) -> Result<ClientHello, HelloError> {
     let bad = || HelloError {
         alert: Alert::DecodeError,
         reason: "a malformed ClientHello",
@@ -277,11 +300,18 @@ pub fn parse_client_hello(body: &[u8]) -> Result<ClientHello, HelloError> {
     let mut hello = ClientHello {
         legacy_version,
         cipher_suites,
+        tlcp,
         ..ClientHello::default()
     };
+    if tlcp && legacy_version != TLCP_VERSION {
+        return refuse(
+            Alert::ProtocolVersion,
+            "a TLCP record with a ClientHello of another version",
+        );
+    }
     // RFC 8446 appendix D.5: a ClientHello with legacy_version 0x0300 or below is refused
     // with protocol_version, whatever its supported_versions says.
-    if legacy_version <= 0x0300 {
+    if !tlcp && legacy_version <= 0x0300 {
         return refuse(Alert::ProtocolVersion, "legacy_version is SSL 3.0 or older");
     }
     if r.is_empty() {
@@ -365,7 +395,8 @@ pub async fn read(stream: &mut super::prefixed::Prefixed) -> Result<ClientHello,
             }
             Ok(None) => {}
             Err(e) => {
-                send_alert(stream, e.alert).await;
+                let tlcp = buf.get(..3) == Some(&[HANDSHAKE, 1, 1][..]);
+                send_alert(stream, e.alert, tlcp).await;
                 return Err(ReadError::Refused(e));
             }
         }
@@ -378,9 +409,15 @@ pub async fn read(stream: &mut super::prefixed::Prefixed) -> Result<ClientHello,
 }
 
 /// Sends a fatal alert in a plaintext record (no keys exist yet) and closes the write side.
-pub async fn send_alert(stream: &mut super::prefixed::Prefixed, alert: Alert) {
+/// `tlcp`: in TLCP's record version, for a client that sent a TLCP ClientHello.
+pub async fn send_alert(stream: &mut super::prefixed::Prefixed, alert: Alert, tlcp: bool) {
     use tokio::io::AsyncWriteExt;
-    let _ = stream.write_all(&alert.record()).await;
+    let record = if tlcp {
+        alert.tlcp_record()
+    } else {
+        alert.record()
+    };
+    let _ = stream.write_all(&record).await;
     let _ = stream.shutdown().await;
 }
 

@@ -12,12 +12,14 @@
 
 pub mod accept;
 pub mod choose;
+pub mod client;
 pub mod error;
 pub mod handshake;
 pub mod hello;
 pub mod prefixed;
 pub mod proxy_proto;
 pub mod relay;
+pub mod tlcp;
 pub mod upstream;
 
 use std::net::SocketAddr;
@@ -129,11 +131,15 @@ async fn phases(
             (None, Prefixed::new(tcp))
         };
         let hello = hello::read(&mut stream).await?;
+        if hello.tlcp {
+            let done = serve_tlcp(stream, l, state, &hello).await?;
+            return Ok::<_, ConnError>((done, client_addrs));
+        }
         let choice = choose::choose(&state.certs, &hello, &l.caps);
         let choice = match choice {
             Ok(c) => c,
             Err(refusal) => {
-                hello::send_alert(&mut stream, refusal.alert()).await;
+                hello::send_alert(&mut stream, refusal.alert(), false).await;
                 return Err(ConnError::Refused(refusal));
             }
         };
@@ -190,6 +196,7 @@ async fn phases(
     let (relayed, result) = match up.stream {
         upstream::Stream::Plain(s) => relay::relay(done.stream, s, l.idle_timeout).await,
         upstream::Stream::Tls(s) => relay::relay(done.stream, *s, l.idle_timeout).await,
+        upstream::Stream::Tlcp(s) => relay::relay(done.stream, *s, l.idle_timeout).await,
     };
     m.bytes(relayed.from_client, relayed.to_client);
     m.relay_end(match &result {
@@ -204,6 +211,38 @@ async fn phases(
         line.closed = Some("idle_timeout");
     }
     result.map_err(ConnError::Relay)
+}
+
+/// The TLCP side of a listener: the handshake with the pair that serves the client's name.
+/// A listener without `tlcp = true` answers a TLCP ClientHello with `protocol_version`, as
+/// it did before TLCP existed.
+async fn serve_tlcp(
+    mut stream: Prefixed,
+    l: &ListenerState,
+    state: &State,
+    hello: &hello::ClientHello,
+) -> Result<handshake::Handshaken, ConnError> {
+    if l.tlcp.is_none() {
+        let r = choose::Refusal::Version;
+        hello::send_alert(&mut stream, r.alert(), true).await;
+        return Err(ConnError::Refused(r));
+    }
+    match tlcp::serve(stream, l, state, hello).await {
+        Ok((s, info)) => Ok(handshake::Handshaken {
+            stream: client::ClientConn::Tlcp(s),
+            info,
+        }),
+        Err((mut stream, tlcp::TlcpError::NoCertificate)) => {
+            let r = if hello.server_name.is_some() {
+                choose::Refusal::UnknownName
+            } else {
+                choose::Refusal::Certificate
+            };
+            hello::send_alert(&mut stream, r.alert(), true).await;
+            Err(ConnError::Refused(r))
+        }
+        Err((_, e)) => Err(ConnError::Tlcp(e)),
+    }
 }
 
 /// The labels of a handshake that failed with `e`.

@@ -18,6 +18,8 @@ pub enum Stream {
     Plain(TcpStream),
     /// TLS to the upstream.
     Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+    /// TLCP to the upstream.
+    Tlcp(Box<super::tlcp::TlcpStream<TcpStream>>),
 }
 
 /// An open upstream connection.
@@ -123,6 +125,32 @@ pub async fn open(
             m.upstream_error(&pool.name, "write_error");
             return Err(UpstreamError::Write { address, error });
         }
+    }
+    if let Some((config, name)) = &pool.tlcp {
+        let conn = crypto_core::tlcp::Connection::client(config.clone(), name).map_err(|e| {
+            UpstreamError::Tls {
+                address: address.clone(),
+                error: std::io::Error::other(e),
+            }
+        })?;
+        let mut s = super::tlcp::TlcpStream::new(tcp, conn);
+        return match tokio::time::timeout(pool.connect_timeout(), s.handshake()).await {
+            Ok(Ok(())) => Ok(Upstream {
+                address,
+                stream: Stream::Tlcp(Box::new(s)),
+            }),
+            Ok(Err(e)) => {
+                m.upstream_error(&pool.name, "tls");
+                Err(UpstreamError::Tls {
+                    address,
+                    error: std::io::Error::other(e.to_string()),
+                })
+            }
+            Err(_) => {
+                m.upstream_error(&pool.name, "tls_timeout");
+                Err(UpstreamError::TlsTimeout { address })
+            }
+        };
     }
     let stream = match &pool.tls {
         None => Stream::Plain(tcp),

@@ -114,13 +114,46 @@ pub fn make(
             keyf.display()
         ));
     }
+    // TLCP: a signing certificate (the SM2 server certificate's role) and an encryption
+    // certificate, each with its own key, from the SM2 CA.
+    let sm2_issuer = Issuer {
+        cn: "tls-frontend demo SM2 CA",
+        key: &sm2_ca_key,
+    };
+    let mut tlcp = String::from("[[tlcp_certificate]]\nnames = [\"localhost\", \"127.0.0.1\"]\n");
+    for (role, stem, field) in [
+        (Role::Server, "tlcp-sign", "sign"),
+        (Role::Encryption, "tlcp-enc", "enc"),
+    ] {
+        let key = PrivateKey::generate(KeyKind::Sm2).map_err(e)?;
+        let der = x509::issue(
+            &format!("localhost ({stem})"),
+            role,
+            &names,
+            &key,
+            Some(&sm2_issuer),
+            year,
+        )
+        .map_err(e)?;
+        let cert = dir.join(format!("{stem}.pem"));
+        let keyf = dir.join(format!("{stem}.key"));
+        std::fs::write(&cert, x509::pem(&der)).map_err(|e| e.to_string())?;
+        write_private(&keyf, &key.to_pkcs8_pem())?;
+        tlcp.push_str(&format!(
+            "{field}_cert = \"{}\"\n{field}_key = \"{}\"\n",
+            cert.display(),
+            keyf.display()
+        ));
+    }
+    tlcp.push_str("default = true\n\n");
+    certs.push_str(&tlcp);
     let tickets = dir.join("tickets.keys");
     crate::config::tickets::TicketKeys::rotate(&tickets, 3)?;
     let config = &demo.config;
     let text = format!(
         "# Made by `tls-frontend demo`.\n\n\
          drain_timeout = \"2s\"\n\n\
-         [[listener]]\naddress = \"{listen}\"\nupstream = \"demo\"\nalpn = [\"http/1.1\"]\n\
+         [[listener]]\naddress = \"{listen}\"\nupstream = \"demo\"\nalpn = [\"http/1.1\"]\ntlcp = true\n\
          max_connections = {max_connections}\n\n\
          {certs}\
          [upstream.demo]\naddresses = [\"{upstream}\"]\nproxy_protocol = \"v2\"\n\n\

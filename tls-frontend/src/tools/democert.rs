@@ -98,6 +98,9 @@ pub enum Role {
     Server,
     /// A TLS client (clientAuth).
     Client,
+    /// A TLCP encryption certificate (GB/T 38636-2020 6.4.5.3): keyEncipherment,
+    /// dataEncipherment and keyAgreement, serverAuth and clientAuth.
+    Encryption,
 }
 
 /// An issuer: its name and key.
@@ -181,6 +184,30 @@ pub fn issue_between(
             exts.push(extension(
                 true,
                 &KeyUsage(KeyUsages::KeyCertSign | KeyUsages::CRLSign),
+            )?);
+        }
+        Role::Encryption => {
+            exts.push(extension(
+                true,
+                &BasicConstraints {
+                    ca: false,
+                    path_len_constraint: None,
+                },
+            )?);
+            exts.push(extension(
+                true,
+                &KeyUsage(
+                    KeyUsages::KeyEncipherment
+                        | KeyUsages::DataEncipherment
+                        | KeyUsages::KeyAgreement,
+                ),
+            )?);
+            exts.push(extension(
+                false,
+                &ExtendedKeyUsage(vec![
+                    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1"),
+                    ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.2"),
+                ]),
             )?);
         }
         Role::Server | Role::Client => {
