@@ -402,6 +402,11 @@ pub async fn read(stream: &mut super::prefixed::Prefixed) -> Result<ClientHello,
         }
         let n = stream.read(&mut chunk).await.map_err(ReadError::Io)?;
         if n == 0 {
+            // A ClientHello cut short: a client that only half-closed still hears why.
+            if !buf.is_empty() {
+                let tlcp = buf.get(..3) == Some(&[HANDSHAKE, 1, 1][..]);
+                send_alert(stream, Alert::DecodeError, tlcp).await;
+            }
             return Err(ReadError::Io(std::io::ErrorKind::UnexpectedEof.into()));
         }
         buf.extend_from_slice(&chunk[..n]);
