@@ -136,5 +136,90 @@ fn main() {
         client.write_tls(&mut hello).unwrap();
         write("server_handshake", &format!("client_hello_{i}"), &hello);
     }
+    // tlcp_record: records that open (CBC and GCM), one empty, one long, one garbage.
+    use crypto_core::tlcp::fuzzing::sealed_records;
+    for gcm in [false, true] {
+        let kind = if gcm { "gcm" } else { "cbc" };
+        write(
+            "tlcp_record",
+            &format!("{kind}_two"),
+            &sealed_records(gcm, &[b"GET / HTTP/1.1\r\n\r\n", b"second"]),
+        );
+        write(
+            "tlcp_record",
+            &format!("{kind}_empty_and_long"),
+            &sealed_records(gcm, &[b"", &[0x5a; 2000]]),
+        );
+    }
+    write("tlcp_record", "header_only", &[0, 23, 1, 1, 0, 32]);
+
+    // tlcp_messages and tlcp_server: a real conversation per client-auth mode, recorded.
+    use conformance::tlcp::{credentials, sm2_root};
+    use crypto_core::tlcp::{ClientConfig, Connection, Suite};
+    for (i, cfg) in fuzz_logic::tlcp_server_configs().iter().enumerate() {
+        for suite in [Suite::EccSm4CbcSm3, Suite::EcdheSm4GcmSm3] {
+            let mut cc = ClientConfig::new(
+                crypto_core::Selection::single(Backend::RustCrypto),
+                sm2_root(),
+            );
+            cc.suites = vec![suite];
+            cc.credentials = Some(credentials("client"));
+            let mut client = Connection::client(std::sync::Arc::new(cc), "localhost").unwrap();
+            let mut server = Connection::server(cfg.clone()).unwrap();
+            let mut from_client = vec![i as u8];
+            let mut messages: Vec<Vec<u8>> = Vec::new();
+            for _ in 0..6 {
+                let c = client.take_tls();
+                from_client.extend_from_slice(&c);
+                split_handshake(&c, &mut messages);
+                server.read_tls(&c);
+                if server.process_new_packets().is_err() {
+                    break;
+                }
+                let s = server.take_tls();
+                split_handshake(&s, &mut messages);
+                client.read_tls(&s);
+                if client.process_new_packets().is_err() {
+                    break;
+                }
+            }
+            write(
+                "tlcp_server",
+                &format!("conversation_{i}_{:04x}", suite.code()),
+                &from_client,
+            );
+            for (j, m) in messages.iter().enumerate() {
+                write(
+                    "tlcp_messages",
+                    &format!("{i}_{:04x}_{j}_type{}", suite.code(), m[0]),
+                    &m[4..],
+                );
+            }
+        }
+    }
     println!("seed corpora written under fuzz/corpus/");
+}
+
+/// The plaintext handshake messages in `wire` (records of type 22 before any encryption:
+/// the first flights), appended to `out` with their 4-byte headers.
+fn split_handshake(mut wire: &[u8], out: &mut Vec<Vec<u8>>) {
+    let mut hs = Vec::new();
+    while wire.len() >= 5 {
+        let len = usize::from(u16::from_be_bytes([wire[3], wire[4]]));
+        if wire[0] == 20 {
+            break; // ChangeCipherSpec: what follows is encrypted
+        }
+        if wire[0] == 22 {
+            hs.extend_from_slice(&wire[5..5 + len]);
+        }
+        wire = &wire[5 + len..];
+    }
+    while hs.len() >= 4 {
+        let len = (usize::from(hs[1]) << 16) | (usize::from(hs[2]) << 8) | usize::from(hs[3]);
+        if hs.len() < 4 + len {
+            break;
+        }
+        out.push(hs[..4 + len].to_vec());
+        hs.drain(..4 + len);
+    }
 }

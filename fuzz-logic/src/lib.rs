@@ -26,6 +26,9 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("gm_differential", gm_differential),
     ("aead_differential", aead_differential),
     ("server_handshake", server_handshake),
+    ("tlcp_record", tlcp_record),
+    ("tlcp_messages", tlcp_messages),
+    ("tlcp_server", tlcp_server),
 ];
 
 /// The proxy's TOML configuration: parsing never panics, and what parses yields a selection
@@ -259,6 +262,70 @@ pub fn server_handshake(data: &[u8]) {
         }
         while conn.wants_write() {
             if conn.write_tls(&mut sink).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// TLCP's record layer (`crypto_core::tlcp::fuzzing::records`): arbitrary records opened
+/// under CBC or GCM, and a seal/open round trip.
+pub fn tlcp_record(data: &[u8]) {
+    crypto_core::tlcp::fuzzing::records(data);
+}
+
+/// TLCP's handshake message decoders, with re-encoding round trips.
+pub fn tlcp_messages(data: &[u8]) {
+    crypto_core::tlcp::fuzzing::handshake_messages(data);
+}
+
+/// TLCP server configurations: client authentication off, optional, required (the seed
+/// writer records one conversation with each).
+pub fn tlcp_server_configs() -> &'static [Arc<crypto_core::tlcp::ServerConfig>] {
+    static CONFIGS: OnceLock<Vec<Arc<crypto_core::tlcp::ServerConfig>>> = OnceLock::new();
+    CONFIGS.get_or_init(|| {
+        use crypto_core::tlcp::{ClientAuth, ServerConfig};
+        [ClientAuth::Off, ClientAuth::Optional, ClientAuth::Required]
+            .into_iter()
+            .map(|auth| {
+                let mut c = ServerConfig::new(
+                    Selection::single(Backend::RustCrypto),
+                    conformance::tlcp::credentials("server"),
+                );
+                c.client_auth = auth;
+                c.client_roots = conformance::tlcp::sm2_root();
+                Arc::new(c)
+            })
+            .collect()
+    })
+}
+
+/// The TLCP server state machine fed arbitrary client flights: `data[0]` picks the client
+/// authentication mode and how the rest is cut into reads; never a panic, and after an error
+/// the connection stays dead.
+pub fn tlcp_server(data: &[u8]) {
+    let Some((&which, input)) = data.split_first() else {
+        return;
+    };
+    let configs = tlcp_server_configs();
+    let cfg = configs[usize::from(which) % configs.len()].clone();
+    let chunk = usize::from(which >> 2).max(1) * 7;
+    let mut conn = crypto_core::tlcp::Connection::server(cfg).unwrap();
+    let mut plain = [0u8; 4096];
+    for piece in input.chunks(chunk) {
+        let mut piece = piece;
+        while !piece.is_empty() {
+            let n = conn.read_tls(piece);
+            piece = &piece[n..];
+            if conn.process_new_packets().is_err() {
+                let _ = conn.take_tls(); // the alert
+                assert!(conn.process_new_packets().is_err(), "dead after an error");
+                assert!(conn.write_plaintext(b"x").is_err());
+                return;
+            }
+            let _ = conn.take_tls();
+            while conn.read_plaintext(&mut plain) > 0 {}
+            if n == 0 {
                 break;
             }
         }

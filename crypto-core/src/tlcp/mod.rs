@@ -32,6 +32,8 @@ mod client;
 mod codec;
 mod conn;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod msgs;
 mod prf;
 mod record;
