@@ -767,21 +767,28 @@ fn gm_support_is_as_documented() {
         );
     }
     if Backend::OpenSsl.is_built() {
-        // OpenSSL 3.0's EVP has no SM4-GCM or SM4-CCM (3.2 added them); everything else GM is there.
+        // OpenSSL 3.0's EVP has no SM4-GCM or SM4-CCM (3.2 added them) and no SM2 key exchange
+        // protocol; everything else GM is there.
         for &a in &gm {
-            let lacks = matches!(a, Algorithm::Aead(AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm));
+            let lacks = matches!(
+                a,
+                Algorithm::Aead(AeadAlg::Sm4Gcm | AeadAlg::Sm4Ccm) | Algorithm::Sm2KeyExchange
+            );
             assert_eq!(Backend::OpenSsl.supports(a), !lacks, "openssl {a}");
         }
     }
-    // libsm: no RFC 8998 AEAD (its GCM takes only 16-byte IVs, it has no CCM), nothing non-GM.
+    // libsm: no RFC 8998 AEAD (its GCM takes only 16-byte IVs, it has no CCM), no SM2 key
+    // exchange protocol, nothing non-GM.
     for a in Algorithm::all() {
-        let has = a.is_gm() && !matches!(a, Algorithm::Aead(_));
+        let has = a.is_gm() && !matches!(a, Algorithm::Aead(_) | Algorithm::Sm2KeyExchange);
         assert_eq!(Backend::Libsm.supports(a), has, "libsm {a}");
     }
     assert!(gm.iter().all(|&a| Backend::RustCrypto.supports(a)));
-    // asm: our own kernels, the whole GM suite and nothing else.
+    // asm: our own kernels, the whole GM suite but the SM2 key exchange protocol (TLCP's
+    // ECDHE takes it from RustCrypto), and nothing else.
     for a in Algorithm::all() {
-        assert_eq!(Backend::Asm.supports(a), a.is_gm(), "asm {a}");
+        let has = a.is_gm() && a != Algorithm::Sm2KeyExchange;
+        assert_eq!(Backend::Asm.supports(a), has, "asm {a}");
     }
 }
 

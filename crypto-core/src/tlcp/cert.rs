@@ -11,7 +11,7 @@ use x509_cert::der::{self as der, Decode, Encode};
 use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, SubjectAltName};
 
-use super::AlertDescription;
+use super::error::AlertDescription;
 use crate::{Algorithm, Backend, PrivateKey, SignatureAlg, sm2};
 
 /// id-ecPublicKey (RFC 5480).

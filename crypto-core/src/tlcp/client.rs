@@ -7,12 +7,14 @@ use zeroize::Zeroizing;
 
 use super::cert::{self, Cert, Role};
 use super::codec::{Put, Reader};
-use super::conn::Core;
+use super::config::{ClientConfig, ServerVerification};
+use super::engine::Core;
+use super::error::{AlertDescription, Error};
 use super::msgs::{self, ClientHello, HandshakeType, ServerHello};
 use super::record::VERSION;
 use super::server::SM2_EC_PARAMS;
 use super::session::Session;
-use super::{AlertDescription, ClientConfig, Error, ServerVerification, Suite};
+use super::suite::Suite;
 use crate::sm2::{CiphertextFormat, DEFAULT_ID};
 use crate::{KeyKind, PrivateKey};
 

@@ -3,7 +3,7 @@
 //! with 1-, 2- or 3-byte length prefixes. Every read checks what is left, so no input can make
 //! a parser read past its message or allocate more than the message holds.
 
-use super::Error;
+use super::error::Error;
 
 /// Reads a message front to back.
 #[derive(Debug, Clone)]

@@ -3,8 +3,9 @@
 //! each such place says so.
 
 use super::codec::{Put, Reader};
+use super::error::Error;
 use super::record::VERSION;
-use super::{Error, Suite};
+use super::suite::Suite;
 
 /// Handshake message types (GB/T 38636-2020 6.4.5.1; the RFC 5246 numbers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,7 +82,7 @@ impl ClientHello {
         let compression = r.vec8()?;
         if !compression.contains(&0) {
             return Err(Error::alert(
-                super::AlertDescription::IllegalParameter,
+                super::error::AlertDescription::IllegalParameter,
                 "client offers no null compression",
             ));
         }
@@ -126,7 +127,7 @@ fn decode_extensions(mut raw: &[u8]) -> Result<Vec<(u16, Vec<u8>)>, Error> {
         let data = r.vec16()?;
         if out.iter().any(|(t, _)| *t == typ) {
             return Err(Error::alert(
-                super::AlertDescription::IllegalParameter,
+                super::error::AlertDescription::IllegalParameter,
                 "an extension appears twice",
             ));
         }
@@ -159,7 +160,7 @@ impl ServerHello {
         let mut r = Reader::new(body);
         if r.u16()? != VERSION {
             return Err(Error::alert(
-                super::AlertDescription::ProtocolVersion,
+                super::error::AlertDescription::ProtocolVersion,
                 "server hello is not TLCP",
             ));
         }
@@ -171,7 +172,7 @@ impl ServerHello {
         let suite = r.u16()?;
         if r.u8()? != 0 {
             return Err(Error::alert(
-                super::AlertDescription::IllegalParameter,
+                super::error::AlertDescription::IllegalParameter,
                 "server chose compression",
             ));
         }

@@ -16,7 +16,7 @@
 //! length costs the same number of compressions (the Lucky Thirteen countermeasure, as s2n
 //! does it). `benches/benches/tlcp_dudect.rs` tests that with a timing check.
 
-use super::Error;
+use super::error::Error;
 use crate::{AeadKey, CipherKey, Hash, HmacKey, Nonce, SecureRandom, Tag};
 
 /// The protocol version in every TLCP record and hello (GB/T 38636-2020 6.3.3.1: major 1,
@@ -68,20 +68,20 @@ pub(crate) struct Header {
 /// 2^14 + 2048 (`record_overflow`).
 pub(crate) fn parse_header(h: &[u8; HEADER_LEN]) -> Result<Header, Error> {
     let typ = ContentType::from_u8(h[0]).ok_or(Error::alert(
-        super::AlertDescription::UnexpectedMessage,
+        super::error::AlertDescription::UnexpectedMessage,
         "unknown record type",
     ))?;
     let version = u16::from_be_bytes([h[1], h[2]]);
     if version != VERSION {
         return Err(Error::alert(
-            super::AlertDescription::ProtocolVersion,
+            super::error::AlertDescription::ProtocolVersion,
             "record version is not TLCP's 0x0101",
         ));
     }
     let len = usize::from(u16::from_be_bytes([h[3], h[4]]));
     if len > MAX_FRAGMENT {
         return Err(Error::alert(
-            super::AlertDescription::RecordOverflow,
+            super::error::AlertDescription::RecordOverflow,
             "record too long",
         ));
     }
@@ -233,7 +233,7 @@ impl Protection {
         };
         if range.len() > MAX_PLAINTEXT {
             return Err(Error::alert(
-                super::AlertDescription::RecordOverflow,
+                super::error::AlertDescription::RecordOverflow,
                 "record plaintext longer than 2^14",
             ));
         }
@@ -250,7 +250,7 @@ fn gcm_nonce(salt: &[u8; 4], explicit: &[u8; 8]) -> Nonce {
 
 fn bad_record_mac() -> Error {
     Error::alert(
-        super::AlertDescription::BadRecordMac,
+        super::error::AlertDescription::BadRecordMac,
         "record failed to authenticate",
     )
 }
@@ -459,7 +459,7 @@ mod protection_tests {
                 .unwrap_err();
             assert_eq!(
                 err.alert_to_send(),
-                Some(crate::tlcp::AlertDescription::BadRecordMac),
+                Some(super::super::error::AlertDescription::BadRecordMac),
                 "{what}"
             );
             assert!(frag[16..].iter().all(|&b| b == 0), "{what}: buffer wiped");
@@ -495,17 +495,17 @@ mod protection_tests {
         let overflow = parse_header(&[23, 1, 1, 0x48, 0x01]).unwrap_err();
         assert_eq!(
             overflow.alert_to_send(),
-            Some(crate::tlcp::AlertDescription::RecordOverflow)
+            Some(super::super::error::AlertDescription::RecordOverflow)
         );
         let version = parse_header(&[22, 3, 3, 0, 5]).unwrap_err();
         assert_eq!(
             version.alert_to_send(),
-            Some(crate::tlcp::AlertDescription::ProtocolVersion)
+            Some(super::super::error::AlertDescription::ProtocolVersion)
         );
         let typ = parse_header(&[24, 1, 1, 0, 5]).unwrap_err();
         assert_eq!(
             typ.alert_to_send(),
-            Some(crate::tlcp::AlertDescription::UnexpectedMessage)
+            Some(super::super::error::AlertDescription::UnexpectedMessage)
         );
     }
 }

@@ -7,11 +7,13 @@ use zeroize::Zeroizing;
 
 use super::cert::{self, Cert, Role};
 use super::codec::{Put, Reader};
-use super::conn::Core;
+use super::config::{ClientAuth, ServerConfig};
+use super::engine::Core;
+use super::error::{AlertDescription, Error};
 use super::msgs::{self, ClientHello, HandshakeType, ServerHello};
 use super::record::VERSION;
 use super::session::Session;
-use super::{AlertDescription, ClientAuth, Error, ServerConfig, Suite};
+use super::suite::Suite;
 use crate::sm2::{CiphertextFormat, DEFAULT_ID};
 use crate::{KeyKind, PrivateKey, SigningKey};
 

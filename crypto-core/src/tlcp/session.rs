@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use super::Suite;
+use super::suite::Suite;
 
 /// What resuming a session needs.
 #[derive(Clone)]

@@ -11,6 +11,7 @@ use rustls::{ServerConfig, SignatureAlgorithm, SignatureScheme};
 
 use super::choose::{Choice, Profile};
 use super::hello::ClientHello;
+use super::negotiated::Negotiated;
 use super::prefixed::Prefixed;
 use crate::config::certs::Entry;
 use crate::config::names;
@@ -27,25 +28,6 @@ pub struct Handshaken {
     pub stream: super::client::ClientConn,
     /// What was negotiated.
     pub info: Negotiated,
-}
-
-/// What a handshake negotiated, for metrics, the access log and the PROXY v2 header.
-#[derive(Debug, Clone, Default)]
-pub struct Negotiated {
-    /// Metric labels (version, suite, group, scheme, backend; result "ok").
-    pub labels: HandshakeLabels,
-    /// Resumed from a ticket.
-    pub resumed: bool,
-    /// The server name the client asked for.
-    pub sni: Option<String>,
-    /// The ALPN protocol agreed.
-    pub alpn: Option<Vec<u8>>,
-    /// The client certificate's subject CN.
-    pub client_cn: Option<String>,
-    /// Whether the client presented a certificate.
-    pub client_cert: bool,
-    /// The server key's algorithm ("ECDSA-P256", "RSA2048", "SM2").
-    pub key_alg: String,
 }
 
 /// Why a TLS handshake failed.

@@ -16,6 +16,7 @@ pub mod client;
 pub mod error;
 pub mod handshake;
 pub mod hello;
+pub mod negotiated;
 pub mod prefixed;
 pub mod proxy_proto;
 pub mod relay;

@@ -13,8 +13,8 @@ use std::task::{Context, Poll, ready};
 use crypto_core::tlcp;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::handshake::Negotiated;
 use super::hello::ClientHello;
+use super::negotiated::Negotiated;
 use super::prefixed::Prefixed;
 use crate::config::state::{ListenerState, State};
 use crate::ops::metrics::HandshakeLabels;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
-use super::handshake::Negotiated;
+use super::negotiated::Negotiated;
 use super::proxy_proto::{self, TlsInfo};
 use crate::config::upstreams::{Pool, ProxyOut};
 use crate::ops::metrics;
