@@ -123,9 +123,10 @@ def sbin(cmd):
 class Server:
     """One TLS terminator in front of the upstream, pinned to core 0."""
 
-    def __init__(self, kind, work, cert, upstream_port, backend=None):
+    def __init__(self, kind, work, cert, upstream_port, backend=None, tlcp=False):
         self.kind, self.work, self.cert, self.up = kind, work, cert, upstream_port
         self.backend = backend
+        self.tlcp = tlcp  # ours only: TLCP on the same listener (the test PKI's SM2 pair)
         self.port = free_port()
         self.proc = None
 
@@ -189,6 +190,16 @@ backend be
         else:
             conf = os.path.join(d, "proxy.toml")
             keys = os.path.join(d, "tickets.keys")
+            tlcp = ""
+            if self.tlcp:
+                # Key files must be private: copies of the test PKI's SM2 pair.
+                for f in ["sm2-server.key", "sm2-server-enc.key"]:
+                    shutil.copy(os.path.join(PKI, f), os.path.join(d, f))
+                    os.chmod(os.path.join(d, f), 0o600)
+                tlcp = (f'[[tlcp_certificate]]\nnames = ["localhost"]\n'
+                        f'sign_cert = "{PKI}/sm2-server.pem"\nsign_key = "{d}/sm2-server.key"\n'
+                        f'enc_cert = "{PKI}/sm2-server-enc.pem"\nenc_key = "{d}/sm2-server-enc.key"\n'
+                        f'default = true\n')
             subprocess.run([self.work_bin("tls-frontend"), "tickets", "rotate", keys], check=True)
             with open(conf, "w") as f:
                 f.write(f"""workers = 1
@@ -196,7 +207,8 @@ backend be
 address = "127.0.0.1:{self.port}"
 upstream = "app"
 max_connections = 30000
-[[certificate]]
+tlcp = {"true" if self.tlcp else "false"}
+{tlcp}[[certificate]]
 names = ["localhost"]
 cert = "{crt}"
 key = "{key}"
@@ -319,19 +331,52 @@ def run_server(server, args, results, cert_kind):
         server.stop()
 
 
-def sm4_bulk(args, work, up_port, results, backend):
-    """Ours only: SM4-GCM bulk with the SM2 certificate."""
-    s, gib, _ = scenarios(args.smoke)
-    server = Server("ours", work, "sm2-server", up_port, backend)
+def handshakes(server, args, results, label, extra, ca):
+    s, _, _ = scenarios(args.smoke)
+    name = server.name
+    r = measure(server, lambda: load(args, server.port, ca,
+                ["--mode", "handshakes", "--seconds", str(s), "--concurrency", "8", *extra]))
+    n = max(r["count"], 1)
+    results.append({"server": name, "scenario": label, "handshakes_per_sec": r["per_sec"],
+                    "cpu_ms_per_1000": r["server_cpu_s"] / n * 1e6, "errors": r["errors"],
+                    "count": r["count"], "resumed": r.get("resumed", 0)})
+    print(f"  {name:28} {label:38} {r['per_sec']:9.0f}/s  "
+          f"{r['server_cpu_s'] / n * 1e6:7.1f} ms CPU per 1000"
+          f"  ({r['count']} done, {r.get('resumed', 0)} resumed, {r['errors']} errors)",
+          flush=True)
+    if "--resume" in extra and r.get("resumed", 0) < r["count"] * 0.9:
+        print(f"  warning: {name} resumed only {r.get('resumed', 0)} of {r['count']}")
+
+
+def bulk(server, args, results, label, extra, ca):
+    _, gib, _ = scenarios(args.smoke)
+    r = measure(server, lambda: load(args, server.port, ca,
+                ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", *extra]))
+    gbytes = max(r["bytes"], 1) / (1 << 30)
+    results.append({"server": server.name, "scenario": f"bulk {label}", "mb_per_sec": r["mb_per_sec"],
+                    "cpu_s_per_gib": r["server_cpu_s"] / gbytes, "errors": r["errors"]})
+    print(f"  {server.name:28} {'bulk ' + label:38} {r['mb_per_sec']:9.0f} MB/s "
+          f"{r['server_cpu_s'] / gbytes:6.2f} s CPU per GiB", flush=True)
+
+
+def gm(args, work, up_port, results, backend):
+    """Ours only (no peer here speaks them): RFC 8998 (TLS 1.3, SM2 certificate, SM4-GCM) and
+    TLCP (GB/T 38636, the test PKI's signing and encryption pair) on one listener: full and
+    resumed handshakes, and bulk SM4-GCM (RFC 8998), TLCP SM4-GCM and TLCP SM4-CBC."""
+    server = Server("ours", work, "sm2-server", up_port, backend, tlcp=True)
     server.start()
     try:
-        r = measure(server, lambda: load(args, server.port, "sm2-ca.pem",
-                    ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", "--gm"]))
-        gbytes = max(r["bytes"], 1) / (1 << 30)
-        results.append({"server": server.name, "scenario": "bulk SM4-GCM", "mb_per_sec": r["mb_per_sec"],
-                        "cpu_s_per_gib": r["server_cpu_s"] / gbytes, "errors": r["errors"]})
-        print(f"  {server.name:28} {'bulk SM4-GCM':38} {r['mb_per_sec']:9.0f} MB/s "
-              f"{r['server_cpu_s'] / gbytes:6.2f} s CPU per GiB", flush=True)
+        ca = "sm2-ca.pem"
+        load(args, server.port, ca, ["--mode", "handshakes", "--seconds", "0.3", "--concurrency", "4",
+                                     "--tlcp", "ECC_SM4_GCM_SM3"])
+        handshakes(server, args, results, "TLS 1.3 RFC 8998 SM2 curveSM2", ["--gm"], ca)
+        handshakes(server, args, results, "TLCP ECC_SM4_GCM_SM3", ["--tlcp", "ECC_SM4_GCM_SM3"], ca)
+        handshakes(server, args, results, "TLCP ECC_SM4_CBC_SM3", ["--tlcp", "ECC_SM4_CBC_SM3"], ca)
+        handshakes(server, args, results, "TLCP resumed (session ID)",
+                   ["--tlcp", "ECC_SM4_GCM_SM3", "--resume"], ca)
+        bulk(server, args, results, "SM4-GCM (RFC 8998)", ["--gm"], ca)
+        bulk(server, args, results, "TLCP SM4-GCM", ["--tlcp", "ECC_SM4_GCM_SM3"], ca)
+        bulk(server, args, results, "TLCP SM4-CBC", ["--tlcp", "ECC_SM4_CBC_SM3"], ca)
     finally:
         server.stop()
 
@@ -409,10 +454,10 @@ def main():
             servers += [Server("ours", work, cert, up_port, b) for b in ours]
             for s in servers:
                 run_server(s, args, results, cert_kind)
-        print("== SM4-GCM (ours only)", flush=True)
+        print("== GM: RFC 8998 and TLCP (ours only)", flush=True)
         # ring and aws-lc have no SM2/SM4: only selections that can serve the SM2 certificate.
         for b in [b for b in ours if b in ("auto", "rustcrypto")]:
-            sm4_bulk(args, work, up_port, results, b)
+            gm(args, work, up_port, results, b)
     finally:
         up.terminate()
         up.wait()

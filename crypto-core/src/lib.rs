@@ -21,8 +21,10 @@
 //! - [`speed`]: measuring backends (`speed` tables, `auto` calibration, profile files,
 //!   resolving a [`SelectionSpec`]).
 //! - [`tls`]: the rustls `CryptoProvider` built from a Selection, RFC 8998 included.
+//! - [`tlcp`]: TLCP (GB/T 38636-2020), a sans-IO server and client over a Selection.
 //!
-//! Dependencies point one way: data <- backends <- `backend` <- `selection` <- `speed`, `tls`.
+//! Dependencies point one way: data <- backends <- `backend` <- `selection` <- `speed`, `tls`,
+//! `tlcp`.
 //!
 //! ```
 //! use crypto_core::{AeadAlg, Backend, Nonce};

@@ -11,7 +11,9 @@
 //! - `idle`: open `--connections N` TLS connections, print a line, hold them until stdin closes.
 //!
 //! It runs for `--seconds S` (or until the bytes are moved) and prints one JSON line. The client
-//! speaks through our provider (`--backend`, default aws-lc), so it can do RFC 8998 (`--gm`).
+//! speaks through our provider (`--backend`, default aws-lc), so it can do RFC 8998 (`--gm`),
+//! or TLCP with `--tlcp SUITE` (our `crypto_core::tlcp` client; `--ca` then holds the SM2
+//! root; `--resume` resumes by session ID).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::io::{BufRead, Read, Write};
@@ -89,7 +91,7 @@ fn upstream(args: &[String]) {
     }
 }
 
-fn config(args: &[String]) -> Arc<rustls::ClientConfig> {
+fn config(args: &[String]) -> Client {
     use crypto_core::{Backend, Family, Selection, Target};
     let backend: Backend = arg(args, "--backend")
         .unwrap_or_else(|| "aws-lc".into())
@@ -100,6 +102,19 @@ fn config(args: &[String]) -> Arc<rustls::ClientConfig> {
         .with_override(Target::Family(Family::Sm3), Backend::RustCrypto)
         .with_override(Target::Family(Family::Sm2), Backend::RustCrypto)
         .with_override(Target::Family(Family::CurveSm2), Backend::RustCrypto);
+    if let Some(suite) = arg(args, "--tlcp") {
+        use crypto_core::tlcp::{Cert, ClientConfig, SessionCache, Suite};
+        let roots = CertificateDer::pem_file_iter(arg(args, "--ca").expect("--ca"))
+            .expect("ca")
+            .map(|c| Cert::parse(c.unwrap().as_ref()).expect("an SM2 CA certificate"))
+            .collect();
+        let mut cfg = ClientConfig::new(sel, roots);
+        cfg.suites = vec![Suite::from_name(&suite).expect("a TLCP suite")];
+        if !flag(args, "--resume") {
+            cfg.sessions = Arc::new(SessionCache::new(0, Duration::ZERO));
+        }
+        return Client::Tlcp(Arc::new(cfg));
+    }
     let mut provider = crypto_core::tls::provider(&sel);
     if let Some(s) = arg(args, "--suite") {
         provider.cipher_suites.retain(|x| {
@@ -135,23 +150,158 @@ fn config(args: &[String]) -> Arc<rustls::ClientConfig> {
     } else {
         rustls::client::Resumption::disabled()
     };
-    Arc::new(cfg)
+    Client::Tls(Arc::new(cfg))
 }
 
-type Conn = rustls::StreamOwned<rustls::ClientConnection, TcpStream>;
+/// The client side: TLS (rustls) or TLCP.
+#[derive(Clone)]
+enum Client {
+    Tls(Arc<rustls::ClientConfig>),
+    Tlcp(Arc<crypto_core::tlcp::ClientConfig>),
+}
 
-fn open(cfg: &Arc<rustls::ClientConfig>, addr: &str, name: &str) -> std::io::Result<Conn> {
+/// A blocking TLCP connection over TCP.
+struct TlcpConn {
+    sock: TcpStream,
+    conn: crypto_core::tlcp::Connection,
+}
+
+impl TlcpConn {
+    fn send(&mut self) -> std::io::Result<()> {
+        let out = self.conn.take_tls();
+        if !out.is_empty() {
+            self.sock.write_all(&out)?;
+        }
+        Ok(())
+    }
+
+    /// One read from the socket into the engine; `false` at EOF.
+    fn receive(&mut self) -> std::io::Result<bool> {
+        let mut buf = [0u8; 32 * 1024];
+        let n = self.sock.read(&mut buf)?;
+        let mut at = 0;
+        while at < n {
+            at += self.conn.read_tls(&buf[at..n]);
+            if let Err(e) = self.conn.process_new_packets() {
+                let _ = self.send();
+                return Err(std::io::Error::other(e));
+            }
+        }
+        Ok(n > 0)
+    }
+}
+
+impl Read for TlcpConn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.conn.plaintext_available() > 0 {
+                return Ok(self.conn.read_plaintext(buf));
+            }
+            if self.conn.received_close_notify() || !self.receive()? {
+                return Ok(0);
+            }
+        }
+    }
+}
+
+impl Write for TlcpConn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(crypto_core::tlcp::MAX_PLAINTEXT);
+        self.conn
+            .write_plaintext(&buf[..n])
+            .map_err(std::io::Error::other)?;
+        self.send()?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+enum Conn {
+    Tls(rustls::StreamOwned<rustls::ClientConnection, TcpStream>),
+    Tlcp(TlcpConn),
+}
+
+impl Conn {
+    fn resumed(&self) -> bool {
+        match self {
+            Self::Tls(s) => s.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            Self::Tlcp(s) => s.conn.resumed(),
+        }
+    }
+
+    fn close(&mut self) {
+        match self {
+            Self::Tls(s) => {
+                s.conn.send_close_notify();
+                let _ = s.flush();
+            }
+            Self::Tlcp(s) => {
+                s.conn.send_close_notify();
+                let _ = s.send();
+            }
+        }
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Tls(s) => s.read(buf),
+            Self::Tlcp(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Self::Tls(s) => s.write(buf),
+            Self::Tlcp(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Self::Tls(s) => s.flush(),
+            Self::Tlcp(s) => s.flush(),
+        }
+    }
+}
+
+fn open(cfg: &Client, addr: &str, name: &str) -> std::io::Result<Conn> {
     let tcp = TcpStream::connect(addr)?;
     tcp.set_nodelay(true)?;
     tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
-    let conn =
-        rustls::ClientConnection::new(cfg.clone(), ServerName::try_from(name.to_owned()).unwrap())
+    match cfg {
+        Client::Tls(cfg) => {
+            let conn = rustls::ClientConnection::new(
+                cfg.clone(),
+                ServerName::try_from(name.to_owned()).unwrap(),
+            )
             .map_err(std::io::Error::other)?;
-    let mut s = rustls::StreamOwned::new(conn, tcp);
-    while s.conn.is_handshaking() {
-        s.conn.complete_io(&mut s.sock)?;
+            let mut s = rustls::StreamOwned::new(conn, tcp);
+            while s.conn.is_handshaking() {
+                s.conn.complete_io(&mut s.sock)?;
+            }
+            Ok(Conn::Tls(s))
+        }
+        Client::Tlcp(cfg) => {
+            let conn = crypto_core::tlcp::Connection::client(cfg.clone(), name)
+                .map_err(std::io::Error::other)?;
+            let mut s = TlcpConn { sock: tcp, conn };
+            while s.conn.is_handshaking() {
+                s.send()?;
+                if !s.receive()? {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+            }
+            s.send()?;
+            Ok(Conn::Tlcp(s))
+        }
     }
-    Ok(s)
 }
 
 fn get(s: &mut Conn, n: usize, buf: &mut [u8]) -> std::io::Result<()> {
@@ -201,11 +351,10 @@ fn client(args: &[String]) {
                         while !stop.load(Ordering::Relaxed) {
                             match open(&cfg, &addr, &name).and_then(|mut s| {
                                 get(&mut s, 0, &mut buf)?;
-                                if s.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed) {
+                                if s.resumed() {
                                     resumed.fetch_add(1, Ordering::Relaxed);
                                 }
-                                s.conn.send_close_notify();
-                                let _ = s.flush();
+                                s.close();
                                 Ok(())
                             }) {
                                 Ok(()) => done.fetch_add(1, Ordering::Relaxed),

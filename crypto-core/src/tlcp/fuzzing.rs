@@ -116,3 +116,70 @@ pub fn handshake_messages(data: &[u8]) {
     }
     let _ = super::Cert::parse(data);
 }
+
+/// For the dudect-style timing check (`benches/benches/tlcp_dudect.rs`): CBC record opening
+/// with the fixed keys of [`records`] on one backend's SM4-CBC, every open at sequence
+/// number 0, so the same fragment can be opened again and again.
+pub struct CbcOpener(Protection);
+
+impl core::fmt::Debug for CbcOpener {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("CbcOpener")
+    }
+}
+
+impl CbcOpener {
+    /// The opener with `backend`'s SM4-CBC (HMAC-SM3 and SM3 from any backend that has them).
+    pub fn new(backend: Backend) -> Option<Self> {
+        let h = Backend::any_for(Algorithm::Hmac(HashAlg::Sm3))?;
+        Some(Self(Protection::Cbc(Cbc {
+            cipher: backend.cipher(CipherAlg::Sm4Cbc, &[7; 16]).ok()?,
+            mac: h.hmac(HashAlg::Sm3).ok()?.with_key(&[9; 32]),
+            sm3: h.hash(HashAlg::Sm3).ok()?,
+            random: crate::system_random(),
+            seq: 0,
+        })))
+    }
+
+    /// Opens an application-data fragment (IV, then ciphertext) in place; whether it opened.
+    pub fn open(&mut self, fragment: &mut [u8]) -> bool {
+        if let Protection::Cbc(c) = &mut self.0 {
+            c.seq = 0;
+        }
+        self.0.open(ContentType::ApplicationData, fragment).is_ok()
+    }
+
+    /// A fragment of `len` bytes (IV included; a multiple of 16, at least 64) whose plaintext
+    /// is content, its MAC (sequence number 0) and `pad + 1` bytes of padding of value `pad`,
+    /// or, with `bad_mac`, the same with one MAC bit flipped.
+    pub fn fragment(len: usize, pad: u8, bad_mac: bool, iv: [u8; 16]) -> Option<Vec<u8>> {
+        let body = len.checked_sub(16)?;
+        let content_len = body.checked_sub(32 + usize::from(pad) + 1)?;
+        if len % 16 != 0 {
+            return None;
+        }
+        let content = vec![0x61u8; content_len];
+        let h = Backend::any_for(Algorithm::Hmac(HashAlg::Sm3))?;
+        let c = Backend::any_for(Algorithm::Cipher(CipherAlg::Sm4Cbc))?;
+        let header = record::pseudo_header(0, ContentType::ApplicationData, content_len);
+        let mut mac = h
+            .hmac(HashAlg::Sm3)
+            .ok()?
+            .with_key(&[9; 32])
+            .sign(&[&header, &content])
+            .as_ref()
+            .to_vec();
+        if bad_mac {
+            mac[5] ^= 1;
+        }
+        let mut out = iv.to_vec();
+        out.extend_from_slice(&content);
+        out.extend_from_slice(&mac);
+        out.resize(len, pad);
+        c.cipher(CipherAlg::Sm4Cbc, &[7; 16])
+            .ok()?
+            .encrypt(&iv, &mut out[16..])
+            .ok()?;
+        Some(out)
+    }
+}

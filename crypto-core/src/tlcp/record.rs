@@ -95,7 +95,7 @@ fn push_header(out: &mut Vec<u8>, typ: ContentType, len: usize) {
 }
 
 /// `seq_num || type || version || length`: the MAC's and GCM's additional data.
-fn pseudo_header(seq: u64, typ: ContentType, len: usize) -> [u8; 13] {
+pub(super) fn pseudo_header(seq: u64, typ: ContentType, len: usize) -> [u8; 13] {
     let mut h = [0u8; 13];
     h[..8].copy_from_slice(&seq.to_be_bytes());
     h[8] = typ as u8;
