@@ -17,6 +17,16 @@ const IV: [u32; 8] = [
 /// Digest length in bytes.
 pub const DIGEST_LEN: usize = 32;
 
+/// SM3's initial state (GB/T 32905-2016 4.1), for callers that compress blocks themselves.
+pub const INITIAL_STATE: [u32; 8] = IV;
+
+/// The raw compression function on the best one-message kernel for this CPU: whole 64-byte
+/// blocks into `state` (panics on a partial block). For constructions that must pick, in
+/// constant time, which intermediate state to keep (TLCP's CBC record MAC).
+pub fn compress(state: &mut [u32; 8], blocks: &[u8]) {
+    ffi::sm3_blocks(Kernel::select(Features::get()).path(), state, blocks);
+}
+
 /// Which kernel hashes one message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]

@@ -244,7 +244,7 @@ impl Core {
                     .cipher(CipherAlg::Sm4Cbc, key)
                     .map_err(Error::crypto)?,
                 mac: self.crypto.hmac.with_key(mac),
-                sm3: self.crypto.sm3,
+                ct_mac: super::cbc_mac::CtHmacSm3::new(mac),
                 random: self.crypto.random,
                 seq: 0,
             })

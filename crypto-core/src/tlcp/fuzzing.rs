@@ -23,7 +23,7 @@ fn protection(gcm: bool) -> Option<Protection> {
         Some(Protection::Cbc(Cbc {
             cipher: c.cipher(CipherAlg::Sm4Cbc, &[7; 16]).ok()?,
             mac: h.hmac(HashAlg::Sm3).ok()?.with_key(&[9; 32]),
-            sm3: h.hash(HashAlg::Sm3).ok()?,
+            ct_mac: super::cbc_mac::CtHmacSm3::new(&[9; 32]),
             random: crate::system_random(),
             seq: 0,
         }))
@@ -135,7 +135,7 @@ impl CbcOpener {
         Some(Self(Protection::Cbc(Cbc {
             cipher: backend.cipher(CipherAlg::Sm4Cbc, &[7; 16]).ok()?,
             mac: h.hmac(HashAlg::Sm3).ok()?.with_key(&[9; 32]),
-            sm3: h.hash(HashAlg::Sm3).ok()?,
+            ct_mac: super::cbc_mac::CtHmacSm3::new(&[9; 32]),
             random: crate::system_random(),
             seq: 0,
         })))

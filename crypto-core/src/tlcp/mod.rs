@@ -27,6 +27,7 @@
 //! pre-master and the handshake fails at Finished (RFC 5246 7.4.7.1's lesson). CBC records are
 //! opened in constant time with respect to the padding (see `record`).
 
+mod cbc_mac;
 mod cert;
 mod client;
 mod codec;

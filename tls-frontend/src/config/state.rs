@@ -492,6 +492,18 @@ impl State {
                     "; PROXY header in"
                 },
             );
+            if let Some(t) = &l.tlcp {
+                let suites: Vec<&str> = t
+                    .configs
+                    .first()
+                    .map(|c| c.suites.iter().map(|s| s.name()).collect())
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "  TLCP clients (record version 0x0101): {}",
+                    suites.join(", ")
+                );
+            }
         }
         for e in self.certs.entries() {
             let names = if e.names.is_empty() {
@@ -521,6 +533,34 @@ impl State {
                     );
                 }
                 None => out.push_str("  (its X.509 fields could not be read)\n"),
+            }
+        }
+        for e in self.tlcp.entries() {
+            let c = &e.credentials;
+            let _ = writeln!(
+                out,
+                "TLCP pair {}{}",
+                e.path.display(),
+                if e.default { " (default)" } else { "" }
+            );
+            let names = if e.names.is_empty() {
+                "(none)".to_owned()
+            } else {
+                e.names.join(", ")
+            };
+            let _ = writeln!(
+                out,
+                "  names: {names}; signing: {}; encryption: {}",
+                c.signing_certificate().subject(),
+                c.encryption_certificate().subject()
+            );
+            if let Some(i) = &e.info {
+                let _ = writeln!(
+                    out,
+                    "  signing certificate valid from {} until {}",
+                    config::x509::format_time(i.not_before),
+                    config::x509::format_time(i.not_after)
+                );
             }
         }
         if let Some(t) = &self.tickets {
