@@ -120,10 +120,8 @@ impl Tlcp {
     /// One read from the socket into the engine: `Ok(false)` at EOF.
     fn receive(&mut self) -> Result<bool, tlcp::Error> {
         let mut buf = [0u8; 32 * 1024];
-        let n = match self.sock.read(&mut buf) {
-            Ok(n) => n,
-            Err(_) => 0,
-        };
+        // A reset or a timeout ends the stream as EOF does.
+        let n: usize = self.sock.read(&mut buf).unwrap_or_default();
         if n == 0 {
             return Ok(false);
         }

@@ -219,6 +219,7 @@ impl Write for TlcpConn {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one per connection; no boxing in the load loop
 enum Conn {
     Tls(rustls::StreamOwned<rustls::ClientConnection, TcpStream>),
     Tlcp(TlcpConn),

@@ -2,6 +2,7 @@
 //! `fuzz-logic`): the record layer and the handshake message decoders, which are private to
 //! this module tree. Not API: hidden from the docs, and each function only ever panics on a
 //! defect (a panic inside the code under test, or a broken round trip).
+#![allow(clippy::expect_used, clippy::missing_panics_doc)]
 
 use super::msgs::{self, ClientHello, ServerHello};
 use super::record::{self, Cbc, ContentType, Gcm, HEADER_LEN, Protection};
@@ -155,7 +156,7 @@ impl CbcOpener {
     pub fn fragment(len: usize, pad: u8, bad_mac: bool, iv: [u8; 16]) -> Option<Vec<u8>> {
         let body = len.checked_sub(16)?;
         let content_len = body.checked_sub(32 + usize::from(pad) + 1)?;
-        if len % 16 != 0 {
+        if !len.is_multiple_of(16) {
             return None;
         }
         let content = vec![0x61u8; content_len];
