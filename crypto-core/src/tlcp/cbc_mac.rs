@@ -85,11 +85,13 @@ impl CtHmacSm3 {
         // Blocks whole below the shortest message: content whatever the padding.
         let public = min_len / BLOCK;
         let mut block = Zeroizing::new([0u8; BLOCK]);
-        for k in 0..public {
-            for (j, b) in block.iter_mut().enumerate() {
-                *b = byte(k * BLOCK + j);
-            }
+        if public > 0 {
+            // The header and the first 51 bytes, then the rest straight from `body` in one
+            // call (64 * public - 13 <= body.len() - 255: all of it content).
+            block[..13].copy_from_slice(header);
+            block[13..].copy_from_slice(&body[..BLOCK - 13]);
             compress(&mut state, block.as_slice());
+            compress(&mut state, &body[BLOCK - 13..BLOCK * public - 13]);
         }
         // Every block that may end the message: the final one holds 0x80 after the message
         // and the bit length (ipad block included) in its last 8 bytes.
