@@ -89,7 +89,12 @@ pub async fn run(o: &Options) -> Result<(), String> {
             Err(e) => return Err(format!("reading the reply: {e}")),
         }
         let _ = s.shutdown().await;
-        print!("{}", String::from_utf8_lossy(&reply));
+        // The reply as it came, bytes and all (a file, not only text).
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        out.write_all(&reply)
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("stdout: {e}"))?;
     }
     Ok(())
 }
