@@ -197,9 +197,10 @@ mod portable {
     }
 }
 
-#[cfg(all(test, feature = "rustcrypto"))]
-#[allow(clippy::unwrap_used)]
+#[cfg(test)]
 mod tests {
+    #![cfg(feature = "rustcrypto")]
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::{Backend, HashAlg};
 
