@@ -133,13 +133,19 @@ impl PrivateKey {
             KeyKind::EcP256 | KeyKind::EcP384 | KeyKind::Sm2 => {
                 let len = if kind == KeyKind::EcP384 { 48 } else { 32 };
                 let mut scalar = Zeroizing::new(vec![0u8; len]);
-                // Rejection sampling: out-of-range draws (probability < 2^-32) are redrawn.
-                loop {
+                // Rejection sampling: out-of-range draws (probability < 2^-32) are redrawn;
+                // any other failure (no built backend does this curve) is returned, not
+                // retried forever.
+                let mut last = Error::RandomFailed;
+                for _ in 0..64 {
                     getrandom::fill(&mut scalar).map_err(|_| Error::RandomFailed)?;
-                    if let Ok(public) = ec_public_from_scalar(kind, &scalar) {
-                        return Ok(ec_key(kind, scalar, public));
+                    match ec_public_from_scalar(kind, &scalar) {
+                        Ok(public) => return Ok(ec_key(kind, scalar, public)),
+                        Err(e @ Error::InvalidKey(_)) => last = e,
+                        Err(e) => return Err(e),
                     }
                 }
+                Err(last)
             }
             KeyKind::Ed25519 => {
                 let mut seed = Zeroizing::new([0u8; 32]);

@@ -548,6 +548,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "rustcrypto")]
     #[test]
     fn unsupported_lists_what_the_choice_lacks() {
         let sel = Selection::single(Backend::Ring);

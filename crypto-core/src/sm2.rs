@@ -168,6 +168,7 @@ mod tests {
         assert!(raw_to_der(&raw[..96]).is_err());
     }
 
+    #[cfg(feature = "libsm")]
     #[test]
     fn old_and_new_orders_are_inverse() {
         let raw: Vec<u8> = core::iter::once(4).chain(1..=120).collect();
