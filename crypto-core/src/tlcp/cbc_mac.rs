@@ -199,10 +199,7 @@ mod portable {
 
 #[cfg(test)]
 mod tests {
-    #![cfg(feature = "rustcrypto")]
-    #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{Backend, HashAlg};
 
     /// The portable compression gives GB/T 32905-2016's example digests.
     #[test]
@@ -222,8 +219,11 @@ mod tests {
     }
 
     /// Every content length a record of a few sizes allows, against RustCrypto's HMAC-SM3.
+    #[cfg(feature = "rustcrypto")]
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn equals_hmac_sm3_for_every_padding() {
+        use crate::{Backend, HashAlg};
         let hmac = Backend::RustCrypto.hmac(HashAlg::Sm3).unwrap();
         let key = [0x0bu8; 32];
         let reference = hmac.with_key(&key);
