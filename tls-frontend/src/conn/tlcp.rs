@@ -2,9 +2,10 @@
 //! [`crypto_core::tlcp::Connection`] (the proxy's client side, and the TLCP upstream's), and
 //! the server handshake with the `[[tlcp_certificate]]` pair chosen by server name.
 //!
-//! The adapter buffers at most one read's worth of incoming bytes the engine has not taken
-//! and bounds what it queues for the peer ([`MAX_QUEUED`]): a writer waits while more than
-//! that is unsent, as the relay's back-pressure expects.
+//! The adapter reads into a stack buffer and keeps on the heap only what the engine could not
+//! take yet (so an idle connection holds no read buffer), and bounds what it queues for the
+//! peer ([`MAX_QUEUED`]): a writer waits while more than that is unsent, as the relay's
+//! back-pressure expects.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -29,7 +30,7 @@ const READ_CHUNK: usize = 16 * 1024 + 2048 + 5;
 pub struct TlcpStream<IO> {
     io: IO,
     conn: tlcp::Connection,
-    /// Read from the socket, not yet taken by the engine.
+    /// Read from the socket, not yet taken by the engine (empty, unallocated, most of the time).
     incoming: Vec<u8>,
     in_pos: usize,
     /// Encrypted, not yet written to the socket.
@@ -129,36 +130,34 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlcpStream<IO> {
     /// Feeds the engine: what is buffered first, else one read from the socket; then
     /// processes. `Ok(false)` at the socket's EOF.
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, ReceiveError>> {
-        if self.in_pos == self.incoming.len() {
+        if self.in_pos < self.incoming.len() {
+            // What the engine did not take last time (it holds two records at most).
+            let taken = self.conn.read_tls(&self.incoming[self.in_pos..]);
+            self.in_pos += taken;
+            if self.in_pos == self.incoming.len() {
+                // Released, so an idle connection holds no read buffer.
+                self.incoming = Vec::new();
+                self.in_pos = 0;
+            }
+        } else {
             if self.eof {
                 return Poll::Ready(Ok(false));
             }
-            self.incoming.resize(READ_CHUNK, 0);
-            let mut rb = ReadBuf::new(&mut self.incoming);
-            let r = Pin::new(&mut self.io).poll_read(cx, &mut rb);
+            // Read on the stack; only what the engine cannot take yet is kept on the heap.
+            let mut chunk = [0u8; READ_CHUNK];
+            let mut rb = ReadBuf::new(&mut chunk);
+            ready!(Pin::new(&mut self.io).poll_read(cx, &mut rb)).map_err(ReceiveError::Io)?;
             let n = rb.filled().len();
-            match r {
-                Poll::Pending => {
-                    self.incoming.clear();
-                    self.in_pos = 0;
-                    return Poll::Pending;
-                }
-                Poll::Ready(Err(e)) => {
-                    self.incoming.clear();
-                    self.in_pos = 0;
-                    return Poll::Ready(Err(ReceiveError::Io(e)));
-                }
-                Poll::Ready(Ok(())) => {}
-            }
-            self.incoming.truncate(n);
-            self.in_pos = 0;
             if n == 0 {
                 self.eof = true;
                 return Poll::Ready(Ok(false));
             }
+            let taken = self.conn.read_tls(&chunk[..n]);
+            if taken < n {
+                self.incoming = chunk[taken..n].to_vec();
+                self.in_pos = 0;
+            }
         }
-        let taken = self.conn.read_tls(&self.incoming[self.in_pos..]);
-        self.in_pos += taken;
         self.conn
             .process_new_packets()
             .map_err(ReceiveError::Tlcp)?;
