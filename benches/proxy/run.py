@@ -269,7 +269,7 @@ def scenarios(smoke):
 
 
 def run_server(server, args, results, cert_kind):
-    s, gib, idle = scenarios(args.smoke)
+    s, _, idle = scenarios(args.smoke)
     server.start()
     try:
         name = server.name
@@ -285,30 +285,13 @@ def run_server(server, args, results, cert_kind):
                   ("TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384",
                    ["--tls", "1.2", "--suite", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"])]
         for label, extra in hs:
-            r = measure(server, lambda: load(args, server.port, ca,
-                        ["--mode", "handshakes", "--seconds", str(s), "--concurrency", "8", *extra]))
-            n = max(r["count"], 1)
-            results.append({"server": name, "scenario": label, "handshakes_per_sec": r["per_sec"],
-                            "cpu_ms_per_1000": r["server_cpu_s"] / n * 1e6, "errors": r["errors"],
-                            "count": r["count"], "resumed": r.get("resumed", 0)})
-            print(f"  {name:28} {label:38} {r['per_sec']:9.0f}/s  "
-                  f"{r['server_cpu_s'] / n * 1e6:7.1f} ms CPU per 1000"
-                  f"  ({r['count']} done, {r.get('resumed', 0)} resumed, {r['errors']} errors)",
-                  flush=True)
-            if "--resume" in extra and r.get("resumed", 0) < r["count"] * 0.9:
-                print(f"  warning: {name} resumed only {r.get('resumed', 0)} of {r['count']}")
+            handshakes(server, args, results, label, extra, ca)
         if cert_kind != "ecdsa":
             return
         for label, suite in [("AES-128-GCM", "TLS13_AES_128_GCM_SHA256"),
                              ("AES-256-GCM", "TLS13_AES_256_GCM_SHA384"),
                              ("CHACHA20-POLY1305", "TLS13_CHACHA20_POLY1305_SHA256")]:
-            r = measure(server, lambda: load(args, server.port, ca,
-                        ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", "--suite", suite]))
-            gbytes = max(r["bytes"], 1) / (1 << 30)
-            results.append({"server": name, "scenario": f"bulk {label}", "mb_per_sec": r["mb_per_sec"],
-                            "cpu_s_per_gib": r["server_cpu_s"] / gbytes, "errors": r["errors"]})
-            print(f"  {name:28} {'bulk ' + label:38} {r['mb_per_sec']:9.0f} MB/s "
-                  f"{r['server_cpu_s'] / gbytes:6.2f} s CPU per GiB", flush=True)
+            bulk(server, args, results, label, ["--suite", suite], ca)
         r = load(args, server.port, ca, ["--mode", "latency", "--rate", "200", "--bytes", "1024",
                                           "--seconds", str(s), "--concurrency", "4"])
         results.append({"server": name, "scenario": "latency 1 KiB @ 200/s",

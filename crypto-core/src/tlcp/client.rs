@@ -426,12 +426,7 @@ impl Client {
             msgs::frame(HandshakeType::CertificateVerify, &cv, &mut out);
             core.send_handshake(&out);
         }
-        core.send_change_cipher_spec()?;
-        let verify = core.finished(&master, true);
-        out.clear();
-        msgs::frame(HandshakeType::Finished, &verify, &mut out);
-        core.send_handshake(&out);
-        core.flush_handshake()?;
+        core.send_ccs_and_finished(&master, true)?;
         self.master = Some(master);
         self.state = State::ChangeCipherSpec;
         Ok(())
@@ -442,23 +437,10 @@ impl Client {
             .master
             .clone()
             .ok_or(Error::internal("no master secret"))?;
-        let got = msgs::decode_finished(body)?;
-        let expected = core.finished(&master, false);
-        if !crate::ct::eq(&got, &expected) {
-            return Err(Error::alert(
-                AlertDescription::DecryptError,
-                "server Finished does not verify",
-            ));
-        }
-        core.transcript.add(message);
+        core.check_finished(&master, false, body, message)?;
         let suite = self.suite.ok_or(Error::internal("no suite"))?;
         if self.state == State::ResumedFinished {
-            core.send_change_cipher_spec()?;
-            let verify = core.finished(&master, true);
-            let mut out = Vec::new();
-            msgs::frame(HandshakeType::Finished, &verify, &mut out);
-            core.send_handshake(&out);
-            core.flush_handshake()?;
+            core.send_ccs_and_finished(&master, true)?;
         } else if !self.session_id.is_empty() {
             let name = core.server_name.clone().unwrap_or_default();
             self.config.sessions.put(

@@ -5,6 +5,7 @@
 use zeroize::Zeroizing;
 
 use super::error::{AlertDescription, Error};
+use super::msgs::{self, HandshakeType};
 use super::prf;
 use super::record::{self, ContentType, HEADER_LEN, MAX_FRAGMENT, MAX_PLAINTEXT, Protection};
 use super::suite::Suite;
@@ -284,6 +285,44 @@ impl Core {
         server_random: &[u8; 32],
     ) -> Zeroizing<[u8; 48]> {
         prf::master_secret(self.crypto.hmac, pre_master, client_random, server_random)
+    }
+
+    /// ChangeCipherSpec, then our Finished (the client's label when `client`), sent.
+    pub(crate) fn send_ccs_and_finished(
+        &mut self,
+        master: &[u8; 48],
+        client: bool,
+    ) -> Result<(), Error> {
+        self.send_change_cipher_spec()?;
+        let verify = self.finished(master, client);
+        let mut out = Vec::new();
+        msgs::frame(HandshakeType::Finished, &verify, &mut out);
+        self.send_handshake(&out);
+        self.flush_handshake()
+    }
+
+    /// Checks the peer's Finished (`body`; the client's label when `from_client`) against
+    /// the transcript so far, in constant time, then adds the message to the transcript.
+    pub(crate) fn check_finished(
+        &mut self,
+        master: &[u8; 48],
+        from_client: bool,
+        body: &[u8],
+        message: &[u8],
+    ) -> Result<(), Error> {
+        let got = msgs::decode_finished(body)?;
+        if !crate::ct::eq(&got, &self.finished(master, from_client)) {
+            return Err(Error::alert(
+                AlertDescription::DecryptError,
+                if from_client {
+                    "client Finished does not verify"
+                } else {
+                    "server Finished does not verify"
+                },
+            ));
+        }
+        self.transcript.add(message);
+        Ok(())
     }
 
     /// A Finished value over the transcript so far.

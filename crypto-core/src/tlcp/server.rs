@@ -251,12 +251,7 @@ impl Server {
             &self.server_random,
             false,
         )?;
-        core.send_change_cipher_spec()?;
-        let verify = core.finished(&session.master, false);
-        out.clear();
-        msgs::frame(HandshakeType::Finished, &verify, &mut out);
-        core.send_handshake(&out);
-        core.flush_handshake()?;
+        core.send_ccs_and_finished(&session.master, false)?;
         self.master = Some(session.master);
         self.state = State::ResumedChangeCipherSpec;
         Ok(())
@@ -469,23 +464,10 @@ impl Server {
             .master
             .clone()
             .ok_or(Error::internal("no master secret"))?;
-        let got = msgs::decode_finished(body)?;
-        let expected = core.finished(&master, true);
-        if !crate::ct::eq(&got, &expected) {
-            return Err(Error::alert(
-                AlertDescription::DecryptError,
-                "client Finished does not verify",
-            ));
-        }
-        core.transcript.add(message);
+        core.check_finished(&master, true, body, message)?;
         let suite = self.suite.ok_or(Error::internal("no suite"))?;
         if self.state == State::Finished {
-            core.send_change_cipher_spec()?;
-            let verify = core.finished(&master, false);
-            let mut out = Vec::new();
-            msgs::frame(HandshakeType::Finished, &verify, &mut out);
-            core.send_handshake(&out);
-            core.flush_handshake()?;
+            core.send_ccs_and_finished(&master, false)?;
             if !self.session_id.is_empty() {
                 self.config.sessions.put(
                     self.session_id.clone(),

@@ -77,30 +77,24 @@ pub fn make(
     std::fs::write(dir.join("ca.pem"), x509::pem(&ca) + &x509::pem(&sm2_ca))
         .map_err(|e| e.to_string())?;
     let names = ["localhost", "127.0.0.1"];
-    let mut certs = String::new();
-    for (kind, stem) in [
-        (KeyKind::EcP256, "ecdsa"),
-        (KeyKind::Rsa, "rsa"),
-        (KeyKind::Sm2, "sm2"),
-    ] {
+    let ca = Issuer {
+        cn: "tls-frontend demo CA",
+        key: &ca_key,
+    };
+    let sm2_ca = Issuer {
+        cn: "tls-frontend demo SM2 CA",
+        key: &sm2_ca_key,
+    };
+    // A fresh key of `kind` and its certificate for `role` from `issuer`, written as
+    // `<stem>.pem` and `<stem>.key` (mode 0600); their paths.
+    let issue = |kind: KeyKind, role: Role, stem: &str, issuer: &Issuer<'_>| {
         let key = PrivateKey::generate(kind).map_err(e)?;
-        let issuer = if kind == KeyKind::Sm2 {
-            Issuer {
-                cn: "tls-frontend demo SM2 CA",
-                key: &sm2_ca_key,
-            }
-        } else {
-            Issuer {
-                cn: "tls-frontend demo CA",
-                key: &ca_key,
-            }
-        };
         let der = x509::issue(
             &format!("localhost ({stem})"),
-            Role::Server,
+            role,
             &names,
             &key,
-            Some(&issuer),
+            Some(issuer),
             year,
         )
         .map_err(e)?;
@@ -108,6 +102,15 @@ pub fn make(
         let keyf = dir.join(format!("{stem}.key"));
         std::fs::write(&cert, x509::pem(&der)).map_err(|e| e.to_string())?;
         write_private(&keyf, &key.to_pkcs8_pem())?;
+        Ok::<_, String>((cert, keyf))
+    };
+    let mut certs = String::new();
+    for (kind, stem, issuer) in [
+        (KeyKind::EcP256, "ecdsa", &ca),
+        (KeyKind::Rsa, "rsa", &ca),
+        (KeyKind::Sm2, "sm2", &sm2_ca),
+    ] {
+        let (cert, keyf) = issue(kind, Role::Server, stem, issuer)?;
         certs.push_str(&format!(
             "[[certificate]]\nnames = [\"localhost\", \"127.0.0.1\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n",
             cert.display(),
@@ -116,37 +119,19 @@ pub fn make(
     }
     // TLCP: a signing certificate (the SM2 server certificate's role) and an encryption
     // certificate, each with its own key, from the SM2 CA.
-    let sm2_issuer = Issuer {
-        cn: "tls-frontend demo SM2 CA",
-        key: &sm2_ca_key,
-    };
-    let mut tlcp = String::from("[[tlcp_certificate]]\nnames = [\"localhost\", \"127.0.0.1\"]\n");
+    certs.push_str("[[tlcp_certificate]]\nnames = [\"localhost\", \"127.0.0.1\"]\n");
     for (role, stem, field) in [
         (Role::Server, "tlcp-sign", "sign"),
         (Role::Encryption, "tlcp-enc", "enc"),
     ] {
-        let key = PrivateKey::generate(KeyKind::Sm2).map_err(e)?;
-        let der = x509::issue(
-            &format!("localhost ({stem})"),
-            role,
-            &names,
-            &key,
-            Some(&sm2_issuer),
-            year,
-        )
-        .map_err(e)?;
-        let cert = dir.join(format!("{stem}.pem"));
-        let keyf = dir.join(format!("{stem}.key"));
-        std::fs::write(&cert, x509::pem(&der)).map_err(|e| e.to_string())?;
-        write_private(&keyf, &key.to_pkcs8_pem())?;
-        tlcp.push_str(&format!(
+        let (cert, keyf) = issue(KeyKind::Sm2, role, stem, &sm2_ca)?;
+        certs.push_str(&format!(
             "{field}_cert = \"{}\"\n{field}_key = \"{}\"\n",
             cert.display(),
             keyf.display()
         ));
     }
-    tlcp.push_str("default = true\n\n");
-    certs.push_str(&tlcp);
+    certs.push_str("default = true\n\n");
     let tickets = dir.join("tickets.keys");
     crate::config::tickets::TicketKeys::rotate(&tickets, 3)?;
     let config = &demo.config;
