@@ -49,9 +49,9 @@ fn ct_lt(a: u32, b: u32) -> u32 {
 }
 
 // The masks below pass through `black_box`: without it the optimiser sees a comparison in
-// the arithmetic and may compile its users to branches. It did: the TLCP CBC MAC's dudect
-// check (`benches/benches/tlcp_dudect.rs`) measured |t| = 35 between content lengths before,
-// 1.8 after.
+// the arithmetic and may compile its users to branches. It did: the TLCP CBC dudect check
+// (`benches/benches/tlcp_dudect.rs`) saw the padding length through them until they were made
+// opaque.
 
 /// All ones if `a < b`, else zero (both below 2^63), without a branch.
 pub(crate) fn lt_mask_usize(a: usize, b: usize) -> usize {
