@@ -229,6 +229,9 @@ access = false
 
     @staticmethod
     def work_bin(name):
+        # TLS_FRONTEND_BIN: another build of ours (a before/after comparison in one run).
+        if name == "tls-frontend" and os.environ.get("TLS_FRONTEND_BIN"):
+            return os.environ["TLS_FRONTEND_BIN"]
         return os.path.join(ROOT, "target", "release", name)
 
     def stop(self):
@@ -284,20 +287,19 @@ def run_server(server, args, results, cert_kind):
             hs = [("TLS 1.3 RSA-2048", ["--group", "X25519"]),
                   ("TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384",
                    ["--tls", "1.2", "--suite", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"])]
-        for label, extra in hs:
-            handshakes(server, args, results, label, extra, ca)
+        if "handshakes" in args.only:
+            for label, extra in hs:
+                handshakes(server, args, results, label, extra, ca)
         if cert_kind != "ecdsa":
             return
-        for label, suite in [("AES-128-GCM", "TLS13_AES_128_GCM_SHA256"),
+        for label, suite in [] if "bulk" not in args.only else [("AES-128-GCM", "TLS13_AES_128_GCM_SHA256"),
                              ("AES-256-GCM", "TLS13_AES_256_GCM_SHA384"),
                              ("CHACHA20-POLY1305", "TLS13_CHACHA20_POLY1305_SHA256")]:
             bulk(server, args, results, label, ["--suite", suite], ca)
-        r = load(args, server.port, ca, ["--mode", "latency", "--rate", "200", "--bytes", "1024",
-                                          "--seconds", str(s), "--concurrency", "4"])
-        results.append({"server": name, "scenario": "latency 1 KiB @ 200/s",
-                        "p50_ms": r["p50_ms"], "p99_ms": r["p99_ms"], "errors": r["errors"]})
-        print(f"  {name:28} {'latency 1 KiB @ 200/s':38} p50 {r['p50_ms']:.3f} ms p99 {r['p99_ms']:.3f} ms",
-              flush=True)
+        if "latency" in args.only:
+            latency(server, args, results, ca)
+        if "idle" not in args.only:
+            return
         before = rss_bytes(server.proc.pid)
         p = load(args, server.port, ca, ["--mode", "idle", "--connections", str(idle)], stdin=True)
         line = json.loads(p.stdout.readline())
@@ -314,32 +316,76 @@ def run_server(server, args, results, cert_kind):
         server.stop()
 
 
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
+def spread(xs):
+    """The runs' range around their median, in percent (how far one run can be off)."""
+    m = median(xs)
+    return 100.0 * max(abs(x - m) for x in xs) / m if m else 0.0
+
+
 def handshakes(server, args, results, label, extra, ca):
     s, _, _ = scenarios(args.smoke)
     name = server.name
-    r = measure(server, lambda: load(args, server.port, ca,
-                ["--mode", "handshakes", "--seconds", str(s), "--concurrency", "8", *extra]))
-    n = max(r["count"], 1)
-    results.append({"server": name, "scenario": label, "handshakes_per_sec": r["per_sec"],
-                    "cpu_ms_per_1000": r["server_cpu_s"] / n * 1e6, "errors": r["errors"],
-                    "count": r["count"], "resumed": r.get("resumed", 0)})
-    print(f"  {name:28} {label:38} {r['per_sec']:9.0f}/s  "
-          f"{r['server_cpu_s'] / n * 1e6:7.1f} ms CPU per 1000"
-          f"  ({r['count']} done, {r.get('resumed', 0)} resumed, {r['errors']} errors)",
-          flush=True)
-    if "--resume" in extra and r.get("resumed", 0) < r["count"] * 0.9:
-        print(f"  warning: {name} resumed only {r.get('resumed', 0)} of {r['count']}")
+    runs = []
+    for _ in range(args.repeat):
+        r = measure(server, lambda: load(args, server.port, ca,
+                    ["--mode", "handshakes", "--seconds", str(s), "--concurrency", "8", *extra]))
+        n = max(r["count"], 1)
+        r["cpu_ms_per_1000"] = r["server_cpu_s"] / n * 1e6
+        runs.append(r)
+        if "--resume" in extra and r.get("resumed", 0) < r["count"] * 0.9:
+            print(f"  warning: {name} resumed only {r.get('resumed', 0)} of {r['count']}")
+    per_sec = median([r["per_sec"] for r in runs])
+    cpu = median([r["cpu_ms_per_1000"] for r in runs])
+    results.append({"server": name, "scenario": label, "handshakes_per_sec": per_sec,
+                    "cpu_ms_per_1000": cpu, "cpu_spread_pct": spread([r["cpu_ms_per_1000"] for r in runs]),
+                    "errors": sum(r["errors"] for r in runs),
+                    "count": sum(r["count"] for r in runs),
+                    "resumed": sum(r.get("resumed", 0) for r in runs),
+                    "runs": [{k: r[k] for k in ("per_sec", "cpu_ms_per_1000", "count")} for r in runs]})
+    print(f"  {name:28} {label:38} {per_sec:9.0f}/s  {cpu:7.1f} ms CPU per 1000 "
+          f"(median of {len(runs)}, +-{spread([r['cpu_ms_per_1000'] for r in runs]):.0f}%; "
+          f"{sum(r['errors'] for r in runs)} errors)", flush=True)
 
 
 def bulk(server, args, results, label, extra, ca):
     _, gib, _ = scenarios(args.smoke)
-    r = measure(server, lambda: load(args, server.port, ca,
-                ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", *extra]))
-    gbytes = max(r["bytes"], 1) / (1 << 30)
-    results.append({"server": server.name, "scenario": f"bulk {label}", "mb_per_sec": r["mb_per_sec"],
-                    "cpu_s_per_gib": r["server_cpu_s"] / gbytes, "errors": r["errors"]})
-    print(f"  {server.name:28} {'bulk ' + label:38} {r['mb_per_sec']:9.0f} MB/s "
-          f"{r['server_cpu_s'] / gbytes:6.2f} s CPU per GiB", flush=True)
+    runs = []
+    for _ in range(args.repeat):
+        r = measure(server, lambda: load(args, server.port, ca,
+                    ["--mode", "bulk", "--bytes", str(gib), "--concurrency", "2", *extra]))
+        r["cpu_s_per_gib"] = r["server_cpu_s"] / (max(r["bytes"], 1) / (1 << 30))
+        runs.append(r)
+    mb = median([r["mb_per_sec"] for r in runs])
+    cpu = median([r["cpu_s_per_gib"] for r in runs])
+    results.append({"server": server.name, "scenario": f"bulk {label}", "mb_per_sec": mb,
+                    "cpu_s_per_gib": cpu, "cpu_spread_pct": spread([r["cpu_s_per_gib"] for r in runs]),
+                    "errors": sum(r["errors"] for r in runs)})
+    print(f"  {server.name:28} {'bulk ' + label:38} {mb:9.0f} MB/s {cpu:6.2f} s CPU per GiB "
+          f"(median of {len(runs)})", flush=True)
+
+
+def latency(server, args, results, ca):
+    """A 1 KiB request/response at a fixed rate: p50 and p99 per run; the median run's
+    figures, with how far the runs spread."""
+    s, _, _ = scenarios(args.smoke)
+    label = f"latency 1 KiB @ {args.rate}/s"
+    runs = [load(args, server.port, ca, ["--mode", "latency", "--rate", str(args.rate),
+                                        "--bytes", "1024", "--seconds", str(s),
+                                        "--concurrency", "4"])
+            for _ in range(args.repeat)]
+    p50 = [r["p50_ms"] * 1e3 for r in runs]
+    p99 = [r["p99_ms"] * 1e3 for r in runs]
+    results.append({"server": server.name, "scenario": label, "p50_us": median(p50),
+                    "p99_us": median(p99), "p50_spread_pct": spread(p50),
+                    "p99_spread_pct": spread(p99), "errors": sum(r["errors"] for r in runs),
+                    "runs": [{"p50_us": a, "p99_us": b} for a, b in zip(p50, p99)]})
+    print(f"  {server.name:28} {label:38} p50 {median(p50):.0f} us (+-{spread(p50):.0f}%) "
+          f"p99 {median(p99):.0f} us (+-{spread(p99):.0f}%)", flush=True)
 
 
 def gm(args, work, up_port, results, backend):
@@ -371,7 +417,7 @@ def table(results):
             servers.append(r["server"])
     metrics = [("handshakes_per_sec", "handshakes/s", True), ("cpu_ms_per_1000", "ms CPU / 1000 hs", False),
                ("mb_per_sec", "MB/s", True), ("cpu_s_per_gib", "s CPU / GiB", False),
-               ("p50_ms", "p50 ms", False), ("p99_ms", "p99 ms", False), ("kib_per_conn", "KiB / conn", False)]
+               ("p50_us", "p50 µs", False), ("p99_us", "p99 µs", False), ("kib_per_conn", "KiB / conn", False)]
     rows = []
     for sc in dict.fromkeys(r["scenario"] for r in results):
         for key, unit, higher in metrics:
@@ -411,7 +457,18 @@ def main():
     ap.add_argument("--backends", default="auto,ring,aws-lc,rustcrypto,openssl",
                     help="our proxy's crypto backends to measure (naming openssl builds with "
                          "crypto-core's openssl feature, which auto may then also choose)")
+    ap.add_argument("--servers", default="nginx,haproxy,hitch,ours",
+                    help="which servers to run (ours = tls-frontend with each of --backends)")
+    ap.add_argument("--only", default="handshakes,bulk,latency,idle,gm,scaling",
+                    help="which scenario groups to run")
+    ap.add_argument("--repeat", type=int, default=None,
+                    help="runs per figure, the median reported (default 3; 1 with --smoke)")
+    ap.add_argument("--rate", type=int, default=5000, help="requests/s of the latency scenario")
     args = ap.parse_args()
+    args.only = set(x.strip() for x in args.only.split(","))
+    if args.repeat is None:
+        args.repeat = 1 if args.smoke else 3
+    peers_wanted = [k for k in ["nginx", "haproxy", "hitch"] if k in args.servers.split(",")]
     ours = [b.strip() for b in args.backends.split(",") if b.strip()]
     if args.out is None:
         args.out = (tempfile.mkdtemp(prefix="proxy-smoke-") if args.smoke
@@ -433,14 +490,16 @@ def main():
         wait_port(up_port, up, "upstream")
         for cert_kind, cert in [("ecdsa", "ecdsa-p256-server"), ("rsa", "rsa-server")]:
             print(f"== {cert_kind} certificate", flush=True)
-            servers = [Server(k, work, cert, up_port) for k in ["nginx", "haproxy", "hitch"]]
-            servers += [Server("ours", work, cert, up_port, b) for b in ours]
+            servers = [Server(k, work, cert, up_port) for k in peers_wanted]
+            if "ours" in args.servers.split(","):
+                servers += [Server("ours", work, cert, up_port, b) for b in ours]
             for s in servers:
                 run_server(s, args, results, cert_kind)
         print("== GM: RFC 8998 and TLCP (ours only)", flush=True)
         # ring and aws-lc have no SM2/SM4: only selections that can serve the SM2 certificate.
-        for b in [b for b in ours if b in ("auto", "rustcrypto")]:
-            gm(args, work, up_port, results, b)
+        if "gm" in args.only and "ours" in args.servers.split(","):
+            for b in [b for b in ours if b in ("auto", "rustcrypto")]:
+                gm(args, work, up_port, results, b)
     finally:
         up.terminate()
         up.wait()

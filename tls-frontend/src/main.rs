@@ -196,21 +196,13 @@ fn load(path: &std::path::Path) -> Result<State, String> {
     State::load(config, None).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn runtime(workers: Option<usize>) -> Result<tokio::runtime::Runtime, String> {
-    let workers = workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    });
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
+/// The calling thread's runtime: signals, the admin endpoint, the demo's upstream, the TLCP
+/// client. Connections run on the worker threads `serve::run` starts.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("runtime: {e}"))
-}
-
-fn workers(state: &State) -> usize {
-    state.config.workers.unwrap_or_else(|| {
-        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-    })
 }
 
 /// Raises the open-file soft limit to the hard limit (as nginx and HAProxy can) and warns when
@@ -243,9 +235,8 @@ fn raise_open_file_limit(state: &State) {
 fn serve(path: &std::path::Path) -> Result<(), String> {
     let state = load(path)?;
     raise_open_file_limit(&state);
-    let n = workers(&state);
     let sockets = tls_frontend::serve::bind_all(&state).map_err(|e| e.0)?;
-    let rt = runtime(Some(n))?;
+    let rt = runtime()?;
     rt.block_on(tls_frontend::serve::run(path.to_owned(), state, sockets))
         .map_err(|e| e.0)
 }
@@ -259,7 +250,7 @@ fn check_config(path: &std::path::Path) -> Result<(), String> {
 }
 
 fn demo(listen: &str) -> Result<(), String> {
-    let rt = runtime(None)?;
+    let rt = runtime()?;
     rt.block_on(async {
         let up = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -343,7 +334,7 @@ fn tlcp_client(
         connections,
         selection,
     };
-    runtime(Some(1))?.block_on(tls_frontend::tools::tlcp_client::run(&o))
+    runtime()?.block_on(tls_frontend::tools::tlcp_client::run(&o))
 }
 
 fn speed(

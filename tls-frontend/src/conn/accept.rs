@@ -1,8 +1,9 @@
-//! Listening sockets and their accept loops: one socket per listener (SO_REUSEPORT set, so a
-//! second instance can bind the same address for a restart without downtime), one accept loop
-//! each, which holds the listener's connection limit exactly: at the limit it stops accepting
-//! and clients wait in the kernel's backlog. Each accepted connection is its own task, run by
-//! whichever of the runtime's worker threads is free.
+//! Listening sockets and their accept loops: per listener one socket in each worker thread
+//! (SO_REUSEPORT: the kernel spreads connections over them, and a second instance can bind
+//! the same address for a restart without downtime), one accept loop each; the loops of one
+//! listener share its connection limit exactly: at the limit they stop accepting and clients
+//! wait in the kernel's backlog. Each accepted connection is its own task on the worker thread
+//! that accepted it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,16 +28,19 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(s.into())
 }
 
-/// Accepts on `listener` (the `index`th configured) until the task is aborted, holding at most
-/// `limit` connections open.
-pub async fn accept_loop(running: Arc<Running>, index: usize, listener: TcpListener, limit: usize) {
+/// Accepts on `listener` (the `index`th configured) until the task is dropped, holding at
+/// most as many connections open as `permits` has (shared by every worker's loop for this
+/// listener). A connection is accepted first and then waits for a permit, so a permit is never
+/// held by a loop with nothing to accept while another worker's client waits; while it waits,
+/// this loop accepts nothing more and further clients wait in the kernel's backlog.
+pub async fn accept_loop(
+    running: Arc<Running>,
+    index: usize,
+    listener: TcpListener,
+    permits: Arc<Semaphore>,
+) {
     let local = listener.local_addr().ok();
-    let permits = Arc::new(Semaphore::new(limit));
     loop {
-        // At the limit, stop accepting: further clients wait in the kernel's backlog.
-        let Ok(permit) = permits.clone().acquire_owned().await else {
-            return;
-        };
         let (tcp, peer) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
@@ -45,6 +49,9 @@ pub async fn accept_loop(running: Arc<Running>, index: usize, listener: TcpListe
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
+        };
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            return;
         };
         let local = tcp.local_addr().ok().or(local).unwrap_or(peer);
         metrics::get().accepted();

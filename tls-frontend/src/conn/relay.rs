@@ -1,8 +1,12 @@
 //! The relay: bytes both ways between the client's TLS stream and the upstream, with
 //! back-pressure (a direction reads only after its last write completed), half-close (EOF one
-//! way shuts down that way's writer and the other way keeps flowing) and an idle timeout. One
-//! fixed buffer per direction, allocated once per connection; both directions are driven by
-//! one future, so a read from the client can flush what the TLS engine owes the client.
+//! way shuts down that way's writer and the other way keeps flowing) and an idle timeout.
+//!
+//! Memory follows the data: a read goes into the worker thread's scratch buffer and is written
+//! on at once from there; only bytes the writer cannot take yet are copied into a buffer of the
+//! connection's own, freed as soon as they are written. An idle connection holds no relay
+//! buffer. Both directions are driven by one future, so a read from the client can flush what
+//! the TLS engine owes the client.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,8 +15,15 @@ use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// Buffer per direction: one full TLS record of plaintext.
+/// The scratch buffer a read goes into: one full TLS record of plaintext.
 const BUF: usize = 16 * 1024;
+
+thread_local! {
+    /// Per worker thread, shared by every relay it drives: a relay borrows it only inside one
+    /// synchronous `poll_copy` call, never across a suspension.
+    static SCRATCH: std::cell::RefCell<Box<[u8]>> =
+        std::cell::RefCell::new(vec![0u8; BUF].into_boxed_slice());
+}
 
 /// What a relay did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -67,12 +78,12 @@ impl std::fmt::Display for RelayError {
     }
 }
 
-/// One direction's state: a buffer of bytes read and not yet written, and how far the
-/// direction has come.
+/// One direction's state: bytes read and not yet written (held only while the writer cannot
+/// take them), and how far the direction has come.
 struct Half {
-    buf: Box<[u8]>,
+    /// Unwritten bytes; empty (no allocation) whenever the writer has taken everything.
+    pending: Vec<u8>,
     start: usize,
-    end: usize,
     /// The reader gave EOF.
     eof: bool,
     /// The writer was flushed since the last write.
@@ -82,12 +93,29 @@ struct Half {
     bytes: u64,
 }
 
+/// Writes `buf` to `w` until all is written or `w` would block; returns how much was written.
+fn poll_write_all<W: AsyncWrite + Unpin>(
+    cx: &mut Context<'_>,
+    w: &mut W,
+    buf: &[u8],
+) -> Result<usize, std::io::Error> {
+    let mut at = 0;
+    while at < buf.len() {
+        match Pin::new(&mut *w).poll_write(cx, &buf[at..]) {
+            Poll::Ready(Ok(0)) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Poll::Ready(Ok(n)) => at += n,
+            Poll::Ready(Err(e)) => return Err(e),
+            Poll::Pending => break,
+        }
+    }
+    Ok(at)
+}
+
 impl Half {
     fn new() -> Self {
         Self {
-            buf: vec![0u8; BUF].into_boxed_slice(),
+            pending: Vec::new(),
             start: 0,
-            end: 0,
             eof: false,
             flushed: true,
             done: false,
@@ -115,20 +143,21 @@ impl Half {
             if self.done {
                 return Ok(active);
             }
-            // Write out what was read.
-            while self.start < self.end {
-                match Pin::new(&mut *w).poll_write(cx, &self.buf[self.start..self.end]) {
-                    Poll::Ready(Ok(0)) => {
-                        return Err(err(reader.other())(std::io::ErrorKind::WriteZero.into()));
-                    }
-                    Poll::Ready(Ok(n)) => {
-                        self.start += n;
-                        self.bytes += n as u64;
-                        self.flushed = false;
-                    }
-                    Poll::Ready(Err(e)) => return Err(err(reader.other())(e)),
-                    Poll::Pending => return Ok(active),
+            // Write out what an earlier wake-up could not.
+            if self.start < self.pending.len() {
+                let n = poll_write_all(cx, w, &self.pending[self.start..])
+                    .map_err(err(reader.other()))?;
+                self.start += n;
+                self.bytes += n as u64;
+                if n > 0 {
+                    self.flushed = false;
                 }
+                if self.start < self.pending.len() {
+                    return Ok(active);
+                }
+                // All written: the buffer goes back to the allocator.
+                self.pending = Vec::new();
+                self.start = 0;
             }
             // Push it through the writer (a TLS stream holds records until flushed).
             if !self.flushed {
@@ -148,21 +177,36 @@ impl Half {
                     Poll::Pending => Ok(active),
                 };
             }
-            // Back-pressure: read only once everything before was written.
-            let mut rb = ReadBuf::new(&mut self.buf);
-            match Pin::new(&mut *r).poll_read(cx, &mut rb) {
-                Poll::Ready(Ok(())) => {
-                    let n = rb.filled().len();
-                    self.start = 0;
-                    self.end = n;
-                    if n == 0 {
-                        self.eof = true;
-                    } else {
-                        active = true;
-                    }
+            // Back-pressure: read only once everything before was written. The read lands in
+            // the thread's scratch buffer and goes on to the writer from there; what the
+            // writer cannot take now is kept.
+            let step = SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                let mut rb = ReadBuf::new(&mut scratch[..]);
+                match Pin::new(&mut *r).poll_read(cx, &mut rb) {
+                    Poll::Ready(Ok(())) => {}
+                    Poll::Ready(Err(e)) => return Err(err(reader)(e)),
+                    Poll::Pending => return Ok(false),
                 }
-                Poll::Ready(Err(e)) => return Err(err(reader)(e)),
-                Poll::Pending => return Ok(active),
+                let n = rb.filled().len();
+                if n == 0 {
+                    self.eof = true;
+                    return Ok(true);
+                }
+                active = true;
+                let written = poll_write_all(cx, w, &scratch[..n]).map_err(err(reader.other()))?;
+                self.bytes += written as u64;
+                if written > 0 {
+                    self.flushed = false;
+                }
+                if written < n {
+                    self.pending = scratch[written..n].to_vec();
+                    self.start = 0;
+                }
+                Ok(true)
+            })?;
+            if !step {
+                return Ok(active);
             }
         }
     }
