@@ -380,3 +380,69 @@ fn user_overrides_beat_calibration_for_every_family() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Hashes, HMAC and HKDF are scored on the sizes a handshake gives them (a transcript of
+/// messages up to a certificate chain of a few KiB; key derivation over tens of bytes), not on
+/// 16 KiB throughput, where a backend with a costly per-call set-up wins and then loses every
+/// handshake. HMAC-SM3 is TLCP's record MAC as well, so a full record counts for it too.
+#[test]
+fn handshake_primitives_are_scored_on_handshake_sizes() {
+    use crypto_core::speed::calibrated_sizes;
+    for &h in HashAlg::ALL {
+        for alg in [Algorithm::Hash(h), Algorithm::Hmac(h), Algorithm::Hkdf(h)] {
+            let sizes = calibrated_sizes(alg);
+            assert!(!sizes.is_empty(), "{alg} is not measured itself");
+            let handshake_sized = sizes.iter().filter(|&&n| n <= 4096).count();
+            assert!(
+                handshake_sized > 0,
+                "{alg}: no handshake-sized input in {sizes:?}"
+            );
+            if h != HashAlg::Sm3 || alg != Algorithm::Hmac(h) {
+                assert_eq!(handshake_sized, sizes.len(), "{alg}: {sizes:?}");
+            } else {
+                assert!(
+                    sizes.contains(&16384),
+                    "HMAC-SM3 without a full record: {sizes:?}"
+                );
+            }
+        }
+    }
+}
+
+/// HMAC and HKDF are decided by their own figures: a backend far ahead on the hash itself but
+/// behind on HMAC and HKDF gets the hash only.
+#[test]
+fn hmac_and_hkdf_are_decided_by_their_own_figures() {
+    let hash = Algorithm::Hash(HashAlg::Sha384);
+    let derived = [
+        Algorithm::Hmac(HashAlg::Sha384),
+        Algorithm::Hkdf(HashAlg::Sha384),
+    ];
+    let capable: Vec<Backend> = Backend::built()
+        .filter(|b| *b != Backend::Libsm)
+        .filter(|b| b.supports(hash) && derived.iter().all(|a| b.supports(*a)))
+        .collect();
+    assert!(
+        capable.len() >= 2,
+        "needs two built backends with SHA-384, HMAC and HKDF: {capable:?}"
+    );
+    let preferred = crypto_core::speed::preferred(hash)
+        .iter()
+        .copied()
+        .find(|b| capable.contains(b))
+        .unwrap();
+    let challenger = *capable.iter().find(|b| **b != preferred).unwrap();
+    let cal = decide(|alg, b, _| {
+        let base = true_speed(alg, b);
+        match (alg, b == challenger) {
+            (a, true) if a == hash => base * 10.0,
+            (a, true) if derived.contains(&a) => base * 0.2,
+            _ => base,
+        }
+    });
+    assert_eq!(chosen(&cal, hash), challenger);
+    for alg in derived {
+        assert_ne!(chosen(&cal, alg), challenger, "{alg}");
+        assert_eq!(cal.selection.backend_for(alg), chosen(&cal, alg), "{alg}");
+    }
+}

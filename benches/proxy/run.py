@@ -123,9 +123,11 @@ def sbin(cmd):
 class Server:
     """One TLS terminator in front of the upstream, pinned to core 0."""
 
-    def __init__(self, kind, work, cert, upstream_port, backend=None, tlcp=False):
+    def __init__(self, kind, work, cert, upstream_port, backend=None, tlcp=False, workers=1,
+                 cores="0"):
         self.kind, self.work, self.cert, self.up = kind, work, cert, upstream_port
         self.backend = backend
+        self.workers, self.cores = workers, cores
         self.tlcp = tlcp  # ours only: TLCP on the same listener (the test PKI's SM2 pair)
         self.port = free_port()
         self.proc = None
@@ -202,7 +204,7 @@ backend be
                         f'default = true\n')
             subprocess.run([self.work_bin("tls-frontend"), "tickets", "rotate", keys], check=True)
             with open(conf, "w") as f:
-                f.write(f"""workers = 1
+                f.write(f"""workers = {self.workers}
 [[listener]]
 address = "127.0.0.1:{self.port}"
 upstream = "app"
@@ -223,7 +225,7 @@ backend = "{self.backend}"
 access = false
 """)
             cmd = [self.work_bin("tls-frontend"), "serve", "--config", conf]
-        self.proc = subprocess.Popen(["taskset", "-c", "0", *cmd], stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(["taskset", "-c", self.cores, *cmd], stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(d, "stderr"), "w"))
         wait_port(self.port, self.proc, self.name)
 
@@ -248,8 +250,8 @@ access = false
                 self.proc.wait()
 
 
-def load(args, port, ca, extra, stdin=None):
-    cmd = ["taskset", "-c", "1", Server.work_bin("tls-load"), "client",
+def load(args, port, ca, extra, stdin=None, cores="1"):
+    cmd = ["taskset", "-c", cores, Server.work_bin("tls-load"), "client",
            "--connect", f"127.0.0.1:{port}", "--ca", os.path.join(PKI, ca), *extra]
     if stdin is None:
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=600)
@@ -298,6 +300,8 @@ def run_server(server, args, results, cert_kind):
             bulk(server, args, results, label, ["--suite", suite], ca)
         if "latency" in args.only:
             latency(server, args, results, ca)
+        if "syscalls" in args.only:
+            syscalls(server, args, results, ca)
         if "idle" not in args.only:
             return
         before = rss_bytes(server.proc.pid)
@@ -369,6 +373,52 @@ def bulk(server, args, results, label, extra, ca):
           f"(median of {len(runs)})", flush=True)
 
 
+def strace_counts(path):
+    """{syscall: calls} from an `strace -c` summary."""
+    calls = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) >= 5 and f[0][0].isdigit() and f[-1] != "total":
+            try:
+                calls[f[-1]] = int(f[3])
+            except ValueError:
+                pass
+    return calls
+
+
+def syscalls(server, args, results, ca):
+    """System calls per full handshake (TLS 1.3, each with one empty request and response, as
+    the handshake scenario) and per relayed 1 KiB request on kept connections, counted by
+    `strace -c -f` attached to the server's process tree (it slows the server; counts are
+    counts)."""
+    if shutil.which("strace") is None:
+        print("  (strace missing: no syscall counts)")
+        return
+    s, _, _ = scenarios(args.smoke)
+    for label, extra in [("full handshake", ["--mode", "handshakes", "--seconds", str(s),
+                                             "--concurrency", "4", "--group", "X25519"]),
+                         ("1 KiB request", ["--mode", "latency", "--rate", "2000", "--bytes", "1024",
+                                            "--seconds", str(s), "--concurrency", "4"])]:
+        out = os.path.join(server.work, f"strace-{os.getpid()}-{len(results)}.txt")
+        cmd = ["strace", "-c", "-f", "-o", out]
+        for p in tree(server.proc.pid):
+            cmd += ["-p", str(p)]
+        st = subprocess.Popen(cmd, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # attached
+        r = load(args, server.port, ca, extra)
+        time.sleep(0.3)
+        st.send_signal(signal.SIGINT)
+        st.wait(timeout=30)
+        calls = strace_counts(out)
+        n = max(r["count"], 1)
+        per = {k: v / n for k, v in sorted(calls.items(), key=lambda kv: -kv[1]) if v / n >= 0.05}
+        total = sum(calls.values()) / n
+        results.append({"server": server.name, "scenario": f"syscalls per {label}",
+                        "syscalls": total, "by_call": per, "count": r["count"]})
+        top = ", ".join(f"{k} {v:.1f}" for k, v in list(per.items())[:8])
+        print(f"  {server.name:28} {'syscalls per ' + label:38} {total:6.1f}  ({top})", flush=True)
+
+
 def latency(server, args, results, ca):
     """A 1 KiB request/response at a fixed rate: p50 and p99 per run; the median run's
     figures, with how far the runs spread."""
@@ -386,6 +436,54 @@ def latency(server, args, results, ca):
                     "runs": [{"p50_us": a, "p99_us": b} for a, b in zip(p50, p99)]})
     print(f"  {server.name:28} {label:38} p50 {median(p50):.0f} us (+-{spread(p50):.0f}%) "
           f"p99 {median(p99):.0f} us (+-{spread(p99):.0f}%)", flush=True)
+
+
+def scaling(args, work, up_port, results, backend):
+    """Ours only: full TLS 1.3 RSA-2048 handshakes/s with `workers = 1` (server on core 0, the
+    load client on core 1) and `workers = 2` (server on both cores). This machine has two
+    cores and no third for the client, so with two workers the client shares the server's
+    cores: the raw ratio understates the scaling by the client's share. Also reported: the
+    server's cores in use and its CPU per handshake (flat when workers do not contend), and
+    the per-core ratio (handshakes per server CPU-second, 2 workers over 1) that a client
+    elsewhere would let reach its throughput."""
+    s, _, _ = scenarios(args.smoke)
+    ncpu = os.cpu_count() or 1
+    rows = []
+    for workers, cores, client_cores, conc in [(1, "0", "1", "8"), (2, "0-1", "0-1", "16")]:
+        if workers > ncpu:
+            continue
+        server = Server("ours", work, "rsa-server", up_port, backend, workers=workers, cores=cores)
+        server.start()
+        try:
+            load(args, server.port, "rsa-ca.pem", ["--mode", "handshakes", "--seconds", "0.3",
+                                                   "--concurrency", "4"], cores=client_cores)
+            runs = []
+            for _ in range(args.repeat):
+                t0 = time.time()
+                r = measure(server, lambda: load(args, server.port, "rsa-ca.pem",
+                            ["--mode", "handshakes", "--seconds", str(s), "--concurrency", conc,
+                             "--group", "X25519"], cores=client_cores))
+                r["wall"] = time.time() - t0
+                runs.append(r)
+            per_sec = median([r["per_sec"] for r in runs])
+            cores_used = median([r["server_cpu_s"] / r["wall"] for r in runs])
+            cpu_ms = median([r["server_cpu_s"] / max(r["count"], 1) * 1e6 for r in runs])
+            rows.append((workers, per_sec, cores_used, cpu_ms))
+            results.append({"server": f"tls-frontend ({backend}), workers = {workers}",
+                            "scenario": "scaling: TLS 1.3 RSA-2048", "handshakes_per_sec": per_sec,
+                            "cpu_ms_per_1000": cpu_ms, "server_cores": cores_used,
+                            "errors": sum(r["errors"] for r in runs)})
+            print(f"  workers = {workers}  {per_sec:9.0f}/s  server on {cores_used:.2f} cores  "
+                  f"{cpu_ms:.0f} ms CPU per 1000", flush=True)
+        finally:
+            server.stop()
+    if len(rows) == 2:
+        (_, a, ca_, _), (_, b, cb, _) = rows
+        results.append({"server": f"tls-frontend ({backend})", "scenario": "scaling 1 -> 2 workers",
+                        "raw_ratio": b / a, "per_core_ratio": (b / cb) / (a / ca_) if ca_ and cb else 0})
+        print(f"  1 -> 2 workers: {b / a:.2f}x handshakes/s (client sharing the cores); "
+              f"per server core {(b / cb) / (a / ca_):.2f}x, so {2 * (b / cb) / (a / ca_):.2f}x "
+              f"with two full cores for the server", flush=True)
 
 
 def gm(args, work, up_port, results, backend):
@@ -417,7 +515,7 @@ def table(results):
             servers.append(r["server"])
     metrics = [("handshakes_per_sec", "handshakes/s", True), ("cpu_ms_per_1000", "ms CPU / 1000 hs", False),
                ("mb_per_sec", "MB/s", True), ("cpu_s_per_gib", "s CPU / GiB", False),
-               ("p50_us", "p50 µs", False), ("p99_us", "p99 µs", False), ("kib_per_conn", "KiB / conn", False)]
+               ("p50_us", "p50 µs", False), ("p99_us", "p99 µs", False), ("syscalls", "syscalls", False), ("kib_per_conn", "KiB / conn", False)]
     rows = []
     for sc in dict.fromkeys(r["scenario"] for r in results):
         for key, unit, higher in metrics:
@@ -459,7 +557,7 @@ def main():
                          "crypto-core's openssl feature, which auto may then also choose)")
     ap.add_argument("--servers", default="nginx,haproxy,hitch,ours",
                     help="which servers to run (ours = tls-frontend with each of --backends)")
-    ap.add_argument("--only", default="handshakes,bulk,latency,idle,gm,scaling",
+    ap.add_argument("--only", default="handshakes,bulk,latency,syscalls,idle,gm,scaling",
                     help="which scenario groups to run")
     ap.add_argument("--repeat", type=int, default=None,
                     help="runs per figure, the median reported (default 3; 1 with --smoke)")
@@ -497,6 +595,9 @@ def main():
                 run_server(s, args, results, cert_kind)
         print("== GM: RFC 8998 and TLCP (ours only)", flush=True)
         # ring and aws-lc have no SM2/SM4: only selections that can serve the SM2 certificate.
+        if "scaling" in args.only and "ours" in args.servers.split(","):
+            print("== scaling: workers 1 -> 2 (ours)", flush=True)
+            scaling(args, work, up_port, results, ours[0])
         if "gm" in args.only and "ours" in args.servers.split(","):
             for b in [b for b in ours if b in ("auto", "rustcrypto")]:
                 gm(args, work, up_port, results, b)

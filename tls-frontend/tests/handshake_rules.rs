@@ -591,8 +591,8 @@ fn rustls_alone_still_needs_the_proxys_first_flight_checks() {
             .with_safe_default_protocol_versions()
             .unwrap()
             .with_no_client_auth()
-            .with_cert_resolver(Arc::new(tls_frontend::conn::handshake::Fixed(Some(
-                Arc::new(certified),
+            .with_cert_resolver(Arc::new(rustls::sign::SingleCertAndKey::from(Arc::new(
+                certified,
             ))));
         let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
         let mut input = bytes;

@@ -31,10 +31,11 @@ const CONFIRM_ROUNDS: u32 = 4;
 
 /// The preferred backends for `alg`, most preferred first; the first one built that
 /// implements `alg` is the default a challenger must beat. The order is what we measured to
-/// win on x86-64 (`tls-frontend speed` on the machines we build on): ring's AES-GCM, OpenSSL's
-/// SHA-384/512 and ChaCha20-Poly1305 lead
-/// by 1.3-1.7x, so they come first where OpenSSL is built; no fixed margin is stable for a pair
-/// whose true ratio sits near it, so the preference must already name the usual winner.
+/// win on x86-64 (`tls-frontend speed` on the machines we build on): ring's AES-GCM and
+/// OpenSSL's ChaCha20-Poly1305 lead by 1.3-1.7x, so they come first where built; no fixed
+/// margin is stable for a pair whose true ratio sits near it, so the preference must already
+/// name the usual winner. (OpenSSL's SHA-384/512 leads only on long inputs; on a handshake's
+/// sizes its per-call set-up makes it the slowest, so hashes keep the general order.)
 pub fn preferred(alg: Algorithm) -> &'static [Backend] {
     use Backend::*;
     const GENERAL: &[Backend] = &[AwsLc, Ring, OpenSsl, RustCrypto];
@@ -46,10 +47,7 @@ pub fn preferred(alg: Algorithm) -> &'static [Backend] {
         // ring's AES-GCM seals 16 KiB about twice as fast as aws-lc's in our builds; with
         // aws-lc preferred, noise put the ratio right at the margin (a flaky choice).
         Algorithm::Aead(crate::AeadAlg::Aes128Gcm | crate::AeadAlg::Aes256Gcm) => RING_FIRST,
-        Algorithm::Aead(crate::AeadAlg::ChaCha20Poly1305)
-        | Algorithm::Hash(crate::HashAlg::Sha384 | crate::HashAlg::Sha512)
-        | Algorithm::Hmac(crate::HashAlg::Sha384 | crate::HashAlg::Sha512)
-        | Algorithm::Hkdf(crate::HashAlg::Sha384 | crate::HashAlg::Sha512) => OPENSSL_FIRST,
+        Algorithm::Aead(crate::AeadAlg::ChaCha20Poly1305) => OPENSSL_FIRST,
         _ => match Family::of(alg) {
             Family::Sm4 => SM4,
             Family::Sm3 | Family::Sm2 | Family::CurveSm2 => GM,
@@ -60,11 +58,25 @@ pub fn preferred(alg: Algorithm) -> &'static [Backend] {
 
 /// The measurements that score a backend for `alg`: one or two benches whose times add up (a
 /// TLS handshake pays one signature and one verification).
+///
+/// Hashes, HMAC and HKDF are scored on what a handshake gives them, not on throughput: a
+/// transcript of messages from a few hundred bytes to a certificate chain of a few KiB, and
+/// key derivation with HMAC over tens of bytes. There a backend's per-call set-up counts
+/// (OpenSSL 3's context set-up made it the slowest below 1 KiB while it led at 16 KiB, and a
+/// 16 KiB calibration chose it for SHA-384). HMAC-SM3 is also TLCP's record MAC, so it is
+/// scored on a full record as well.
 fn benches(alg: Algorithm) -> Vec<Bench> {
     match alg {
         Algorithm::Aead(_) => vec![Bench::new(alg, Op::Seal, 16384)],
-        Algorithm::Hash(_) => vec![Bench::new(alg, Op::Digest, 16384)],
-        Algorithm::Hmac(_) => vec![Bench::new(alg, Op::Mac, 1024)],
+        Algorithm::Hash(_) => vec![
+            Bench::new(alg, Op::Digest, 256),
+            Bench::new(alg, Op::Digest, 2048),
+        ],
+        Algorithm::Hmac(crate::HashAlg::Sm3) => vec![
+            Bench::new(alg, Op::Mac, 64),
+            Bench::new(alg, Op::Mac, 16384),
+        ],
+        Algorithm::Hmac(_) => vec![Bench::new(alg, Op::Mac, 64)],
         Algorithm::Hkdf(_) => vec![Bench::new(alg, Op::Derive, 0)],
         Algorithm::Signature(_) => vec![
             Bench::new(alg, Op::Sign, 32),
@@ -82,8 +94,17 @@ fn benches(alg: Algorithm) -> Vec<Bench> {
     }
 }
 
+/// The input sizes in bytes calibration times `alg` on (0 where the operation takes no
+/// input, as a key agreement); empty where `alg` is not measured itself.
+pub fn calibrated_sizes(alg: Algorithm) -> Vec<usize> {
+    if follows(alg).is_some() {
+        return Vec::new();
+    }
+    benches(alg).iter().map(|b| b.size).collect()
+}
+
 /// Algorithms that are not measured themselves but follow another's choice, when the chosen
-/// backend implements them: HMAC and HKDF follow their hash, every RSA scheme follows
+/// backend implements them: every RSA scheme follows
 /// RSA-PSS-SHA256 (the private-key operation dominates), SM2 encryption follows SM2 signatures,
 /// static ECDH follows ephemeral, the verification-only ECDSA pairs follow the curve's own
 /// scheme, the fixed-width ECDSA encodings follow the DER ones. Fewer measurements, each
@@ -91,7 +112,6 @@ fn benches(alg: Algorithm) -> Vec<Bench> {
 fn follows(alg: Algorithm) -> Option<Algorithm> {
     use SignatureAlg as S;
     Some(match alg {
-        Algorithm::Hmac(h) | Algorithm::Hkdf(h) => Algorithm::Hash(h),
         Algorithm::Signature(
             S::RsaPkcs1Sha256
             | S::RsaPkcs1Sha384

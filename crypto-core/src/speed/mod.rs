@@ -10,4 +10,6 @@ mod calibrate;
 mod profile;
 
 pub use bench::{Bench, Op, Runner, default_benches, prepare, run_for};
-pub use calibrate::{Calibration, Choice, DEFAULT_BUDGET, MARGIN, Measure, cpu_name, preferred};
+pub use calibrate::{
+    Calibration, Choice, DEFAULT_BUDGET, MARGIN, Measure, calibrated_sizes, cpu_name, preferred,
+};

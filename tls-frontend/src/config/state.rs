@@ -143,6 +143,71 @@ pub struct ListenerState {
     pub upstream: Arc<Pool>,
     /// TLCP on this listener (`tlcp = true`).
     pub tlcp: Option<TlcpListener>,
+    /// The rustls server configuration per certificate (in the store's order) and profile,
+    /// built once per state: a handshake only takes a reference.
+    pub tls: Vec<TlsConfigs>,
+}
+
+/// One certificate's rustls server configurations on one listener.
+#[derive(Debug)]
+pub struct TlsConfigs {
+    /// The standard handshake (TLS 1.2 and 1.3 as the listener allows, no SM suite).
+    pub standard: Result<Arc<rustls::ServerConfig>, rustls::Error>,
+    /// The strict RFC 8998 handshake (TLS 1.3, SM suites, curveSM2), where the listener has
+    /// one.
+    pub gm: Option<Result<Arc<rustls::ServerConfig>, rustls::Error>>,
+}
+
+static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+
+/// Always the same certified key: the resolver of a configuration built for one certificate.
+#[derive(Debug)]
+struct Fixed(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::server::ResolvesServerCert for Fixed {
+    fn resolve(
+        &self,
+        _hello: rustls::server::ClientHello<'_>,
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+impl ListenerState {
+    /// Builds `tls` for every certificate in `certs`.
+    fn build_tls(&mut self, certs: &Store) {
+        let build = |provider: Arc<CryptoProvider>,
+                     versions: &[&'static SupportedProtocolVersion],
+                     entry: &config::certs::Entry|
+         -> Result<Arc<rustls::ServerConfig>, rustls::Error> {
+            let builder = rustls::ServerConfig::builder_with_provider(provider)
+                .with_protocol_versions(versions)?;
+            let builder = match &self.client_verifier {
+                Some(v) => builder.with_client_cert_verifier(v.clone()),
+                None => builder.with_no_client_auth(),
+            };
+            let mut config = builder.with_cert_resolver(Arc::new(Fixed(entry.certified.clone())));
+            config.alpn_protocols.clone_from(&self.alpn);
+            // Resumption is by ticket only (shared by a fleet); no per-process cache.
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            config.ignore_client_order = self.prefer_server_ciphers;
+            if let Some(t) = &self.tickets {
+                config.ticketer = t.clone();
+            }
+            Ok(Arc::new(config))
+        };
+        self.tls = certs
+            .entries()
+            .iter()
+            .map(|e| TlsConfigs {
+                standard: build(self.caps.standard.clone(), &self.versions, e),
+                gm: self
+                    .gm_provider
+                    .as_ref()
+                    .map(|gm| build(gm.clone(), &TLS13_ONLY, e)),
+            })
+            .collect();
+    }
 }
 
 /// A listener's TLCP side: one server configuration per `[[tlcp_certificate]]` (in the
@@ -396,7 +461,11 @@ impl State {
                 tickets: scoped,
                 upstream,
                 tlcp,
+                tls: Vec::new(),
             });
+            if let Some(l) = listeners.last_mut() {
+                l.build_tls(&certs);
+            }
         }
         let drain_timeout = config::duration(&config.drain_timeout)?;
         Ok(Self {

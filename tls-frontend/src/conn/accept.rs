@@ -40,6 +40,9 @@ pub async fn accept_loop(
     permits: Arc<Semaphore>,
 ) {
     let local = listener.local_addr().ok();
+    // A listener bound to one address knows every connection's local address; only a
+    // wildcard one asks the kernel per connection (a getsockname each).
+    let fixed_local = local.filter(|a| !a.ip().is_unspecified());
     loop {
         let (tcp, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -53,7 +56,10 @@ pub async fn accept_loop(
         let Ok(permit) = permits.clone().acquire_owned().await else {
             return;
         };
-        let local = tcp.local_addr().ok().or(local).unwrap_or(peer);
+        let local = match fixed_local {
+            Some(a) => a,
+            None => tcp.local_addr().ok().or(local).unwrap_or(peer),
+        };
         metrics::get().accepted();
         let open = running.opened();
         let running = running.clone();

@@ -3,11 +3,7 @@
 //! (TLCP) plugs in beside this one at the ClientHello seam; everything after the handshake is
 //! shared.
 
-use std::sync::{Arc, OnceLock};
-
-use rustls::server::NoServerSessionStorage;
-use rustls::sign::{CertifiedKey, Signer, SigningKey};
-use rustls::{ServerConfig, SignatureAlgorithm, SignatureScheme};
+use rustls::SignatureScheme;
 
 use super::choose::{Choice, Profile};
 use super::hello::ClientHello;
@@ -15,7 +11,7 @@ use super::negotiated::Negotiated;
 use super::prefixed::Prefixed;
 use crate::config::certs::Entry;
 use crate::config::names;
-use crate::config::state::{ListenerState, State};
+use crate::config::state::{ListenerState, State, TlsConfigs};
 use crate::ops::metrics::HandshakeLabels;
 
 /// The client's stream after a TLS handshake.
@@ -40,8 +36,6 @@ pub enum HandshakeError {
     Tls(std::io::Error),
 }
 
-static TLS13_ONLY: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
-
 /// The rustls handshake with `choice`'s certificate and profile.
 pub async fn tls(
     stream: Prefixed,
@@ -50,27 +44,23 @@ pub async fn tls(
     hello: &ClientHello,
     choice: Choice<'_>,
 ) -> Result<Handshaken, HandshakeError> {
-    let slot: Arc<OnceLock<SignatureScheme>> = Arc::new(OnceLock::new());
-    let certified = Recording::wrap(choice.entry, slot.clone());
-    let (provider, versions) = match (choice.profile, &l.gm_provider) {
-        (Profile::Gm, Some(gm)) => (gm.clone(), &TLS13_ONLY[..]),
-        _ => (l.caps.standard.clone(), &l.versions[..]),
+    let index = state
+        .certs
+        .entries()
+        .iter()
+        .position(|e| std::ptr::eq(e, choice.entry));
+    let configs = index.and_then(|i| l.tls.get(i));
+    let config = match (choice.profile, configs) {
+        (Profile::Gm, Some(TlsConfigs { gm: Some(gm), .. })) => gm,
+        (_, Some(c)) => &c.standard,
+        (_, None) => {
+            return Err(HandshakeError::Config(
+                rustls::Error::NoCertificatesPresented,
+            ));
+        }
     };
-    let builder = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(versions)
-        .map_err(HandshakeError::Config)?;
-    let builder = match &l.client_verifier {
-        Some(v) => builder.with_client_cert_verifier(v.clone()),
-        None => builder.with_no_client_auth(),
-    };
-    let mut config = builder.with_cert_resolver(Arc::new(Fixed(Some(certified))));
-    config.alpn_protocols.clone_from(&l.alpn);
-    config.session_storage = Arc::new(NoServerSessionStorage {});
-    config.ignore_client_order = l.prefer_server_ciphers;
-    if let Some(t) = &l.tickets {
-        config.ticketer = t.clone();
-    }
-    let stream = tokio_rustls::TlsAcceptor::from(Arc::new(config))
+    let config = config.clone().map_err(HandshakeError::Config)?;
+    let stream = tokio_rustls::TlsAcceptor::from(config)
         .accept(stream)
         .await
         .map_err(HandshakeError::Tls)?;
@@ -84,10 +74,12 @@ pub async fn tls(
             .negotiated_key_exchange_group()
             .map(|g| group_name(g.name()))
             .unwrap_or_default(),
-        scheme: match slot.get() {
-            Some(s) => scheme_name(*s),
-            None if resumed => "resumed".into(),
-            None => String::new(),
+        scheme: if resumed {
+            "resumed".into()
+        } else {
+            signed_with(choice.entry, hello, conn)
+                .map(scheme_name)
+                .unwrap_or_default()
         },
         backend: suite
             .and_then(crypto_core::tls::suite_aead)
@@ -114,7 +106,7 @@ pub async fn tls(
         key_alg: choice.entry.key_alg.clone(),
     };
     Ok(Handshaken {
-        stream: super::client::ClientConn::Tls(stream),
+        stream: super::client::ClientConn::Tls(Box::new(stream)),
         info,
     })
 }
@@ -146,49 +138,38 @@ fn scheme_name(s: SignatureScheme) -> String {
     }
 }
 
-/// A signing key that remembers the scheme rustls chose (for metrics and the access log).
-#[derive(Debug)]
-pub struct Recording {
-    inner: Arc<dyn SigningKey>,
-    /// The scheme, once chosen.
-    pub chosen: Arc<OnceLock<SignatureScheme>>,
+/// RFC 8446 section 4.2.3: TLS 1.3 never signs with a hash older than SHA-256 (code point's
+/// first byte 0 none, 1 MD5, 2 SHA-1, 3 SHA-224) nor with RSASSA-PKCS1-v1_5 or DSA (second
+/// byte 1, 2); as rustls's own rule, a deny list.
+fn allowed_in_tls13(s: SignatureScheme) -> bool {
+    let [hash, sign] = u16::from(s).to_be_bytes();
+    !matches!(hash, 0..=3) && !matches!(sign, 1 | 2)
 }
 
-impl Recording {
-    /// A per-connection copy of `entry`'s certified key whose scheme choice lands in `slot`.
-    pub fn wrap(entry: &Entry, slot: Arc<OnceLock<SignatureScheme>>) -> Arc<CertifiedKey> {
-        let key = Arc::new(Self {
-            inner: entry.certified.key.clone(),
-            chosen: slot,
-        });
-        let mut ck = CertifiedKey::new(entry.certified.cert.clone(), key);
-        ck.ocsp.clone_from(&entry.certified.ocsp);
-        Arc::new(ck)
-    }
-}
-
-impl SigningKey for Recording {
-    fn choose_scheme(&self, offered: &[SignatureScheme]) -> Option<Box<dyn Signer>> {
-        let signer = self.inner.choose_scheme(offered)?;
-        let _ = self.chosen.set(signer.scheme());
-        Some(signer)
-    }
-
-    fn public_key(&self) -> Option<rustls::pki_types::SubjectPublicKeyInfoDer<'_>> {
-        self.inner.public_key()
-    }
-
-    fn algorithm(&self) -> SignatureAlgorithm {
-        self.inner.algorithm()
-    }
-}
-
-/// Always the same certified key (or none: a handshake failure).
-#[derive(Debug)]
-pub struct Fixed(pub Option<Arc<CertifiedKey>>);
-
-impl rustls::server::ResolvesServerCert for Fixed {
-    fn resolve(&self, _hello: rustls::server::ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        self.0.clone()
-    }
+/// The scheme a full handshake signed with: what the key chooses from the client's schemes
+/// as rustls narrows them (TLS 1.3: the client's schemes that TLS 1.3 allows, in its order;
+/// TLS 1.2: the suite's schemes the client offered, in the suite's order). Computed, not
+/// recorded, so a listener's configuration is shared by all its connections.
+fn signed_with(
+    entry: &Entry,
+    hello: &ClientHello,
+    conn: &rustls::ServerConnection,
+) -> Option<SignatureScheme> {
+    let offered: Vec<SignatureScheme> = hello
+        .signature_schemes
+        .iter()
+        .map(|&s| SignatureScheme::from(s))
+        .collect();
+    let offered = match conn.negotiated_cipher_suite()? {
+        rustls::SupportedCipherSuite::Tls13(_) => offered
+            .into_iter()
+            .filter(|s| allowed_in_tls13(*s))
+            .collect(),
+        rustls::SupportedCipherSuite::Tls12(s) => s.resolve_sig_schemes(&offered),
+    };
+    entry
+        .certified
+        .key
+        .choose_scheme(&offered)
+        .map(|s| s.scheme())
 }

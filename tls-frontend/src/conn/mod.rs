@@ -147,8 +147,10 @@ async fn phases(
         let done = handshake::tls(stream, l, state, &hello, choice).await?;
         Ok::<_, ConnError>((done, client_addrs))
     };
+    // The handshake's futures (rustls's accept state, the ClientHello, TLCP's engine) live on
+    // the heap only until it ends: the connection's task keeps only what the relay needs.
     let (mut done, client_addrs) =
-        match tokio::time::timeout(l.handshake_timeout, until_handshaken).await {
+        match Box::pin(tokio::time::timeout(l.handshake_timeout, until_handshaken)).await {
             Ok(Ok(x)) => x,
             Ok(Err(e)) => {
                 m.handshake(failed(&e), started.elapsed(), false);
@@ -186,7 +188,7 @@ async fn phases(
     line.client_cn.clone_from(&info.client_cn);
     line.handshake_ms = Some(started.elapsed().as_secs_f64() * 1e3);
 
-    let up = match upstream::open(&l.upstream, src, dst, info).await {
+    let up = match Box::pin(upstream::open(&l.upstream, src, dst, info)).await {
         Ok(up) => up,
         Err(e) => {
             let _ = done.stream.shutdown().await;
@@ -196,8 +198,10 @@ async fn phases(
     line.upstream = Some(up.address.clone());
     let (relayed, result) = match up.stream {
         upstream::Stream::Plain(s) => relay::relay(done.stream, s, l.idle_timeout).await,
-        upstream::Stream::Tls(s) => relay::relay(done.stream, *s, l.idle_timeout).await,
-        upstream::Stream::Tlcp(s) => relay::relay(done.stream, *s, l.idle_timeout).await,
+        // Encrypted upstreams are the rarer case: their larger relay state is boxed, so the
+        // common (plain) one sizes every connection's task.
+        upstream::Stream::Tls(s) => Box::pin(relay::relay(done.stream, *s, l.idle_timeout)).await,
+        upstream::Stream::Tlcp(s) => Box::pin(relay::relay(done.stream, *s, l.idle_timeout)).await,
     };
     m.bytes(relayed.from_client, relayed.to_client);
     m.relay_end(match &result {
@@ -230,7 +234,7 @@ async fn serve_tlcp(
     }
     match tlcp::serve(stream, l, state, hello).await {
         Ok((s, info)) => Ok(handshake::Handshaken {
-            stream: client::ClientConn::Tlcp(s),
+            stream: client::ClientConn::Tlcp(Box::new(s)),
             info,
         }),
         Err((mut stream, tlcp::TlcpError::NoCertificate)) => {
