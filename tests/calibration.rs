@@ -68,10 +68,14 @@ fn slowdown(seed: u64, alg: Algorithm, b: Backend, n: usize, lo: f64) -> f64 {
     for byte in alg.to_string().bytes() {
         x = (x ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
     }
-    x ^= x >> 29;
+    // The whole splitmix64 finaliser (a single multiply left the draws of some pairs
+    // correlated: seven draws in a row near the bottom of the range, far beyond chance).
+    x ^= x >> 30;
     x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 32;
-    let unit = (x % 1_000_000) as f64 / 1_000_000.0;
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    let unit = (x >> 11) as f64 / (1u64 << 53) as f64;
     lo + (1.0 - lo) * unit
 }
 

@@ -63,7 +63,12 @@ def tree(root):
 
 
 def cpu_seconds(root):
-    total = 0
+    return sum(cpu_split(root))
+
+
+def cpu_split(root):
+    """(user, kernel) CPU seconds of root's process tree."""
+    user = kernel = 0
     for p in tree(root):
         try:
             with open(f"/proc/{p}/stat") as f:
@@ -71,8 +76,9 @@ def cpu_seconds(root):
         except OSError:
             continue
         fields = st[st.rindex(")") + 2 :].split()
-        total += int(fields[11]) + int(fields[12])  # utime + stime
-    return total / TICKS
+        user += int(fields[11])  # utime
+        kernel += int(fields[12])  # stime
+    return user / TICKS, kernel / TICKS
 
 
 def rss_bytes(root):
@@ -260,9 +266,11 @@ def load(args, port, ca, extra, stdin=None, cores="1"):
 
 
 def measure(server, fn):
-    before = cpu_seconds(server.proc.pid)
+    u0, k0 = cpu_split(server.proc.pid)
     r = fn()
-    r["server_cpu_s"] = cpu_seconds(server.proc.pid) - before
+    u1, k1 = cpu_split(server.proc.pid)
+    r["server_cpu_s"] = (u1 - u0) + (k1 - k0)
+    r["server_kernel_s"] = k1 - k0
     return r
 
 
@@ -340,6 +348,7 @@ def handshakes(server, args, results, label, extra, ca):
                     ["--mode", "handshakes", "--seconds", str(s), "--concurrency", "8", *extra]))
         n = max(r["count"], 1)
         r["cpu_ms_per_1000"] = r["server_cpu_s"] / n * 1e6
+        r["kernel_ms_per_1000"] = r["server_kernel_s"] / n * 1e6
         runs.append(r)
         if "--resume" in extra and r.get("resumed", 0) < r["count"] * 0.9:
             print(f"  warning: {name} resumed only {r.get('resumed', 0)} of {r['count']}")
@@ -347,11 +356,14 @@ def handshakes(server, args, results, label, extra, ca):
     cpu = median([r["cpu_ms_per_1000"] for r in runs])
     results.append({"server": name, "scenario": label, "handshakes_per_sec": per_sec,
                     "cpu_ms_per_1000": cpu, "cpu_spread_pct": spread([r["cpu_ms_per_1000"] for r in runs]),
+                    "kernel_ms_per_1000": median([r["kernel_ms_per_1000"] for r in runs]),
                     "errors": sum(r["errors"] for r in runs),
                     "count": sum(r["count"] for r in runs),
                     "resumed": sum(r.get("resumed", 0) for r in runs),
                     "runs": [{k: r[k] for k in ("per_sec", "cpu_ms_per_1000", "count")} for r in runs]})
+    kernel = median([r["kernel_ms_per_1000"] for r in runs])
     print(f"  {name:28} {label:38} {per_sec:9.0f}/s  {cpu:7.1f} ms CPU per 1000 "
+          f"({kernel:.0f} kernel) "
           f"(median of {len(runs)}, +-{spread([r['cpu_ms_per_1000'] for r in runs]):.0f}%; "
           f"{sum(r['errors'] for r in runs)} errors)", flush=True)
 
@@ -514,6 +526,7 @@ def table(results):
         if r["server"] not in servers:
             servers.append(r["server"])
     metrics = [("handshakes_per_sec", "handshakes/s", True), ("cpu_ms_per_1000", "ms CPU / 1000 hs", False),
+               ("kernel_ms_per_1000", "of which kernel", False),
                ("mb_per_sec", "MB/s", True), ("cpu_s_per_gib", "s CPU / GiB", False),
                ("p50_us", "p50 µs", False), ("p99_us", "p99 µs", False), ("syscalls", "syscalls", False), ("kib_per_conn", "KiB / conn", False)]
     rows = []
@@ -555,6 +568,9 @@ def main():
     ap.add_argument("--backends", default="auto,ring,aws-lc,rustcrypto,openssl",
                     help="our proxy's crypto backends to measure (naming openssl builds with "
                          "crypto-core's openssl feature, which auto may then also choose)")
+    ap.add_argument("--with-openssl", action="store_true",
+                    help="build ours with crypto-core's openssl feature (auto may choose it) "
+                         "without measuring an openssl-only column")
     ap.add_argument("--servers", default="nginx,haproxy,hitch,ours",
                     help="which servers to run (ours = tls-frontend with each of --backends)")
     ap.add_argument("--only", default="handshakes,bulk,latency,syscalls,idle,gm,scaling",
@@ -571,7 +587,7 @@ def main():
     if args.out is None:
         args.out = (tempfile.mkdtemp(prefix="proxy-smoke-") if args.smoke
                     else os.path.join(ROOT, "benches", "proxy", "results"))
-    with_openssl = "openssl" in ours
+    with_openssl = "openssl" in ours or args.with_openssl
     ensure_packages(with_openssl)
     print("== building" + (" (with the openssl backend)" if with_openssl else ""), flush=True)
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "tls-frontend", "-p", "benches",
