@@ -1084,3 +1084,101 @@ fn check_reports_gaps_and_writes_nothing() {
         "{out}"
     );
 }
+
+/// The listening sockets on `port` in the kernel's table (`/proc/net/tcp`, state 0A).
+fn listening_sockets(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    table
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() > 3
+                && f[3] == "0A"
+                && f[1]
+                    .rsplit_once(':')
+                    .and_then(|(_, p)| u16::from_str_radix(p, 16).ok())
+                    == Some(port)
+        })
+        .count()
+}
+
+/// The proxy's threads named `worker-N`, with their voluntary context switches so far.
+fn worker_wakeups(pid: u32) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+        let comm = comm.trim().to_owned();
+        if !comm.starts_with("worker-") {
+            continue;
+        }
+        let status = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        let switches = status
+            .lines()
+            .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        out.push((comm, switches));
+    }
+    out.sort();
+    out
+}
+
+/// `workers = N` is N threads, each with its own listening socket on the listener's address
+/// (SO_REUSEPORT): the kernel's table shows N listening sockets on the port, and the kernel
+/// spreads connections over them, so every worker serves some of 60 (it wakes for them; 60
+/// connections hashed over 3 sockets leave one without any with odds of about 1e-10).
+#[test]
+fn workers_each_accept_on_their_own_socket() {
+    let cfg = Arc::new(client_config(
+        &client_selection(),
+        &["ecdsa-ca"],
+        &[&TLS13],
+        false,
+    ));
+    for workers in [1usize, 3] {
+        let dir = scratch(&format!("workers-{workers}"));
+        let up = InfoUpstream::start(false);
+        let body = format!(
+            "workers = {workers}\n{}",
+            base_config(&dir, &format!("\"{}\"", up.addr), "", "")
+        );
+        let proxy = Proxy::start(&dir, &body);
+        assert_eq!(
+            listening_sockets(proxy.port),
+            workers,
+            "workers = {workers}"
+        );
+        let before = worker_wakeups(proxy.pid());
+        assert_eq!(
+            before.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+            (0..workers)
+                .map(|i| format!("worker-{i}"))
+                .collect::<Vec<_>>(),
+        );
+        for _ in 0..60 {
+            let mut c = connect(cfg.clone(), proxy.port, "localhost", b"").unwrap();
+            assert!(get(&mut c).contains("hello"));
+        }
+        let after = worker_wakeups(proxy.pid());
+        for ((name, b), (_, a)) in before.iter().zip(&after) {
+            assert!(
+                a - b >= 5,
+                "{name} woke {} times for 60 connections over {workers} sockets",
+                a - b
+            );
+        }
+        assert!(
+            log_has(&proxy, &format!("({workers} worker")),
+            "{}",
+            proxy.log.lock().unwrap()
+        );
+    }
+}
+
+fn log_has(proxy: &Proxy, what: &str) -> bool {
+    proxy.log.lock().unwrap().contains(what)
+}
