@@ -443,7 +443,10 @@ fn reload_certificates() {
     .unwrap();
     let (status, why) = proxy.admin("POST", "/reload");
     assert!(status.contains("500"), "{status} {why}");
-    assert!(why.contains("server.pem"), "{why}");
+    // The reason goes to the log; the answer (the admin port may face a whole cluster) says
+    // only that it failed.
+    assert!(!why.contains("server.pem"), "{why}");
+    proxy.log_line(&["reload failed", "server.pem"], 0);
     proxy.signal("HUP");
     let t = Instant::now();
     while proxy.metric("tls_frontend_reloads_total{result=\"failed\"}") < 2.0 {

@@ -310,6 +310,11 @@ fn default_backend() -> String {
 pub struct Admin {
     /// `host:port` for `/metrics`, `/health` and `POST /reload`.
     pub address: String,
+    /// A file holding the bearer token `POST /reload` must carry (`Authorization: Bearer
+    /// ...`); without it, only loopback peers may reload. Read with every (re)load of the
+    /// configuration, permissions checked as a key file's.
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
 }
 
 /// `[log]`.

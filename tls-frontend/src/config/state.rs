@@ -245,6 +245,29 @@ pub struct State {
     pub tickets: Option<Arc<TicketKeys>>,
     /// How long SIGTERM waits.
     pub drain_timeout: Duration,
+    /// The admin endpoint's bearer token for `POST /reload` (`admin.token_file`).
+    pub admin_token: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
+}
+
+/// Reads `admin.token_file`: the token is the file's first line, without surrounding white
+/// space; an empty one is refused (it would admit anyone sending `Bearer `).
+fn admin_token(path: &std::path::Path) -> Result<Arc<zeroize::Zeroizing<Vec<u8>>>, ConfigError> {
+    let bytes = config::certs::read_key_file(path, "admin token")?;
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let token = line.trim_ascii();
+    if token.is_empty() {
+        return Err(ConfigError(format!(
+            "admin token {}: empty (write a long random token on its first line)",
+            path.display()
+        )));
+    }
+    if !token.iter().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError(format!(
+            "admin token {}: only printable ASCII without spaces can travel in an Authorization header",
+            path.display()
+        )));
+    }
+    Ok(Arc::new(zeroize::Zeroizing::new(token.to_vec())))
 }
 
 impl State {
@@ -468,6 +491,10 @@ impl State {
             }
         }
         let drain_timeout = config::duration(&config.drain_timeout)?;
+        let admin_token = match config.admin.as_ref().and_then(|a| a.token_file.as_deref()) {
+            Some(path) => Some(admin_token(path)?),
+            None => None,
+        };
         Ok(Self {
             config,
             selection,
@@ -476,6 +503,7 @@ impl State {
             tlcp: tlcp_store,
             tickets,
             drain_timeout,
+            admin_token,
         })
     }
 

@@ -231,7 +231,7 @@ impl Proxy {
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nhost: x\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
         )
         .unwrap();
         let mut r = String::new();
@@ -241,6 +241,29 @@ impl Proxy {
             head.lines().next().unwrap_or("").to_owned(),
             body.to_owned(),
         )
+    }
+
+    /// The `n`th (0-based) line of the operational log that contains every one of `words`,
+    /// waiting for it a bounded number of polls (the log is read by a thread).
+    pub fn log_line(&self, words: &[&str], n: usize) -> String {
+        for _ in 0..1000 {
+            let found = self
+                .log
+                .lock()
+                .unwrap()
+                .lines()
+                .filter(|l| words.iter().all(|w| l.contains(w)))
+                .nth(n)
+                .map(str::to_owned);
+            if let Some(line) = found {
+                return line;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "no line {n} with {words:?} in the log:\n{}",
+            self.log.lock().unwrap()
+        );
     }
 
     /// The value of one metric line (exact name with labels), or 0.
