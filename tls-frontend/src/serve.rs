@@ -17,7 +17,7 @@ use crate::config::ConfigError;
 use crate::config::running::Running;
 use crate::config::state::State;
 use crate::conn::accept;
-use crate::ops::{admin, log};
+use crate::ops::{admin, log, systemd};
 
 /// The listening sockets: per worker thread, one per configured listener.
 #[derive(Debug)]
@@ -173,6 +173,8 @@ pub async fn run(
         let mut hup = signal(SignalKind::hangup()).map_err(io)?;
         let mut term = signal(SignalKind::terminate()).map_err(io)?;
         let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+        // Listeners bound, workers accepting, admin and signals in place: ready.
+        systemd::notify("READY=1\n");
         loop {
             tokio::select! {
                 _ = hup.recv() => {
@@ -191,6 +193,7 @@ pub async fn run(
         "stopping: no new connections; waiting up to {drain_timeout:?} for {} open",
         running.open()
     ));
+    systemd::notify("STOPPING=1\n");
     running.start_draining();
     let _ = set_phase.send(Phase::Draining);
     if result.is_ok() {

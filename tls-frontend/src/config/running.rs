@@ -79,6 +79,7 @@ impl Running {
     pub fn reload(&self) -> Result<(), ConfigError> {
         // One reload at a time (SIGHUP and POST /reload may race): the later one wins whole.
         let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
+        crate::ops::systemd::reloading();
         let result = (|| {
             let config = Config::read(&self.config_path)?;
             let old = self.state();
@@ -99,6 +100,8 @@ impl Running {
             Ok(())
         })();
         metrics::get().reload(result.is_ok());
+        // Ready again, with the new configuration or the old one.
+        crate::ops::systemd::notify("READY=1\n");
         match &result {
             Ok(()) => log::info("reloaded configuration"),
             Err(e) => log::error(&format!(

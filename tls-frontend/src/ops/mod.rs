@@ -1,6 +1,8 @@
 //! Operations: the admin endpoint ([`admin`]: metrics, health, reload), Prometheus metrics
-//! ([`metrics`]) and logging ([`log`]: operational lines and the access log).
+//! ([`metrics`]), logging ([`log`]: operational lines and the access log) and readiness for
+//! systemd ([`systemd`]: sd_notify).
 
 pub mod admin;
 pub mod log;
 pub mod metrics;
+pub mod systemd;

@@ -136,7 +136,18 @@ impl Proxy {
 
     /// Starts the proxy on an existing config.
     pub fn start_with(config: PathBuf, port: u16, admin: u16) -> Self {
+        Self::start_with_env(config, port, admin, &[])
+    }
+
+    /// Starts the proxy on an existing config with extra environment variables.
+    pub fn start_with_env(
+        config: PathBuf,
+        port: u16,
+        admin: u16,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+            .envs(env.iter().copied())
             .args(["serve", "--config"])
             .arg(&config)
             .stdin(Stdio::null())
