@@ -120,3 +120,31 @@ fn readiness_and_reloads_are_notified() {
     assert_eq!(next(&socket), "STOPPING=1\n");
     assert!(proxy.wait_exit(Duration::from_secs(20)));
 }
+
+/// The Kubernetes ConfigMap's `config.toml` (the block under `config.toml: |`) is a
+/// configuration the proxy accepts: the manifests cannot drift from the config format.
+#[test]
+fn the_kubernetes_config_parses() {
+    let yaml = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../deploy/kubernetes/tls-frontend.yaml"
+    ))
+    .unwrap();
+    let mut lines = yaml.lines().skip_while(|l| l.trim() != "config.toml: |");
+    let head = lines.next().expect("a config.toml block in the ConfigMap");
+    let indent = head.len() - head.trim_start().len() + 2;
+    let block: String = lines
+        .take_while(|l| l.trim().is_empty() || l.len() - l.trim_start().len() >= indent)
+        .map(|l| format!("{}\n", l.get(indent..).unwrap_or("")))
+        .collect();
+    assert!(block.contains("[[listener]]"), "{block}");
+    let config = tls_frontend::config::Config::parse(&block)
+        .unwrap_or_else(|e| panic!("the ConfigMap's config.toml: {}\n{block}", e.0));
+    let admin = config
+        .admin
+        .expect("an admin endpoint for probes and Prometheus");
+    assert!(
+        admin.token_file.is_some(),
+        "a cluster-reachable admin port needs a reload token"
+    );
+}
