@@ -132,6 +132,7 @@ pub async fn run(
     sockets: Sockets,
 ) -> Result<(), ConfigError> {
     let drain_timeout = state.drain_timeout;
+    let drain_delay = state.drain_delay;
     let admin_addr = state.config.admin.as_ref().map(|a| a.address.clone());
     // One connection limit per listener, shared by every worker's accept loop for it.
     let permits: Vec<Arc<Semaphore>> = state
@@ -189,12 +190,19 @@ pub async fn run(
         Ok(())
     };
     let result = serve.await;
+    systemd::notify("STOPPING=1\n");
+    running.start_draining();
+    if result.is_ok() && !drain_delay.is_zero() {
+        // `/health` says 503 now; keep accepting while load balancers notice.
+        log::info(&format!(
+            "stopping: /health is 503; still accepting for {drain_delay:?} (drain_delay)"
+        ));
+        tokio::time::sleep(drain_delay).await;
+    }
     log::info(&format!(
         "stopping: no new connections; waiting up to {drain_timeout:?} for {} open",
         running.open()
     ));
-    systemd::notify("STOPPING=1\n");
-    running.start_draining();
     let _ = set_phase.send(Phase::Draining);
     if result.is_ok() {
         match tokio::time::timeout(drain_timeout, running.all_closed()).await {

@@ -56,6 +56,11 @@ pub struct Config {
     /// How long SIGTERM waits for open connections.
     #[serde(default = "default_drain")]
     pub drain_timeout: String,
+    /// On SIGTERM, how long the listeners keep accepting after `/health` turned 503, before
+    /// the drain (HAProxy's `grace`): a load balancer that health-checks sees the instance
+    /// leave before it stops accepting, so no new connection meets a closed port. Default 0.
+    #[serde(default = "default_drain_delay")]
+    pub drain_delay: String,
     /// Listening sockets.
     #[serde(rename = "listener", default)]
     pub listeners: Vec<Listener>,
@@ -84,6 +89,10 @@ pub struct Config {
 
 fn default_drain() -> String {
     "30s".into()
+}
+
+fn default_drain_delay() -> String {
+    "0s".into()
 }
 
 /// One listening address.
@@ -447,6 +456,12 @@ impl Config {
         }
         bounded(&self.drain_timeout, MAX_TIMEOUT)
             .map_err(|e| ConfigError(format!("drain_timeout: {e}")))?;
+        // Zero (the default) is allowed: stop accepting at once.
+        let delay =
+            duration(&self.drain_delay).map_err(|e| ConfigError(format!("drain_delay: {e}")))?;
+        if delay > MAX_TIMEOUT {
+            return err(format!("drain_delay: at most {MAX_TIMEOUT:?}"));
+        }
         if self.certificates.iter().filter(|c| c.default).count() > 1 {
             // Several keys may share the default role only if they are for the same names;
             // keep it simple: all default certificates form the default set.

@@ -245,6 +245,8 @@ pub struct State {
     pub tickets: Option<Arc<TicketKeys>>,
     /// How long SIGTERM waits.
     pub drain_timeout: Duration,
+    /// How long the listeners keep accepting after SIGTERM turned `/health` to 503.
+    pub drain_delay: Duration,
     /// The admin endpoint's bearer token for `POST /reload` (`admin.token_file`).
     pub admin_token: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
 }
@@ -491,6 +493,7 @@ impl State {
             }
         }
         let drain_timeout = config::duration(&config.drain_timeout)?;
+        let drain_delay = config::duration(&config.drain_delay)?;
         let admin_token = match config.admin.as_ref().and_then(|a| a.token_file.as_deref()) {
             Some(path) => Some(admin_token(path)?),
             None => None,
@@ -503,6 +506,7 @@ impl State {
             tlcp: tlcp_store,
             tickets,
             drain_timeout,
+            drain_delay,
             admin_token,
         })
     }

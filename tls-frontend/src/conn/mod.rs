@@ -148,20 +148,24 @@ async fn phases(
         Ok::<_, ConnError>((done, client_addrs))
     };
     // The handshake's futures (rustls's accept state, the ClientHello, TLCP's engine) live on
-    // the heap only until it ends: the connection's task keeps only what the relay needs.
-    let (mut done, client_addrs) =
-        match Box::pin(tokio::time::timeout(l.handshake_timeout, until_handshaken)).await {
-            Ok(Ok(x)) => x,
-            Ok(Err(e)) => {
-                m.handshake(failed(&e), started.elapsed(), false);
-                return Err(e);
-            }
-            Err(_) => {
-                let e = ConnError::Timeout;
-                m.handshake(failed(&e), started.elapsed(), false);
-                return Err(e);
-            }
-        };
+    // the heap only until it ends: the connection's task keeps only what the relay needs. A
+    // timed-out handshake's socket closes when that future is dropped, which is after its
+    // metric is counted, so whoever sees the close also sees the count.
+    let mut handshake = Box::pin(tokio::time::timeout(l.handshake_timeout, until_handshaken));
+    let outcome = (&mut handshake).await;
+    let (mut done, client_addrs) = match outcome {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => {
+            m.handshake(failed(&e), started.elapsed(), false);
+            return Err(e);
+        }
+        Err(_) => {
+            let e = ConnError::Timeout;
+            m.handshake(failed(&e), started.elapsed(), false);
+            return Err(e);
+        }
+    };
+    drop(handshake);
     // Defence in depth: whatever the handshake path (a resumed session included), a listener
     // that requires a client certificate never relays for a connection without one.
     if l.client_cert_required && !done.info.client_cert {

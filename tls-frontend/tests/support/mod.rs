@@ -174,8 +174,11 @@ impl Proxy {
             }
             assert!(
                 start.elapsed() < Duration::from_secs(20),
-                "proxy did not start:\n{}",
-                p.log.lock().unwrap()
+                "proxy did not start (pid {}, state {:?}):\n{}\n{}",
+                p.child.id(),
+                std::fs::read_to_string(format!("/proc/{}/stat", p.child.id())).ok(),
+                p.log.lock().unwrap(),
+                p.access.lock().unwrap()
             );
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -205,8 +208,13 @@ impl Proxy {
     }
 
     fn child_status(&self) -> std::io::Result<Option<std::process::ExitStatus>> {
-        // try_wait needs &mut; poll through /proc instead.
-        let alive = Path::new(&format!("/proc/{}", self.child.id())).exists();
+        // try_wait needs &mut; poll through /proc instead. An exited child that is not yet
+        // reaped is a zombie (state Z): exited too.
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()));
+        let alive = stat.is_ok_and(|s| {
+            s.rsplit_once(") ")
+                .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+        });
         Ok(if alive {
             None
         } else {
