@@ -317,13 +317,7 @@ fn proxy_header_in() {
 fn tickets_resume_across_a_fleet() {
     let dir = scratch("tickets");
     let keys = dir.join("tickets.keys");
-    let ok = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
-        .args(["tickets", "rotate"])
-        .arg(&keys)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    rotate_tickets(&keys);
     let up = InfoUpstream::start(false);
     let extra = format!(
         "\n[tickets]\nkey_file = \"{}\"\nlifetime = \"4s\"\n",
@@ -353,13 +347,7 @@ fn tickets_resume_across_a_fleet() {
         get(&mut c);
         drop(c);
         // Rotate: a new key encrypts; the old one still decrypts.
-        let ok = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
-            .args(["tickets", "rotate"])
-            .arg(&keys)
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok);
+        rotate_tickets(&keys);
         let before = b.metric("tls_frontend_reloads_total{result=\"ok\"}");
         a.signal("HUP");
         b.signal("HUP");

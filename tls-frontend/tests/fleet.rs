@@ -9,7 +9,6 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -154,13 +153,7 @@ fn instance_config(dir: &std::path::Path, keys: &std::path::Path, upstream: &str
 fn three_instances_share_tickets_and_one_restarts_without_a_failed_connection() {
     let dir = scratch("fleet");
     let keys = dir.join("tickets.keys");
-    let ok = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
-        .args(["tickets", "rotate"])
-        .arg(&keys)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok);
+    rotate_tickets(&keys);
     let up = InfoUpstream::start(false);
     let mut proxies: Vec<Proxy> = (0..3)
         .map(|i| {

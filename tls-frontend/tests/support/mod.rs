@@ -27,6 +27,17 @@ pub fn scratch(test: &str) -> PathBuf {
     d
 }
 
+/// `tls-frontend tickets rotate FILE`: adds a ticket key to `path` (creating it).
+pub fn rotate_tickets(path: &Path) {
+    let ok = Command::new(env!("CARGO_BIN_EXE_tls-frontend"))
+        .args(["tickets", "rotate"])
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "tickets rotate {}", path.display());
+}
+
 /// A port that was free a moment ago.
 pub fn free_port() -> u16 {
     // The kernel may hand the same ephemeral port out again once the probe socket is closed,
