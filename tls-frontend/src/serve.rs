@@ -84,7 +84,8 @@ enum Phase {
 }
 
 /// One worker thread: its runtime runs its accept loops and every connection they accept
-/// until the phase says stop.
+/// until the phase says stop. The runtime is built in the thread that runs it (and dropped
+/// there); the thread says whether it could, so a failure stops startup with a reason.
 fn start_worker(
     index: usize,
     running: Arc<Running>,
@@ -92,13 +93,21 @@ fn start_worker(
     permits: Vec<Arc<Semaphore>>,
     phase: watch::Receiver<Phase>,
 ) -> Result<std::thread::JoinHandle<()>, ConfigError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ConfigError(format!("worker {index}: runtime: {e}")))?;
-    std::thread::Builder::new()
+    let (started, result) = std::sync::mpsc::channel::<Result<(), String>>();
+    let thread = std::thread::Builder::new()
         .name(format!("worker-{index}"))
         .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = started.send(Err(format!("worker {index}: runtime: {e}")));
+                    return;
+                }
+            };
+            let _ = started.send(Ok(()));
             rt.block_on(async move {
                 for (i, (socket, permits)) in sockets.into_iter().zip(permits).enumerate() {
                     let listener = match TcpListener::from_std(socket) {
@@ -122,7 +131,14 @@ fn start_worker(
             });
             // Dropping the runtime here drops whatever connection is still open.
         })
-        .map_err(|e| ConfigError(format!("worker {index}: thread: {e}")))
+        .map_err(|e| ConfigError(format!("worker {index}: thread: {e}")))?;
+    match result.recv() {
+        Ok(Ok(())) => Ok(thread),
+        Ok(Err(e)) => Err(ConfigError(e)),
+        Err(_) => Err(ConfigError(format!(
+            "worker {index}: exited while starting"
+        ))),
+    }
 }
 
 /// Runs the proxy until SIGTERM/SIGINT and the drain.
@@ -160,6 +176,19 @@ pub async fn run(
             }
         }
     }
+    // Signals: SIGHUP reloads; SIGTERM and SIGINT drain, and a second one during the drain
+    // stops at once.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut signals = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(t), Ok(i)) => Some((t, i)),
+        (Err(e), _) | (_, Err(e)) => {
+            let _ = set_phase.send(Phase::Stopped);
+            return Err(io(e));
+        }
+    };
     let serve = async {
         if let Some(addr) = admin_addr {
             let listener = TcpListener::bind(&addr)
@@ -168,12 +197,10 @@ pub async fn run(
             log::info(&format!("admin on {}", listener.local_addr().map_err(io)?));
             tokio::spawn(admin::serve(listener, running.clone()));
         }
-
-        // Signals: SIGHUP reloads; SIGTERM and SIGINT drain.
-        use tokio::signal::unix::{SignalKind, signal};
         let mut hup = signal(SignalKind::hangup()).map_err(io)?;
-        let mut term = signal(SignalKind::terminate()).map_err(io)?;
-        let mut int = signal(SignalKind::interrupt()).map_err(io)?;
+        let Some((term, int)) = signals.as_mut() else {
+            return Ok(());
+        };
         // Listeners bound, workers accepting, admin and signals in place: ready.
         systemd::notify("READY=1\n");
         loop {
@@ -192,26 +219,36 @@ pub async fn run(
     let result = serve.await;
     systemd::notify("STOPPING=1\n");
     running.start_draining();
+    let mut interrupted = false;
     if result.is_ok() && !drain_delay.is_zero() {
         // `/health` says 503 now; keep accepting while load balancers notice.
         log::info(&format!(
             "stopping: /health is 503; still accepting for {drain_delay:?} (drain_delay)"
         ));
-        tokio::time::sleep(drain_delay).await;
+        interrupted = !until_signalled(&mut signals, tokio::time::sleep(drain_delay)).await;
     }
     log::info(&format!(
         "stopping: no new connections; waiting up to {drain_timeout:?} for {} open",
         running.open()
     ));
     let _ = set_phase.send(Phase::Draining);
-    if result.is_ok() {
-        match tokio::time::timeout(drain_timeout, running.all_closed()).await {
-            Ok(()) => log::info("drained: all connections closed"),
-            Err(_) => log::warn(&format!(
-                "drain deadline passed with {} connections open; closing them",
-                running.open()
-            )),
-        }
+    if result.is_ok() && !interrupted {
+        let drained = async {
+            match tokio::time::timeout(drain_timeout, running.all_closed()).await {
+                Ok(()) => log::info("drained: all connections closed"),
+                Err(_) => log::warn(&format!(
+                    "drain deadline passed with {} connections open; closing them",
+                    running.open()
+                )),
+            }
+        };
+        interrupted = !until_signalled(&mut signals, drained).await;
+    }
+    if interrupted {
+        log::warn(&format!(
+            "stopping now (signalled again): closing {} open connections",
+            running.open()
+        ));
     }
     let _ = set_phase.send(Phase::Stopped);
     let _ = tokio::task::spawn_blocking(move || {
@@ -221,4 +258,20 @@ pub async fn run(
     })
     .await;
     result
+}
+
+/// Runs `what` to its end (true) unless SIGTERM or SIGINT arrives first (false).
+async fn until_signalled(
+    signals: &mut Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    what: impl Future<Output = ()>,
+) -> bool {
+    let Some((term, int)) = signals.as_mut() else {
+        what.await;
+        return true;
+    };
+    tokio::select! {
+        () = what => true,
+        _ = term.recv() => false,
+        _ = int.recv() => false,
+    }
 }

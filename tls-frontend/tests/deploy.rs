@@ -148,3 +148,36 @@ fn the_kubernetes_config_parses() {
         "a cluster-reachable admin port needs a reload token"
     );
 }
+
+/// SIGTERM starts the drain (`/health` 503, accepting for `drain_delay`, then open
+/// connections finish); a second SIGTERM during it stops the process at once, as an operator
+/// who pressed Ctrl-C twice expects.
+#[test]
+fn a_second_sigterm_cuts_the_drain_short() {
+    let dir = scratch("deploy-twice");
+    let key = dir.join("server.key");
+    std::fs::copy(pki("ecdsa-p256-server.key"), &key).unwrap();
+    let body = format!(
+        "drain_delay = \"300s\"\n\n\
+         [[listener]]\naddress = \"127.0.0.1:{{port}}\"\nupstream = \"app\"\n\n\
+         [[certificate]]\nnames = [\"localhost\"]\ncert = \"{}\"\nkey = \"{}\"\ndefault = true\n\n\
+         [upstream.app]\naddresses = [\"127.0.0.1:9\"]\n\n\
+         [admin]\naddress = \"127.0.0.1:{{admin}}\"\n",
+        pki("ecdsa-p256-server.pem"),
+        key.display()
+    );
+    let mut proxy = Proxy::start(&dir, &body);
+    proxy.signal("TERM");
+    // The first signal was taken: the drain has begun.
+    proxy.log_line(&["still accepting for 300s"], 0);
+    let (status, _) = proxy.admin("GET", "/health");
+    assert!(status.contains("503"), "{status}");
+    let (status, _) = proxy.admin("POST", "/reload");
+    assert!(status.contains("503"), "no reload while draining: {status}");
+    proxy.signal("TERM");
+    assert!(
+        proxy.wait_exit(Duration::from_secs(20)),
+        "a second SIGTERM did not stop the drain"
+    );
+    proxy.log_line(&["stopping now (signalled again)"], 0);
+}

@@ -80,6 +80,9 @@ impl Running {
         // One reload at a time (SIGHUP and POST /reload may race): the later one wins whole.
         let _one = self.reloading.lock().unwrap_or_else(|e| e.into_inner());
         crate::ops::systemd::reloading();
+        // Ready again when this returns, with the new configuration or the old one (a drop
+        // guard, so even a panic in loading does not leave the manager waiting).
+        let _ready = ReadyAgain;
         let result = (|| {
             let config = Config::read(&self.config_path)?;
             let old = self.state();
@@ -100,8 +103,6 @@ impl Running {
             Ok(())
         })();
         metrics::get().reload(result.is_ok());
-        // Ready again, with the new configuration or the old one.
-        crate::ops::systemd::notify("READY=1\n");
         match &result {
             Ok(()) => log::info("reloaded configuration"),
             Err(e) => log::error(&format!(
@@ -109,6 +110,15 @@ impl Running {
             )),
         }
         result
+    }
+}
+
+/// Tells the service manager the reload ended, when dropped.
+struct ReadyAgain;
+
+impl Drop for ReadyAgain {
+    fn drop(&mut self) {
+        crate::ops::systemd::notify("READY=1\n");
     }
 }
 

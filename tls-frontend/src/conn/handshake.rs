@@ -140,10 +140,10 @@ fn scheme_name(s: SignatureScheme) -> String {
 
 /// RFC 8446 section 4.2.3: TLS 1.3 never signs with a hash older than SHA-256 (code point's
 /// first byte 0 none, 1 MD5, 2 SHA-1, 3 SHA-224) nor with RSASSA-PKCS1-v1_5 or DSA (second
-/// byte 1, 2); as rustls's own rule, a deny list.
+/// byte 0 anonymous, 1, 2); as rustls's own rule, a deny list.
 fn allowed_in_tls13(s: SignatureScheme) -> bool {
     let [hash, sign] = u16::from(s).to_be_bytes();
-    !matches!(hash, 0..=3) && !matches!(sign, 1 | 2)
+    !matches!(hash, 0..=3) && !matches!(sign, 0..=2)
 }
 
 /// The scheme a full handshake signed with: what the key chooses from the client's schemes

@@ -7,8 +7,9 @@
 //!   time: another one asked for meanwhile is answered 429. A failed reload's reason (file
 //!   paths, parse errors) goes to the log; the answer says only that it failed.
 //!
-//! At most [`MAX_CONNECTIONS`] admin connections are served at once, each with deadlines for
-//! its request head and its whole life, so a flood of slow clients cannot pin the process.
+//! At most [`MAX_CONNECTIONS`] admin connections are served at once, one request each, with
+//! deadlines for the request head (5 s) and the whole connection (15 s), so slow clients
+//! cannot hold the slots for long. While draining, `POST /reload` is refused (503).
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -24,6 +25,9 @@ use crate::config::running::Running;
 
 /// Admin connections served at once; more wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 64;
+
+/// How long one admin connection may live.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(15);
 
 /// What the endpoint serves: the running proxy, or a stand-in in tests.
 pub trait Endpoint: Send + Sync + 'static {
@@ -103,13 +107,14 @@ pub fn reload_access(peer: IpAddr, token: Option<&[u8]>, authorization: Option<&
 #[derive(Debug)]
 pub struct Admin<E> {
     endpoint: Arc<E>,
-    reloading: AtomicBool,
+    reloading: Arc<AtomicBool>,
 }
 
-/// Clears the reloading flag when the reload ends, however it ends.
-struct Reloading<'a>(&'a AtomicBool);
+/// Clears the reloading flag when the reload itself ends, however it ends (it lives in the
+/// blocking task, so a client that hangs up mid-reload does not clear it early).
+struct Reloading(Arc<AtomicBool>);
 
-impl Drop for Reloading<'_> {
+impl Drop for Reloading {
     fn drop(&mut self) {
         self.0.store(false, Ordering::Release);
     }
@@ -120,7 +125,7 @@ impl<E: Endpoint> Admin<E> {
     pub fn new(endpoint: Arc<E>) -> Arc<Self> {
         Arc::new(Self {
             endpoint,
-            reloading: AtomicBool::new(false),
+            reloading: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -138,6 +143,10 @@ impl<E: Endpoint> Admin<E> {
                 (StatusCode::SERVICE_UNAVAILABLE, "draining\n".into())
             }
             (&Method::GET, "/health") => (StatusCode::OK, "ok\n".into()),
+            (&Method::POST, "/reload") if self.endpoint.draining() => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "draining: no reload\n".into(),
+            ),
             (&Method::POST, "/reload") => {
                 let token = self.endpoint.token();
                 match reload_access(peer, token.as_ref().map(|t| t.as_slice()), authorization) {
@@ -166,9 +175,13 @@ impl<E: Endpoint> Admin<E> {
                         "a reload is already running\n".into(),
                     );
                 }
-                let _flag = Reloading(&self.reloading);
+                let flag = Reloading(self.reloading.clone());
                 let endpoint = self.endpoint.clone();
-                match tokio::task::spawn_blocking(move || endpoint.reload()).await {
+                let reload = move || {
+                    let _flag = flag;
+                    endpoint.reload()
+                };
+                match tokio::task::spawn_blocking(reload).await {
                     Ok(Ok(())) => (StatusCode::OK, "reloaded\n".into()),
                     // The reason (paths, parse errors) is in the log, not in the answer.
                     Ok(Err(_)) | Err(_) => (
@@ -230,12 +243,16 @@ pub async fn serve_endpoint<E: Endpoint>(listener: TcpListener, admin: Arc<Admin
                     Ok::<_, std::convert::Infallible>(resp)
                 }
             });
+            // One request per connection, so a client cannot hold a slot by trickling
+            // requests over a kept-alive connection.
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(hyper_util::rt::TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(5))
+                .keep_alive(false)
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-            // A connection lives at most a minute, whatever its client does.
-            let _ = tokio::time::timeout(Duration::from_secs(60), conn).await;
+            // A connection lives at most this long, whatever its client does (a reload it
+            // started goes on without it).
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
             drop(slot);
         });
     }
@@ -250,6 +267,7 @@ mod tests {
     struct Fake {
         token: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
         fail: bool,
+        draining: std::sync::atomic::AtomicBool,
         reloads: Mutex<u32>,
     }
 
@@ -258,7 +276,7 @@ mod tests {
             "m 1\n".into()
         }
         fn draining(&self) -> bool {
-            false
+            self.draining.load(Ordering::Relaxed)
         }
         fn token(&self) -> Option<Arc<zeroize::Zeroizing<Vec<u8>>>> {
             self.token.clone()
@@ -277,6 +295,7 @@ mod tests {
         Admin::new(Arc::new(Fake {
             token: token.map(|t| Arc::new(zeroize::Zeroizing::new(t.as_bytes().to_vec()))),
             fail,
+            draining: std::sync::atomic::AtomicBool::new(false),
             reloads: Mutex::new(0),
         }))
     }
@@ -438,6 +457,27 @@ mod tests {
             assert_eq!(
                 *a.endpoint.reloads.lock().unwrap_or_else(|e| e.into_inner()),
                 2
+            );
+        });
+    }
+
+    #[test]
+    fn no_reload_while_draining() {
+        rt().block_on(async {
+            let a = admin(None, false);
+            a.endpoint.draining.store(true, Ordering::Relaxed);
+            let lo = ip("127.0.0.1");
+            assert_eq!(
+                a.answer(&Method::POST, "/reload", lo, None).await.0,
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+            assert_eq!(
+                a.answer(&Method::GET, "/health", lo, None).await.0,
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+            assert_eq!(
+                *a.endpoint.reloads.lock().unwrap_or_else(|e| e.into_inner()),
+                0
             );
         });
     }
