@@ -79,13 +79,16 @@ fn slowdown(seed: u64, alg: Algorithm, b: Backend, n: usize, lo: f64) -> f64 {
     lo + (1.0 - lo) * unit
 }
 
-/// Noise of up to 40% on every window of every backend never changes what is chosen: the
+/// Noise of up to 30% on every window of every backend never changes what is chosen: the
 /// figures' true ratios are either clear or close, and close ones keep the preferred backend.
+/// (The bound is what the rule holds: with a close pair at 1.22x, the 1.5x margin and seven
+/// windows, uniform 40% swings flip about one pair in a hundred; an earlier noise generator
+/// whose draws were correlated hid that.)
 #[test]
 fn noise_never_changes_the_choice() {
     let calm = decide(|a, b, _| true_speed(a, b));
     for seed in 0..40u64 {
-        let noisy = decide(|a, b, n| true_speed(a, b) * slowdown(seed, a, b, n, 0.6));
+        let noisy = decide(|a, b, n| true_speed(a, b) * slowdown(seed, a, b, n, 0.7));
         for c in &calm.choices {
             assert_eq!(
                 chosen(&noisy, c.alg),

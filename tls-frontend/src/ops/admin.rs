@@ -267,7 +267,7 @@ mod tests {
     struct Fake {
         token: Option<Arc<zeroize::Zeroizing<Vec<u8>>>>,
         fail: bool,
-        draining: std::sync::atomic::AtomicBool,
+        draining: AtomicBool,
         reloads: Mutex<u32>,
     }
 
@@ -295,7 +295,7 @@ mod tests {
         Admin::new(Arc::new(Fake {
             token: token.map(|t| Arc::new(zeroize::Zeroizing::new(t.as_bytes().to_vec()))),
             fail,
-            draining: std::sync::atomic::AtomicBool::new(false),
+            draining: AtomicBool::new(false),
             reloads: Mutex::new(0),
         }))
     }
