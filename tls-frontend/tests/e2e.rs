@@ -1173,3 +1173,133 @@ fn workers_each_accept_on_their_own_socket() {
 fn log_has(proxy: &Proxy, what: &str) -> bool {
     proxy.log.lock().unwrap().contains(what)
 }
+
+/// A client-side verifier that offers `schemes` and records the one the server signed with.
+#[derive(Debug)]
+struct RecordingVerifier {
+    inner: Arc<rustls::client::WebPkiServerVerifier>,
+    schemes: Vec<rustls::SignatureScheme>,
+    seen: std::sync::Mutex<Option<rustls::SignatureScheme>>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for RecordingVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        self.inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        *self.seen.lock().unwrap() = Some(dss.scheme);
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        *self.seen.lock().unwrap() = Some(dss.scheme);
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.schemes.clone()
+    }
+}
+
+/// The access log's and the metric's `scheme` is the scheme the server really signed with
+/// (the proxy computes it after the handshake, as rustls chooses): checked against what the
+/// client verified, for TLS 1.3 and TLS 1.2, ECDSA and RSA, with the client's offer narrowed.
+#[test]
+fn the_scheme_label_is_what_was_signed() {
+    use rustls::SignatureScheme as S;
+    let dir = scratch("scheme-label");
+    let up = InfoUpstream::start(false);
+    let proxy = Proxy::start(
+        &dir,
+        &base_config(&dir, &format!("\"{}\"", up.addr), "", ""),
+    );
+    let provider = Arc::new(crypto_core::tls::provider(&client_selection()));
+    let cases: [(
+        &'static rustls::SupportedProtocolVersion,
+        &str,
+        &str,
+        Vec<S>,
+    ); 5] = [
+        (
+            &TLS13,
+            "localhost",
+            "ecdsa-ca",
+            vec![S::ECDSA_NISTP256_SHA256, S::RSA_PSS_SHA256],
+        ),
+        (
+            &TLS13,
+            "test.example",
+            "rsa-ca",
+            vec![S::RSA_PSS_SHA384, S::RSA_PSS_SHA256],
+        ),
+        (&TLS13, "test.example", "rsa-ca", vec![S::RSA_PSS_SHA512]),
+        (
+            &TLS12,
+            "test.example",
+            "rsa-ca",
+            vec![S::RSA_PKCS1_SHA384, S::RSA_PSS_SHA256],
+        ),
+        (&TLS12, "test.example", "rsa-ca", vec![S::RSA_PKCS1_SHA256]),
+    ];
+    for (n, (version, name, ca, schemes)) in cases.into_iter().enumerate() {
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in
+            rustls::pki_types::CertificateDer::pem_file_iter(pki(&format!("{ca}.pem"))).unwrap()
+        {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let inner = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
+        let verifier = Arc::new(RecordingVerifier {
+            inner,
+            schemes: schemes.clone(),
+            seen: std::sync::Mutex::new(None),
+        });
+        let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(&[version])
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(verifier.clone())
+            .with_no_client_auth();
+        let mut c = connect(Arc::new(cfg), proxy.port, name, b"").unwrap();
+        assert!(get(&mut c).contains("hello"));
+        drop(c);
+        let signed = verifier
+            .seen
+            .lock()
+            .unwrap()
+            .expect("a signature was verified");
+        assert!(
+            schemes.contains(&signed),
+            "case {n}: {signed:?} not offered"
+        );
+        // The connection's access line (written when it ends) carries the label.
+        let line = proxy.access_line(&["\"handshake_ms\""], n);
+        let label = format!("\"scheme\":\"{signed:?}\"");
+        assert!(
+            line.contains(&label),
+            "case {n}: {label} expected in {line}"
+        );
+    }
+}

@@ -296,6 +296,26 @@ impl Proxy {
         );
     }
 
+    /// The `n`th (0-based) access-log line that contains every one of `words`, waiting for
+    /// it a bounded number of polls.
+    pub fn access_line(&self, words: &[&str], n: usize) -> String {
+        for _ in 0..1000 {
+            let found = self
+                .access
+                .lock()
+                .unwrap()
+                .lines()
+                .filter(|l| words.iter().all(|w| l.contains(w)))
+                .nth(n)
+                .map(str::to_owned);
+            if let Some(line) = found {
+                return line;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("no access line {n}:\n{}", self.access.lock().unwrap());
+    }
+
     /// The value of one metric line (exact name with labels), or 0.
     pub fn metric(&self, name_and_labels: &str) -> f64 {
         let (_, body) = self.admin("GET", "/metrics");
