@@ -244,6 +244,31 @@ fn serve(path: &std::path::Path) -> Result<(), String> {
 fn check_config(path: &std::path::Path) -> Result<(), String> {
     let config = Config::read(path).map_err(|e| e.0)?;
     let state = State::check(config).map_err(|e| format!("{}: {e}", path.display()))?;
+    // `ocsp = "auto"`: ask each responder once, as the proxy will.
+    let (_, _, timeout) = state.config.ocsp.durations().map_err(|e| e.0)?;
+    let auto: Vec<_> = state
+        .certs
+        .entries()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.staple.source,
+                tls_frontend::config::ocsp::Source::Auto { .. }
+            )
+        })
+        .collect();
+    if !auto.is_empty() {
+        let rt = runtime()?;
+        for e in auto {
+            if let Err(why) = rt.block_on(tls_frontend::ops::ocsp::refresh(e, timeout)) {
+                println!(
+                    "WARNING: OCSP for {} ({}): {why}",
+                    e.path.display(),
+                    e.key_alg
+                );
+            }
+        }
+    }
     print!("{}", state.describe(std::time::SystemTime::now()));
     println!("configuration OK");
     Ok(())

@@ -197,6 +197,7 @@ pub async fn run(
             log::info(&format!("admin on {}", listener.local_addr().map_err(io)?));
             tokio::spawn(admin::serve(listener, running.clone()));
         }
+        tokio::spawn(crate::ops::ocsp::refresher(running.clone()));
         let mut hup = signal(SignalKind::hangup()).map_err(io)?;
         let Some((term, int)) = signals.as_mut() else {
             return Ok(());

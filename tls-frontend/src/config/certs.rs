@@ -33,6 +33,18 @@ pub struct Entry {
     /// The leaf's subject, issuer, validity and alternative names (`None` if our X.509 reader
     /// could not read what rustls accepted).
     pub info: Option<config::x509::CertInfo>,
+    /// Its OCSP staple (none, from a file, or fetched).
+    pub staple: Arc<config::ocsp::Staple>,
+}
+
+impl Entry {
+    /// The name it goes by in logs and metrics: its first server name, or "default".
+    pub fn label(&self) -> String {
+        self.names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "default".into())
+    }
 }
 
 /// How well `names` (lower case, `*.` wildcards) serve `sni`: `Some(0)` by an exact name,
@@ -135,10 +147,62 @@ fn key_alg(key: &PrivateKey) -> String {
     }
 }
 
+/// A certificate's staple as configured: a file's response must pass every check except its
+/// dates (an expired one is only not served, with a warning: the file's updater may be late);
+/// `auto` needs the issuer in the chain and an OCSP URL in the certificate.
+fn load_staple(
+    c: &config::Certificate,
+    certified: &CertifiedKey,
+    algs: rustls::crypto::WebPkiSupportedAlgorithms,
+    now: std::time::SystemTime,
+) -> Result<config::ocsp::Staple, String> {
+    use config::ocsp::{Refused, Source, Staple};
+    let leaf = certified.cert[0].clone();
+    let issuer = certified.cert.get(1).cloned();
+    let at = |m: String| format!("certificate {}: ocsp: {m}", c.cert.display());
+    let source = match c.ocsp.as_deref() {
+        None => Source::None,
+        Some("auto") => {
+            let issuer = issuer.as_ref().ok_or_else(|| {
+                at("\"auto\" needs the issuer certificate after the leaf in the chain".into())
+            })?;
+            let url = config::ocsp::responder_url(&leaf).ok_or_else(|| {
+                at("\"auto\", but the certificate names no OCSP responder (authorityInfoAccess)".into())
+            })?;
+            config::ocsp::parse_url(&url).map_err(|e| at(format!("responder {url}: {e}")))?;
+            let request = config::ocsp::request(&leaf, issuer).map_err(at)?;
+            Source::Auto { url, request }
+        }
+        Some(file) => Source::File(file.into()),
+    };
+    let staple = Staple::new(source, leaf, issuer, algs);
+    if let Source::File(path) = &staple.source {
+        let der = std::fs::read(path)
+            .map_err(|e| at(format!("{}: {e}", path.display())))?;
+        match staple.install(&der, certified, now) {
+            Ok(_) => {}
+            Err(e @ (Refused::Expired(_) | Refused::NotYetValid(_))) => crate::ops::log::warn(
+                &at(format!("{}: {e}; not stapled", path.display())),
+            ),
+            Err(e) => return Err(at(format!("{}: {e}", path.display()))),
+        }
+    }
+    Ok(staple)
+}
+
 impl Store {
-    /// Loads every `[[certificate]]`: chain, key (read once), and a check that they match.
-    pub fn load(certs: &[config::Certificate], keys: &KeyProvider) -> Result<Self, String> {
+    /// Loads every `[[certificate]]`: chain, key (read once), a check that they match, and
+    /// its OCSP staple: a file's response is checked now (`algs` verify its signature); a
+    /// fetched one is taken over from `previous` (the running store, on reload) when the
+    /// certificate did not change.
+    pub fn load(
+        certs: &[config::Certificate],
+        keys: &KeyProvider,
+        algs: rustls::crypto::WebPkiSupportedAlgorithms,
+        previous: Option<&Store>,
+    ) -> Result<Self, String> {
         let mut entries = Vec::new();
+        let now = std::time::SystemTime::now();
         for c in certs {
             let chain = read_chain(&c.cert)?;
             let bytes = read_key_file(&c.key, "key")?;
@@ -156,6 +220,16 @@ impl Store {
                 )
             })?;
             let info = config::x509::info(&certified.cert[0]).ok();
+            let staple = load_staple(c, &certified, algs, now)?;
+            if let Some(old) = previous.and_then(|p| {
+                p.entries
+                    .iter()
+                    .find(|e| e.staple.leaf == staple.leaf && e.staple.source == staple.source)
+            }) {
+                if matches!(staple.source, config::ocsp::Source::Auto { .. }) {
+                    staple.adopt(&old.staple, &certified, now);
+                }
+            }
             entries.push(Entry {
                 names: c.names.iter().map(|n| n.to_ascii_lowercase()).collect(),
                 default: c.default,
@@ -164,6 +238,7 @@ impl Store {
                 certified: Arc::new(certified),
                 path: c.cert.clone(),
                 info,
+                staple: Arc::new(staple),
             });
         }
         Ok(Self { entries })

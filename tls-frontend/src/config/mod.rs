@@ -10,6 +10,7 @@
 
 pub mod certs;
 pub mod names;
+pub mod ocsp;
 pub mod running;
 pub mod state;
 pub mod tickets;
@@ -85,6 +86,9 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: Log,
+    /// How `ocsp = "auto"` staples are refreshed.
+    #[serde(default)]
+    pub ocsp: Ocsp,
 }
 
 fn default_drain() -> String {
@@ -193,6 +197,67 @@ pub struct Certificate {
     /// Served to clients that name no configured server (or no name at all).
     #[serde(default)]
     pub default: bool,
+    /// OCSP stapling: a DER OCSPResponse file (as hitch and HAProxy take it, re-read on
+    /// reload), or `"auto"`: fetched from the responder in the certificate's
+    /// authorityInfoAccess and refreshed in the background. The chain must hold the issuer.
+    #[serde(default)]
+    pub ocsp: Option<String>,
+}
+
+/// How `ocsp = "auto"` refreshes (HAProxy's `ocsp-update.mindelay` and `maxdelay`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ocsp {
+    /// The least time between two fetches for a certificate, and the wait after a failed
+    /// one. Default 5m.
+    #[serde(default = "default_ocsp_min_delay")]
+    pub min_delay: String,
+    /// The most time between two fetches (a response valid for a week is still refreshed
+    /// this often). Default 1h.
+    #[serde(default = "default_ocsp_max_delay")]
+    pub max_delay: String,
+    /// How long a fetch may take. Default 10s.
+    #[serde(default = "default_ocsp_timeout")]
+    pub timeout: String,
+}
+
+impl Default for Ocsp {
+    fn default() -> Self {
+        Self {
+            min_delay: default_ocsp_min_delay(),
+            max_delay: default_ocsp_max_delay(),
+            timeout: default_ocsp_timeout(),
+        }
+    }
+}
+
+fn default_ocsp_min_delay() -> String {
+    "5m".into()
+}
+fn default_ocsp_max_delay() -> String {
+    "1h".into()
+}
+fn default_ocsp_timeout() -> String {
+    "10s".into()
+}
+
+impl Ocsp {
+    /// (min_delay, max_delay, timeout).
+    pub fn durations(&self) -> Result<(Duration, Duration, Duration), ConfigError> {
+        let d = |what: &str, v: &str| {
+            duration(v).map_err(|e| ConfigError(format!("ocsp.{what}: {e}")))
+        };
+        let min = d("min_delay", &self.min_delay)?;
+        let max = d("max_delay", &self.max_delay)?;
+        let timeout = d("timeout", &self.timeout)?;
+        if min.is_zero() || max < min {
+            return err("ocsp: 0 < min_delay <= max_delay");
+        }
+        if timeout.is_zero() || timeout > MAX_TIMEOUT {
+            return err(format!("ocsp.timeout: above 0 and at most {MAX_TIMEOUT:?}"));
+        }
+        Ok((min, max, timeout))
+    }
 }
 
 /// A TLCP certificate pair for some server names (Tengine's `ssl_sign_certificate` and
@@ -477,7 +542,15 @@ impl Config {
             for n in &c.names {
                 check_name(n)?;
             }
+            if c.ocsp.as_deref().is_some_and(str::is_empty) {
+                return err(format!(
+                    "certificate {} ({}): ocsp is \"auto\" or a file",
+                    i + 1,
+                    c.cert.display()
+                ));
+            }
         }
+        self.ocsp.durations()?;
         for (i, c) in self.tlcp_certificates.iter().enumerate() {
             if c.names.is_empty() && !c.default {
                 return err(format!(

@@ -139,7 +139,33 @@ impl Drop for OpenGuard {
 /// is expired, not yet valid or expires soon (on start and on every reload).
 fn announce_certificates(state: &State) {
     metrics::get().set_certificates(state.certs.expiry_series());
-    for w in state.certs.expiry_warnings(std::time::SystemTime::now()) {
+    metrics::get().set_staples(
+        state
+            .certs
+            .entries()
+            .iter()
+            .filter(|e| e.staple.source != crate::config::ocsp::Source::None)
+            .map(|e| (e.label(), e.key_alg.clone(), e.staple.clone()))
+            .collect(),
+    );
+    let now = std::time::SystemTime::now();
+    for w in state.certs.expiry_warnings(now) {
         log::warn(&w);
+    }
+    for e in state.certs.entries() {
+        if e.staple.must_staple && e.staple.serve(now).is_none() {
+            let why = match &e.staple.source {
+                crate::config::ocsp::Source::None => "no ocsp is configured for it",
+                crate::config::ocsp::Source::File(_) => "its ocsp file holds no current response",
+                crate::config::ocsp::Source::Auto { .. } => {
+                    "its response is still to be fetched (ocsp = \"auto\")"
+                }
+            };
+            log::warn(&format!(
+                "certificate {} ({}) is Must-Staple (RFC 7633) and has no valid OCSP response: {why}; clients that enforce it refuse the handshake until it has one",
+                e.path.display(),
+                e.key_alg
+            ));
+        }
     }
 }

@@ -160,16 +160,24 @@ pub struct TlsConfigs {
 
 static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
 
-/// Always the same certified key: the resolver of a configuration built for one certificate.
+/// One certificate: the resolver of a configuration built for it. Its OCSP staple is the one
+/// current at the handshake (the refresher replaces it; an expired one is never served).
 #[derive(Debug)]
-struct Fixed(Arc<rustls::sign::CertifiedKey>);
+struct Fixed {
+    certified: Arc<rustls::sign::CertifiedKey>,
+    staple: Arc<config::ocsp::Staple>,
+}
 
 impl rustls::server::ResolvesServerCert for Fixed {
     fn resolve(
         &self,
         _hello: rustls::server::ClientHello<'_>,
     ) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        Some(self.0.clone())
+        Some(
+            self.staple
+                .serve(std::time::SystemTime::now())
+                .unwrap_or_else(|| self.certified.clone()),
+        )
     }
 }
 
@@ -186,7 +194,10 @@ impl ListenerState {
                 Some(v) => builder.with_client_cert_verifier(v.clone()),
                 None => builder.with_no_client_auth(),
             };
-            let mut config = builder.with_cert_resolver(Arc::new(Fixed(entry.certified.clone())));
+            let mut config = builder.with_cert_resolver(Arc::new(Fixed {
+                certified: entry.certified.clone(),
+                staple: entry.staple.clone(),
+            }));
             config.alpn_protocols.clone_from(&self.alpn);
             // Resumption is by ticket only (shared by a fleet); no per-process cache.
             config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
@@ -272,6 +283,38 @@ fn admin_token(path: &std::path::Path) -> Result<Arc<zeroize::Zeroizing<Vec<u8>>
     Ok(Arc::new(zeroize::Zeroizing::new(token.to_vec())))
 }
 
+/// `check`'s lines on a certificate's OCSP staple.
+fn describe_staple(e: &config::certs::Entry, now: std::time::SystemTime) -> String {
+    use config::ocsp::{CertStatus, Source};
+    use config::x509::format_time;
+    let s = &e.staple;
+    let from = match &s.source {
+        Source::None => "not configured".to_owned(),
+        Source::File(p) => format!("from {}", p.display()),
+        Source::Auto { url, .. } => format!("fetched from {url}"),
+    };
+    let what = match (s.current(), s.serve(now)) {
+        (Some(c), Some(_)) => format!(
+            ": {}, thisUpdate {}, served until {}",
+            match c.status {
+                CertStatus::Good => "good".to_owned(),
+                CertStatus::Revoked(at) => format!("REVOKED at {}", format_time(at)),
+            },
+            format_time(c.this_update),
+            format_time(c.valid_until)
+        ),
+        _ if s.source == Source::None => String::new(),
+        _ => ": no valid response now".to_owned(),
+    };
+    let mut out = format!("  ocsp: {from}{what}\n");
+    if s.must_staple && s.serve(now).is_none() {
+        out.push_str(
+            "  WARNING: Must-Staple (RFC 7633) without a valid OCSP response: clients that enforce it refuse the handshake\n",
+        );
+    }
+    out
+}
+
 impl State {
     /// Loads everything `config` names. `previous`, on reload, lends its selection when the
     /// `[crypto]` section is unchanged, so a reload does not recalibrate.
@@ -308,6 +351,8 @@ impl State {
         let certs = Store::load(
             &config.certificates,
             crypto_core::tls::KeyProvider::get(&selection),
+            base.signature_verification_algorithms,
+            previous.map(|p| &p.certs),
         )?;
         let tlcp_store = super::tlcp::TlcpStore::load(&config.tlcp_certificates)?;
         let tickets = match &config.tickets {
@@ -635,6 +680,7 @@ impl State {
                 }
                 None => out.push_str("  (its X.509 fields could not be read)\n"),
             }
+            out.push_str(&describe_staple(e, now));
         }
         for e in self.tlcp.entries() {
             let c = &e.credentials;

@@ -22,7 +22,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// One element: (tag, content, rest). `None` on any malformation.
-fn read(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+pub(crate) fn read(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     let (&tag, b) = b.split_first()?;
     let (&l0, mut b) = b.split_first()?;
     let len = if l0 < 0x80 {

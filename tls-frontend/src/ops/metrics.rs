@@ -45,6 +45,7 @@ pub struct Metrics {
     relay_ends: Mutex<BTreeMap<&'static str, u64>>,
     resumed: AtomicU64,
     certificates: Mutex<Vec<(String, String, u64)>>,
+    staples: Mutex<Vec<(String, String, std::sync::Arc<crate::config::ocsp::Staple>)>>,
 }
 
 static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
@@ -117,6 +118,15 @@ impl Metrics {
     /// replacing the last set (a reload that drops a certificate drops its series).
     pub fn set_certificates(&self, series: Vec<(String, String, u64)>) {
         *lock(&self.certificates) = series;
+    }
+
+    /// The certificates that staple OCSP: `(name, key algorithm, staple)`, replacing the last
+    /// set.
+    pub fn set_staples(
+        &self,
+        staples: Vec<(String, String, std::sync::Arc<crate::config::ocsp::Staple>)>,
+    ) {
+        *lock(&self.staples) = staples;
     }
 
     /// A reload was tried.
@@ -257,6 +267,68 @@ impl Metrics {
                 "tls_frontend_certificate_expiry_seconds{{name=\"{}\",key=\"{}\"}} {at}",
                 esc(name),
                 esc(key)
+            );
+        }
+        let staples = lock(&self.staples);
+        let now = std::time::SystemTime::now();
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_ocsp_stapled Whether a current OCSP response is stapled now (1) or not (0), per certificate with ocsp configured."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_ocsp_stapled gauge");
+        for (name, key, s) in staples.iter() {
+            let _ = writeln!(
+                o,
+                "tls_frontend_ocsp_stapled{{name=\"{}\",key=\"{}\"}} {}",
+                esc(name),
+                esc(key),
+                u8::from(s.serve(now).is_some())
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_ocsp_staple_age_seconds Seconds since the stapled response's thisUpdate."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_ocsp_staple_age_seconds gauge");
+        for (name, key, s) in staples.iter() {
+            if let Some(c) = s.current().filter(|c| now < c.valid_until) {
+                let _ = writeln!(
+                    o,
+                    "tls_frontend_ocsp_staple_age_seconds{{name=\"{}\",key=\"{}\"}} {}",
+                    esc(name),
+                    esc(key),
+                    now.duration_since(c.this_update).unwrap_or_default().as_secs()
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_ocsp_staple_expiry_seconds When the stapled response stops being served (its nextUpdate), Unix seconds."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_ocsp_staple_expiry_seconds gauge");
+        for (name, key, s) in staples.iter() {
+            if let Some(c) = s.current().filter(|c| now < c.valid_until) {
+                let _ = writeln!(
+                    o,
+                    "tls_frontend_ocsp_staple_expiry_seconds{{name=\"{}\",key=\"{}\"}} {}",
+                    esc(name),
+                    esc(key),
+                    crate::config::x509::unix_seconds(c.valid_until)
+                );
+            }
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tls_frontend_ocsp_refresh_failures_total Failed OCSP fetches (ocsp = \"auto\")."
+        );
+        let _ = writeln!(o, "# TYPE tls_frontend_ocsp_refresh_failures_total counter");
+        for (name, key, s) in staples.iter() {
+            let _ = writeln!(
+                o,
+                "tls_frontend_ocsp_refresh_failures_total{{name=\"{}\",key=\"{}\"}} {}",
+                esc(name),
+                esc(key),
+                s.failures.load(Ordering::Relaxed)
             );
         }
         o
