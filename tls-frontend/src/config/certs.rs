@@ -167,7 +167,10 @@ fn load_staple(
                 at("\"auto\" needs the issuer certificate after the leaf in the chain".into())
             })?;
             let url = config::ocsp::responder_url(&leaf).ok_or_else(|| {
-                at("\"auto\", but the certificate names no OCSP responder (authorityInfoAccess)".into())
+                at(
+                    "\"auto\", but the certificate names no OCSP responder (authorityInfoAccess)"
+                        .into(),
+                )
             })?;
             config::ocsp::parse_url(&url).map_err(|e| at(format!("responder {url}: {e}")))?;
             let request = config::ocsp::request(&leaf, issuer).map_err(at)?;
@@ -177,13 +180,12 @@ fn load_staple(
     };
     let staple = Staple::new(source, leaf, issuer, algs);
     if let Source::File(path) = &staple.source {
-        let der = std::fs::read(path)
-            .map_err(|e| at(format!("{}: {e}", path.display())))?;
+        let der = std::fs::read(path).map_err(|e| at(format!("{}: {e}", path.display())))?;
         match staple.install(&der, certified, now) {
             Ok(_) => {}
-            Err(e @ (Refused::Expired(_) | Refused::NotYetValid(_))) => crate::ops::log::warn(
-                &at(format!("{}: {e}; not stapled", path.display())),
-            ),
+            Err(e @ (Refused::Expired(_) | Refused::NotYetValid(_))) => {
+                crate::ops::log::warn(&at(format!("{}: {e}; not stapled", path.display())))
+            }
             Err(e) => return Err(at(format!("{}: {e}", path.display()))),
         }
     }
@@ -221,14 +223,15 @@ impl Store {
             })?;
             let info = config::x509::info(&certified.cert[0]).ok();
             let staple = load_staple(c, &certified, algs, now)?;
-            if let Some(old) = previous.and_then(|p| {
+            let old = previous.and_then(|p| {
                 p.entries
                     .iter()
                     .find(|e| e.staple.leaf == staple.leaf && e.staple.source == staple.source)
-            }) {
-                if matches!(staple.source, config::ocsp::Source::Auto { .. }) {
-                    staple.adopt(&old.staple, &certified, now);
-                }
+            });
+            if let Some(old) = old
+                && matches!(staple.source, config::ocsp::Source::Auto { .. })
+            {
+                staple.adopt(&old.staple, &certified, now);
             }
             entries.push(Entry {
                 names: c.names.iter().map(|n| n.to_ascii_lowercase()).collect(),

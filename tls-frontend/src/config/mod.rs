@@ -244,9 +244,8 @@ fn default_ocsp_timeout() -> String {
 impl Ocsp {
     /// (min_delay, max_delay, timeout).
     pub fn durations(&self) -> Result<(Duration, Duration, Duration), ConfigError> {
-        let d = |what: &str, v: &str| {
-            duration(v).map_err(|e| ConfigError(format!("ocsp.{what}: {e}")))
-        };
+        let d =
+            |what: &str, v: &str| duration(v).map_err(|e| ConfigError(format!("ocsp.{what}: {e}")));
         let min = d("min_delay", &self.min_delay)?;
         let max = d("max_delay", &self.max_delay)?;
         let timeout = d("timeout", &self.timeout)?;

@@ -297,7 +297,9 @@ impl Metrics {
                     "tls_frontend_ocsp_staple_age_seconds{{name=\"{}\",key=\"{}\"}} {}",
                     esc(name),
                     esc(key),
-                    now.duration_since(c.this_update).unwrap_or_default().as_secs()
+                    now.duration_since(c.this_update)
+                        .unwrap_or_default()
+                        .as_secs()
                 );
             }
         }

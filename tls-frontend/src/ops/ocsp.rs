@@ -177,7 +177,10 @@ pub async fn refresher(running: Arc<Running>) {
                         now + min
                     }
                 };
-                *e.staple.next_fetch.lock().unwrap_or_else(|e| e.into_inner()) = next;
+                *e.staple
+                    .next_fetch
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = next;
                 e.staple.fetching.store(false, Ordering::Release);
             });
         }
