@@ -35,6 +35,9 @@ pub struct Entry {
     pub info: Option<config::x509::CertInfo>,
     /// Its OCSP staple (none, from a file, or fetched).
     pub staple: Arc<config::ocsp::Staple>,
+    /// Whether the key is in a hardware security module (its handshakes run on the module
+    /// pool).
+    pub in_module: bool,
 }
 
 impl Entry {
@@ -202,18 +205,42 @@ impl Store {
         keys: &KeyProvider,
         algs: rustls::crypto::WebPkiSupportedAlgorithms,
         previous: Option<&Store>,
+        pkcs11: &config::pkcs11::Settings,
     ) -> Result<Self, String> {
         let mut entries = Vec::new();
         let now = std::time::SystemTime::now();
         for c in certs {
             let chain = read_chain(&c.cert)?;
-            let bytes = read_key_file(&c.key, "key")?;
-            let key = PrivateKey::from_pem_or_der(&bytes)
-                .map_err(|e| format!("key {}: {e}", c.key.display()))?;
-            let signing = keys
-                .signing_key(&key)
-                .map_err(|e| format!("key {}: {e}", c.key.display()))?;
-            let certified = CertifiedKey::new(chain, Arc::new(signing));
+            let (signing, kind, key_alg): (Arc<dyn rustls::sign::SigningKey>, _, _) =
+                if let Some(uri) = c
+                    .key
+                    .to_str()
+                    .filter(|k| config::pkcs11::is_uri(k.as_ref()))
+                {
+                    let at = |e: String| format!("certificate {}: key: {e}", c.cert.display());
+                    let (key, kind, warnings) =
+                        config::pkcs11::load(uri, pkcs11, &chain[0], &algs).map_err(at)?;
+                    for w in warnings {
+                        crate::ops::log::warn(&w);
+                    }
+                    config::pkcs11::offload(pkcs11).map_err(at)?;
+                    let (kind, alg) = match kind {
+                        config::pkcs11::KeyType::Rsa(bits) => (KeyKind::Rsa, format!("RSA{bits}")),
+                        config::pkcs11::KeyType::EcP256 => (KeyKind::EcP256, "ECDSA-P256".into()),
+                        config::pkcs11::KeyType::EcP384 => (KeyKind::EcP384, "ECDSA-P384".into()),
+                    };
+                    (Arc::new(key), kind, alg)
+                } else {
+                    let bytes = read_key_file(&c.key, "key")?;
+                    let key = PrivateKey::from_pem_or_der(&bytes)
+                        .map_err(|e| format!("key {}: {e}", c.key.display()))?;
+                    let signing = keys
+                        .signing_key(&key)
+                        .map_err(|e| format!("key {}: {e}", c.key.display()))?;
+                    (Arc::new(signing), key.kind(), key_alg(&key))
+                };
+            let in_module = config::pkcs11::is_uri(&c.key);
+            let certified = CertifiedKey::new(chain, signing);
             certified.keys_match().map_err(|e| {
                 format!(
                     "{} and {} do not belong together: {e}",
@@ -236,12 +263,13 @@ impl Store {
             entries.push(Entry {
                 names: c.names.iter().map(|n| n.to_ascii_lowercase()).collect(),
                 default: c.default,
-                kind: key.kind(),
-                key_alg: key_alg(&key),
+                kind,
+                key_alg,
                 certified: Arc::new(certified),
                 path: c.cert.clone(),
                 info,
                 staple: Arc::new(staple),
+                in_module,
             });
         }
         Ok(Self { entries })

@@ -11,6 +11,7 @@
 pub mod certs;
 pub mod names;
 pub mod ocsp;
+pub mod pkcs11;
 pub mod running;
 pub mod state;
 pub mod tickets;
@@ -89,6 +90,75 @@ pub struct Config {
     /// How `ocsp = "auto"` staples are refreshed.
     #[serde(default)]
     pub ocsp: Ocsp,
+    /// Keys in hardware security modules.
+    #[serde(default)]
+    pub pkcs11: Pkcs11,
+}
+
+/// `[pkcs11]`: the module pool for keys in hardware security modules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pkcs11 {
+    /// The module (an absolute path) for URIs without `module-path`.
+    #[serde(default)]
+    pub module: Option<PathBuf>,
+    /// Threads that run handshakes whose key is in a module (they block in `C_Sign`).
+    /// Default 4. Read at start: a change needs a restart.
+    #[serde(default = "default_pkcs11_threads")]
+    pub threads: usize,
+    /// Such handshakes at once, running or waiting for a thread; more are refused at once.
+    /// Default 256.
+    #[serde(default = "default_pkcs11_queue")]
+    pub queue: usize,
+    /// The most such a handshake may spend in the pool. Default 5s.
+    #[serde(default = "default_pkcs11_timeout")]
+    pub timeout: String,
+}
+
+impl Default for Pkcs11 {
+    fn default() -> Self {
+        Self {
+            module: None,
+            threads: default_pkcs11_threads(),
+            queue: default_pkcs11_queue(),
+            timeout: default_pkcs11_timeout(),
+        }
+    }
+}
+
+fn default_pkcs11_threads() -> usize {
+    4
+}
+fn default_pkcs11_queue() -> usize {
+    256
+}
+fn default_pkcs11_timeout() -> String {
+    "5s".into()
+}
+
+impl Pkcs11 {
+    /// The settings a key load needs.
+    pub fn settings(&self) -> Result<pkcs11::Settings, ConfigError> {
+        let timeout = bounded(&self.timeout, MAX_TIMEOUT)
+            .map_err(|e| ConfigError(format!("pkcs11.timeout: {e}")))?;
+        if self.threads == 0 || self.threads > 1024 {
+            return err("pkcs11.threads: 1 to 1024");
+        }
+        if self.queue == 0 {
+            return err("pkcs11.queue: at least 1");
+        }
+        if let Some(m) = &self.module
+            && !m.is_absolute()
+        {
+            return err("pkcs11.module: an absolute path");
+        }
+        Ok(pkcs11::Settings {
+            module: self.module.clone(),
+            threads: self.threads,
+            queue: self.queue,
+            timeout,
+        })
+    }
 }
 
 fn default_drain() -> String {
@@ -192,7 +262,8 @@ pub struct Certificate {
     pub names: Vec<String>,
     /// PEM chain, leaf first.
     pub cert: PathBuf,
-    /// PEM private key (PKCS#8, SEC1 or PKCS#1).
+    /// PEM private key (PKCS#8, SEC1 or PKCS#1), or a key in a hardware security module:
+    /// `pkcs11:token=...;object=...?pin-source=file:...` (RFC 7512).
     pub key: PathBuf,
     /// Served to clients that name no configured server (or no name at all).
     #[serde(default)]
@@ -550,6 +621,18 @@ impl Config {
             }
         }
         self.ocsp.durations()?;
+        self.pkcs11.settings()?;
+        for (i, c) in self.certificates.iter().enumerate() {
+            if let Some(k) = c.key.to_str().filter(|k| k.starts_with("pkcs11:")) {
+                pkcs11::parse_uri(k).map_err(|e| {
+                    ConfigError(format!(
+                        "certificate {} ({}): key: {e}",
+                        i + 1,
+                        c.cert.display()
+                    ))
+                })?;
+            }
+        }
         for (i, c) in self.tlcp_certificates.iter().enumerate() {
             if c.names.is_empty() && !c.default {
                 return err(format!(

@@ -353,6 +353,7 @@ impl State {
             crypto_core::tls::KeyProvider::get(&selection),
             base.signature_verification_algorithms,
             previous.map(|p| &p.certs),
+            &config.pkcs11.settings()?,
         )?;
         let tlcp_store = super::tlcp::TlcpStore::load(&config.tlcp_certificates)?;
         let tickets = match &config.tickets {
@@ -664,6 +665,11 @@ impl State {
                 if e.default { " (default)" } else { "" }
             );
             let _ = writeln!(out, "  names: {names}; key: {}", e.key_alg);
+            if e.in_module {
+                out.push_str(
+                    "  key: in a PKCS#11 module (it signs there; the proxy never holds the key)\n",
+                );
+            }
             match &e.info {
                 Some(i) => {
                     let _ = writeln!(out, "  subject: {}", i.subject);

@@ -19,6 +19,8 @@ pub enum ConnError {
     Io(std::io::Error),
     /// The TLS engine refused the handshake (it sent its own alert where it could).
     Tls(std::io::Error),
+    /// The module pool could not run the handshake.
+    Module(crate::config::pkcs11::OffloadError),
     /// The TLCP engine refused the handshake (it sent its alert) or the socket failed.
     Tlcp(tlcp::TlcpError),
     /// The handshake's configuration could not be built.
@@ -44,6 +46,9 @@ impl ConnError {
             Self::Tlcp(tlcp::TlcpError::Protocol(_)) => "tlcp",
             Self::Tlcp(_) => "tls",
             Self::Config(_) => "config",
+            Self::Module(crate::config::pkcs11::OffloadError::Busy) => "pkcs11_busy",
+            Self::Module(crate::config::pkcs11::OffloadError::Timeout) => "pkcs11_timeout",
+            Self::Module(crate::config::pkcs11::OffloadError::Lost) => "pkcs11_lost",
             Self::NoClientCertificate => "no_client_certificate",
             Self::Upstream(e) => e.kind(),
             Self::Relay(e) => match e.side {
@@ -72,6 +77,7 @@ impl std::fmt::Display for ConnError {
             Self::Tls(e) => write!(f, "{e}"),
             Self::Tlcp(e) => write!(f, "{e}"),
             Self::Config(e) => write!(f, "handshake configuration: {e}"),
+            Self::Module(e) => write!(f, "PKCS#11 pool: {e:?}"),
             Self::NoClientCertificate => f.write_str("no client certificate"),
             Self::Upstream(e) => write!(f, "{e}"),
             Self::Relay(e) => write!(f, "relay: {e}"),
@@ -98,6 +104,7 @@ impl From<handshake::HandshakeError> for ConnError {
     fn from(e: handshake::HandshakeError) -> Self {
         match e {
             handshake::HandshakeError::Config(e) => Self::Config(e),
+            handshake::HandshakeError::Module(e) => Self::Module(e),
             handshake::HandshakeError::Tls(e) => Self::Tls(e),
         }
     }

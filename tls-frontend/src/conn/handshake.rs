@@ -34,6 +34,8 @@ pub enum HandshakeError {
     /// rustls refused the handshake (it sent its own alert where it could) or the socket
     /// failed.
     Tls(std::io::Error),
+    /// The certificate's key is in a module and the module pool could not run the handshake.
+    Module(crate::config::pkcs11::OffloadError),
 }
 
 /// The rustls handshake with `choice`'s certificate and profile.
@@ -60,10 +62,13 @@ pub async fn tls(
         }
     };
     let config = config.clone().map_err(HandshakeError::Config)?;
-    let stream = tokio_rustls::TlsAcceptor::from(config)
-        .accept(stream)
-        .await
-        .map_err(HandshakeError::Tls)?;
+    let accept = tokio_rustls::TlsAcceptor::from(config).accept(stream);
+    let stream = match crate::config::pkcs11::pool().filter(|_| choice.entry.in_module) {
+        // C_Sign blocks: the handshake runs on the module pool, not on this worker.
+        Some(pool) => pool.run(accept).await.map_err(HandshakeError::Module)?,
+        None => accept.await,
+    }
+    .map_err(HandshakeError::Tls)?;
     let (_, conn) = stream.get_ref();
     let suite = conn.negotiated_cipher_suite().map(|s| s.suite());
     let resumed = matches!(conn.handshake_kind(), Some(rustls::HandshakeKind::Resumed));

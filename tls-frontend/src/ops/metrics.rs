@@ -46,6 +46,8 @@ pub struct Metrics {
     resumed: AtomicU64,
     certificates: Mutex<Vec<(String, String, u64)>>,
     staples: Mutex<Vec<(String, String, std::sync::Arc<crate::config::ocsp::Staple>)>>,
+    pkcs11_ok: AtomicU64,
+    pkcs11_failed: AtomicU64,
 }
 
 static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
@@ -127,6 +129,15 @@ impl Metrics {
         staples: Vec<(String, String, std::sync::Arc<crate::config::ocsp::Staple>)>,
     ) {
         *lock(&self.staples) = staples;
+    }
+
+    /// A signature through a PKCS#11 module ended.
+    pub fn pkcs11_signature(&self, ok: bool) {
+        if ok {
+            self.pkcs11_ok.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.pkcs11_failed.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// A reload was tried.
@@ -267,6 +278,48 @@ impl Metrics {
                 "tls_frontend_certificate_expiry_seconds{{name=\"{}\",key=\"{}\"}} {at}",
                 esc(name),
                 esc(key)
+            );
+        }
+        if let Some(pool) = crate::config::pkcs11::pool() {
+            let _ = writeln!(
+                o,
+                "# HELP tls_frontend_pkcs11_signatures_total Signatures through a PKCS#11 module."
+            );
+            let _ = writeln!(o, "# TYPE tls_frontend_pkcs11_signatures_total counter");
+            let _ = writeln!(
+                o,
+                "tls_frontend_pkcs11_signatures_total{{result=\"ok\"}} {}",
+                self.pkcs11_ok.load(Ordering::Relaxed)
+            );
+            let _ = writeln!(
+                o,
+                "tls_frontend_pkcs11_signatures_total{{result=\"failed\"}} {}",
+                self.pkcs11_failed.load(Ordering::Relaxed)
+            );
+            let _ = writeln!(
+                o,
+                "# HELP tls_frontend_pkcs11_pool_handshakes Handshakes in the PKCS#11 pool now (running or waiting)."
+            );
+            let _ = writeln!(o, "# TYPE tls_frontend_pkcs11_pool_handshakes gauge");
+            let _ = writeln!(
+                o,
+                "tls_frontend_pkcs11_pool_handshakes {}",
+                pool.in_flight()
+            );
+            let _ = writeln!(
+                o,
+                "# HELP tls_frontend_pkcs11_pool_refused_total Handshakes the PKCS#11 pool refused: full, or past its timeout."
+            );
+            let _ = writeln!(o, "# TYPE tls_frontend_pkcs11_pool_refused_total counter");
+            let _ = writeln!(
+                o,
+                "tls_frontend_pkcs11_pool_refused_total{{reason=\"busy\"}} {}",
+                pool.busy.load(Ordering::Relaxed)
+            );
+            let _ = writeln!(
+                o,
+                "tls_frontend_pkcs11_pool_refused_total{{reason=\"timeout\"}} {}",
+                pool.timeouts.load(Ordering::Relaxed)
             );
         }
         let staples = lock(&self.staples);
