@@ -30,7 +30,9 @@ HZ = os.sysconf("SC_CLK_TCK")
 
 
 def sh(cmd, env=None, cwd=None):
-    subprocess.run(cmd, check=True, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
+    r = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}:\n{r.stdout}{r.stderr}")
 
 
 def free_port():
