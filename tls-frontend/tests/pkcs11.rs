@@ -10,6 +10,7 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -536,4 +537,142 @@ fn the_module_pool_is_bounded_and_other_handshakes_go_on() {
     assert_eq!(proxy.metric("tls_frontend_pkcs11_pool_handshakes"), 0.0);
     let (ok, out) = hsm.curl(proxy.port, "hsm-ec.test", &[]);
     assert!(ok && out.contains("hello"), "{out}");
+}
+
+/// `p11-kit server` serving the token over a socket, and its client module.
+struct Remote {
+    server: std::process::Child,
+}
+
+impl Drop for Remote {
+    fn drop(&mut self) {
+        // The server serves each client from a process of its own: end the whole group.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.server.id())])
+            .status();
+        let _ = self.server.wait();
+    }
+}
+
+/// p11-kit's client module, if installed (Debian `p11-kit-modules`).
+fn p11_kit_client() -> Option<PathBuf> {
+    let found = std::fs::read_dir("/usr/lib")
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path().join("pkcs11/p11-kit-client.so"))
+        .find(|p| p.exists());
+    let ok = found.is_some() && Command::new("p11-kit").arg("--help").output().is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("REQUIRE_SOFTHSM").is_none(),
+            "p11-kit and p11-kit-modules are required"
+        );
+        println!("no p11-kit server or client module: test skipped");
+        return None;
+    }
+    found
+}
+
+impl Hsm {
+    fn serve_remote(&self, socket: &Path) -> Remote {
+        let _ = std::fs::remove_file(socket);
+        let server = self
+            .cmd("p11-kit")
+            .args(["server", "-f", "-n"])
+            .arg(socket)
+            .args(["--provider", MODULE, "pkcs11:token=tls"])
+            .process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("p11-kit server");
+        let start = std::time::Instant::now();
+        while !socket.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "p11-kit server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Remote { server }
+    }
+}
+
+/// The module fails under the proxy and comes back: the key is served by `p11-kit server`
+/// through p11-kit's client module (a module whose device can go away, as a network HSM's
+/// can). While the server is gone handshakes fail (counted) and nothing else is touched; once
+/// it is back, the proxy reopens its sessions, logs in again and signs, with no reload.
+#[test]
+fn sessions_are_reopened_after_the_module_fails() {
+    if !have_softhsm() {
+        return;
+    }
+    let Some(client) = p11_kit_client() else {
+        return;
+    };
+    let hsm = Hsm::new("pkcs11-remote");
+    let socket = hsm.dir.join("p11.sock");
+    let remote = hsm.serve_remote(&socket);
+    let up = InfoUpstream::start(false);
+    let body = hsm.config(
+        up.addr,
+        &[
+            (
+                "hsm-ec",
+                hsm.uri("ec", "pin", &client.display().to_string()),
+            ),
+            ("file", hsm.dir.join("file.key").display().to_string()),
+        ],
+        "",
+    );
+    let path = hsm.dir.join("config.toml");
+    let port = support::free_port();
+    let admin = support::free_port();
+    std::fs::write(
+        &path,
+        body.replace("{port}", &port.to_string())
+            .replace("{admin}", &admin.to_string()),
+    )
+    .unwrap();
+    let address = format!("unix:path={}", socket.display());
+    let proxy = Proxy::start_with_env(
+        path,
+        port,
+        admin,
+        &[("P11_KIT_SERVER_ADDRESS", std::ffi::OsStr::new(&address))],
+    );
+    let (ok, out) = hsm.curl(proxy.port, "hsm-ec.test", &[]);
+    assert!(ok && out.contains("hello"), "{out}");
+    drop(remote);
+    let (ok, out) = hsm.curl(proxy.port, "hsm-ec.test", &[]);
+    assert!(!ok, "signed without the module: {out}");
+    let (ok, out) = hsm.curl(proxy.port, "file.test", &[]);
+    assert!(
+        ok && out.contains("hello"),
+        "a file key while the module is away: {out}"
+    );
+    let _remote = hsm.serve_remote(&socket);
+    // The proxy initialises a module again at most once a second: a handshake right after
+    // one may still fail, so a few tries, a quarter second apart.
+    let mut tries = 0;
+    let (ok, out) = loop {
+        let (ok, out) = hsm.curl(proxy.port, "hsm-ec.test", &[]);
+        tries += 1;
+        if ok || tries == 20 {
+            break (ok, out);
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert!(
+        ok && out.contains("hello"),
+        "after the module came back:\n{out}\n{}",
+        proxy.log.lock().unwrap()
+    );
+    // p11-kit's client finds a restarted server only when initialised again.
+    proxy.log_line(
+        &["PKCS#11 module", "p11-kit-client.so: initialised again"],
+        0,
+    );
+    proxy.log_line(&["PKCS#11 key", "reopening its sessions"], 0);
+    assert!(proxy.metric("tls_frontend_pkcs11_signatures_total{result=\"failed\"}") >= 1.0);
 }

@@ -22,8 +22,8 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
 
 use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
 use cryptoki::error::{Error as P11Error, RvError};
@@ -168,20 +168,85 @@ pub fn parse_uri(uri: &str) -> Result<Uri, String> {
 
 // --- Modules, tokens, keys ---------------------------------------------------------------------
 
-static MODULES: Mutex<Vec<(PathBuf, Pkcs11)>> = Mutex::new(Vec::new());
+/// A loaded module and which initialisation of it is current.
+#[derive(Debug)]
+struct Module {
+    path: PathBuf,
+    p11: Pkcs11,
+    /// Signers hold it read across their calls into the module; a re-initialisation holds
+    /// it written, so no call is inside the module when it is finalised.
+    state: RwLock<ModuleState>,
+}
+
+#[derive(Debug)]
+struct ModuleState {
+    /// Bumped by every re-initialisation: sessions and handles of an older one are void.
+    generation: u64,
+    /// When it was last re-initialised (at most once a second).
+    last: Option<Instant>,
+}
+
+fn initialize(p11: &Pkcs11) -> Result<(), P11Error> {
+    match p11.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+        Ok(()) | Err(P11Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+impl Module {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ModuleState> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `C_Finalize` and `C_Initialize` again (a module whose device went away may only find
+    /// it again so, as p11-kit's client module does), unless another signer did since
+    /// `seen` or it was done less than a second ago. Whether the caller should try again.
+    fn reinitialize(&self, seen: u64) -> bool {
+        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        if state.generation != seen {
+            return true;
+        }
+        if state
+            .last
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return false;
+        }
+        state.last = Some(Instant::now());
+        state.generation += 1;
+        let _ = self.p11.clone().finalize();
+        let result = initialize(&self.p11);
+        crate::ops::log::warn(&format!(
+            "PKCS#11 module {}: initialised again{}",
+            self.path.display(),
+            match &result {
+                Ok(()) => String::new(),
+                Err(e) => format!(", without success: {e}"),
+            }
+        ));
+        result.is_ok()
+    }
+}
+
+static MODULES: Mutex<Vec<Arc<Module>>> = Mutex::new(Vec::new());
 
 /// The module at `path`, loaded and initialised once per process.
-fn module(path: &Path) -> Result<Pkcs11, String> {
+fn module(path: &Path) -> Result<Arc<Module>, String> {
     let mut loaded = MODULES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, m)) = loaded.iter().find(|(p, _)| p == path) {
+    if let Some(m) = loaded.iter().find(|m| m.path == path) {
         return Ok(m.clone());
     }
-    let m = Pkcs11::new(path).map_err(|e| format!("module {}: {e}", path.display()))?;
-    match m.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
-        Ok(()) | Err(P11Error::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
-        Err(e) => return Err(format!("module {}: C_Initialize: {e}", path.display())),
-    }
-    loaded.push((path.to_owned(), m.clone()));
+    let p11 = Pkcs11::new(path).map_err(|e| format!("module {}: {e}", path.display()))?;
+    initialize(&p11).map_err(|e| format!("module {}: C_Initialize: {e}", path.display()))?;
+    let m = Arc::new(Module {
+        path: path.to_owned(),
+        p11,
+        state: RwLock::new(ModuleState {
+            generation: 0,
+            last: None,
+        }),
+    });
+    loaded.push(m.clone());
     Ok(m)
 }
 
@@ -267,7 +332,8 @@ fn recoverable(e: &P11Error) -> bool {
                 | RvError::DeviceRemoved
                 | RvError::DeviceError
                 | RvError::TokenNotPresent
-                | RvError::TokenNotRecognized,
+                | RvError::TokenNotRecognized
+                | RvError::CryptokiNotInitialized,
             _
         )
     )
@@ -276,13 +342,13 @@ fn recoverable(e: &P11Error) -> bool {
 /// One key in one token, and its sessions.
 #[derive(Debug)]
 struct Inner {
-    module: Pkcs11,
+    module: Arc<Module>,
     uri: Uri,
     pin: zeroize::Zeroizing<String>,
-    /// Idle sessions, logged in.
-    sessions: Mutex<Vec<Session>>,
-    /// The private key's handle (found again after a recovery).
-    handle: Mutex<Option<ObjectHandle>>,
+    /// Idle sessions, logged in, with the module generation they were opened in.
+    sessions: Mutex<Vec<(u64, Session)>>,
+    /// The private key's handle (found again after a recovery), with its generation.
+    handle: Mutex<Option<(u64, ObjectHandle)>>,
     kind: KeyType,
     spki: Vec<u8>,
     /// What `check` and the log call it.
@@ -293,6 +359,7 @@ impl Inner {
     fn slot(&self) -> Result<Slot, String> {
         let slots = self
             .module
+            .p11
             .get_slots_with_initialized_token()
             .map_err(|e| format!("listing slots: {e}"))?;
         let mut found = None;
@@ -300,7 +367,7 @@ impl Inner {
             if self.uri.slot_id.is_some_and(|id| id != slot.id()) {
                 continue;
             }
-            let Ok(info) = self.module.get_token_info(slot) else {
+            let Ok(info) = self.module.p11.get_token_info(slot) else {
                 continue;
             };
             if self.uri.token.as_deref().is_some_and(|t| t != info.label()) {
@@ -322,15 +389,14 @@ impl Inner {
         found.ok_or_else(|| "no token matches".into())
     }
 
-    /// A logged-in session: an idle one, or a new one.
-    fn session(&self) -> Result<Session, P11Error> {
-        if let Some(s) = self
-            .sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop()
+    /// A logged-in session of module generation `generation`: an idle one, or a new one.
+    fn session(&self, generation: u64) -> Result<Session, P11Error> {
         {
-            return Ok(s);
+            let mut idle = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+            idle.retain(|(g, _)| *g == generation);
+            if let Some((_, s)) = idle.pop() {
+                return Ok(s);
+            }
         }
         let slot = self.slot().map_err(|_| {
             P11Error::Pkcs11(
@@ -338,15 +404,17 @@ impl Inner {
                 cryptoki::context::Function::OpenSession,
             )
         })?;
-        let s = self.module.open_ro_session(slot)?;
+        let s = self.module.p11.open_ro_session(slot)?;
         match s.login(UserType::User, Some(&AuthPin::from(self.pin.as_str()))) {
             Ok(()) | Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(s),
             Err(e) => Err(e),
         }
     }
 
-    fn key(&self, s: &Session) -> Result<ObjectHandle, String> {
-        if let Some(h) = *self.handle.lock().unwrap_or_else(|e| e.into_inner()) {
+    fn key(&self, s: &Session, generation: u64) -> Result<ObjectHandle, String> {
+        if let Some((g, h)) = *self.handle.lock().unwrap_or_else(|e| e.into_inner())
+            && g == generation
+        {
             return Ok(h);
         }
         let mut template = vec![Attribute::Class(ObjectClass::PRIVATE_KEY)];
@@ -369,13 +437,29 @@ impl Inner {
                 ));
             }
         };
-        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some(h);
+        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, h));
         Ok(h)
     }
 
-    fn sign_once(&self, mechanism: &Mechanism<'_>, data: &[u8]) -> Result<Vec<u8>, P11Error> {
-        let s = self.session()?;
-        let h = match self.key(&s) {
+    /// One try: (the result, the module generation it was made in).
+    fn sign_once(
+        &self,
+        mechanism: &Mechanism<'_>,
+        data: &[u8],
+    ) -> (Result<Vec<u8>, P11Error>, u64) {
+        let state = self.module.read();
+        let generation = state.generation;
+        (self.sign_in(generation, mechanism, data), generation)
+    }
+
+    fn sign_in(
+        &self,
+        generation: u64,
+        mechanism: &Mechanism<'_>,
+        data: &[u8],
+    ) -> Result<Vec<u8>, P11Error> {
+        let s = self.session(generation)?;
+        let h = match self.key(&s, generation) {
             Ok(h) => h,
             Err(_) => {
                 return Err(P11Error::Pkcs11(
@@ -389,9 +473,17 @@ impl Inner {
             self.sessions
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(s);
+                .push((generation, s));
         }
         signed
+    }
+
+    fn forget_sessions(&self) {
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
     /// Signs `message` for `scheme` (the module hashes for RSA; ECDSA is hashed here, as
@@ -442,21 +534,28 @@ impl Inner {
             }
             other => return Err(format!("{other:?} is not signed through PKCS#11")),
         };
+        // The session, the login, the token or the module may have gone away: first open new
+        // sessions and log in again; if that fails too, initialise the module again.
         let signed = match self.sign_once(&mechanism, data) {
-            Err(e) if recoverable(&e) => {
-                // The module, the token or the login went away: start over once.
+            (Err(e), _) if recoverable(&e) => {
                 crate::ops::log::warn(&format!(
                     "PKCS#11 key {}: {e}; reopening its sessions",
                     self.name
                 ));
-                self.sessions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clear();
-                *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = None;
-                self.sign_once(&mechanism, data)
+                self.forget_sessions();
+                match self.sign_once(&mechanism, data) {
+                    (Err(e), generation) if recoverable(&e) => {
+                        self.forget_sessions();
+                        if self.module.reinitialize(generation) {
+                            self.sign_once(&mechanism, data).0
+                        } else {
+                            Err(e)
+                        }
+                    }
+                    (other, _) => other,
+                }
             }
-            other => other,
+            (other, _) => other,
         }
         .map_err(|e| format!("PKCS#11 key {}: C_Sign: {e}", self.name))?;
         match self.kind {
@@ -624,7 +723,8 @@ pub fn load(
     };
     // The token first, for a clear error if it is not there.
     inner.slot()?;
-    let session = inner.session().map_err(|e| match e {
+    let generation = inner.module.read().generation;
+    let session = inner.session(generation).map_err(|e| match e {
         P11Error::Pkcs11(RvError::PinIncorrect, _) => {
             "the token refused the PIN (CKR_PIN_INCORRECT)".to_owned()
         }
@@ -633,7 +733,7 @@ pub fn load(
         }
         other => format!("logging in: {other}"),
     })?;
-    let handle = inner.key(&session)?;
+    let handle = inner.key(&session, generation)?;
     let mut warnings = Vec::new();
     let flags = session
         .get_attributes(
@@ -656,7 +756,7 @@ pub fn load(
         .sessions
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .push(session);
+        .push((generation, session));
     let key = ModuleKey(Arc::new(inner));
     // The test signature, verified with the certificate's key.
     let schemes = match kind {
