@@ -32,6 +32,7 @@ fn main() {
         build
             .file("csrc/sm4_avx2.c")
             .file("csrc/sm4_avx512.c")
+            .file("csrc/sm4_gfni1.c")
             .file("csrc/ghash_pclmul.c")
             .file("csrc/ghash_vpclmul.c");
     }

@@ -57,8 +57,31 @@ impl AesNi1 {
     }
 }
 
+/// Proof that GFNI is usable (with AVX's encoding and SSSE3), for the serial and short-input
+/// kernel (`csrc/sm4_gfni1.c`): CBC encryption, CBC-MAC, and up to eight blocks at once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Gfni1(());
+
+impl Gfni1 {
+    pub(crate) fn new(f: Features) -> Option<Self> {
+        (cfg!(target_arch = "x86_64") && f.has(Feature::Gfni) && f.has(Feature::Avx2))
+            .then_some(Self(()))
+    }
+}
+
+/// Blocks the short-input kernel takes in one call.
+pub(crate) const GFNI1_MAX_BLOCKS: usize = 8;
+
 #[cfg(target_arch = "x86_64")]
 unsafe extern "C" {
+    fn tlsfe_sm4_gfni1_ecb(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni1_cbc(
+        rk: *const u32,
+        chain: *mut u8,
+        input: *const u8,
+        out: *mut u8,
+        nblocks: usize,
+    );
     fn tlsfe_sm4_aesni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_vaes_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_gfni_avx2_crypt(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
@@ -132,4 +155,64 @@ pub(crate) fn sm4_aesni1(_t: AesNi1, rk: &[u32; 32], block: &mut [u8; 16]) {
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (rk, block);
+}
+
+/// Up to [`GFNI1_MAX_BLOCKS`] independent blocks in place, at the latency of one.
+pub(crate) fn sm4_gfni1_ecb(_t: Gfni1, rk: &[u32; 32], data: &mut [u8]) {
+    assert!(
+        data.len().is_multiple_of(16) && data.len() <= GFNI1_MAX_BLOCKS * 16,
+        "one to eight whole blocks"
+    );
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words; `data` holds len/16
+    // (at most 8) blocks, read into a stack buffer before anything is written.
+    unsafe {
+        tlsfe_sm4_gfni1_ecb(
+            rk.as_ptr(),
+            data.as_ptr(),
+            data.as_mut_ptr(),
+            data.len() / 16,
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, data);
+}
+
+/// CBC encryption of whole blocks in place from `chain` (the IV), which becomes the last
+/// ciphertext block.
+pub(crate) fn sm4_gfni1_cbc(_t: Gfni1, rk: &[u32; 32], chain: &mut [u8; 16], data: &mut [u8]) {
+    assert!(data.len().is_multiple_of(16), "whole blocks only");
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words; `chain` 16 bytes;
+    // `data` holds len/16 blocks, each read before it is written (in place is allowed).
+    unsafe {
+        tlsfe_sm4_gfni1_cbc(
+            rk.as_ptr(),
+            chain.as_mut_ptr(),
+            data.as_ptr(),
+            data.as_mut_ptr(),
+            data.len() / 16,
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, chain, data);
+}
+
+/// CBC-MAC: `state` absorbs each whole block of `data` (state = E(state ^ block)).
+pub(crate) fn sm4_gfni1_mac(_t: Gfni1, rk: &[u32; 32], state: &mut [u8; 16], data: &[u8]) {
+    assert!(data.len().is_multiple_of(16), "whole blocks only");
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words; `state` 16 bytes;
+    // `data` holds len/16 blocks, only read (a null output means MAC only).
+    unsafe {
+        tlsfe_sm4_gfni1_cbc(
+            rk.as_ptr(),
+            state.as_mut_ptr(),
+            data.as_ptr(),
+            core::ptr::null_mut(),
+            data.len() / 16,
+        );
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (rk, state, data);
 }

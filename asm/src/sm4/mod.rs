@@ -85,7 +85,7 @@ impl Kernel {
 
 use zeroize::Zeroize;
 
-use crate::ffi::{self, AesNi1, Sm4Simd, Sm4Token};
+use crate::ffi::{self, AesNi1, Gfni1, Sm4Simd, Sm4Token};
 use crate::ghash::GhashKey;
 
 /// An SM4 key: round keys for both directions, on one kernel (plus a one-block kernel for the
@@ -95,7 +95,16 @@ pub struct Sm4 {
     enc: [u32; 32],
     dec: [u32; 32],
     simd: Option<Sm4Token>,
-    one: Option<AesNi1>,
+    one: Option<One>,
+}
+
+/// The kernel of serial modes and short inputs, of the same kind of S-box as the main one.
+#[derive(Clone, Copy, Debug)]
+enum One {
+    /// One block with AESENCLAST.
+    AesNi(AesNi1),
+    /// CBC, CBC-MAC and up to eight blocks with GFNI (`csrc/sm4_gfni1.c`).
+    Gfni(Gfni1),
 }
 
 impl core::fmt::Debug for Sm4 {
@@ -142,8 +151,9 @@ impl Sm4 {
         // The one-block AES-NI kernel only where the main kernel is AES-based too, so that a
         // forced path really runs one kind of S-box.
         let one = match simd.map(Sm4Token::kernel) {
-            Some(Sm4Simd::AesNiAvx2 | Sm4Simd::VaesAvx2) => AesNi1::new(features),
-            _ => None,
+            Some(Sm4Simd::AesNiAvx2 | Sm4Simd::VaesAvx2) => AesNi1::new(features).map(One::AesNi),
+            Some(Sm4Simd::GfniAvx2 | Sm4Simd::GfniAvx512) => Gfni1::new(features).map(One::Gfni),
+            None => None,
         };
         Self {
             enc,
@@ -160,9 +170,12 @@ impl Sm4 {
 
     fn crypt(&self, rk: &[u32; 32], data: &mut [u8]) {
         match (self.simd, self.one) {
-            (_, Some(t)) if data.len() == BLOCK => {
+            (_, Some(One::AesNi(t))) if data.len() == BLOCK => {
                 let block: &mut [u8; 16] = data.try_into().unwrap_or_else(|_| unreachable!());
                 ffi::sm4_aesni1(t, rk, block);
+            }
+            (_, Some(One::Gfni(t))) if data.len() <= ffi::GFNI1_MAX_BLOCKS * BLOCK => {
+                ffi::sm4_gfni1_ecb(t, rk, data);
             }
             (Some(t), _) => ffi::sm4_simd(t, rk, data),
             (None, _) => portable::crypt_blocks(rk, data),
@@ -185,7 +198,11 @@ impl Sm4 {
         let mut c = u128::from_be_bytes(*ctr);
         // Kernels with in-register counters take whole blocks up to the next carry out of the
         // low 32 bits (GCM's counter never carries; CTR's 128-bit one is split there).
-        if let Some(t) = self.simd.filter(|t| t.has_ctr32()) {
+        // Short inputs go to the block kernel (the short-input one, where there is one): the
+        // in-register CTR kernel works sixteen blocks at a time.
+        let short =
+            data.len() <= ffi::GFNI1_MAX_BLOCKS * BLOCK && matches!(self.one, Some(One::Gfni(_)));
+        if let Some(t) = self.simd.filter(|t| t.has_ctr32() && !short) {
             while data.len() >= BLOCK {
                 let low = c as u32;
                 let until_wrap = match counter {
@@ -232,6 +249,12 @@ impl Sm4 {
 
     /// CBC encryption of whole blocks in place (serial by nature).
     pub fn cbc_encrypt(&self, iv: &[u8; 16], data: &mut [u8]) {
+        if let Some(One::Gfni(t)) = self.one {
+            let mut chain = *iv;
+            let whole = data.len() / BLOCK * BLOCK;
+            ffi::sm4_gfni1_cbc(t, &self.enc, &mut chain, &mut data[..whole]);
+            return;
+        }
         let mut prev = *iv;
         for block in data.chunks_exact_mut(BLOCK) {
             for (b, p) in block.iter_mut().zip(&prev) {
@@ -239,6 +262,21 @@ impl Sm4 {
             }
             self.encrypt_blocks(block);
             prev.copy_from_slice(block);
+        }
+    }
+
+    /// CBC-MAC over whole blocks: `state = E(state ^ block)` for each block of `data`.
+    pub fn cbc_mac(&self, state: &mut [u8; 16], data: &[u8]) {
+        if let Some(One::Gfni(t)) = self.one {
+            let whole = data.len() / BLOCK * BLOCK;
+            ffi::sm4_gfni1_mac(t, &self.enc, state, &data[..whole]);
+            return;
+        }
+        for block in data.chunks_exact(BLOCK) {
+            for (s, b) in state.iter_mut().zip(block) {
+                *s ^= b;
+            }
+            self.encrypt_blocks(state);
         }
     }
 
@@ -579,6 +617,13 @@ struct CbcMac<'a> {
 impl CbcMac<'_> {
     fn update(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
+            if self.fill == 0 && data.len() >= BLOCK {
+                // Whole blocks in one call (the serial kernel keeps the chain in registers).
+                let whole = data.len() / BLOCK * BLOCK;
+                self.sm4.cbc_mac(&mut self.x, &data[..whole]);
+                data = &data[whole..];
+                continue;
+            }
             let n = (BLOCK - self.fill).min(data.len());
             for (x, d) in self.x[self.fill..self.fill + n].iter_mut().zip(&data[..n]) {
                 *x ^= d;

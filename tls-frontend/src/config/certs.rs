@@ -219,7 +219,10 @@ impl Store {
                 {
                     let at = |e: String| format!("certificate {}: key: {e}", c.cert.display());
                     let (key, kind, warnings) =
-                        config::pkcs11::load(uri, pkcs11, &chain[0], &algs).map_err(at)?;
+                        config::pkcs11::load(uri, pkcs11, &chain[0], &algs, &|p| {
+                            read_key_file(p, "PIN")
+                        })
+                        .map_err(at)?;
                     for w in warnings {
                         crate::ops::log::warn(&w);
                     }

@@ -653,6 +653,18 @@ impl Staple {
     }
 }
 
+impl crate::ops::metrics::StapleStatus for Staple {
+    fn served(&self, now: SystemTime) -> Option<(SystemTime, SystemTime)> {
+        self.current()
+            .filter(|c| now < c.valid_until)
+            .map(|c| (c.this_update, c.valid_until))
+    }
+
+    fn refresh_failures(&self) -> u64 {
+        self.failures.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,7 +21,6 @@
 //!   warning.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
@@ -670,13 +669,18 @@ pub struct Settings {
     pub timeout: Duration,
 }
 
-/// Loads the key `uri` names for `leaf`, checking it as the module docs above say. Returns the
-/// key, its type, and warnings.
+/// Reads a secret file (a PIN) once, checking its permissions.
+pub type ReadSecret<'a> = dyn Fn(&Path) -> Result<zeroize::Zeroizing<Vec<u8>>, String> + 'a;
+
+/// Loads the key `uri` names for `leaf`, checking it as the module docs above say; a PIN file is
+/// read with `read_secret` (once, permissions checked). Returns the key, its type, and
+/// warnings.
 pub fn load(
     uri_text: &str,
     settings: &Settings,
     leaf: &CertificateDer<'_>,
     algs: &rustls::crypto::WebPkiSupportedAlgorithms,
+    read_secret: &ReadSecret<'_>,
 ) -> Result<(ModuleKey, KeyType, Vec<String>), String> {
     let uri = parse_uri(uri_text)?;
     let module_path = uri
@@ -686,7 +690,7 @@ pub fn load(
         .ok_or("no module: add module-path=/path/to/module.so to the URI or set [pkcs11] module")?;
     let pin = match (&uri.pin_source, &uri.pin_value) {
         (Some(file), _) => {
-            let bytes = crate::config::certs::read_key_file(file, "PIN")?;
+            let bytes = read_secret(file)?;
             let line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
             zeroize::Zeroizing::new(
                 String::from_utf8(line.trim_ascii().to_vec())
@@ -793,12 +797,7 @@ pub fn load(
 pub struct Offload {
     runtime: tokio::runtime::Runtime,
     permits: Arc<tokio::sync::Semaphore>,
-    queue: usize,
     timeout: Duration,
-    /// Handshakes refused because the pool was full.
-    pub busy: AtomicU64,
-    /// Handshakes cut at the deadline.
-    pub timeouts: AtomicU64,
 }
 
 static OFFLOAD: OnceLock<Offload> = OnceLock::new();
@@ -817,17 +816,28 @@ pub fn offload(settings: &Settings) -> Result<&'static Offload, String> {
     let _ = OFFLOAD.set(Offload {
         runtime,
         permits: Arc::new(tokio::sync::Semaphore::new(settings.queue.max(1))),
-        queue: settings.queue.max(1),
         timeout: settings.timeout,
-        busy: AtomicU64::new(0),
-        timeouts: AtomicU64::new(0),
     });
+    crate::ops::metrics::get().pkcs11_pool_started();
     OFFLOAD.get().ok_or_else(|| "the PKCS#11 pool".into())
 }
 
 /// The pool, if a key in a module was ever loaded.
 pub fn pool() -> Option<&'static Offload> {
     OFFLOAD.get()
+}
+
+/// A place in the pool, given back (and the gauge lowered) when the handshake's task ends,
+/// however it ends (aborted at the deadline included).
+#[derive(Debug)]
+struct Leave {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        crate::ops::metrics::get().pkcs11_in_pool(-1);
+    }
 }
 
 /// Why a handshake did not get through the pool.
@@ -848,28 +858,25 @@ impl Offload {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        let m = crate::ops::metrics::get();
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            self.busy.fetch_add(1, Ordering::Relaxed);
+            m.pkcs11_refused(true);
             return Err(OffloadError::Busy);
         };
+        m.pkcs11_in_pool(1);
         let mut task = self.runtime.spawn(async move {
-            let _permit = permit;
+            let _leave = Leave { _permit: permit };
             work.await
         });
         match tokio::time::timeout(self.timeout, &mut task).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(_)) => Err(OffloadError::Lost),
             Err(_) => {
+                m.pkcs11_refused(false);
                 task.abort();
-                self.timeouts.fetch_add(1, Ordering::Relaxed);
                 Err(OffloadError::Timeout)
             }
         }
-    }
-
-    /// Handshakes in the pool now.
-    pub fn in_flight(&self) -> usize {
-        self.queue - self.permits.available_permits()
     }
 }
 

@@ -145,7 +145,10 @@ fn announce_certificates(state: &State) {
             .entries()
             .iter()
             .filter(|e| e.staple.source != crate::config::ocsp::Source::None)
-            .map(|e| (e.label(), e.key_alg.clone(), e.staple.clone()))
+            .map(|e| {
+                let staple: Arc<dyn metrics::StapleStatus> = e.staple.clone();
+                (e.label(), e.key_alg.clone(), staple)
+            })
             .collect(),
     );
     let now = std::time::SystemTime::now();

@@ -45,9 +45,33 @@ pub struct Metrics {
     relay_ends: Mutex<BTreeMap<&'static str, u64>>,
     resumed: AtomicU64,
     certificates: Mutex<Vec<(String, String, u64)>>,
-    staples: Mutex<Vec<(String, String, std::sync::Arc<crate::config::ocsp::Staple>)>>,
+    staples: Mutex<Vec<StapleSeries>>,
     pkcs11_ok: AtomicU64,
     pkcs11_failed: AtomicU64,
+    pkcs11_pool: std::sync::atomic::AtomicBool,
+    pkcs11_in_pool: AtomicI64,
+    pkcs11_busy: AtomicU64,
+    pkcs11_timeouts: AtomicU64,
+}
+
+/// One certificate's OCSP series: (name, key algorithm, its staple).
+pub type StapleSeries = (String, String, std::sync::Arc<dyn StapleStatus>);
+
+/// What the OCSP gauges read of a certificate's staple (implemented by the staple itself, so
+/// the gauges are as current as the handshakes).
+pub trait StapleStatus: Send + Sync + std::fmt::Debug {
+    /// The response served at `now`: (thisUpdate, until when it is served).
+    fn served(
+        &self,
+        now: std::time::SystemTime,
+    ) -> Option<(std::time::SystemTime, std::time::SystemTime)>;
+    /// Failed refreshes so far.
+    fn refresh_failures(&self) -> u64;
+}
+
+fn unix(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 static METRICS: std::sync::OnceLock<Metrics> = std::sync::OnceLock::new();
@@ -124,10 +148,7 @@ impl Metrics {
 
     /// The certificates that staple OCSP: `(name, key algorithm, staple)`, replacing the last
     /// set.
-    pub fn set_staples(
-        &self,
-        staples: Vec<(String, String, std::sync::Arc<crate::config::ocsp::Staple>)>,
-    ) {
+    pub fn set_staples(&self, staples: Vec<(String, String, std::sync::Arc<dyn StapleStatus>)>) {
         *lock(&self.staples) = staples;
     }
 
@@ -137,6 +158,25 @@ impl Metrics {
             self.pkcs11_ok.fetch_add(1, Ordering::Relaxed);
         } else {
             self.pkcs11_failed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The PKCS#11 pool exists (its metrics are shown from now on).
+    pub fn pkcs11_pool_started(&self) {
+        self.pkcs11_pool.store(true, Ordering::Relaxed);
+    }
+
+    /// A handshake entered (+1) or left (-1) the PKCS#11 pool.
+    pub fn pkcs11_in_pool(&self, delta: i64) {
+        self.pkcs11_in_pool.fetch_add(delta, Ordering::Relaxed);
+    }
+
+    /// The PKCS#11 pool refused a handshake: full (`busy`) or past its deadline.
+    pub fn pkcs11_refused(&self, busy: bool) {
+        if busy {
+            self.pkcs11_busy.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.pkcs11_timeouts.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -280,7 +320,7 @@ impl Metrics {
                 esc(key)
             );
         }
-        if let Some(pool) = crate::config::pkcs11::pool() {
+        if self.pkcs11_pool.load(Ordering::Relaxed) {
             let _ = writeln!(
                 o,
                 "# HELP tls_frontend_pkcs11_signatures_total Signatures through a PKCS#11 module."
@@ -304,7 +344,7 @@ impl Metrics {
             let _ = writeln!(
                 o,
                 "tls_frontend_pkcs11_pool_handshakes {}",
-                pool.in_flight()
+                self.pkcs11_in_pool.load(Ordering::Relaxed)
             );
             let _ = writeln!(
                 o,
@@ -314,12 +354,12 @@ impl Metrics {
             let _ = writeln!(
                 o,
                 "tls_frontend_pkcs11_pool_refused_total{{reason=\"busy\"}} {}",
-                pool.busy.load(Ordering::Relaxed)
+                self.pkcs11_busy.load(Ordering::Relaxed)
             );
             let _ = writeln!(
                 o,
                 "tls_frontend_pkcs11_pool_refused_total{{reason=\"timeout\"}} {}",
-                pool.timeouts.load(Ordering::Relaxed)
+                self.pkcs11_timeouts.load(Ordering::Relaxed)
             );
         }
         let staples = lock(&self.staples);
@@ -335,7 +375,7 @@ impl Metrics {
                 "tls_frontend_ocsp_stapled{{name=\"{}\",key=\"{}\"}} {}",
                 esc(name),
                 esc(key),
-                u8::from(s.serve(now).is_some())
+                u8::from(s.served(now).is_some())
             );
         }
         let _ = writeln!(
@@ -344,13 +384,13 @@ impl Metrics {
         );
         let _ = writeln!(o, "# TYPE tls_frontend_ocsp_staple_age_seconds gauge");
         for (name, key, s) in staples.iter() {
-            if let Some(c) = s.current().filter(|c| now < c.valid_until) {
+            if let Some((this_update, _)) = s.served(now) {
                 let _ = writeln!(
                     o,
                     "tls_frontend_ocsp_staple_age_seconds{{name=\"{}\",key=\"{}\"}} {}",
                     esc(name),
                     esc(key),
-                    now.duration_since(c.this_update)
+                    now.duration_since(this_update)
                         .unwrap_or_default()
                         .as_secs()
                 );
@@ -362,13 +402,13 @@ impl Metrics {
         );
         let _ = writeln!(o, "# TYPE tls_frontend_ocsp_staple_expiry_seconds gauge");
         for (name, key, s) in staples.iter() {
-            if let Some(c) = s.current().filter(|c| now < c.valid_until) {
+            if let Some((_, until)) = s.served(now) {
                 let _ = writeln!(
                     o,
                     "tls_frontend_ocsp_staple_expiry_seconds{{name=\"{}\",key=\"{}\"}} {}",
                     esc(name),
                     esc(key),
-                    crate::config::x509::unix_seconds(c.valid_until)
+                    unix(until)
                 );
             }
         }
@@ -383,7 +423,7 @@ impl Metrics {
                 "tls_frontend_ocsp_refresh_failures_total{{name=\"{}\",key=\"{}\"}} {}",
                 esc(name),
                 esc(key),
-                s.failures.load(Ordering::Relaxed)
+                s.refresh_failures()
             );
         }
         o
