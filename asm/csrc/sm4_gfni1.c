@@ -74,50 +74,74 @@ TARGET static inline void z_keys(const uint32_t rk[32], uint32_t zrk[32]) {
     }
 }
 
-TARGET static inline void wipe(void *p, size_t n) {
-    volatile uint8_t *v = p;
-    for (size_t i = 0; i < n; i++) v[i] = 0;
+/* Zeroes secrets on the stack: a plain memset, then a barrier that makes the compiler assume
+ * the memory is read, so the stores are not dropped as dead. */
+static inline void wipe(void *p, size_t n) {
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
 }
+/*
+ * One round on one group, the words named so that nothing moves: A..D are Z_i..Z_{i+3} on
+ * entry and A is Z_{i+4} on exit; U is the S-box input u_i = Z_{i+1}^Z_{i+2}^Z_{i+3}^rk'_i on
+ * entry and u_{i+1} on exit. The chain from u_i to u_{i+1} is only: three GF2P8AFFINEINVQB in
+ * parallel, a byte shuffle, two XORs. Everything else is off it: u_{i+1} needs
+ * Z_i^Z_{i+2}^Z_{i+3}^rk'_{i+1}, which, as Z_{i+3} = u_i ^ Z_{i+1} ^ Z_{i+2} ^ rk'_i, is
+ * E = Z_i ^ Z_{i+1} ^ rk'_i ^ rk'_{i+1} (old words) XOR u_i; and Z_{i+4} = u_{i+1} ^ Z_{i+2} ^
+ * Z_{i+3} ^ rk'_{i+1} is only needed rounds later.
+ */
+#define ROUND1(A, B, C, D, U, i)                                                         \
+    do {                                                                                 \
+        __m128i e_ = _mm_xor_si128(_mm_xor_si128(A, B), _mm_set1_epi32((int)kx[i]));    \
+        __m128i q_ = _mm_xor_si128(e_, U);                                               \
+        __m128i w0_ = _mm_gf2p8affineinv_epi64_epi8(U, mq0, MQ0_C);                      \
+        __m128i w1_ = _mm_gf2p8affineinv_epi64_epi8(U, mq1, 0);                          \
+        __m128i w3_ = _mm_gf2p8affineinv_epi64_epi8(U, mq3, 0);                          \
+        __m128i s_ = _mm_xor_si128(rot8(w1_), rot16(w1_));                               \
+        __m128i t_ = _mm_xor_si128(rot24(w3_), _mm_xor_si128(w0_, q_));                  \
+        U = _mm_xor_si128(s_, t_);                                                       \
+        __m128i k_ = _mm_set1_epi32((int)zrk[((i) + 1) & 31]);                           \
+        A = _mm_xor_si128(_mm_xor_si128(U, k_), _mm_xor_si128(C, D));                    \
+    } while (0)
+
+/* rk'_i ^ rk'_{i+1}, per round (kx[i]); rk'_{i+1} is zrk[(i + 1) & 31]. */
+#define ROUND_KEYS                                                  \
+    uint32_t kx[32];                                                \
+    for (int i_ = 0; i_ < 32; i_++) kx[i_] = zrk[i_] ^ zrk[(i_ + 1) & 31];
 
 /*
- * 32 rounds on G groups of four words (Z basis) interleaved; on return z[g][0..3] hold
- * (Z35, Z34, Z33, Z32), the output words in order.
+ * 32 rounds on G (1 or 2) groups; z[g][0..3] = Z0..Z3 on entry, (Z35, Z34, Z33, Z32) on
+ * return, the output words in order.
  */
-#define ROUNDS(G)                                                                              \
-    do {                                                                                       \
-        const __m128i mq0 = _mm_set1_epi64x((long long)MQ0);                                   \
-        const __m128i mq1 = _mm_set1_epi64x((long long)MQ1);                                   \
-        const __m128i mq3 = _mm_set1_epi64x((long long)MQ3);                                   \
-        __m128i u[G];                                                                          \
-        __m128i r0 = _mm_set1_epi32((int)zrk[0]);                                              \
-        for (int g = 0; g < (G); g++)                                                          \
-            u[g] = _mm_xor_si128(_mm_xor_si128(z[g][1], z[g][2]), _mm_xor_si128(z[g][3], r0)); \
-        for (int i = 0; i < 32; i++) {                                                         \
-            /* Off the chain: everything of u(i+1) but this round's output. */                 \
-            __m128i rn = _mm_set1_epi32((int)zrk[(i + 1) & 31]);                               \
-            for (int g = 0; g < (G); g++) {                                                    \
-                __m128i *w = z[g];                                                             \
-                __m128i a = w[i & 3];             /* Z_i */                                    \
-                __m128i b = w[(i + 2) & 3];       /* Z_{i+2} */                                \
-                __m128i c = w[(i + 3) & 3];       /* Z_{i+3} */                                \
-                __m128i rest = _mm_xor_si128(_mm_xor_si128(b, c), rn);                         \
-                __m128i q = _mm_xor_si128(rest, a);                                            \
-                __m128i w0 = _mm_gf2p8affineinv_epi64_epi8(u[g], mq0, MQ0_C);                  \
-                __m128i w1 = _mm_gf2p8affineinv_epi64_epi8(u[g], mq1, 0);                      \
-                __m128i w3 = _mm_gf2p8affineinv_epi64_epi8(u[g], mq3, 0);                      \
-                __m128i s = _mm_xor_si128(rot8(w1), rot16(w1));                                \
-                __m128i t = _mm_xor_si128(rot24(w3), _mm_xor_si128(w0, q));                    \
-                u[g] = _mm_xor_si128(s, t);           /* u(i+1) */                             \
-                w[i & 3] = _mm_xor_si128(u[g], rest); /* Z_{i+4} */                            \
-            }                                                                                  \
-        }                                                                                      \
-        for (int g = 0; g < (G); g++) {                                                        \
-            __m128i t0 = z[g][0], t1 = z[g][1];                                                \
-            z[g][0] = z[g][3];                                                                 \
-            z[g][1] = z[g][2];                                                                 \
-            z[g][2] = t1;                                                                      \
-            z[g][3] = t0;                                                                      \
-        }                                                                                      \
+#define ROUNDS(G)                                                                          \
+    do {                                                                                   \
+        const __m128i mq0 = _mm_set1_epi64x((long long)MQ0);                               \
+        const __m128i mq1 = _mm_set1_epi64x((long long)MQ1);                               \
+        const __m128i mq3 = _mm_set1_epi64x((long long)MQ3);                               \
+        const __m128i r0_ = _mm_set1_epi32((int)zrk[0]);                                   \
+        __m128i a0 = z[0][0], b0 = z[0][1], c0 = z[0][2], d0 = z[0][3];                    \
+        __m128i u0 = _mm_xor_si128(_mm_xor_si128(b0, c0), _mm_xor_si128(d0, r0_));         \
+        __m128i a1 = z[(G) - 1][0], b1 = z[(G) - 1][1], c1 = z[(G) - 1][2], d1 = z[(G) - 1][3]; \
+        __m128i u1 = _mm_xor_si128(_mm_xor_si128(b1, c1), _mm_xor_si128(d1, r0_));         \
+        _Pragma("GCC unroll 8") for (int i = 0; i < 32; i += 4) {                          \
+            ROUND1(a0, b0, c0, d0, u0, i);                                                 \
+            if ((G) == 2) ROUND1(a1, b1, c1, d1, u1, i);                                   \
+            ROUND1(b0, c0, d0, a0, u0, i + 1);                                             \
+            if ((G) == 2) ROUND1(b1, c1, d1, a1, u1, i + 1);                               \
+            ROUND1(c0, d0, a0, b0, u0, i + 2);                                             \
+            if ((G) == 2) ROUND1(c1, d1, a1, b1, u1, i + 2);                               \
+            ROUND1(d0, a0, b0, c0, u0, i + 3);                                             \
+            if ((G) == 2) ROUND1(d1, a1, b1, c1, u1, i + 3);                               \
+        }                                                                                  \
+        z[0][0] = d0;                                                                      \
+        z[0][1] = c0;                                                                      \
+        z[0][2] = b0;                                                                      \
+        z[0][3] = a0;                                                                      \
+        if ((G) == 2) {                                                                    \
+            z[(G) - 1][0] = d1;                                                            \
+            z[(G) - 1][1] = c1;                                                            \
+            z[(G) - 1][2] = b1;                                                            \
+            z[(G) - 1][3] = a1;                                                            \
+        }                                                                                  \
     } while (0)
 
 /* Four blocks (64 bytes at p) into words: z[k] lane j = word k of block j, Z basis. */
@@ -150,6 +174,7 @@ TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t rk[32], const uint8_t *in, uint8_
     uint32_t zrk[32];
     uint8_t buf[128];
     z_keys(rk, zrk);
+    ROUND_KEYS
     size_t n = nblocks > 8 ? 8 : nblocks;
     memset(buf, 0, sizeof buf);
     memcpy(buf, in, n * 16);
@@ -166,6 +191,7 @@ TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t rk[32], const uint8_t *in, uint8_
     memcpy(out, buf, n * 16);
     wipe(buf, sizeof buf);
     wipe(zrk, sizeof zrk);
+    wipe(kx, sizeof kx);
 }
 
 /* Broadcasts 32-bit lane k of x. */
@@ -181,6 +207,7 @@ TARGET void tlsfe_sm4_gfni1_cbc(const uint32_t rk[32], uint8_t chain[16], const 
                                 uint8_t *out, size_t nblocks) {
     uint32_t zrk[32];
     z_keys(rk, zrk);
+    ROUND_KEYS
     __m128i c = to_z(bswap32(_mm_loadu_si128((const __m128i *)chain)));
     __m128i z[1][4];
     z[0][0] = LANE(c, 0);
@@ -205,4 +232,5 @@ TARGET void tlsfe_sm4_gfni1_cbc(const uint32_t rk[32], uint8_t chain[16], const 
     __m128i t1 = _mm_unpacklo_epi32(z[0][2], z[0][3]);
     _mm_storeu_si128((__m128i *)chain, bswap32(from_z(_mm_unpacklo_epi64(t0, t1))));
     wipe(zrk, sizeof zrk);
+    wipe(kx, sizeof kx);
 }

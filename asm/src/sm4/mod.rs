@@ -230,6 +230,22 @@ impl Sm4 {
         // 32 blocks per kernel call: the SIMD kernels run 16 at a time.
         const CHUNK: usize = 32 * BLOCK;
         let mut c = u128::from_be_bytes(*ctr);
+        if data.len() <= ffi::GFNI1_MAX_BLOCKS * BLOCK {
+            // Short: a small buffer, and only what was used is wiped.
+            let mut ks = [0u8; ffi::GFNI1_MAX_BLOCKS * BLOCK];
+            let blocks = data.len().div_ceil(BLOCK);
+            for b in 0..blocks {
+                ks[b * BLOCK..(b + 1) * BLOCK].copy_from_slice(&c.to_be_bytes());
+                c = match counter {
+                    Counter::Full128 => c.wrapping_add(1),
+                    Counter::Low32 => (c & !0xffff_ffff) | u128::from((c as u32).wrapping_add(1)),
+                };
+            }
+            self.encrypt_blocks(&mut ks[..blocks * BLOCK]);
+            xor_into(data, &ks);
+            ks[..blocks * BLOCK].zeroize();
+            return c.to_be_bytes();
+        }
         let mut ks = [0u8; CHUNK];
         for piece in data.chunks_mut(CHUNK) {
             let blocks = piece.len().div_ceil(BLOCK);
@@ -326,6 +342,9 @@ const SMALL: usize = 256;
 
 /// GCM seal works in chunks of this many bytes (CTR, then GHASH while the chunk is in L1).
 const FUSE: usize = 256 * BLOCK;
+
+/// CCM seals payloads up to this size with one CTR call for the tag's mask and the payload.
+const SHORT_CCM: usize = 7 * BLOCK;
 
 /// Length of GCM and CCM nonces and tags here (RFC 8998).
 pub const NONCE_LEN: usize = 12;
@@ -536,12 +555,8 @@ impl Sm4Ccm {
         x[0] = (u8::from(!aad.is_empty()) << 6) | (((TAG_LEN as u8 - 2) / 2) << 3) | 2;
         x[1..13].copy_from_slice(nonce);
         x[13..].copy_from_slice(&(payload_len as u32).to_be_bytes()[1..]);
-        self.sm4.encrypt_blocks(&mut x);
-        let mut mac = CbcMac {
-            sm4: &self.sm4,
-            x,
-            fill: 0,
-        };
+        let mut mac = CbcMac::new(&self.sm4);
+        mac.update(&x);
         if !aad.is_empty() {
             if aad.len() < 0xff00 {
                 mac.update(&(aad.len() as u16).to_be_bytes());
@@ -562,8 +577,20 @@ impl Sm4Ccm {
         }
         let mut mac = self.mac_start(nonce, aad, data.len());
         mac.update(data);
-        mac.pad();
-        let mut t = mac.x;
+        let mut t = mac.finish();
+        if data.len() <= SHORT_CCM {
+            // The tag's mask (counter 0) and the payload's keystream (1..) in one call.
+            let mut buf = [0u8; BLOCK + SHORT_CCM];
+            let n = BLOCK + data.len();
+            buf[..BLOCK].copy_from_slice(&t);
+            buf[BLOCK..n].copy_from_slice(data);
+            self.sm4
+                .ctr(&Self::counter(nonce, 0), Counter::Full128, &mut buf[..n]);
+            t.copy_from_slice(&buf[..BLOCK]);
+            data.copy_from_slice(&buf[BLOCK..n]);
+            buf[..n].zeroize();
+            return Ok(t);
+        }
         self.sm4
             .ctr(&Self::counter(nonce, 1), Counter::Full128, data);
         self.sm4
@@ -594,8 +621,7 @@ impl Sm4Ccm {
             mac.update(piece);
         }
         buf.zeroize();
-        mac.pad();
-        let mut t = mac.x;
+        let mut t = mac.finish();
         self.sm4
             .ctr(&Self::counter(nonce, 0), Counter::Full128, &mut t);
         if !tags_equal(&t, tag) {
@@ -607,41 +633,85 @@ impl Sm4Ccm {
     }
 }
 
-/// A running CBC-MAC (CCM's authentication half).
+/// A running CBC-MAC (CCM's authentication half). Input collects in a buffer of eight
+/// blocks and goes to the kernel a buffer (or a run of whole blocks) at a time: the serial
+/// kernel keeps the chain in registers across one call, and a short message (B0, the AAD, the
+/// payload) is one call. The buffer holds plaintext: it is wiped when the MAC is dropped.
 struct CbcMac<'a> {
     sm4: &'a Sm4,
     x: [u8; 16],
+    buf: [u8; MAC_BUF],
     fill: usize,
+    /// How much of `buf` was ever written (what the wipe must cover).
+    used: usize,
 }
 
-impl CbcMac<'_> {
+/// The CBC-MAC buffer: eight blocks, what the short-input kernel takes in one call.
+const MAC_BUF: usize = 8 * BLOCK;
+
+impl<'a> CbcMac<'a> {
+    fn new(sm4: &'a Sm4) -> Self {
+        Self {
+            sm4,
+            x: [0; 16],
+            buf: [0; MAC_BUF],
+            fill: 0,
+            used: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        debug_assert!(self.fill.is_multiple_of(BLOCK));
+        if self.fill > 0 {
+            self.sm4.cbc_mac(&mut self.x, &self.buf[..self.fill]);
+            self.fill = 0;
+        }
+    }
+
     fn update(&mut self, mut data: &[u8]) {
         while !data.is_empty() {
-            if self.fill == 0 && data.len() >= BLOCK {
-                // Whole blocks in one call (the serial kernel keeps the chain in registers).
+            if self.fill == 0 && data.len() >= MAC_BUF {
+                // Whole blocks straight from the input, in one call.
                 let whole = data.len() / BLOCK * BLOCK;
                 self.sm4.cbc_mac(&mut self.x, &data[..whole]);
                 data = &data[whole..];
                 continue;
             }
-            let n = (BLOCK - self.fill).min(data.len());
-            for (x, d) in self.x[self.fill..self.fill + n].iter_mut().zip(&data[..n]) {
-                *x ^= d;
-            }
+            let n = (MAC_BUF - self.fill).min(data.len());
+            self.buf[self.fill..self.fill + n].copy_from_slice(&data[..n]);
             self.fill += n;
+            self.used = self.used.max(self.fill);
             data = &data[n..];
-            if self.fill == BLOCK {
-                self.sm4.encrypt_blocks(&mut self.x);
-                self.fill = 0;
+            if self.fill == MAC_BUF {
+                self.flush();
             }
         }
     }
 
     /// Zero-pads a partial block.
     fn pad(&mut self) {
-        if self.fill > 0 {
-            self.sm4.encrypt_blocks(&mut self.x);
-            self.fill = 0;
+        let r = self.fill % BLOCK;
+        if r > 0 {
+            let n = BLOCK - r;
+            self.buf[self.fill..self.fill + n].fill(0);
+            self.fill += n;
+            self.used = self.used.max(self.fill);
+            if self.fill == MAC_BUF {
+                self.flush();
+            }
         }
+    }
+
+    /// The MAC of everything so far (padded).
+    fn finish(mut self) -> [u8; 16] {
+        self.pad();
+        self.flush();
+        self.x
+    }
+}
+
+impl Drop for CbcMac<'_> {
+    fn drop(&mut self) {
+        self.buf[..self.used].zeroize();
     }
 }
