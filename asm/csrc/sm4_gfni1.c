@@ -21,8 +21,9 @@
  * Lanes: a register holds one word of up to four blocks (one per 32-bit lane); every
  * operation is lane-wise, so four blocks cost what one does.
  *
- * Constant time: no table, no data-dependent branch or index. The transformed round keys and
- * the padded tail live on the stack and are wiped before return.
+ * Constant time: no table, no data-dependent branch or index. The padded tail lives on the
+ * stack and is wiped before return; the transformed key is the caller's (made once per key by
+ * tlsfe_sm4_gfni1_prepare, wiped with the key).
  */
 #include <immintrin.h>
 #include <stddef.h>
@@ -103,10 +104,18 @@ static inline void wipe(void *p, size_t n) {
         A = _mm_xor_si128(_mm_xor_si128(U, k_), _mm_xor_si128(C, D));                    \
     } while (0)
 
-/* rk'_i ^ rk'_{i+1}, per round (kx[i]); rk'_{i+1} is zrk[(i + 1) & 31]. */
-#define ROUND_KEYS                                                  \
-    uint32_t kx[32];                                                \
-    for (int i_ = 0; i_ < 32; i_++) kx[i_] = zrk[i_] ^ zrk[(i_ + 1) & 31];
+/*
+ * The key in the Z basis, made once per key: zk[0..32] = rk'_i = M1 rk_i ^ 0x3E, and
+ * zk[32..64] = rk'_i ^ rk'_{i+1} (kx below).
+ */
+TARGET void tlsfe_sm4_gfni1_prepare(const uint32_t rk[32], uint32_t zk[64]) {
+    z_keys(rk, zk);
+    for (int i = 0; i < 32; i++) zk[32 + i] = zk[i] ^ zk[(i + 1) & 31];
+}
+
+#define ROUND_KEYS                 \
+    const uint32_t *zrk = zk;      \
+    const uint32_t *kx = zk + 32;
 
 /*
  * 32 rounds on G (1 or 2) groups; z[g][0..3] = Z0..Z3 on entry, (Z35, Z34, Z33, Z32) on
@@ -169,14 +178,14 @@ TARGET static inline void store4(uint8_t *p, __m128i z[4]) {
 }
 
 /* 1..8 independent blocks (ECB), in place allowed. */
-TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t rk[32], const uint8_t *in, uint8_t *out,
+TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t zk[64], const uint8_t *in, uint8_t *out,
                                 size_t nblocks) {
-    uint32_t zrk[32];
     uint8_t buf[128];
-    z_keys(rk, zrk);
     ROUND_KEYS
     size_t n = nblocks > 8 ? 8 : nblocks;
-    memset(buf, 0, sizeof buf);
+    /* Up to four blocks use the first 64 bytes only. */
+    size_t span = n > 4 ? 128 : 64;
+    memset(buf, 0, span);
     memcpy(buf, in, n * 16);
     __m128i z[2][4];
     load4(buf, z[0]);
@@ -189,9 +198,7 @@ TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t rk[32], const uint8_t *in, uint8_
     }
     store4(buf, z[0]);
     memcpy(out, buf, n * 16);
-    wipe(buf, sizeof buf);
-    wipe(zrk, sizeof zrk);
-    wipe(kx, sizeof kx);
+    wipe(buf, span);
 }
 
 /* Broadcasts 32-bit lane k of x. */
@@ -203,10 +210,8 @@ TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t rk[32], const uint8_t *in, uint8_
  * updated to the last ciphertext block (the next IV, or the MAC). The chain stays in the Z
  * basis from block to block: the next block's input is M1 P ^ (its Z-basis output), one XOR.
  */
-TARGET void tlsfe_sm4_gfni1_cbc(const uint32_t rk[32], uint8_t chain[16], const uint8_t *in,
+TARGET void tlsfe_sm4_gfni1_cbc(const uint32_t zk[64], uint8_t chain[16], const uint8_t *in,
                                 uint8_t *out, size_t nblocks) {
-    uint32_t zrk[32];
-    z_keys(rk, zrk);
     ROUND_KEYS
     __m128i c = to_z(bswap32(_mm_loadu_si128((const __m128i *)chain)));
     __m128i z[1][4];
@@ -231,6 +236,4 @@ TARGET void tlsfe_sm4_gfni1_cbc(const uint32_t rk[32], uint8_t chain[16], const 
     __m128i t0 = _mm_unpacklo_epi32(z[0][0], z[0][1]);
     __m128i t1 = _mm_unpacklo_epi32(z[0][2], z[0][3]);
     _mm_storeu_si128((__m128i *)chain, bswap32(from_z(_mm_unpacklo_epi64(t0, t1))));
-    wipe(zrk, sizeof zrk);
-    wipe(kx, sizeof kx);
 }

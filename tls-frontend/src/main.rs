@@ -84,6 +84,10 @@ enum Command {
         /// Also write a bar chart here.
         #[arg(long)]
         svg: Option<std::path::PathBuf>,
+        /// Comma-separated sizes in bytes for the throughput figures (multiples of 16);
+        /// default 16, 1024, 16384.
+        #[arg(long)]
+        sizes: Option<String>,
     },
     /// A TLCP (GB/T 38636-2020) client: connect, send a request (default: HTTP GET /), print
     /// the reply; what was negotiated goes to stderr.
@@ -150,9 +154,11 @@ fn main() -> ExitCode {
             rounds,
             json,
             svg,
+            sizes,
         } => speed(
             algorithms.as_deref(),
             backends.as_deref(),
+            sizes.as_deref(),
             seconds,
             rounds,
             json,
@@ -365,13 +371,14 @@ fn tlcp_client(
 fn speed(
     algorithms: Option<&str>,
     backends: Option<&str>,
+    sizes: Option<&str>,
     seconds: f64,
     rounds: u32,
     json: bool,
     svg: Option<&std::path::Path>,
 ) -> Result<(), String> {
     use tls_frontend::tools::speed;
-    let plan = speed::Plan::new(algorithms, backends, seconds, rounds)?;
+    let plan = speed::Plan::new(algorithms, backends, seconds, rounds, sizes)?;
     let figures = plan.run();
     if json {
         println!("{}", speed::json(&figures));

@@ -74,9 +74,10 @@ pub(crate) const GFNI1_MAX_BLOCKS: usize = 8;
 
 #[cfg(target_arch = "x86_64")]
 unsafe extern "C" {
-    fn tlsfe_sm4_gfni1_ecb(rk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni1_prepare(rk: *const u32, zk: *mut u32);
+    fn tlsfe_sm4_gfni1_ecb(zk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_gfni1_cbc(
-        rk: *const u32,
+        zk: *const u32,
         chain: *mut u8,
         input: *const u8,
         out: *mut u8,
@@ -157,37 +158,51 @@ pub(crate) fn sm4_aesni1(_t: AesNi1, rk: &[u32; 32], block: &mut [u8; 16]) {
     let _ = (rk, block);
 }
 
-/// Up to [`GFNI1_MAX_BLOCKS`] independent blocks in place, at the latency of one.
-pub(crate) fn sm4_gfni1_ecb(_t: Gfni1, rk: &[u32; 32], data: &mut [u8]) {
+/// The round keys `rk` in the short-input kernel's basis (made once per key).
+pub(crate) fn sm4_gfni1_prepare(_t: Gfni1, rk: &[u32; 32]) -> [u32; 64] {
+    let mut zk = [0u32; 64];
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words, `zk` 64.
+    unsafe {
+        tlsfe_sm4_gfni1_prepare(rk.as_ptr(), zk.as_mut_ptr());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = rk;
+    zk
+}
+
+/// Up to [`GFNI1_MAX_BLOCKS`] independent blocks in place, at the latency of one; `zk` from
+/// [`sm4_gfni1_prepare`].
+pub(crate) fn sm4_gfni1_ecb(_t: Gfni1, zk: &[u32; 64], data: &mut [u8]) {
     assert!(
         data.len().is_multiple_of(16) && data.len() <= GFNI1_MAX_BLOCKS * 16,
         "one to eight whole blocks"
     );
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words; `data` holds len/16
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `data` holds len/16
     // (at most 8) blocks, read into a stack buffer before anything is written.
     unsafe {
         tlsfe_sm4_gfni1_ecb(
-            rk.as_ptr(),
+            zk.as_ptr(),
             data.as_ptr(),
             data.as_mut_ptr(),
             data.len() / 16,
         );
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (rk, data);
+    let _ = (zk, data);
 }
 
 /// CBC encryption of whole blocks in place from `chain` (the IV), which becomes the last
 /// ciphertext block.
-pub(crate) fn sm4_gfni1_cbc(_t: Gfni1, rk: &[u32; 32], chain: &mut [u8; 16], data: &mut [u8]) {
+pub(crate) fn sm4_gfni1_cbc(_t: Gfni1, zk: &[u32; 64], chain: &mut [u8; 16], data: &mut [u8]) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words; `chain` 16 bytes;
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `chain` 16 bytes;
     // `data` holds len/16 blocks, each read before it is written (in place is allowed).
     unsafe {
         tlsfe_sm4_gfni1_cbc(
-            rk.as_ptr(),
+            zk.as_ptr(),
             chain.as_mut_ptr(),
             data.as_ptr(),
             data.as_mut_ptr(),
@@ -195,18 +210,18 @@ pub(crate) fn sm4_gfni1_cbc(_t: Gfni1, rk: &[u32; 32], chain: &mut [u8; 16], dat
         );
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (rk, chain, data);
+    let _ = (zk, chain, data);
 }
 
 /// CBC-MAC: `state` absorbs each whole block of `data` (state = E(state ^ block)).
-pub(crate) fn sm4_gfni1_mac(_t: Gfni1, rk: &[u32; 32], state: &mut [u8; 16], data: &[u8]) {
+pub(crate) fn sm4_gfni1_mac(_t: Gfni1, zk: &[u32; 64], state: &mut [u8; 16], data: &[u8]) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `rk` is 32 words; `state` 16 bytes;
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `state` 16 bytes;
     // `data` holds len/16 blocks, only read (a null output means MAC only).
     unsafe {
         tlsfe_sm4_gfni1_cbc(
-            rk.as_ptr(),
+            zk.as_ptr(),
             state.as_mut_ptr(),
             data.as_ptr(),
             core::ptr::null_mut(),
@@ -214,5 +229,5 @@ pub(crate) fn sm4_gfni1_mac(_t: Gfni1, rk: &[u32; 32], state: &mut [u8; 16], dat
         );
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (rk, state, data);
+    let _ = (zk, state, data);
 }

@@ -96,6 +96,9 @@ pub struct Sm4 {
     dec: [u32; 32],
     simd: Option<Sm4Token>,
     one: Option<One>,
+    /// Both directions' keys in the short-input GFNI kernel's basis (zero when unused).
+    zenc: [u32; 64],
+    zdec: [u32; 64],
 }
 
 /// The kernel of serial modes and short inputs, of the same kind of S-box as the main one.
@@ -119,6 +122,8 @@ impl Drop for Sm4 {
     fn drop(&mut self) {
         self.enc.zeroize();
         self.dec.zeroize();
+        self.zenc.zeroize();
+        self.zdec.zeroize();
     }
 }
 
@@ -155,11 +160,20 @@ impl Sm4 {
             Some(Sm4Simd::GfniAvx2 | Sm4Simd::GfniAvx512) => Gfni1::new(features).map(One::Gfni),
             None => None,
         };
+        let (zenc, zdec) = match one {
+            Some(One::Gfni(t)) => (
+                ffi::sm4_gfni1_prepare(t, &enc),
+                ffi::sm4_gfni1_prepare(t, &dec),
+            ),
+            _ => ([0; 64], [0; 64]),
+        };
         Self {
             enc,
             dec,
             simd,
             one,
+            zenc,
+            zdec,
         }
     }
 
@@ -175,7 +189,12 @@ impl Sm4 {
                 ffi::sm4_aesni1(t, rk, block);
             }
             (_, Some(One::Gfni(t))) if data.len() <= ffi::GFNI1_MAX_BLOCKS * BLOCK => {
-                ffi::sm4_gfni1_ecb(t, rk, data);
+                let zk = if core::ptr::eq(rk, &self.enc) {
+                    &self.zenc
+                } else {
+                    &self.zdec
+                };
+                ffi::sm4_gfni1_ecb(t, zk, data);
             }
             (Some(t), _) => ffi::sm4_simd(t, rk, data),
             (None, _) => portable::crypt_blocks(rk, data),
@@ -268,7 +287,7 @@ impl Sm4 {
         if let Some(One::Gfni(t)) = self.one {
             let mut chain = *iv;
             let whole = data.len() / BLOCK * BLOCK;
-            ffi::sm4_gfni1_cbc(t, &self.enc, &mut chain, &mut data[..whole]);
+            ffi::sm4_gfni1_cbc(t, &self.zenc, &mut chain, &mut data[..whole]);
             return;
         }
         let mut prev = *iv;
@@ -285,7 +304,7 @@ impl Sm4 {
     pub fn cbc_mac(&self, state: &mut [u8; 16], data: &[u8]) {
         if let Some(One::Gfni(t)) = self.one {
             let whole = data.len() / BLOCK * BLOCK;
-            ffi::sm4_gfni1_mac(t, &self.enc, state, &data[..whole]);
+            ffi::sm4_gfni1_mac(t, &self.zenc, state, &data[..whole]);
             return;
         }
         for block in data.chunks_exact(BLOCK) {

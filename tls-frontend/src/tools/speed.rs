@@ -57,6 +57,7 @@ impl Plan {
         backends: Option<&str>,
         seconds: f64,
         rounds: u32,
+        sizes: Option<&str>,
     ) -> Result<Self, String> {
         let mut benches = crypto_core::speed::default_benches();
         if let Some(list) = algorithms {
@@ -76,6 +77,33 @@ impl Plan {
                 }
             }
             benches.retain(|b| wanted.contains(&b.id().as_str()));
+        }
+        if let Some(list) = sizes {
+            // Other sizes for the throughput figures (as `openssl speed -bytes`): whole blocks,
+            // so that every cipher mode can take them.
+            let mut wanted = Vec::new();
+            for t in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let n: usize = t
+                    .parse()
+                    .map_err(|_| format!("--sizes: {t:?} is not a number"))?;
+                if n == 0 || n > 1 << 20 || !n.is_multiple_of(16) {
+                    return Err(format!(
+                        "--sizes: {n}: multiples of 16 bytes up to 1 MiB (whole cipher blocks)"
+                    ));
+                }
+                if !wanted.contains(&n) {
+                    wanted.push(n);
+                }
+            }
+            let mut out: Vec<Bench> = Vec::new();
+            for b in &benches {
+                if b.bytes().is_none() {
+                    out.push(*b);
+                } else if !out.iter().any(|o| o.alg == b.alg && o.op == b.op) {
+                    out.extend(wanted.iter().map(|&n| Bench::new(b.alg, b.op, n)));
+                }
+            }
+            benches = out;
         }
         let mut auto = true;
         let chosen: Vec<Backend> = match backends {
@@ -465,6 +493,34 @@ mod tests {
             backend: backend.into(),
             resolved: None,
             ops_per_sec: ops,
+        }
+    }
+
+    /// `--sizes` replaces the throughput figures' sizes and leaves per-operation ones alone.
+    #[test]
+    fn sizes_replace_the_throughput_sizes() {
+        let plan = Plan::new(
+            Some("sm4-ctr,sm2-sign"),
+            Some("asm"),
+            0.1,
+            1,
+            Some("16,64,64"),
+        )
+        .unwrap();
+        let ids: Vec<(String, usize)> = plan.benches.iter().map(|b| (b.id(), b.size)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("sm4-ctr".to_owned(), 16),
+                ("sm4-ctr".to_owned(), 64),
+                ("sm2-sign".to_owned(), 32)
+            ]
+        );
+        for bad in ["0", "17", "x", "2097152"] {
+            assert!(
+                Plan::new(None, Some("asm"), 0.1, 1, Some(bad)).is_err(),
+                "{bad}"
+            );
         }
     }
 
