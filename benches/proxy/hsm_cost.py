@@ -16,7 +16,6 @@ Needs: softhsm2, opensc (pkcs11-tool), openssl, taskset.
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,6 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 PIN = "483920"
-HZ = os.sysconf("SC_CLK_TCK")
 
 
 def sh(cmd, env=None, cwd=None):
@@ -35,57 +33,10 @@ def sh(cmd, env=None, cwd=None):
         sys.exit(f"{' '.join(cmd)}:\n{r.stdout}{r.stderr}")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def tree(root):
-    kids = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    st = f.read()
-                ppid = int(st[st.rindex(")") + 2:].split()[1])
-                kids.setdefault(ppid, []).append(int(d))
-            except OSError:
-                pass
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def cpu(root):
-    total = 0
-    for p in tree(root):
-        try:
-            # Threads are in /proc/PID/stat's totals already.
-            with open(f"/proc/{p}/stat") as f:
-                st = f.read()
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / HZ
-
-
-def wait_port(port, proc, what):
-    for _ in range(400):
-        if proc.poll() is not None:
-            sys.exit(f"{what} exited")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"{what} did not start")
+# The harness's own helpers: free ports, process trees, CPU seconds from /proc, waiting for a
+# listener.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import cpu_seconds as cpu, free_port, wait_port  # noqa: E402
 
 
 def make_pki(d, env):

@@ -246,40 +246,41 @@ impl Sm4 {
 
     /// CTR with counter blocks built here and encrypted by the block kernel.
     fn ctr_generic(&self, ctr: &[u8; 16], counter: Counter, data: &mut [u8]) -> [u8; 16] {
-        // 32 blocks per kernel call: the SIMD kernels run 16 at a time.
+        // 32 blocks per kernel call: the SIMD kernels run 16 at a time. Short inputs use a
+        // buffer of eight blocks (the short-input kernel's most), and only what was used is
+        // wiped.
         const CHUNK: usize = 32 * BLOCK;
+        const SHORT: usize = ffi::GFNI1_MAX_BLOCKS * BLOCK;
         let mut c = u128::from_be_bytes(*ctr);
-        if data.len() <= ffi::GFNI1_MAX_BLOCKS * BLOCK {
-            // Short: a small buffer, and only what was used is wiped.
-            let mut ks = [0u8; ffi::GFNI1_MAX_BLOCKS * BLOCK];
-            let blocks = data.len().div_ceil(BLOCK);
-            for b in 0..blocks {
-                ks[b * BLOCK..(b + 1) * BLOCK].copy_from_slice(&c.to_be_bytes());
-                c = match counter {
-                    Counter::Full128 => c.wrapping_add(1),
-                    Counter::Low32 => (c & !0xffff_ffff) | u128::from((c as u32).wrapping_add(1)),
-                };
-            }
-            self.encrypt_blocks(&mut ks[..blocks * BLOCK]);
+        if data.len() <= SHORT {
+            let mut ks = [0u8; SHORT];
+            let n = self.keystream(&mut ks, data.len(), &mut c, counter);
             xor_into(data, &ks);
-            ks[..blocks * BLOCK].zeroize();
+            ks[..n].zeroize();
             return c.to_be_bytes();
         }
         let mut ks = [0u8; CHUNK];
         for piece in data.chunks_mut(CHUNK) {
-            let blocks = piece.len().div_ceil(BLOCK);
-            for b in 0..blocks {
-                ks[b * BLOCK..(b + 1) * BLOCK].copy_from_slice(&c.to_be_bytes());
-                c = match counter {
-                    Counter::Full128 => c.wrapping_add(1),
-                    Counter::Low32 => (c & !0xffff_ffff) | u128::from((c as u32).wrapping_add(1)),
-                };
-            }
-            self.encrypt_blocks(&mut ks[..blocks * BLOCK]);
+            self.keystream(&mut ks, piece.len(), &mut c, counter);
             xor_into(piece, &ks);
         }
         ks.zeroize();
         c.to_be_bytes()
+    }
+
+    /// Writes the keystream for `len` bytes into `ks` from counter `c` (advanced past it);
+    /// returns the bytes written (whole blocks).
+    fn keystream(&self, ks: &mut [u8], len: usize, c: &mut u128, counter: Counter) -> usize {
+        let blocks = len.div_ceil(BLOCK);
+        for b in 0..blocks {
+            ks[b * BLOCK..(b + 1) * BLOCK].copy_from_slice(&c.to_be_bytes());
+            *c = match counter {
+                Counter::Full128 => c.wrapping_add(1),
+                Counter::Low32 => (*c & !0xffff_ffff) | u128::from((*c as u32).wrapping_add(1)),
+            };
+        }
+        self.encrypt_blocks(&mut ks[..blocks * BLOCK]);
+        blocks * BLOCK
     }
 
     /// CBC encryption of whole blocks in place (serial by nature).
