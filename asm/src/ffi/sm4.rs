@@ -182,12 +182,8 @@ pub(crate) fn sm4_gfni1_ecb(_t: Gfni1, zk: &[u32; 64], data: &mut [u8]) {
     // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `data` holds len/16
     // (at most 8) blocks, read into a stack buffer before anything is written.
     unsafe {
-        tlsfe_sm4_gfni1_ecb(
-            zk.as_ptr(),
-            data.as_ptr(),
-            data.as_mut_ptr(),
-            data.len() / 16,
-        );
+        let p = data.as_mut_ptr();
+        tlsfe_sm4_gfni1_ecb(zk.as_ptr(), p, p, data.len() / 16);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (zk, data);
@@ -201,13 +197,8 @@ pub(crate) fn sm4_gfni1_cbc(_t: Gfni1, zk: &[u32; 64], chain: &mut [u8; 16], dat
     // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `chain` 16 bytes;
     // `data` holds len/16 blocks, each read before it is written (in place is allowed).
     unsafe {
-        tlsfe_sm4_gfni1_cbc(
-            zk.as_ptr(),
-            chain.as_mut_ptr(),
-            data.as_ptr(),
-            data.as_mut_ptr(),
-            data.len() / 16,
-        );
+        let p = data.as_mut_ptr();
+        tlsfe_sm4_gfni1_cbc(zk.as_ptr(), chain.as_mut_ptr(), p, p, data.len() / 16);
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = (zk, chain, data);

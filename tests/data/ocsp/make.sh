@@ -2,7 +2,8 @@
 # Makes the OCSP fixtures of tls-frontend's unit tests (config/ocsp.rs) with the OpenSSL CLI:
 # an ECDSA P-256 CA, two leaves (serial 1001 good, 1002 revoked), a delegated responder
 # (id-kp-OCSPSigning, serial 2001) and responses signed by the CA and by the delegate, with
-# SHA-1 and SHA-256 CertIDs. The tests inject the time, so these files never go stale.
+# SHA-1 and SHA-256 CertIDs, and a second CA-signed response a second newer. The tests inject
+# the time, so these files never go stale.
 set -euo pipefail
 cd "$(dirname "$0")"
 rm -f ./*.pem ./*.key ./*.der ./*.csr index.txt* ./*.cnf ./*.srl
@@ -38,6 +39,8 @@ respond() { # cert signer hash out
 }
 respond good ca sha1 good-by-ca.der
 cp req.der good-request-sha1.der
+sleep 1  # a newer response for the same certificate
+respond good ca sha1 good-by-ca-newer.der
 respond good responder sha256 good-by-responder-sha256.der
 respond revoked responder sha1 revoked-by-responder.der
 rm -f ./*.csr ./*.srl ./*.key req.der index.txt* leaf.cnf

@@ -163,6 +163,15 @@ fn load_staple(
     let leaf = certified.cert[0].clone();
     let issuer = certified.cert.get(1).cloned();
     let at = |m: String| format!("certificate {}: ocsp: {m}", c.cert.display());
+    if c.ocsp.is_some()
+        && let Some(issuer) = &issuer
+        && !config::ocsp::issued_by(&leaf, issuer)
+    {
+        return Err(at(
+            "the certificate after the leaf in the chain is not its issuer (OCSP names the issuer)"
+                .into(),
+        ));
+    }
     let source = match c.ocsp.as_deref() {
         None => Source::None,
         Some("auto") => {

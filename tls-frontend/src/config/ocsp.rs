@@ -204,6 +204,22 @@ pub fn request(leaf: &[u8], issuer: &[u8]) -> Result<Vec<u8>, String> {
     Ok(tlv(0x30, &tbs_request))
 }
 
+/// Whether `issuer`'s subject is `leaf`'s issuer name (the chain's second certificate is the
+/// leaf's issuer, as OCSP's CertID assumes).
+pub fn issued_by(leaf: &[u8], issuer: &[u8]) -> bool {
+    let issuer_name = |der: &[u8]| -> Option<Vec<u8>> {
+        let (_, cert, _) = read(der)?;
+        let (_, tbs, _) = read(cert)?;
+        let fields = children(tbs)?;
+        let start = usize::from(fields.first()?.0 == 0xa0);
+        Some(fields.get(start + 2)?.2.to_vec())
+    };
+    match (issuer_name(leaf), cert_parts(issuer)) {
+        (Some(name), Some(parts)) => name == parts.subject,
+        _ => false,
+    }
+}
+
 /// The OCSP responder URL in the certificate's authorityInfoAccess, if it names one.
 pub fn responder_url(leaf: &[u8]) -> Option<String> {
     let parts = cert_parts(leaf)?;
@@ -602,6 +618,16 @@ impl Staple {
             .as_ref()
             .ok_or_else(|| Refused::Invalid("no issuer certificate in the chain".into()))?;
         let checked = check(response, &self.leaf, issuer, &self.algs, now)?;
+        // Responses travel over plain HTTP: one older than the response served now (a replay
+        // of a "good" after a "revoked", say) is refused.
+        if let Some(current) = self.current()
+            && checked.this_update < current.this_update
+        {
+            return Err(Refused::Invalid(format!(
+                "older (thisUpdate {}) than the response stapled now",
+                crate::config::x509::format_time(checked.this_update)
+            )));
+        }
         let mut with = base.clone();
         with.ocsp = Some(checked.der.clone());
         *self.current.write().unwrap_or_else(|e| e.into_inner()) =
@@ -756,7 +782,7 @@ mod tests {
     }
 
     /// A fixture of `tests/data/ocsp` (made by its `make.sh` with the OpenSSL CLI).
-    fn fixture(name: &str) -> Vec<u8> {
+    pub(super) fn fixture(name: &str) -> Vec<u8> {
         let path = format!("{}/../tests/data/ocsp/{name}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         if name.ends_with(".pem") {
@@ -868,6 +894,48 @@ mod tests {
         }
     }
 
+    /// A staple is replaced by a newer response, never by an older one (a replay over HTTP).
+    #[test]
+    fn an_older_response_does_not_replace_a_newer_one() {
+        let (older, newer) = (fixture("good-by-ca.der"), fixture("good-by-ca-newer.der"));
+        let (this, _) = dates(&older);
+        assert!(dates(&newer).0 > this);
+        let good = CertificateDer::from(fixture("good.pem"));
+        let ca = CertificateDer::from(fixture("ca.pem"));
+        let staple = Staple::new(Source::None, good.clone(), Some(ca), algs());
+        let base = CertifiedKey::new(vec![good], Arc::new(NoKey));
+        let now = this + Duration::from_secs(60);
+        staple.install(&older, &base, now).unwrap();
+        staple.install(&newer, &base, now).unwrap();
+        let r = staple.install(&older, &base, now);
+        assert!(
+            matches!(r, Err(Refused::Invalid(ref m)) if m.contains("older")),
+            "{r:?}"
+        );
+        assert_eq!(staple.current().map(|c| c.der), Some(newer.clone()));
+        let served = staple.serve(now).unwrap();
+        assert_eq!(served.ocsp.as_deref(), Some(&newer[..]));
+        // ... and nothing once it expired.
+        assert!(staple.serve(dates(&newer).1).is_none());
+    }
+
+    /// A signing key that is never asked to sign (the staple only carries it along).
+    #[derive(Debug)]
+    struct NoKey;
+
+    impl rustls::sign::SigningKey for NoKey {
+        fn choose_scheme(
+            &self,
+            _offered: &[rustls::SignatureScheme],
+        ) -> Option<Box<dyn rustls::sign::Signer>> {
+            None
+        }
+
+        fn algorithm(&self) -> rustls::SignatureAlgorithm {
+            rustls::SignatureAlgorithm::ECDSA
+        }
+    }
+
     #[test]
     fn request_aia_and_must_staple() {
         let ca = fixture("ca.pem");
@@ -880,6 +948,9 @@ mod tests {
         );
         assert_eq!(responder_url(&ca), None);
         assert!(must_staple(&good));
+        assert!(issued_by(&good, &ca));
+        assert!(!issued_by(&good, &fixture("responder.pem")));
+        assert!(!issued_by(&ca[..10], &ca));
         assert!(!must_staple(&ca));
         assert!(!must_staple(&fixture("responder.pem")));
     }

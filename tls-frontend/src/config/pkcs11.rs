@@ -39,7 +39,8 @@ use rustls::{SignatureAlgorithm, SignatureScheme};
 use crate::config::x509::read;
 
 /// A parsed `pkcs11:` URI (RFC 7512): which token and object, where the PIN and the module are.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Its `Debug` never shows a `pin-value`.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Uri {
     /// `token`: the token label.
     pub token: Option<String>,
@@ -57,6 +58,21 @@ pub struct Uri {
     pub pin_value: Option<String>,
     /// `module-path`.
     pub module_path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Uri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Uri")
+            .field("token", &self.token)
+            .field("serial", &self.serial)
+            .field("slot_id", &self.slot_id)
+            .field("object", &self.object)
+            .field("id", &self.id)
+            .field("pin_source", &self.pin_source)
+            .field("pin_value", &self.pin_value.as_ref().map(|_| "(hidden)"))
+            .field("module_path", &self.module_path)
+            .finish()
+    }
 }
 
 fn percent_decode(s: &str) -> Result<Vec<u8>, String> {
@@ -201,7 +217,13 @@ impl Module {
     /// it again so, as p11-kit's client module does), unless another signer did since
     /// `seen` or it was done less than a second ago. Whether the caller should try again.
     fn reinitialize(&self, seen: u64) -> bool {
-        let mut state = self.state.write().unwrap_or_else(|e| e.into_inner());
+        // Never wait for the lock: a signature stuck inside the module would hold it (and a
+        // waiting writer would then block every later signer too). Another time, then.
+        let mut state = match self.state.try_write() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
         if state.generation != seen {
             return true;
         }
@@ -338,8 +360,7 @@ fn recoverable(e: &P11Error) -> bool {
     )
 }
 
-/// One key in one token, and its sessions.
-#[derive(Debug)]
+/// One key in one token, and its sessions. Its `Debug` shows neither the PIN nor sessions.
 struct Inner {
     module: Arc<Module>,
     uri: Uri,
@@ -352,6 +373,59 @@ struct Inner {
     spki: Vec<u8>,
     /// What `check` and the log call it.
     name: String,
+    /// The token refused the PIN: no more logins until a reload (a token locks its PIN after
+    /// a few wrong tries).
+    pin_refused: std::sync::atomic::AtomicBool,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a signature failed.
+#[derive(Debug)]
+enum SignError {
+    /// The module said so.
+    Module(P11Error),
+    /// The key is not (or not only one object) in the token: not something a new session or
+    /// a new initialisation would change.
+    Lookup(String),
+}
+
+impl std::fmt::Display for SignError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Module(e) => write!(f, "{e}"),
+            Self::Lookup(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Disposes of sessions taken out of a pool, with the module's current generation known
+/// (the caller holds the module's read lock): a session of an older initialisation is
+/// forgotten, not closed, as its handle number may now belong to a live session of the new
+/// one.
+fn dispose(current: u64, sessions: Vec<(u64, Session)>) {
+    for (g, s) in sessions {
+        if g == current {
+            drop(s);
+        } else {
+            std::mem::forget(s);
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let state = self.module.read();
+        let sessions = std::mem::take(self.sessions.get_mut().unwrap_or_else(|e| e.into_inner()));
+        dispose(state.generation, sessions);
+    }
 }
 
 impl Inner {
@@ -392,10 +466,20 @@ impl Inner {
     fn session(&self, generation: u64) -> Result<Session, P11Error> {
         {
             let mut idle = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
-            idle.retain(|(g, _)| *g == generation);
+            let (current, old): (Vec<_>, Vec<_>) = std::mem::take(&mut *idle)
+                .into_iter()
+                .partition(|(g, _)| *g == generation);
+            *idle = current;
+            dispose(generation, old);
             if let Some((_, s)) = idle.pop() {
                 return Ok(s);
             }
+        }
+        if self.pin_refused.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(P11Error::Pkcs11(
+                RvError::PinIncorrect,
+                cryptoki::context::Function::Login,
+            ));
         }
         let slot = self.slot().map_err(|_| {
             P11Error::Pkcs11(
@@ -406,6 +490,11 @@ impl Inner {
         let s = self.module.p11.open_ro_session(slot)?;
         match s.login(UserType::User, Some(&AuthPin::from(self.pin.as_str()))) {
             Ok(()) | Err(P11Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => Ok(s),
+            Err(e @ P11Error::Pkcs11(RvError::PinIncorrect | RvError::PinLocked, _)) => {
+                self.pin_refused
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                Err(e)
+            }
             Err(e) => Err(e),
         }
     }
@@ -445,7 +534,7 @@ impl Inner {
         &self,
         mechanism: &Mechanism<'_>,
         data: &[u8],
-    ) -> (Result<Vec<u8>, P11Error>, u64) {
+    ) -> (Result<Vec<u8>, SignError>, u64) {
         let state = self.module.read();
         let generation = state.generation;
         (self.sign_in(generation, mechanism, data), generation)
@@ -456,18 +545,10 @@ impl Inner {
         generation: u64,
         mechanism: &Mechanism<'_>,
         data: &[u8],
-    ) -> Result<Vec<u8>, P11Error> {
-        let s = self.session(generation)?;
-        let h = match self.key(&s, generation) {
-            Ok(h) => h,
-            Err(_) => {
-                return Err(P11Error::Pkcs11(
-                    RvError::KeyHandleInvalid,
-                    cryptoki::context::Function::FindObjects,
-                ));
-            }
-        };
-        let signed = s.sign(mechanism, h, data);
+    ) -> Result<Vec<u8>, SignError> {
+        let s = self.session(generation).map_err(SignError::Module)?;
+        let h = self.key(&s, generation).map_err(SignError::Lookup)?;
+        let signed = s.sign(mechanism, h, data).map_err(SignError::Module);
         if signed.is_ok() {
             self.sessions
                 .lock()
@@ -478,10 +559,10 @@ impl Inner {
     }
 
     fn forget_sessions(&self) {
-        self.sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let state = self.module.read();
+        let sessions =
+            std::mem::take(&mut *self.sessions.lock().unwrap_or_else(|e| e.into_inner()));
+        dispose(state.generation, sessions);
         *self.handle.lock().unwrap_or_else(|e| e.into_inner()) = None;
     }
 
@@ -535,15 +616,16 @@ impl Inner {
         };
         // The session, the login, the token or the module may have gone away: first open new
         // sessions and log in again; if that fails too, initialise the module again.
+        let retry = |e: &SignError| matches!(e, SignError::Module(e) if recoverable(e));
         let signed = match self.sign_once(&mechanism, data) {
-            (Err(e), _) if recoverable(&e) => {
+            (Err(e), _) if retry(&e) => {
                 crate::ops::log::warn(&format!(
                     "PKCS#11 key {}: {e}; reopening its sessions",
                     self.name
                 ));
                 self.forget_sessions();
                 match self.sign_once(&mechanism, data) {
-                    (Err(e), generation) if recoverable(&e) => {
+                    (Err(e), generation) if retry(&e) => {
                         self.forget_sessions();
                         if self.module.reinitialize(generation) {
                             self.sign_once(&mechanism, data).0
@@ -559,16 +641,20 @@ impl Inner {
         .map_err(|e| format!("PKCS#11 key {}: C_Sign: {e}", self.name))?;
         match self.kind {
             KeyType::Rsa(_) => Ok(signed),
-            KeyType::EcP256 | KeyType::EcP384 => ecdsa_to_der(&signed),
+            KeyType::EcP256 => ecdsa_to_der(&signed, 64),
+            KeyType::EcP384 => ecdsa_to_der(&signed, 96),
         }
     }
 }
 
 /// PKCS#11's ECDSA signature (r || s, each the field's size) as the DER `Ecdsa-Sig-Value` TLS
 /// carries (RFC 8446 section 4.2.3, X9.62).
-fn ecdsa_to_der(raw: &[u8]) -> Result<Vec<u8>, String> {
-    if raw.is_empty() || !raw.len().is_multiple_of(2) || raw.len() > 132 {
-        return Err(format!("an ECDSA signature of {} bytes", raw.len()));
+fn ecdsa_to_der(raw: &[u8], expected: usize) -> Result<Vec<u8>, String> {
+    if raw.len() != expected {
+        return Err(format!(
+            "an ECDSA signature of {} bytes (expected {expected})",
+            raw.len()
+        ));
     }
     let int = |mut v: &[u8]| {
         while v.len() > 1 && v[0] == 0 {
@@ -682,22 +768,22 @@ pub fn load(
     algs: &rustls::crypto::WebPkiSupportedAlgorithms,
     read_secret: &ReadSecret<'_>,
 ) -> Result<(ModuleKey, KeyType, Vec<String>), String> {
-    let uri = parse_uri(uri_text)?;
+    let mut uri = parse_uri(uri_text)?;
     let module_path = uri
         .module_path
         .clone()
         .or_else(|| settings.module.clone())
         .ok_or("no module: add module-path=/path/to/module.so to the URI or set [pkcs11] module")?;
-    let pin = match (&uri.pin_source, &uri.pin_value) {
+    let pin = match (uri.pin_source.clone(), uri.pin_value.take()) {
         (Some(file), _) => {
-            let bytes = read_secret(file)?;
+            let bytes = read_secret(&file)?;
             let line = bytes.split(|b| *b == b'\n').next().unwrap_or(&[]);
-            zeroize::Zeroizing::new(
-                String::from_utf8(line.trim_ascii().to_vec())
-                    .map_err(|_| format!("PIN {}: not UTF-8", file.display()))?,
-            )
+            let text = std::str::from_utf8(line.trim_ascii())
+                .map_err(|_| format!("PIN {}: not UTF-8", file.display()))?;
+            zeroize::Zeroizing::new(text.to_owned())
         }
-        (None, Some(v)) => zeroize::Zeroizing::new(v.clone()),
+        // Moved, not copied: the URI keeps no PIN.
+        (None, Some(v)) => zeroize::Zeroizing::new(v),
         (None, None) => {
             return Err("no PIN: add ?pin-source=file:/path/to/pin to the URI".into());
         }
@@ -724,10 +810,14 @@ pub fn load(
         kind,
         spki,
         name: name.clone(),
+        pin_refused: std::sync::atomic::AtomicBool::new(false),
     };
+    // Every call into the module under its read lock (no re-initialisation meanwhile); the
+    // lock is let go before the test signature, which takes it itself.
+    let state = inner.module.read();
+    let generation = state.generation;
     // The token first, for a clear error if it is not there.
     inner.slot()?;
-    let generation = inner.module.read().generation;
     let session = inner.session(generation).map_err(|e| match e {
         P11Error::Pkcs11(RvError::PinIncorrect, _) => {
             "the token refused the PIN (CKR_PIN_INCORRECT)".to_owned()
@@ -761,6 +851,7 @@ pub fn load(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push((generation, session));
+    drop(state);
     let key = ModuleKey(Arc::new(inner));
     // The test signature, verified with the certificate's key.
     let schemes = match kind {
@@ -807,6 +898,13 @@ pub fn offload(settings: &Settings) -> Result<&'static Offload, String> {
     if let Some(o) = OFFLOAD.get() {
         return Ok(o);
     }
+    // One builder at a time: a runtime built by a loser of the race would be dropped, which
+    // must not happen where this may run (inside an async context).
+    static BUILDING: Mutex<()> = Mutex::new(());
+    let _one = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(o) = OFFLOAD.get() {
+        return Ok(o);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(settings.threads.max(1))
         .thread_name("pkcs11")
@@ -840,6 +938,15 @@ impl Drop for Leave {
     }
 }
 
+/// Aborts the pool's task when the caller stops waiting for it.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Why a handshake did not get through the pool.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OffloadError {
@@ -864,18 +971,22 @@ impl Offload {
             return Err(OffloadError::Busy);
         };
         m.pkcs11_in_pool(1);
-        let mut task = self.runtime.spawn(async move {
+        // The deadline runs inside the pool, so it holds even if the caller stops waiting
+        // (its own handshake deadline passed first): the handshake then still leaves the pool
+        // at `timeout`, and the guard below aborts it at once.
+        let timeout = self.timeout;
+        let task = self.runtime.spawn(async move {
             let _leave = Leave { _permit: permit };
-            work.await
+            tokio::time::timeout(timeout, work).await
         });
-        match tokio::time::timeout(self.timeout, &mut task).await {
+        let mut task = AbortOnDrop(task);
+        match (&mut task.0).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(_)) => Err(OffloadError::Lost),
-            Err(_) => {
+            Ok(Err(_elapsed)) => {
                 m.pkcs11_refused(false);
-                task.abort();
                 Err(OffloadError::Timeout)
             }
+            Err(_) => Err(OffloadError::Lost),
         }
     }
 }
@@ -926,13 +1037,14 @@ mod tests {
         let mut raw = vec![0x80; 32];
         raw.extend([0u8; 31]);
         raw.push(0x05);
-        let der = ecdsa_to_der(&raw).unwrap();
+        let der = ecdsa_to_der(&raw, 64).unwrap();
         let mut want = vec![0x30, 0x26, 0x02, 0x21, 0x00];
         want.extend([0x80; 32]);
         want.extend([0x02, 0x01, 0x05]);
         assert_eq!(der, want);
-        assert!(ecdsa_to_der(&[1, 2, 3]).is_err());
-        assert!(ecdsa_to_der(&[]).is_err());
+        assert!(ecdsa_to_der(&[1, 2, 3], 64).is_err());
+        assert!(ecdsa_to_der(&[], 64).is_err());
+        assert!(ecdsa_to_der(&raw, 96).is_err());
     }
 
     #[test]

@@ -33,12 +33,15 @@ pub async fn fetch(url: &str, request: &[u8], timeout: Duration) -> Result<Vec<u
                 .await
                 .map_err(|e| format!("HTTP: {e}"))?;
         let conn = tokio::spawn(conn);
-        let authority = if port == 80 {
-            host.clone()
-        } else if host.contains(':') {
-            format!("[{host}]:{port}")
+        let host_part = if host.contains(':') {
+            format!("[{host}]")
         } else {
-            format!("{host}:{port}")
+            host.clone()
+        };
+        let authority = if port == 80 {
+            host_part
+        } else {
+            format!("{host_part}:{port}")
         };
         let req = hyper::Request::post(path.as_str())
             .header(hyper::header::HOST, authority)
