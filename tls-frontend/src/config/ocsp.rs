@@ -681,9 +681,12 @@ impl Staple {
 
 impl crate::ops::metrics::StapleStatus for Staple {
     fn served(&self, now: SystemTime) -> Option<(SystemTime, SystemTime)> {
-        self.current()
-            .filter(|c| now < c.valid_until)
-            .map(|c| (c.this_update, c.valid_until))
+        // Read in place: a scrape copies no response.
+        let current = self.current.read().unwrap_or_else(|e| e.into_inner());
+        current
+            .as_ref()
+            .map(|(c, _)| (c.this_update, c.valid_until))
+            .filter(|(_, until)| now < *until)
     }
 
     fn refresh_failures(&self) -> u64 {

@@ -165,7 +165,8 @@ static TLS13_ONLY: [&SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
 #[derive(Debug)]
 struct Fixed {
     certified: Arc<rustls::sign::CertifiedKey>,
-    staple: Arc<config::ocsp::Staple>,
+    /// Only for certificates with `ocsp` set: the others' handshakes read no clock or lock.
+    staple: Option<Arc<config::ocsp::Staple>>,
 }
 
 impl rustls::server::ResolvesServerCert for Fixed {
@@ -175,7 +176,8 @@ impl rustls::server::ResolvesServerCert for Fixed {
     ) -> Option<Arc<rustls::sign::CertifiedKey>> {
         Some(
             self.staple
-                .serve(std::time::SystemTime::now())
+                .as_ref()
+                .and_then(|s| s.serve(std::time::SystemTime::now()))
                 .unwrap_or_else(|| self.certified.clone()),
         )
     }
@@ -196,7 +198,8 @@ impl ListenerState {
             };
             let mut config = builder.with_cert_resolver(Arc::new(Fixed {
                 certified: entry.certified.clone(),
-                staple: entry.staple.clone(),
+                staple: (entry.staple.source != config::ocsp::Source::None)
+                    .then(|| entry.staple.clone()),
             }));
             config.alpn_protocols.clone_from(&self.alpn);
             // Resumption is by ticket only (shared by a fleet); no per-process cache.

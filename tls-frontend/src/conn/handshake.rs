@@ -63,7 +63,12 @@ pub async fn tls(
     };
     let config = config.clone().map_err(HandshakeError::Config)?;
     let accept = tokio_rustls::TlsAcceptor::from(config).accept(stream);
-    let stream = match crate::config::pkcs11::pool().filter(|_| choice.entry.in_module) {
+    let pool = choice
+        .entry
+        .in_module
+        .then(crate::config::pkcs11::pool)
+        .flatten();
+    let stream = match pool {
         // C_Sign blocks: the handshake runs on the module pool, not on this worker.
         Some(pool) => pool.run(accept).await.map_err(HandshakeError::Module)?,
         None => accept.await,
