@@ -393,6 +393,12 @@ fn bad_input_gets_its_alert_is_counted_and_harms_no_one() {
             })
         })
         .collect();
+    // Proxy::start's readiness probe (a bare connect and close) is one failed handshake
+    // (`tls`), counted when the proxy gets to it: wait for it, so the baselines below are
+    // stable (CI once saw it land after them).
+    wait_for("the readiness probe", 1.0, || {
+        handshakes(&proxy, "result=\"tls\"")
+    });
     let before_hello = handshakes(&proxy, "result=\"bad_client_hello\"");
     let before_tls = handshakes(&proxy, "result=\"tls\"");
     let before_tlcp = handshakes(&proxy, "result=\"tlcp\"");
