@@ -129,8 +129,35 @@ TARGET void tlsfe_sm4_gfni_avx512_crypt(const uint32_t rk[32], const uint8_t *in
  * a 128-bit counter would carry). The keystream is XORed into `in` and written to `out`.
  * Lane (q, p) of a transposed register (128-bit lane q, word p) is block 4p + q of its group.
  */
-TARGET static inline void ctr_groups(const uint32_t rk[32], const uint32_t w[4], uint32_t base,
-                                     const uint8_t *in, uint8_t *out, const int n) {
+/* The same round on one block held in lane 0 of four xmm words (x ^= L(S(a ^ b ^ c ^ rk))). */
+TARGET static inline __m128i round_x(__m128i x, __m128i a, __m128i b, __m128i c, __m128i rk) {
+    __m128i t = _mm_ternarylogic_epi32(a, b, _mm_xor_si128(c, rk), 0x96);
+    t = _mm_gf2p8affine_epi64_epi8(t, _mm_set1_epi64x((long long)GFNI_PRE), GFNI_PRE_C);
+    t = _mm_gf2p8affineinv_epi64_epi8(t, _mm_set1_epi64x((long long)GFNI_POST), GFNI_POST_C);
+    __m128i u = _mm_ternarylogic_epi32(t, _mm_rol_epi32(t, 2), _mm_rol_epi32(t, 10), 0x96);
+    __m128i v = _mm_ternarylogic_epi32(x, _mm_rol_epi32(t, 18), _mm_rol_epi32(t, 24), 0x96);
+    return _mm_xor_si128(u, v);
+}
+
+static inline uint32_t load_be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline void store_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/*
+ * n groups of 16 counter blocks; with `extra` (16 bytes, or NULL), one more independent block
+ * is encrypted in place in the same rounds, its chain interleaved with the groups' (GCM's
+ * E(J0): alone, its 32 dependent rounds would cost about as much as four groups).
+ */
+TARGET static inline void ctr_groups_x(const uint32_t rk[32], const uint32_t w[4], uint32_t base,
+                                       const uint8_t *in, uint8_t *out, const int n,
+                                       uint8_t *extra) {
     const __m512i iota = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
     __m512i x[4][4];
     for (int g = 0; g < n; g++) {
@@ -139,13 +166,21 @@ TARGET static inline void ctr_groups(const uint32_t rk[32], const uint32_t w[4],
         x[g][2] = _mm512_set1_epi32((int)w[2]);
         x[g][3] = _mm512_add_epi32(_mm512_set1_epi32((int)(base + 16u * (uint32_t)g)), iota);
     }
+    __m128i e[4];
+    if (extra != NULL)
+        for (int k = 0; k < 4; k++) e[k] = _mm_cvtsi32_si128((int)load_be32(extra + 4 * k));
     for (int i = 0; i < 32; i += 4) {
         for (int j = 0; j < 4; j++) {
             __m512i r = _mm512_set1_epi32((int)rk[i + j]);
             for (int g = 0; g < n; g++)
                 x[g][j] = round_(x[g][j], x[g][(j + 1) & 3], x[g][(j + 2) & 3], x[g][(j + 3) & 3], r);
+            if (extra != NULL)
+                e[j] = round_x(e[j], e[(j + 1) & 3], e[(j + 2) & 3], e[(j + 3) & 3],
+                               _mm512_castsi512_si128(r));
         }
     }
+    if (extra != NULL)
+        for (int k = 0; k < 4; k++) store_be32(extra + 4 * k, (uint32_t)_mm_cvtsi128_si32(e[3 - k]));
     for (int g = 0; g < n; g++) {
         TRANSPOSE(x[g][3], x[g][2], x[g][1], x[g][0]);
         const uint8_t *src = in + 256 * g;
@@ -157,35 +192,54 @@ TARGET static inline void ctr_groups(const uint32_t rk[32], const uint32_t w[4],
     }
 }
 
-TARGET static void ctr4(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out) { ctr_groups(rk, w, b, in, out, 4); }
-TARGET static void ctr1(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out) { ctr_groups(rk, w, b, in, out, 1); }
+TARGET static void ctr4(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out) { ctr_groups_x(rk, w, b, in, out, 4, NULL); }
+TARGET static void ctr1(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out) { ctr_groups_x(rk, w, b, in, out, 1, NULL); }
+TARGET static void ctr4x(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out, uint8_t *x) { ctr_groups_x(rk, w, b, in, out, 4, x); }
+TARGET static void ctr1x(const uint32_t rk[32], const uint32_t w[4], uint32_t b, const uint8_t *in, uint8_t *out, uint8_t *x) { ctr_groups_x(rk, w, b, in, out, 1, x); }
 
+/*
+ * CTR over nblocks; `extra` (16 bytes, or NULL) is also encrypted in place, as one more
+ * independent block, inside the first group's rounds.
+ */
 TARGET void tlsfe_sm4_gfni_avx512_ctr32(const uint32_t rk[32], const uint8_t ctr[16], const uint8_t *in,
-                                         uint8_t *out, size_t nblocks) {
+                                         uint8_t *out, size_t nblocks, uint8_t *extra) {
     uint32_t w[4];
-    for (int i = 0; i < 4; i++)
-        w[i] = ((uint32_t)ctr[4 * i] << 24) | ((uint32_t)ctr[4 * i + 1] << 16) |
-               ((uint32_t)ctr[4 * i + 2] << 8) | (uint32_t)ctr[4 * i + 3];
+    for (int i = 0; i < 4; i++) w[i] = load_be32(ctr + 4 * i);
     uint32_t base = w[3];
     while (nblocks >= 64) {
-        ctr4(rk, w, base, in, out);
+        if (extra != NULL) {
+            ctr4x(rk, w, base, in, out, extra);
+            extra = NULL;
+        } else {
+            ctr4(rk, w, base, in, out);
+        }
         base += 64;
         in += 1024;
         out += 1024;
         nblocks -= 64;
     }
     while (nblocks >= 16) {
-        ctr1(rk, w, base, in, out);
+        if (extra != NULL) {
+            ctr1x(rk, w, base, in, out, extra);
+            extra = NULL;
+        } else {
+            ctr1(rk, w, base, in, out);
+        }
         base += 16;
         in += 256;
         out += 256;
         nblocks -= 16;
     }
-    if (nblocks > 0) {
+    if (nblocks > 0 || extra != NULL) {
         uint8_t buf[256];
         memset(buf, 0, sizeof buf);
         memcpy(buf, in, nblocks * 16);
-        ctr1(rk, w, base, buf, buf);
+        if (extra != NULL) {
+            ctr1x(rk, w, base, buf, buf, extra);
+            extra = NULL;
+        } else {
+            ctr1(rk, w, base, buf, buf);
+        }
         memcpy(out, buf, nblocks * 16);
         volatile uint8_t *v = buf;
         for (size_t i = 0; i < sizeof buf; i++) v[i] = 0;

@@ -182,6 +182,7 @@ TARGET void tlsfe_sm4_gfni1_ecb(const uint32_t zk[64], const uint8_t *in, uint8_
                                 size_t nblocks) {
     uint8_t buf[128];
     ROUND_KEYS
+    if (nblocks == 0) return;
     size_t n = nblocks > 8 ? 8 : nblocks;
     /* Up to four blocks use the first 64 bytes only. */
     size_t span = n > 4 ? 128 : 64;

@@ -120,6 +120,23 @@ fn ecb_cbc_ctr_match_rustcrypto() {
             let mut b = pt[3..].to_vec();
             ctr::Ctr128BE::<sm4::Sm4>::new(&key.into(), &iv.into()).apply_keystream(&mut b);
             assert_eq!(&a[3..], &b[..], "{name} ctr {len}");
+            // The same with one more block encrypted alongside (GCM's E(J0)): the keystream
+            // must not change, and the block must be its ECB encryption.
+            let extra: [u8; 16] = rng.bytes(16).try_into().unwrap();
+            let mut x = extra;
+            let mut a = pt.clone();
+            Sm4::with_features(&key, f).ctr_and_block(
+                &iv,
+                Counter::Full128,
+                &mut a[3..],
+                Some(&mut x),
+            );
+            assert_eq!(&a[3..], &b[..], "{name} ctr with a block {len}");
+            let mut want = extra;
+            sm4::Sm4::new_from_slice(&key)
+                .unwrap()
+                .encrypt_block((&mut want).into());
+            assert_eq!(x, want, "{name} the block beside ctr {len}");
         }
     }
 }

@@ -93,6 +93,7 @@ unsafe extern "C" {
         input: *const u8,
         out: *mut u8,
         nblocks: usize,
+        extra: *mut u8,
     );
     fn tlsfe_sm4_aesni_crypt1(rk: *const u32, input: *const u8, out: *mut u8);
 }
@@ -124,14 +125,24 @@ pub(crate) fn sm4_simd(t: Sm4Token, rk: &[u32; 32], data: &mut [u8]) {
 }
 
 /// CTR on whole blocks in place with counters generated in registers (word 3 counts, mod
-/// 2^32). Only for kernels with [`Sm4Token::has_ctr32`]; callers check that first.
-pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut [u8]) {
+/// 2^32); `extra`, when given, is one more block encrypted (ECB, in place) in the same rounds
+/// as the first counter blocks, so its latency hides behind theirs. Only for kernels with
+/// [`Sm4Token::has_ctr32`]; callers check that first.
+pub(crate) fn sm4_ctr32(
+    t: Sm4Token,
+    rk: &[u32; 32],
+    ctr: &[u8; 16],
+    data: &mut [u8],
+    extra: Option<&mut [u8; 16]>,
+) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     assert!(t.has_ctr32(), "kernel without in-register CTR");
     #[cfg(target_arch = "x86_64")]
     {
+        let extra = extra.map_or(core::ptr::null_mut(), |b| b.as_mut_ptr());
         // SAFETY: the token proves GFNI/AVX-512 exist; `rk` is 32 words, `ctr` 16 bytes;
-        // `data` holds len/16 blocks, read and written in place (the kernel allows in == out).
+        // `data` holds len/16 blocks, read and written in place (the kernel allows in == out);
+        // `extra` is null or 16 writable bytes apart from `data` (a distinct borrow).
         unsafe {
             tlsfe_sm4_gfni_avx512_ctr32(
                 rk.as_ptr(),
@@ -139,11 +150,12 @@ pub(crate) fn sm4_ctr32(t: Sm4Token, rk: &[u32; 32], ctr: &[u8; 16], data: &mut 
                 data.as_ptr(),
                 data.as_mut_ptr(),
                 data.len() / 16,
+                extra,
             );
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (rk, ctr, data);
+    let _ = (rk, ctr, data, extra);
 }
 
 /// One SM4 block in place (serial modes).
