@@ -313,6 +313,13 @@ pub fn default_benches() -> Vec<Bench> {
             v.push(Bench::new(Algorithm::Hash(h), Op::Digest, size));
         }
     }
+    // HMAC on record sizes (TLS 1.2 CBC suites and TLCP MAC every record with it), one key
+    // made once: each figure is one tag over `size` bytes.
+    for &h in HashAlg::ALL {
+        for size in [16, 1024, 16384] {
+            v.push(Bench::new(Algorithm::Hmac(h), Op::Mac, size));
+        }
+    }
     for c in [CipherAlg::Sm4Ctr, CipherAlg::Sm4Cbc] {
         for size in [16, 1024, 16384] {
             v.push(Bench::new(Algorithm::Cipher(c), Op::Encrypt, size));
