@@ -155,6 +155,9 @@ pub struct Sm3 {
     state: [u32; 8],
     buf: [u8; 64],
     buf_len: usize,
+    /// Bytes of `buf` ever written: only those can hold message data, so only those are
+    /// wiped on drop (a short message's context wipes a few bytes, not the whole block).
+    buf_high: usize,
     total: u64,
     kernel: Kernel,
 }
@@ -176,7 +179,7 @@ impl Default for Sm3 {
 impl Drop for Sm3 {
     fn drop(&mut self) {
         // HMAC keys pass through here.
-        zeroize::Zeroize::zeroize(&mut self.buf);
+        zeroize::Zeroize::zeroize(&mut self.buf[..self.buf_high]);
         zeroize::Zeroize::zeroize(&mut self.state);
     }
 }
@@ -197,6 +200,7 @@ impl Sm3 {
             state: IV,
             buf: [0; 64],
             buf_len: 0,
+            buf_high: 0,
             total: 0,
             kernel,
         }
@@ -214,6 +218,7 @@ impl Sm3 {
             let take = (64 - self.buf_len).min(data.len());
             self.buf[self.buf_len..self.buf_len + take].copy_from_slice(&data[..take]);
             self.buf_len += take;
+            self.buf_high = self.buf_high.max(self.buf_len);
             data = &data[take..];
             if self.buf_len < 64 {
                 return;
@@ -228,19 +233,26 @@ impl Sm3 {
         let rest = &data[whole..];
         self.buf[..rest.len()].copy_from_slice(rest);
         self.buf_len = rest.len();
+        self.buf_high = self.buf_high.max(self.buf_len);
     }
 
     /// The digest of everything absorbed, leaving `self` usable for more.
     pub fn fork_finish(&self) -> [u8; DIGEST_LEN] {
-        let mut tail = [0u8; 128];
-        let n = pad(&self.buf[..self.buf_len], self.total, &mut tail);
-        let mut state = self.state;
-        ffi::sm3_blocks(self.kernel.path(), &mut state, &tail[..n]);
-        // Only the bytes written hold message data (a short message's tail is one block).
-        zeroize::Zeroize::zeroize(&mut tail[..n]);
-        let out = words_to_digest(&state);
-        zeroize::Zeroize::zeroize(&mut state);
-        out
+        finish_tail(
+            self.kernel.path(),
+            self.state,
+            &self.buf[..self.buf_len],
+            self.total,
+        )
+    }
+
+    /// A computation resumed from a chaining `state` after `total` bytes (whole blocks).
+    fn resumed(kernel: Kernel, state: [u32; 8], total: u64) -> Self {
+        Self {
+            state,
+            total,
+            ..Self::with_kernel(kernel)
+        }
     }
 
     /// The digest of everything absorbed.
@@ -259,20 +271,27 @@ impl Sm3 {
         if whole > 0 {
             ffi::sm3_blocks(path, &mut state, &data[..whole]);
         }
-        let mut tail = [0u8; 128];
-        let n = pad(&data[whole..], data.len() as u64, &mut tail);
-        ffi::sm3_blocks(path, &mut state, &tail[..n]);
-        zeroize::Zeroize::zeroize(&mut tail[..n]);
-        let out = words_to_digest(&state);
-        zeroize::Zeroize::zeroize(&mut state);
-        out
+        finish_tail(path, state, &data[whole..], data.len() as u64)
     }
+}
+
+/// Pads the last partial block `rest` of a `total`-byte message, compresses it into `state`
+/// and returns the digest; the copy of `rest` in the tail and the state are wiped (the
+/// padding and the length are not message data).
+fn finish_tail(path: Sm3Path, mut state: [u32; 8], rest: &[u8], total: u64) -> [u8; DIGEST_LEN] {
+    let mut tail = [0u8; 128];
+    let n = pad(rest, total, &mut tail);
+    ffi::sm3_blocks(path, &mut state, &tail[..n]);
+    zeroize::Zeroize::zeroize(&mut tail[..rest.len()]);
+    let out = words_to_digest(&state);
+    zeroize::Zeroize::zeroize(&mut state);
+    out
 }
 
 /// HMAC-SM3 (RFC 2104 over GB/T 32905) with the key's padded blocks absorbed once: the key
 /// keeps only the two chaining states after `K ^ ipad` and `K ^ opad` (each exactly one
 /// block), so a tag is the message's blocks plus one or two padded blocks, then one block for
-/// the outer hash; no context to allocate, copy or wipe per tag.
+/// the outer hash; nothing allocated per tag (one [`Sm3`] on the stack for the inner hash).
 #[derive(Clone)]
 pub struct HmacSm3 {
     inner: [u32; 8],
@@ -333,49 +352,21 @@ impl HmacSm3 {
         }
     }
 
-    /// The tag over the concatenation of `parts`.
+    /// The tag over the concatenation of `parts`: the inner hash resumed after the ipad
+    /// block, then the opad state finished over the inner digest.
     pub fn sign(&self, parts: &[&[u8]]) -> [u8; DIGEST_LEN] {
-        let path = self.kernel.path();
-        let mut st = self.inner;
-        let mut buf = [0u8; 64];
-        // Bytes of `buf` ever written (wiped at the end: only those can hold message data).
-        let mut high = 0usize;
-        let mut used = 0usize;
-        let mut total = 64u64; // the ipad block
+        let mut inner = Sm3::resumed(self.kernel, self.inner, 64);
         for part in parts {
-            let mut d = *part;
-            total = total.wrapping_add(d.len() as u64);
-            if used > 0 {
-                let take = (64 - used).min(d.len());
-                buf[used..used + take].copy_from_slice(&d[..take]);
-                used += take;
-                high = high.max(used);
-                d = &d[take..];
-                if used < 64 {
-                    continue;
-                }
-                ffi::sm3_blocks(path, &mut st, &buf);
-            }
-            let whole = d.len() / 64 * 64;
-            if whole > 0 {
-                ffi::sm3_blocks(path, &mut st, &d[..whole]);
-            }
-            used = d.len() - whole;
-            buf[..used].copy_from_slice(&d[whole..]);
-            high = high.max(used);
+            inner.update(part);
         }
-        let mut tail = [0u8; 128];
-        let n = pad(&buf[..used], total, &mut tail);
-        ffi::sm3_blocks(path, &mut st, &tail[..n]);
-        zeroize::Zeroize::zeroize(&mut buf[..high]);
-        // Outer: the opad block's state, then the inner digest padded into one block.
-        pad(&words_to_digest(&st), 64 + DIGEST_LEN as u64, &mut tail);
-        let mut out = self.outer;
-        ffi::sm3_blocks(path, &mut out, &tail[..64]);
-        zeroize::Zeroize::zeroize(&mut tail[..n]);
-        zeroize::Zeroize::zeroize(&mut st);
-        let tag = words_to_digest(&out);
-        zeroize::Zeroize::zeroize(&mut out);
+        let mut digest = inner.fork_finish();
+        let tag = finish_tail(
+            self.kernel.path(),
+            self.outer,
+            &digest,
+            64 + DIGEST_LEN as u64,
+        );
+        zeroize::Zeroize::zeroize(&mut digest);
         tag
     }
 }
