@@ -1,0 +1,127 @@
+/*
+ * Cycle figures quoted in README.md (GM kernels): instruction latencies, the serial SM4
+ * round, SM4 gfni1 per block, SM2 field and point operations, SM3 per block. Built and run by
+ * asm/tools/cycles.sh (x86-64 with GFNI, AVX-512VL, BMI2/ADX). Times are read with RDTSC and
+ * converted to core cycles with the ratio a chain of dependent ADDs (one cycle each) gives.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <x86intrin.h>
+
+#define SM2_ADX 1
+#define SM2_AVX2 1
+#define SM2_FN(name) cyc_##name
+#include "sm2_impl.h"
+
+void tlsfe_sm4_gfni1_ecb(const uint32_t zk[64], const uint8_t *in, uint8_t *out, size_t nblocks);
+void tlsfe_sm4_gfni1_cbc(const uint32_t zk[64], uint8_t chain[16], const uint8_t *in,
+                         uint8_t *out, size_t nblocks);
+void tlsfe_sm3_bmi2_blocks(uint32_t state[8], const uint8_t *data, size_t nblocks);
+
+#define PIN(x) __asm__ volatile("" : "+x"(x))
+static double tsc_per_cycle;
+
+static double ratio(void) {
+    uint64_t x = 1, t0 = __rdtsc();
+    for (long i = 0; i < 100000000; i++)
+        __asm__ volatile("addq $1,%0\n\taddq $1,%0\n\taddq $1,%0\n\taddq $1,%0\n\taddq $1,%0\n\t"
+                         "addq $1,%0\n\taddq $1,%0\n\taddq $1,%0\n\taddq $1,%0\n\taddq $1,%0"
+                         : "+r"(x));
+    return (double)(__rdtsc() - t0) / 1e9;
+}
+
+#define CYC(t0, n) ((double)(__rdtsc() - (t0)) / (double)(n) / tsc_per_cycle)
+
+__attribute__((target("avx512f,avx512vl,avx512bw,gfni"))) static void latencies(void) {
+    __m128i x = _mm_set1_epi32(3), y = _mm_set1_epi32(5);
+    const __m128i m = _mm_set1_epi64x(0x0102040810204080LL);
+    const __m128i s = _mm_set_epi8(12, 15, 14, 13, 8, 11, 10, 9, 4, 7, 6, 5, 0, 3, 2, 1);
+    const long n = 100000000;
+    uint64_t t0;
+#define LAT(name, op)                                                     \
+    t0 = __rdtsc();                                                       \
+    for (long i = 0; i < n; i++) { PIN(y); op; op; op; op; }              \
+    printf("  %-18s %5.2f\n", name, CYC(t0, 4 * n));
+    printf("latency, core cycles (dependent chain of one instruction):\n");
+    LAT("GF2P8AFFINEINVQB", x = _mm_gf2p8affineinv_epi64_epi8(x, m, 0))
+    LAT("PSHUFB", x = _mm_shuffle_epi8(x, s))
+    LAT("VPROLD", x = _mm_rol_epi32(x, 8))
+    LAT("PSHUFD", x = _mm_shuffle_epi32(x, 0x39))
+    LAT("VPTERNLOGD", x = _mm_ternarylogic_epi32(x, y, m, 0x96))
+    /* The rotated-form SM4 round's chain alone (3 GFNI from one input, lane moves, XORs). */
+    const __m128i mq0 = _mm_set1_epi64x(0x040db891e9a481b7LL), mq1 = _mm_set1_epi64x(0x2c020425162040adLL),
+                  mq3 = _mm_set1_epi64x(0x280fbcb4ff84c11aLL);
+    t0 = __rdtsc();
+    for (long i = 0; i < n / 4; i++) {
+        PIN(y);
+        for (int k = 0; k < 4; k++) {
+            __m128i g0 = _mm_gf2p8affineinv_epi64_epi8(x, mq0, 0x63);
+            __m128i g1 = _mm_gf2p8affineinv_epi64_epi8(x, mq1, 0);
+            __m128i g3 = _mm_gf2p8affineinv_epi64_epi8(x, mq3, 0);
+            __m128i t = _mm_xor_si128(_mm_xor_si128(g0, y), _mm_shuffle_epi32(g3, 0x93));
+            x = _mm_xor_si128(t, _mm_xor_si128(_mm_shuffle_epi32(g1, 0x39), _mm_shuffle_epi32(g1, 0x4e)));
+        }
+    }
+    printf("  %-18s %5.2f  (3 GFNI + 3 PSHUFD + XORs per step)\n", "rotated round chain", CYC(t0, n));
+    printf("  (%d)\n", _mm_cvtsi128_si32(x) & 1);
+}
+
+int main(void) {
+    tsc_per_cycle = ratio();
+    printf("TSC ticks per core cycle: %.3f\n", tsc_per_cycle);
+    latencies();
+
+    static uint8_t buf[16384];
+    uint32_t zk[64];
+    for (int i = 0; i < 64; i++) zk[i] = (uint32_t)i * 0x9e3779b9u;
+    uint8_t chain[16] = {0};
+    uint64_t t0 = __rdtsc();
+    for (int i = 0; i < 1000000; i++) tlsfe_sm4_gfni1_ecb(zk, buf, buf, 1);
+    printf("SM4 gfni1: one block (ECB) %.0f cycles", CYC(t0, 1000000));
+    t0 = __rdtsc();
+    for (int i = 0; i < 1000; i++) tlsfe_sm4_gfni1_cbc(zk, chain, buf, buf, 1024);
+    double cbc = CYC(t0, 1000 * 1024);
+    printf(", CBC %.0f cycles a block (%.2f a round, %.1f a byte)\n", cbc, cbc / 32, cbc / 16);
+
+    u64 a[4] = {1, 2, 3, 4}, b[4] = {5, 6, 7, 8}, c[4] = {9, 10, 11, 12};
+    const int n = 1000000;
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) fp_mul(a, a, b);
+    printf("SM2 field: product latency %.1f", CYC(t0, n));
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) { fp_mul(a, a, b); fp_mul(c, c, b); }
+    printf(", throughput %.1f", CYC(t0, 2 * n));
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) fp_sqr(a, a);
+    printf(", square latency %.1f", CYC(t0, n));
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) fp_add(a, a, b);
+    printf(", add latency %.1f", CYC(t0, n));
+    t0 = __rdtsc();
+    for (int i = 0; i < n / 10; i++) fp_inv(a, a);
+    printf(", inversion %.0f cycles\n", CYC(t0, n / 10));
+    jac p;
+    memcpy(p.x, a, 32); memcpy(p.y, b, 32); memcpy(p.z, c, 32);
+    jac q = p;
+    aff e;
+    memcpy(e.x, b, 32); memcpy(e.y, c, 32);
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) pt_dbl(&p, &p);
+    printf("SM2 points: doubling %.0f cycles", CYC(t0, n));
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) pt_add(&p, &p, &q, 0);
+    printf(", addition %.0f", CYC(t0, n));
+    t0 = __rdtsc();
+    for (int i = 0; i < n; i++) pt_add_aff(&p, &p, &e, 0, 0);
+    printf(", mixed addition %.0f\n", CYC(t0, n));
+
+    uint32_t st[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    t0 = __rdtsc();
+    for (int i = 0; i < 2000; i++) tlsfe_sm3_bmi2_blocks(st, buf, 256);
+    double sm3 = CYC(t0, 2000 * 256);
+    printf("SM3 one message (bmi2): %.0f cycles a block, %.2f a round\n", sm3, sm3 / 64);
+    printf("(%llx %x)\n", (unsigned long long)(a[0] ^ p.x[0]), st[0] ^ chain[0]);
+    return 0;
+}
