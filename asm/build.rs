@@ -3,8 +3,9 @@
 //! - Portable C (SM2, SM3) builds on every target.
 //! - x86-64 kernels that enable their instruction sets per function with `target` attributes
 //!   (SM4, GHASH) build with the default flags.
-//! - x86-64 kernels written for one instruction-set level (SM2 with MULX/ADX/AVX2, SM3 with
-//!   BMI2, AVX2 or AVX-512) build with that level's flags, each in its own object.
+//! - x86-64 kernels written for one instruction-set level (SM2 with MULX/ADX/AVX2 or with
+//!   AVX-512 IFMA, SM3 with BMI2, AVX2 or AVX-512) build with that level's flags, each in its
+//!   own object.
 //!
 //! Rust calls a kernel only after detection says its instructions exist (see `src/ffi.rs`).
 
@@ -48,6 +49,16 @@ fn main() {
             .flag("-madx")
             .flag("-mavx2")
             .compile("tlsfe_asm_adx");
+        base()
+            .file("csrc/sm2_ifma.c")
+            .flag("-fno-tree-vectorize")
+            .flag("-mbmi2")
+            .flag("-madx")
+            .flag("-mavx2")
+            .flag("-mavx512f")
+            .flag("-mavx512vl")
+            .flag("-mavx512ifma")
+            .compile("tlsfe_asm_ifma");
         base()
             .file("csrc/sm3_bmi2.c")
             .flag("-mbmi2")

@@ -31,6 +31,8 @@ pub enum Feature {
     Vaes,
     /// VPCLMULQDQ (vector carry-less multiply).
     Vpclmulqdq,
+    /// AVX-512 IFMA (52-bit integer multiply-add), reported only with AVX-512 F/BW/VL.
+    Ifma,
 }
 
 impl Feature {
@@ -46,6 +48,7 @@ impl Feature {
         Self::Gfni,
         Self::Vaes,
         Self::Vpclmulqdq,
+        Self::Ifma,
     ];
 
     /// Lower-case name, as `ASM_CPU_FEATURES` spells it.
@@ -61,6 +64,7 @@ impl Feature {
             Self::Gfni => "gfni",
             Self::Vaes => "vaes",
             Self::Vpclmulqdq => "vpclmulqdq",
+            Self::Ifma => "ifma",
         }
     }
 
@@ -154,6 +158,13 @@ impl Features {
         set(
             std::arch::is_x86_feature_detected!("vpclmulqdq"),
             Feature::Vpclmulqdq,
+        );
+        set(
+            std::arch::is_x86_feature_detected!("avx512ifma")
+                && std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vl"),
+            Feature::Ifma,
         );
         Self(bits)
     }

@@ -356,6 +356,89 @@ pub fn verify_with_features(
     ffi::sm2_verify_vartime(Kernel::select(f).path(), &e, r, s, xy, base_table())
 }
 
+/// One signature of a batch for [`verify_many`].
+#[derive(Clone, Copy, Debug)]
+pub struct Verification<'a> {
+    /// The signer's public key, `04 || x || y`.
+    pub public: &'a [u8],
+    /// The signer's user ID (hashed into Z).
+    pub id: &'a [u8],
+    /// The signed message.
+    pub msg: &'a [u8],
+    /// The signature's r.
+    pub r: &'a [u8; 32],
+    /// The signature's s.
+    pub s: &'a [u8; 32],
+}
+
+/// Verifies many signatures: entry i of the result is what [`verify`] says of item i. On a
+/// CPU with AVX-512 IFMA, eight verifications run at once, each vector instruction doing the
+/// same step of all eight (`csrc/sm2_ifma.c`); the concurrent handshakes of a server give such
+/// batches. Elsewhere they run one after another.
+pub fn verify_many(items: &[Verification<'_>]) -> Vec<bool> {
+    verify_many_with_features(Features::get(), items)
+}
+
+/// [`verify_many`] on the kernels `f` allows.
+pub fn verify_many_with_features(f: Features, items: &[Verification<'_>]) -> Vec<bool> {
+    let mut out = vec![false; items.len()];
+    #[cfg(target_arch = "x86_64")]
+    if let Some(ifma) = ffi::Ifma::detect(f) {
+        let t52 = base_table52(ifma);
+        let mut lane_of = [0usize; 8];
+        let mut e = [[0u8; 32]; 8];
+        let mut r = [[0u8; 32]; 8];
+        let mut s = [[0u8; 32]; 8];
+        let mut q = [[0u8; 64]; 8];
+        let mut n = 0;
+        let mut run = |n: usize, lane_of: &[usize; 8], e: &_, r: &_, s: &_, q: &_| {
+            let ok = ffi::sm2_ifma_verify8(ifma, e, r, s, q, n, base_table(), t52);
+            for (lane, item) in lane_of.iter().take(n).enumerate() {
+                out[*item] = ok[lane];
+            }
+        };
+        for (i, item) in items.iter().enumerate() {
+            // A malformed key or an over-long ID fails here, as in `verify`.
+            let Ok(xy) = raw_point(item.public) else {
+                continue;
+            };
+            let Ok(zv) = z(item.id, item.public) else {
+                continue;
+            };
+            e[n] = e_digest(&zv, item.msg);
+            r[n] = *item.r;
+            s[n] = *item.s;
+            q[n] = *xy;
+            lane_of[n] = i;
+            n += 1;
+            if n == 8 {
+                run(n, &lane_of, &e, &r, &s, &q);
+                n = 0;
+            }
+        }
+        if n > 0 {
+            run(n, &lane_of, &e, &r, &s, &q);
+        }
+        return out;
+    }
+    for (o, item) in out.iter_mut().zip(items) {
+        *o = verify_with_features(f, item.public, item.id, item.msg, item.r, item.s);
+    }
+    out
+}
+
+/// Whether [`verify_many`] runs eight at a time on the CPU features `f`.
+pub fn batch_available(f: Features) -> bool {
+    ffi::Ifma::detect(f).is_some()
+}
+
+/// The fixed-base table in the IFMA code's radix-2^52 form, made on first use.
+#[cfg(target_arch = "x86_64")]
+fn base_table52(ifma: ffi::Ifma) -> &'static [u64] {
+    static TABLE: OnceLock<Box<[u64]>> = OnceLock::new();
+    TABLE.get_or_init(|| ffi::sm2_ifma_base_table52(ifma, base_table()))
+}
+
 /// ECDH on curveSM2 as RFC 8998 uses it: the x-coordinate of `d * peer`, for `d` in
 /// [1, n-1] and `peer` = `04 || x || y` on the curve.
 pub fn agree(d: &[u8; 32], peer: &[u8]) -> Result<Zeroizing<[u8; 32]>, Error> {
@@ -542,5 +625,44 @@ pub mod raw {
     /// `[a b 2^-256, a^2 2^-256, a + b, a - b, 2^512 / a]`, all mod p (the last is 0 for 0).
     pub fn field_ops(kernel: Kernel, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 5] {
         ffi::sm2_fe_ops(kernel.path(), a, b)
+    }
+
+    /// Eight verifications at once on the IFMA code, from the digests e (lanes from `count`
+    /// on idle); `None` where the CPU has no AVX-512 IFMA.
+    pub fn verify8_digests(
+        e: &[[u8; 32]; 8],
+        r: &[[u8; 32]; 8],
+        s: &[[u8; 32]; 8],
+        q: &[[u8; 64]; 8],
+        count: usize,
+    ) -> Option<[bool; 8]> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ifma) = ffi::Ifma::detect(crate::cpu::Features::get()) {
+            let t52 = super::base_table52(ifma);
+            return Some(ffi::sm2_ifma_verify8(
+                ifma,
+                e,
+                r,
+                s,
+                q,
+                count,
+                base_table(),
+                t52,
+            ));
+        }
+        let _ = (e, r, s, q, count);
+        None
+    }
+
+    /// The IFMA code's field operations on eight lanes of elements below p (little-endian
+    /// 64-bit limbs): `[a b, a^2, a + b, a - b]` mod p, plain and fully reduced; `None`
+    /// where the CPU has no AVX-512 IFMA.
+    pub fn field_ops8(a: &[[u64; 4]; 8], b: &[[u64; 4]; 8]) -> Option<[[[u64; 4]; 8]; 4]> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ifma) = ffi::Ifma::detect(crate::cpu::Features::get()) {
+            return Some(ffi::sm2_ifma_fe8_ops(ifma, a, b));
+        }
+        let _ = (a, b);
+        None
     }
 }

@@ -4,6 +4,7 @@
 //! and the OpenSSL CLI as well.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ::sm2::elliptic_curve::ff::PrimeField as _;
 use asm::cpu::Features;
 use asm::sm2::{self, Kernel};
 use asm::sm3::{self, ManyKernel, Sm3};
@@ -718,4 +719,250 @@ fn sm2_verification_over_many_random_signatures() {
         }
     }
     println!("sm2: {checked} signature checks across kernels");
+}
+
+// ---- SM2 eight at a time on AVX-512 IFMA --------------------------------------------------
+
+/// The IFMA code's radix-2^52 field arithmetic, each of the eight lanes on its own pair, on
+/// the edge values and random ones, against the bit-by-bit reference.
+#[test]
+fn sm2_ifma_field_arithmetic_matches_the_reference() {
+    let mut rng = Rng(0x1f3a_52);
+    let mut inputs = field_edges();
+    while inputs.len() < 64 {
+        let x = [rng.next(), rng.next(), rng.next(), rng.next()];
+        inputs.push(mod_p(&x));
+    }
+    let pairs: Vec<([u64; 4], [u64; 4])> = inputs
+        .iter()
+        .flat_map(|a| inputs.iter().map(move |b| (*a, *b)))
+        .collect();
+    let mut cases = 0;
+    for chunk in pairs.chunks(8) {
+        let mut a = [[0u64; 4]; 8];
+        let mut b = [[0u64; 4]; 8];
+        for (lane, (x, y)) in chunk.iter().enumerate() {
+            a[lane] = *x;
+            b[lane] = *y;
+        }
+        let Some([mul, sqr, add, sub]) = sm2::raw::field_ops8(&a, &b) else {
+            println!("no AVX-512 IFMA here: the emulated run in .ci/run covers this code");
+            return;
+        };
+        for lane in 0..chunk.len() {
+            let (a, b) = (&a[lane], &b[lane]);
+            let what = format!("lane {lane} a {a:x?} b {b:x?}");
+            assert_eq!(mul[lane], mod_p(&mul_wide(a, b)), "{what}: product");
+            assert_eq!(sqr[lane], mod_p(&mul_wide(a, a)), "{what}: square");
+            assert_eq!(add[lane], mod_p(&add_wide(a, b)), "{what}: sum");
+            assert!(!geq(&sub[lane], &P_LIMBS), "{what}: difference not reduced");
+            assert_eq!(mod_p(&add_wide(&sub[lane], b)), *a, "{what}: difference");
+            cases += 1;
+        }
+    }
+    println!("sm2 IFMA field arithmetic: {cases} cases match the reference");
+}
+
+/// `verify_many` says what `verify` says, item by item, over batches of every awkward size
+/// mixing valid signatures with each way of being invalid; also with IFMA hidden (one at a
+/// time).
+#[test]
+fn sm2_verify_many_agrees_with_verify() {
+    let mut rng = Rng(0xba7c4);
+    let id: &[u8] = b"1234567812345678";
+    let keys: Vec<sm2::SigningKey> = (0..5)
+        .map(|_| sm2::SigningKey::new(&scalar(&mut rng), id).unwrap())
+        .collect();
+    struct Case {
+        public: Vec<u8>,
+        msg: Vec<u8>,
+        r: [u8; 32],
+        s: [u8; 32],
+    }
+    let mut cases = Vec::new();
+    for i in 0..120 {
+        let key = &keys[i % keys.len()];
+        let msg = rng.bytes(i % 50);
+        let (r, s) = key.sign(&msg, &mut entropy(&mut rng)).unwrap();
+        let public = key.public_key().to_vec();
+        let mut c = Case { public, msg, r, s };
+        match i % 12 {
+            0 => c.r[usize::from(rng.next() as u8 % 32)] ^= 1,
+            1 => c.s[usize::from(rng.next() as u8 % 32)] ^= 1 << (rng.next() % 8),
+            2 => c.msg.push(1),
+            3 => c.public = keys[(i + 1) % keys.len()].public_key().to_vec(),
+            4 => c.r = [0; 32],
+            5 => c.s = N,
+            6 => {
+                // r + s = n: t = 0
+                let r = ::sm2::Scalar::from_repr(c.r.into()).unwrap();
+                c.s = (-r).to_repr().into();
+            }
+            7 => c.public[0] = 2,
+            8 => c.public[64] ^= 1, // off the curve
+            9 => c.public.truncate(64),
+            _ => {} // valid
+        }
+        cases.push(c);
+    }
+    let items: Vec<sm2::Verification<'_>> = cases
+        .iter()
+        .map(|c| sm2::Verification {
+            public: &c.public,
+            id,
+            msg: &c.msg,
+            r: &c.r,
+            s: &c.s,
+        })
+        .collect();
+    let expected: Vec<bool> = items
+        .iter()
+        .map(|v| sm2::verify(v.public, v.id, v.msg, v.r, v.s))
+        .collect();
+    let valid = expected.iter().filter(|v| **v).count();
+    assert_eq!(valid, 20, "the valid cases are 2 in 12");
+    for features in [Features::get(), Features::portable()] {
+        let mut start = 0;
+        for size in [0usize, 1, 3, 7, 8, 9, 16, 17, 59] {
+            let end = (start + size).min(items.len());
+            let got = sm2::verify_many_with_features(features, &items[start..end]);
+            assert_eq!(
+                got,
+                expected[start..end],
+                "batch {start}..{end}, {features:?}"
+            );
+            start = end;
+        }
+        assert_eq!(start, items.len());
+    }
+    println!(
+        "sm2 verify_many: {} items ({valid} valid) agree with verify; batched: {}",
+        items.len(),
+        sm2::batch_available(Features::get())
+    );
+}
+
+fn n_scalar(b: &[u8; 32]) -> ::sm2::Scalar {
+    ::sm2::Scalar::from_repr((*b).into()).unwrap()
+}
+
+fn scalar_bytes(s: &::sm2::Scalar) -> [u8; 32] {
+    s.to_repr().into()
+}
+
+/// Lanes the vector schedule cannot finish, built on purpose, in a batch with ordinary ones:
+/// (1) s G and t Q are the same point, so the last addition is a doubling (handed to the
+/// scalar code), made a valid signature by choosing e; (2) s G = -t Q, so the sum is the
+/// point at infinity (refused); (3) a valid signature whose x1 lies in [n, p), so e + x1 mod
+/// n meets r only through the second candidate.
+#[test]
+fn sm2_ifma_verify_lanes_off_the_common_path() {
+    use ::sm2::elliptic_curve::sec1::ToSec1Point;
+    let mut rng = Rng(0x0ddba11);
+    let g = ::sm2::ProjectivePoint::GENERATOR;
+    let encode = |p: ::sm2::ProjectivePoint| -> [u8; 64] {
+        let e = p.to_affine().to_sec1_point(false);
+        e.as_bytes()[1..].try_into().unwrap()
+    };
+    let x_mod_n = |xy: &[u8; 64]| -> ::sm2::Scalar {
+        // x < p < 2n: reduce once
+        let x: [u8; 32] = xy[..32].try_into().unwrap();
+        if x >= N {
+            let xs = ::sm2::Scalar::from_repr(sub_be(&x, &N).into()).unwrap();
+            return xs;
+        }
+        n_scalar(&x)
+    };
+    let mut e = [[0u8; 32]; 8];
+    let mut r = [[0u8; 32]; 8];
+    let mut s = [[0u8; 32]; 8];
+    let mut q = [[0u8; 64]; 8];
+    let mut want = [false; 8];
+    for lane in 0..8 {
+        match lane % 4 {
+            0 => {
+                // Q = k G, s = r k / (1 - k): t = r + s = s / k, so t Q = s G.
+                let k = n_scalar(&scalar(&mut rng));
+                let rs = n_scalar(&scalar(&mut rng));
+                let ss = rs * k * (::sm2::Scalar::ONE - k).invert().unwrap();
+                let x1 = x_mod_n(&encode(g * (ss + ss)));
+                r[lane] = scalar_bytes(&rs);
+                s[lane] = scalar_bytes(&ss);
+                e[lane] = scalar_bytes(&(rs - x1));
+                q[lane] = encode(g * k);
+                want[lane] = true;
+            }
+            1 => {
+                // Q = G, r = -2 s: t = -s, the sum is infinity.
+                let ss = n_scalar(&scalar(&mut rng));
+                r[lane] = scalar_bytes(&(-(ss + ss)));
+                s[lane] = scalar_bytes(&ss);
+                e[lane] = scalar_bytes(&n_scalar(&scalar(&mut rng)));
+                q[lane] = encode(g);
+            }
+            2 => {
+                // x1 >= n: a point P with x = n + i; t = 1 (r = 1 - s), Q = P - s G.
+                let mut x = N;
+                let p = loop {
+                    x[31] = x[31].wrapping_add(1);
+                    let mut enc = vec![2u8];
+                    enc.extend_from_slice(&x);
+                    if let Ok(pk) = ::sm2::PublicKey::from_sec1_bytes(&enc) {
+                        break pk.to_projective();
+                    }
+                };
+                let ss = n_scalar(&scalar(&mut rng));
+                let rs = ::sm2::Scalar::ONE - ss;
+                let xy = encode(p);
+                assert!(xy[..32] >= N[..], "x1 must be at least n");
+                r[lane] = scalar_bytes(&rs);
+                s[lane] = scalar_bytes(&ss);
+                e[lane] = scalar_bytes(&(rs - x_mod_n(&xy)));
+                q[lane] = encode(p - g * ss);
+                want[lane] = true;
+            }
+            _ => {
+                // an ordinary valid signature over a random digest
+                let d = n_scalar(&scalar(&mut rng));
+                let k = n_scalar(&scalar(&mut rng));
+                let es = n_scalar(&scalar(&mut rng));
+                let rs = es + x_mod_n(&encode(g * k));
+                let ss = (::sm2::Scalar::ONE + d).invert().unwrap() * (k - rs * d);
+                r[lane] = scalar_bytes(&rs);
+                s[lane] = scalar_bytes(&ss);
+                e[lane] = scalar_bytes(&es);
+                q[lane] = encode(g * d);
+                want[lane] = true;
+            }
+        }
+    }
+    let Some(got) = sm2::raw::verify8_digests(&e, &r, &s, &q, 8) else {
+        println!("no AVX-512 IFMA here: the emulated run in .ci/run covers the common path");
+        return;
+    };
+    assert_eq!(got, want);
+    // Each valid lane fails with its digest changed, its neighbours unaffected.
+    for lane in (0..8).filter(|l| want[*l]) {
+        let mut e2 = e;
+        e2[lane][31] ^= 1;
+        let mut want2 = want;
+        want2[lane] = false;
+        assert_eq!(sm2::raw::verify8_digests(&e2, &r, &s, &q, 8), Some(want2));
+    }
+    // Fewer lanes: the idle ones say false.
+    let mut want3 = want;
+    want3[5..].fill(false);
+    assert_eq!(sm2::raw::verify8_digests(&e, &r, &s, &q, 5), Some(want3));
+}
+
+/// Big-endian a - b for a >= b.
+fn sub_be(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let v = i16::from(a[i]) - i16::from(b[i]) - borrow;
+        borrow = i16::from(v < 0);
+        out[i] = v.rem_euclid(256) as u8;
+    }
+    out
 }

@@ -83,5 +83,5 @@ pub use selection::{Base, Family, Selection, SelectionError, SelectionSpec, Targ
 pub use traits::{
     AeadKey, BLOCK_LEN, CipherKey, EphemeralKey, Hash, HashContext, Hkdf, HkdfPrk, Hmac, HmacKey,
     Kem, KemDecapsulationKey, KeyExchange, NONCE_LEN, Nonce, Output, SecureRandom, SharedSecret,
-    SigningKey, TAG_LEN, Tag, Verifier, system_random,
+    SignedMessage, SigningKey, TAG_LEN, Tag, Verifier, system_random,
 };

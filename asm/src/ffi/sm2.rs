@@ -251,3 +251,104 @@ pub(crate) fn sm2_verify_vartime(
         ) == 1
     }
 }
+
+// ---- eight operations at once on AVX-512 IFMA (`csrc/sm2_ifma.c`) ----
+
+/// Limbs in the IFMA fixed-base table: 43 windows x 32 points x 10 limbs (radix 2^52).
+pub(crate) const SM2_BASE_TABLE52_LIMBS: usize = 43 * 32 * 10;
+
+/// Proof that the IFMA object may run here (AVX-512 F/BW/VL and IFMA, plus the MULX/ADX/AVX2
+/// its scalar parts use).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ifma(());
+
+impl Ifma {
+    pub(crate) fn detect(f: Features) -> Option<Self> {
+        (cfg!(target_arch = "x86_64")
+            && f.has(Feature::Ifma)
+            && f.has(Feature::Avx512)
+            && Sm2Path::best(f) == Sm2Path::Adx)
+            .then_some(Self(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn tlsfe_sm2_ifma_base_table52(t52: *mut u64, t256: *const u64);
+    fn tlsfe_sm2_ifma_verify8(
+        ok: *mut i32,
+        e: *const u8,
+        r: *const u8,
+        s: *const u8,
+        q: *const u8,
+        count: i32,
+        t256: *const u64,
+        t52: *const u64,
+    );
+    fn tlsfe_sm2_ifma_fe8_ops(out: *mut u64, a: *const u64, b: *const u64);
+}
+
+/// The fixed-base table `t256` (as `sm2_base_table` makes it) in the IFMA representation.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn sm2_ifma_base_table52(_: Ifma, t256: &[u64]) -> Box<[u64]> {
+    assert_eq!(t256.len(), SM2_BASE_TABLE_LIMBS);
+    let mut t52 = vec![0u64; SM2_BASE_TABLE52_LIMBS].into_boxed_slice();
+    // SAFETY: both tables have the sizes the C code reads and writes; IFMA was detected.
+    unsafe { tlsfe_sm2_ifma_base_table52(t52.as_mut_ptr(), t256.as_ptr()) };
+    t52
+}
+
+/// Up to eight SM2 verifications at once: lane i checks `(r[i], s[i])` over `e[i]` by
+/// `q[i]`; lanes from `count` on are idle. Returns one bool per lane.
+#[cfg(target_arch = "x86_64")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sm2_ifma_verify8(
+    _: Ifma,
+    e: &[[u8; 32]; 8],
+    r: &[[u8; 32]; 8],
+    s: &[[u8; 32]; 8],
+    q: &[[u8; 64]; 8],
+    count: usize,
+    t256: &[u64],
+    t52: &[u64],
+) -> [bool; 8] {
+    assert!(count <= 8);
+    assert_eq!(t256.len(), SM2_BASE_TABLE_LIMBS);
+    assert_eq!(t52.len(), SM2_BASE_TABLE52_LIMBS);
+    let mut ok = [0i32; 8];
+    // SAFETY: eight lanes of fixed-size inputs, contiguous; both tables full size; IFMA was
+    // detected.
+    unsafe {
+        tlsfe_sm2_ifma_verify8(
+            ok.as_mut_ptr(),
+            e.as_ptr().cast(),
+            r.as_ptr().cast(),
+            s.as_ptr().cast(),
+            q.as_ptr().cast(),
+            count as i32,
+            t256.as_ptr(),
+            t52.as_ptr(),
+        )
+    };
+    ok.map(|v| v == 1)
+}
+
+/// The IFMA code's field operations on eight lanes of plain elements below p:
+/// `[a b, a^2, a + b, a - b]` mod p, fully reduced. For tests.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn sm2_ifma_fe8_ops(
+    _: Ifma,
+    a: &[[u64; 4]; 8],
+    b: &[[u64; 4]; 8],
+) -> [[[u64; 4]; 8]; 4] {
+    let mut out = [[[0u64; 4]; 8]; 4];
+    // SAFETY: 4 x 8 x 4 output limbs, 8 x 4 per input; IFMA was detected.
+    unsafe {
+        tlsfe_sm2_ifma_fe8_ops(
+            out.as_mut_ptr().cast::<u64>(),
+            a.as_ptr().cast(),
+            b.as_ptr().cast(),
+        )
+    };
+    out
+}

@@ -29,6 +29,10 @@ pub enum Op {
     Sign,
     /// Verify a signature over a `size`-byte message.
     Verify,
+    /// Verify `size` signatures (each over 32 bytes, each its own key) in one
+    /// [`Verifier::verify_many`](crate::Verifier::verify_many) call; the figure is per
+    /// signature.
+    VerifyMany,
     /// Ephemeral key generation plus agreement with a peer key.
     Agree,
     /// Block-cipher mode encryption of `size` bytes (SM4 ECB/CBC/CTR).
@@ -51,6 +55,7 @@ impl Op {
             Self::Mac | Self::Derive => "",
             Self::Sign => "sign",
             Self::Verify => "verify",
+            Self::VerifyMany => "verify-batch",
             Self::Agree => "",
             Self::Encrypt => "",
             Self::PkEncrypt => "encrypt",
@@ -87,9 +92,18 @@ impl Bench {
             Algorithm::Sm2Encryption => "sm2".to_owned(),
             a => a.to_string(),
         };
-        match self.op.name() {
-            "" => base,
-            op => format!("{base}-{op}"),
+        match (self.op, self.op.name()) {
+            (_, "") => base,
+            (Op::VerifyMany, op) => format!("{base}-{op}{}", self.size),
+            (_, op) => format!("{base}-{op}"),
+        }
+    }
+
+    /// Operations done per call of the prepared runner: `size` for a batch, else 1.
+    pub fn items(&self) -> usize {
+        match self.op {
+            Op::VerifyMany => self.size.max(1),
+            _ => 1,
         }
     }
 
@@ -226,6 +240,32 @@ pub fn prepare(backend: Backend, bench: Bench) -> Result<Runner, Error> {
             let public = key.public_key().to_vec();
             Box::new(move || verifier.verify(&public, &data, &sig))
         }
+        (Algorithm::Signature(s), Op::VerifyMany) => {
+            // `size` signatures, each by its own key over its own message, signed by any
+            // backend that can (signing is outside the timing).
+            let verifier = backend.verifier(s)?;
+            let signer = Backend::any_for(Algorithm::Signature(s)).ok_or_else(bad)?;
+            let mut keys = Vec::new();
+            let mut msgs = Vec::new();
+            let mut sigs = Vec::new();
+            for i in 0..size {
+                let key = PrivateKey::generate(s.key_kind())?;
+                let msg: Vec<u8> = (0..32).map(|j| (i * 7 + j * 131 + 7) as u8).collect();
+                sigs.push(signer.signing_key(s, &key)?.sign(&msg)?);
+                keys.push(key.public_key().to_vec());
+                msgs.push(msg);
+            }
+            Box::new(move || {
+                let items: Vec<crate::SignedMessage<'_>> = (0..keys.len())
+                    .map(|i| crate::SignedMessage {
+                        public_key: &keys[i],
+                        message: &msgs[i],
+                        signature: &sigs[i],
+                    })
+                    .collect();
+                verifier.verify_many(&items).into_iter().collect()
+            })
+        }
         (Algorithm::Kx(k), Op::Agree) => {
             let kx = backend.kx(k)?;
             let peer = kx.generate()?.public_key().to_vec();
@@ -334,6 +374,11 @@ pub fn default_benches() -> Vec<Bench> {
     ] {
         v.push(Bench::new(Algorithm::Signature(s), Op::Sign, 32));
         v.push(Bench::new(Algorithm::Signature(s), Op::Verify, 32));
+    }
+    // Many verifications in one call (64 signatures, each by its own key), per signature:
+    // for SM2 against the P-256 yardstick.
+    for s in [SignatureAlg::Sm2Sm3, SignatureAlg::EcdsaP256Sha256] {
+        v.push(Bench::new(Algorithm::Signature(s), Op::VerifyMany, 64));
     }
     for &k in KxAlg::ALL {
         v.push(Bench::new(Algorithm::Kx(k), Op::Agree, 0));

@@ -203,7 +203,11 @@ impl Plan {
                     );
                 }
                 // A figure that fails mid-way is dropped, as one failing at warm-up is.
-                *best = run_for(runner, slice).ok().map(|ops| so_far.max(ops));
+                // A batch bench's call does `items` operations; figures are per operation.
+                let items = bench.items() as f64;
+                *best = run_for(runner, slice)
+                    .ok()
+                    .map(|calls| so_far.max(calls * items));
             }
         }
         let mut out: Vec<Figure> = ready
