@@ -413,7 +413,7 @@ static void select_base8(aff8 *r, const u64 *t52, int w, const digits8 *d, K8 ne
 }
 
 /* acc (with its infinity lanes inf) += e where the lane's digit is nonzero; lanes where the
- * formulas did not apply are added to *bad. */
+ * formulas did not apply are added to *bad. Constant time: the masks only steer blends. */
 static void accumulate(jac8 *acc, K8 *inf, const jac8 *e, K8 nz, K8 *bad) {
     jac8 sum;
     K8 h0 = jac8_add(&sum, acc, e);
@@ -561,6 +561,210 @@ void SM2_FN(verify8)(int ok[LANES], const uint8_t *eb, const uint8_t *rb, const 
             ok[l] = SM2_FN(verify_vartime)(eb + 32 * l, rb + 32 * l, sb + 32 * l, q + 64 * l, t256);
         else ok[l] = ((match & ~at_inf) >> l) & 1;
     }
+}
+
+/* ---- constant-time scalar multiplications (key generation and agreement) ------------ */
+
+/* r = a^(2^n) */
+static void fe8_sqr_n(fe8 *r, const fe8 *a, int n) {
+    *r = *a;
+    for (int i = 0; i < n; i++) fe8_sqr(r, r);
+}
+
+/* r = a^(p-2) = a^-1 (0 for 0), the same operations for every input. p - 2 in binary, from
+ * the top: 31 ones, a zero, 128 ones, 32 zeros, 62 ones, a zero, a one. */
+static void fe8_inv(fe8 *r, const fe8 *a) {
+    fe8 x2, x3, x4, x7, x8, x15, x30, x31, x32, t;
+    fe8_sqr(&t, a);
+    fe8_mul(&x2, &t, a);
+    fe8_sqr(&t, &x2);
+    fe8_mul(&x3, &t, a);
+    fe8_sqr_n(&t, &x2, 2);
+    fe8_mul(&x4, &t, &x2);
+    fe8_sqr_n(&t, &x4, 3);
+    fe8_mul(&x7, &t, &x3);
+    fe8_sqr(&t, &x7);
+    fe8_mul(&x8, &t, a);
+    fe8_sqr_n(&t, &x8, 7);
+    fe8_mul(&x15, &t, &x7);
+    fe8_sqr_n(&t, &x15, 15);
+    fe8_mul(&x30, &t, &x15);
+    fe8_sqr(&t, &x30);
+    fe8_mul(&x31, &t, a);
+    fe8_sqr(&t, &x31);
+    fe8_mul(&x32, &t, a);
+    fe8_sqr(&t, &x31);                     /* 31 ones, then the zero */
+    for (int i = 0; i < 4; i++) {           /* 128 ones */
+        fe8_sqr_n(&t, &t, 32);
+        fe8_mul(&t, &t, &x32);
+    }
+    fe8_sqr_n(&t, &t, 32);                  /* 32 zeros */
+    fe8_sqr_n(&t, &t, 32);                  /* 32 ones */
+    fe8_mul(&t, &t, &x32);
+    fe8_sqr_n(&t, &t, 30);                  /* 30 ones */
+    fe8_mul(&t, &t, &x30);
+    fe8_sqr_n(&t, &t, 2);                   /* 0, 1 */
+    fe8_mul(r, &t, a);
+}
+
+/* Affine x || y (plain, big-endian) of every lane of p into out + 64 l. Constant time. */
+static void jac8_to_affine_be(uint8_t *out, const jac8 *p) {
+    fe8 zi, zi2, x, y, plain_one;
+    u64 v[LANES][5];
+    for (int i = 0; i < 5; i++) plain_one.l[i] = vset1(i == 0);
+    fe8_inv(&zi, &p->z);
+    fe8_sqr(&zi2, &zi);
+    fe8_mul(&x, &p->x, &zi2);
+    fe8_mul(&zi2, &zi2, &zi);
+    fe8_mul(&y, &p->y, &zi2);
+    fe8_mul(&x, &x, &plain_one);
+    fe8_mul(&y, &y, &plain_one);
+    for (int c = 0; c < 2; c++) {
+        fe8_store(v, c ? &y : &x);
+        for (int l = 0; l < LANES; l++) {
+            u64 a[4];
+            limbs64_reduced(a, v[l]);
+            fe_to_be(out + 64 * l + 32 * c, a);
+            secure_zero(a, sizeof a);
+        }
+    }
+    secure_zero(v, sizeof v);
+    secure_zero(&x, sizeof x);
+    secure_zero(&y, sizeof y);
+}
+
+/* Booth digits of a window of every lane as vectors: magnitude and negative flag (0/1).
+ * Constant time (booth() is). */
+static void digits8_vec(V *mag, V *neg, const u64 k[LANES][5], int pos, int w) {
+    digits8 d;
+    digits8_of(&d, k, pos, w);
+    *mag = vload(d.mag);
+    *neg = vload(d.neg);
+    secure_zero(&d, sizeof d);
+}
+
+/* The lanes' scalars, little-endian limbs with a zero fifth limb, from count (<= 8) 32-byte
+ * big-endian scalars; idle lanes get 1. */
+static void scalars8(u64 k[LANES][5], const uint8_t *kb, int count) {
+    for (int l = 0; l < LANES; l++) {
+        if (l < count) scalar_limbs(k[l], kb + 32 * l);
+        else {
+            memset(k[l], 0, 5 * sizeof(u64));
+            k[l][0] = 1;
+        }
+    }
+}
+
+/*
+ * out + 64 l = k_l G (x || y) for the count (1..8) scalars kb + 32 l, eight at a time;
+ * ok[l] = 0 where the result is infinity (k = 0 mod n). Constant time in the scalars: every
+ * window reads all 32 table entries and keeps its lane's by mask. A lane meeting an addition
+ * of a point to itself (a few hundred special scalars, never a random one) is redone by the
+ * scalar constant-time code; only that bit is declassified, as in mul_base.
+ */
+void SM2_FN(mul_base8)(uint8_t *out, int ok[LANES], const uint8_t *kb, int count,
+                       const u64 *t256, const u64 *t52) {
+    u64 k[LANES][5];
+    scalars8(k, kb, count);
+    const fe8 one = fe8_const(ONE52);
+    jac8 acc;
+    K8 inf = 0xff, bad = 0;
+    acc.x = acc.y = acc.z = one;
+    for (int w = 0; w < SM2_BASE_WINDOWS; w++) {
+        V mag, neg;
+        digits8_vec(&mag, &neg, k, SM2_W_BASE * w, SM2_W_BASE);
+        aff8 e;
+        e.x = e.y = one;
+        const u64 *row = t52 + (size_t)w * SM2_BASE_ENTRIES * 10;
+        for (int j = 0; j < SM2_BASE_ENTRIES; j++) {
+            K8 hit = vcmpeq(mag, vset1((u64)j + 1));
+            for (int i = 0; i < 5; i++) {
+                e.x.l[i] = vblend(hit, e.x.l[i], vset1(row[10 * j + i]));
+                e.y.l[i] = vblend(hit, e.y.l[i], vset1(row[10 * j + 5 + i]));
+            }
+        }
+        fe8 ny;
+        fe8_neg(&ny, &e.y);
+        fe8_blend(&e.y, vcmpeq(neg, vset1(1)), &e.y, &ny);
+        K8 nz = (K8)~vcmpeq(mag, vzero());
+        accumulate_aff(&acc, &inf, &e, nz, &bad);
+    }
+    jac8_to_affine_be(out, &acc);
+    secure_zero(&acc, sizeof acc);
+    DECLASSIFY(&bad, sizeof bad);
+    DECLASSIFY(&inf, sizeof inf); /* infinity is an error the caller reports */
+    for (int l = 0; l < LANES; l++) {
+        ok[l] = l < count && !((inf >> l) & 1);
+        if (l < count && ((bad >> l) & 1)) ok[l] = SM2_FN(mul_base)(out + 64 * l, kb + 32 * l, t256);
+        if (ok[l] != 1) memset(out + 64 * l, 0, 64);
+    }
+    secure_zero(k, sizeof k);
+}
+
+/*
+ * out + 64 l = k_l Q_l for the count (1..8) scalars kb + 32 l and public points q + 64 l;
+ * ok[l] = 1, 0 when the result is infinity, -1 when Q_l is not a curve point. Constant time
+ * in the scalars: 5-bit signed windows over each lane's own table of 1..16 Q, every entry
+ * read and kept by mask; degenerate lanes as in mul_base8.
+ */
+void SM2_FN(mul_point8)(uint8_t *out, int ok[LANES], const uint8_t *kb, const uint8_t *q,
+                        int count) {
+    u64 k[LANES][5], qx[LANES][5], qy[LANES][5];
+    int valid[LANES];
+    aff gdummy;
+    fp_to_mont(gdummy.x, GX_PLAIN);
+    fp_to_mont(gdummy.y, GY_PLAIN);
+    scalars8(k, kb, count);
+    for (int l = 0; l < LANES; l++) {
+        aff qa = gdummy;
+        valid[l] = l < count && pt_from_be(&qa, q + 64 * l);
+        if (!valid[l]) qa = gdummy;
+        limbs52(qx[l], qa.x);
+        limbs52(qy[l], qa.y);
+    }
+    const fe8 one = fe8_const(ONE52), c264 = fe8_const(C264_52);
+    jac8 tab[SM2_VAR_ENTRIES];
+    fe8_load(&tab[0].x, qx);
+    fe8_load(&tab[0].y, qy);
+    fe8_mul(&tab[0].x, &tab[0].x, &c264);
+    fe8_mul(&tab[0].y, &tab[0].y, &c264);
+    tab[0].z = one;
+    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
+        if (m % 2 == 0) jac8_dbl(&tab[m - 1], &tab[m / 2 - 1]);
+        else (void)jac8_add(&tab[m - 1], &tab[m - 2], &tab[0]);
+    }
+    K8 inf = 0xff, bad = 0;
+    jac8 acc, e;
+    for (int w = SM2_VAR_WINDOWS - 1; w >= 0; w--) {
+        V mag, neg;
+        if (w != SM2_VAR_WINDOWS - 1)
+            for (int i = 0; i < SM2_W_VAR; i++) jac8_dbl(&acc, &acc);
+        digits8_vec(&mag, &neg, k, SM2_W_VAR * w, SM2_W_VAR);
+        e = tab[0];
+        for (int j = 1; j < SM2_VAR_ENTRIES; j++) jac8_blend(&e, vcmpeq(mag, vset1((u64)j + 1)), &e, &tab[j]);
+        fe8 ny;
+        fe8_neg(&ny, &e.y);
+        fe8_blend(&e.y, vcmpeq(neg, vset1(1)), &e.y, &ny);
+        K8 nz = (K8)~vcmpeq(mag, vzero());
+        if (w == SM2_VAR_WINDOWS - 1) {
+            acc = e;
+            inf = (K8)~nz;
+        } else {
+            accumulate(&acc, &inf, &e, nz, &bad);
+        }
+    }
+    jac8_to_affine_be(out, &acc);
+    secure_zero(&acc, sizeof acc);
+    secure_zero(&e, sizeof e);
+    DECLASSIFY(&bad, sizeof bad);
+    DECLASSIFY(&inf, sizeof inf);
+    for (int l = 0; l < LANES; l++) {
+        if (!valid[l]) ok[l] = l < count ? -1 : 0;
+        else if ((bad >> l) & 1) ok[l] = SM2_FN(mul_point)(out + 64 * l, kb + 32 * l, q + 64 * l);
+        else ok[l] = !((inf >> l) & 1);
+        if (ok[l] != 1) memset(out + 64 * l, 0, 64);
+    }
+    secure_zero(k, sizeof k);
 }
 
 /*

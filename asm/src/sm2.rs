@@ -427,6 +427,100 @@ pub fn verify_many_with_features(f: Features, items: &[Verification<'_>]) -> Vec
     out
 }
 
+/// One ECDH exchange of [`exchange_many`]: our fresh public key and the shared secret.
+pub type Exchange = ([u8; 65], Zeroizing<[u8; 32]>);
+
+/// Many ECDH exchanges as a server makes them, one per peer key: for each, a fresh key pair
+/// (d in [1, n-2], as [`generate`] draws it) and the x-coordinate of `d * peer` (as
+/// [`agree`]). Entry i is for `peers[i]`, or the error `agree` gives for it. On a CPU with
+/// AVX-512 IFMA both scalar multiplications run eight at a time (constant time in d);
+/// elsewhere one after another.
+pub fn exchange_many(
+    entropy: &mut dyn FnMut(&mut [u8]),
+    peers: &[&[u8]],
+) -> Vec<Result<Exchange, Error>> {
+    exchange_many_with_features(Features::get(), entropy, peers)
+}
+
+/// [`exchange_many`] on the kernels `f` allows.
+pub fn exchange_many_with_features(
+    f: Features,
+    entropy: &mut dyn FnMut(&mut [u8]),
+    peers: &[&[u8]],
+) -> Vec<Result<Exchange, Error>> {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(ifma) = ffi::Ifma::detect(f) {
+        let mut out = Vec::with_capacity(peers.len());
+        for chunk in peers.chunks(8) {
+            exchange8(ifma, entropy, chunk, &mut out);
+        }
+        return out;
+    }
+    peers
+        .iter()
+        .map(|peer| {
+            let (d, public) = generate_with_features(f, entropy)?;
+            Ok((public, agree_with_features(f, &d, peer)?))
+        })
+        .collect()
+}
+
+/// Up to eight exchanges of [`exchange_many`] on the IFMA code.
+#[cfg(target_arch = "x86_64")]
+fn exchange8(
+    ifma: ffi::Ifma,
+    entropy: &mut dyn FnMut(&mut [u8]),
+    peers: &[&[u8]],
+    out: &mut Vec<Result<Exchange, Error>>,
+) {
+    let n = peers.len();
+    let mut d = Zeroizing::new([[0u8; 32]; 8]);
+    let mut q = [[0u8; 64]; 8];
+    let mut errors: [Option<Error>; 8] = [None; 8];
+    let mut counter = 0;
+    for i in 0..n {
+        match raw_point(peers[i]) {
+            Ok(xy) => q[i] = *xy,
+            Err(e) => errors[i] = Some(e),
+        }
+        // d in [1, n-2], as `generate` draws it
+        let drawn = (0..64).find_map(|_| match draw_scalar(&[], entropy, &mut counter) {
+            Ok(k) if scalar_ok(&k, 1) => Some(Ok(k)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        });
+        match drawn {
+            Some(Ok(k)) => d[i] = *k,
+            Some(Err(e)) => errors[i] = errors[i].or(Some(e)),
+            None => errors[i] = errors[i].or(Some(Error::NoNonce)),
+        }
+        if errors[i].is_some() {
+            d[i] = [0; 32];
+            d[i][31] = 1; // a lane computed and thrown away
+        }
+    }
+    let mut publics = [[0u8; 64]; 8];
+    let finite =
+        ffi::sm2_ifma_mul_base8(ifma, &mut publics, &d, n, base_table(), base_table52(ifma));
+    let mut shared = Zeroizing::new([[0u8; 64]; 8]);
+    let agreed = ffi::sm2_ifma_mul_point8(ifma, &mut shared, &d, &q, n);
+    for i in 0..n {
+        out.push(match (errors[i], finite[i], agreed[i]) {
+            (Some(e), _, _) => Err(e),
+            (None, false, _) => Err(Error::Infinity),
+            (None, true, Err(())) => Err(Error::InvalidPoint),
+            (None, true, Ok(false)) => Err(Error::Infinity),
+            (None, true, Ok(true)) => {
+                // A public key is public: tell the constant-time check.
+                ffi::ct_public(&publics[i]);
+                let mut x = Zeroizing::new([0u8; 32]);
+                x.copy_from_slice(&shared[i][..32]);
+                Ok((uncompressed(&publics[i]), x))
+            }
+        });
+    }
+}
+
 /// Whether [`verify_many`] runs eight at a time on the CPU features `f`.
 pub fn batch_available(f: Features) -> bool {
     ffi::Ifma::detect(f).is_some()
@@ -651,6 +745,41 @@ pub mod raw {
             ));
         }
         let _ = (e, r, s, q, count);
+        None
+    }
+
+    /// `k[i] * G` for the first `count` lanes on the IFMA code (`None` in a lane for
+    /// infinity or idleness); `None` where the CPU has no AVX-512 IFMA.
+    pub fn mul_base8(k: &[[u8; 32]; 8], count: usize) -> Option<[Option<[u8; 64]>; 8]> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ifma) = ffi::Ifma::detect(crate::cpu::Features::get()) {
+            let mut out = [[0u8; 64]; 8];
+            let t52 = super::base_table52(ifma);
+            let ok = ffi::sm2_ifma_mul_base8(ifma, &mut out, k, count, base_table(), t52);
+            return Some(core::array::from_fn(|i| ok[i].then_some(out[i])));
+        }
+        let _ = (k, count);
+        None
+    }
+
+    /// `k[i] * q[i]` for the first `count` lanes on the IFMA code: per lane as
+    /// [`mul_point`]; `None` where the CPU has no AVX-512 IFMA.
+    #[allow(clippy::type_complexity)]
+    pub fn mul_point8(
+        k: &[[u8; 32]; 8],
+        q: &[[u8; 64]; 8],
+        count: usize,
+    ) -> Option<[Result<Option<[u8; 64]>, super::Error>; 8]> {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(ifma) = ffi::Ifma::detect(crate::cpu::Features::get()) {
+            let mut out = [[0u8; 64]; 8];
+            let ok = ffi::sm2_ifma_mul_point8(ifma, &mut out, k, q, count);
+            return Some(core::array::from_fn(|i| match ok[i] {
+                Err(()) => Err(super::Error::InvalidPoint),
+                Ok(finite) => Ok(finite.then_some(out[i])),
+            }));
+        }
+        let _ = (k, q, count);
         None
     }
 

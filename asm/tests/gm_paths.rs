@@ -966,3 +966,119 @@ fn sub_be(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
     }
     out
 }
+
+/// Scalars where window recodings and reductions meet their edges.
+fn edge_scalars(rng: &mut Rng) -> Vec<[u8; 32]> {
+    let mut v = vec![[0u8; 32], N, n_minus(1), n_minus(2), [0xff; 32]];
+    for small in [1u8, 2, 3, 15, 16, 17, 31, 32, 33] {
+        let mut k = [0u8; 32];
+        k[31] = small;
+        v.push(k);
+    }
+    let mut top = [0u8; 32];
+    top[0] = 0x80;
+    v.push(top);
+    let mut near = N;
+    near[31] = near[31].wrapping_add(1); // n + 1
+    v.push(near);
+    while v.len() < 40 {
+        v.push(scalar(rng));
+    }
+    v
+}
+
+/// The IFMA fixed-base and variable-base multiplications (constant time, eight lanes) give
+/// exactly what the scalar code gives, lane by lane, on edge and random scalars, with
+/// off-curve points and idle lanes mixed in.
+#[test]
+fn sm2_ifma_scalar_multiplications_match_the_scalar_code() {
+    let mut rng = Rng(0x8a5e);
+    let kernel = Kernel::select(Features::get());
+    let scalars = edge_scalars(&mut rng);
+    let mut points: Vec<[u8; 64]> = (0..scalars.len())
+        .map(|_| sm2::raw::mul_base(kernel, &scalar(&mut rng)).unwrap())
+        .collect();
+    points[3][63] ^= 1; // off the curve
+    points[9] = [0xff; 64]; // coordinates above p
+    let mut checked = 0;
+    for (start, count) in [
+        (0usize, 8usize),
+        (8, 8),
+        (16, 5),
+        (21, 8),
+        (29, 1),
+        (30, 8),
+        (38, 2),
+    ] {
+        let mut k = [[0u8; 32]; 8];
+        let mut q = [[0u8; 64]; 8];
+        for lane in 0..count {
+            k[lane] = scalars[start + lane];
+            q[lane] = points[start + lane];
+        }
+        let Some(base) = sm2::raw::mul_base8(&k, count) else {
+            println!("no AVX-512 IFMA here: the emulated run in .ci/run covers this code");
+            return;
+        };
+        let var = sm2::raw::mul_point8(&k, &q, count).unwrap();
+        for lane in 0..8 {
+            if lane >= count {
+                assert_eq!(base[lane], None, "idle lane {lane}");
+                assert_eq!(var[lane], Ok(None), "idle lane {lane}");
+                continue;
+            }
+            let what = format!("k {:x?} q {:x?}", k[lane], &q[lane][..8]);
+            assert_eq!(
+                base[lane],
+                sm2::raw::mul_base(kernel, &k[lane]),
+                "k G, {what}"
+            );
+            assert_eq!(
+                var[lane],
+                sm2::raw::mul_point(kernel, &k[lane], &q[lane]),
+                "k Q, {what}"
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, scalars.len());
+}
+
+/// `exchange_many` agrees with the peers: each entry's public key, taken by the peer's own
+/// `agree`, gives the same secret; bad peer keys get `agree`'s error; with IFMA hidden the
+/// errors are the same.
+#[test]
+fn sm2_exchange_many_agrees_with_each_peer() {
+    let mut rng = Rng(0xecd4);
+    let peer_keys: Vec<([u8; 32], [u8; 65])> = (0..21)
+        .map(|_| {
+            let d = scalar(&mut rng);
+            let public = sm2::public_key(&d).unwrap();
+            (d, public)
+        })
+        .collect();
+    let mut encoded: Vec<Vec<u8>> = peer_keys.iter().map(|(_, p)| p.to_vec()).collect();
+    encoded[4][64] ^= 1; // off the curve
+    encoded[11].truncate(33); // compressed-length garbage
+    encoded[17][0] = 3;
+    let peers: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+    for f in [Features::get(), Features::portable()] {
+        let results = sm2::exchange_many_with_features(f, &mut entropy(&mut rng), &peers);
+        assert_eq!(results.len(), peers.len());
+        let mut good = 0;
+        for (i, result) in results.iter().enumerate() {
+            match result {
+                Ok((ours, secret)) => {
+                    let theirs = sm2::agree(&peer_keys[i].0, ours).unwrap();
+                    assert_eq!(**secret, *theirs, "exchange {i}, {f:?}");
+                    good += 1;
+                }
+                Err(e) => {
+                    assert!([4, 11, 17].contains(&i), "exchange {i}: {e}");
+                    assert_eq!(*e, sm2::Error::InvalidPoint, "exchange {i}");
+                }
+            }
+        }
+        assert_eq!(good, 18);
+    }
+}

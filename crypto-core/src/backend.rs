@@ -266,6 +266,28 @@ impl KeyExchange for CheckedKx {
         check_peer(alg, peer_public_key)?;
         self.inner.agree_static(&private, peer_public_key)
     }
+
+    /// Peer keys checked one by one; the well-formed ones go to the backend together.
+    fn exchange_many(&self, peers: &[&[u8]]) -> Vec<Result<(Vec<u8>, crate::SharedSecret), Error>> {
+        let alg = self.inner.algorithm();
+        let checked: Vec<Result<(), Error>> = peers.iter().map(|p| check_peer(alg, p)).collect();
+        let good: Vec<&[u8]> = peers
+            .iter()
+            .zip(&checked)
+            .filter(|(_, c)| c.is_ok())
+            .map(|(p, _)| *p)
+            .collect();
+        let mut done = self.inner.exchange_many(&good).into_iter();
+        checked
+            .into_iter()
+            .map(|c| {
+                c?;
+                done.next().unwrap_or(Err(Error::InvalidInput(
+                    "the backend answered fewer exchanges than it was asked",
+                )))
+            })
+            .collect()
+    }
 }
 
 /// An ephemeral key whose agreement checks the peer key first.

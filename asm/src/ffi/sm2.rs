@@ -352,3 +352,80 @@ pub(crate) fn sm2_ifma_fe8_ops(
     };
     out
 }
+
+#[cfg(target_arch = "x86_64")]
+unsafe extern "C" {
+    fn tlsfe_sm2_ifma_mul_base8(
+        out: *mut u8,
+        ok: *mut i32,
+        k: *const u8,
+        count: i32,
+        t256: *const u64,
+        t52: *const u64,
+    );
+    fn tlsfe_sm2_ifma_mul_point8(
+        out: *mut u8,
+        ok: *mut i32,
+        k: *const u8,
+        q: *const u8,
+        count: i32,
+    );
+}
+
+/// `k[i] * G` (`x || y`) for the first `count` lanes, constant time in the scalars; `ok[i]`
+/// false for infinity and for idle lanes.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn sm2_ifma_mul_base8(
+    _: Ifma,
+    out: &mut [[u8; 64]; 8],
+    k: &[[u8; 32]; 8],
+    count: usize,
+    t256: &[u64],
+    t52: &[u64],
+) -> [bool; 8] {
+    assert!(count <= 8);
+    assert_eq!(t256.len(), SM2_BASE_TABLE_LIMBS);
+    assert_eq!(t52.len(), SM2_BASE_TABLE52_LIMBS);
+    let mut ok = [0i32; 8];
+    // SAFETY: eight lanes of fixed-size buffers, contiguous; both tables full size; IFMA was
+    // detected.
+    unsafe {
+        tlsfe_sm2_ifma_mul_base8(
+            out.as_mut_ptr().cast(),
+            ok.as_mut_ptr(),
+            k.as_ptr().cast(),
+            count as i32,
+            t256.as_ptr(),
+            t52.as_ptr(),
+        )
+    };
+    ok.map(|v| v == 1)
+}
+
+/// `k[i] * q[i]` (`x || y`) for the first `count` lanes, constant time in the scalars:
+/// `Err(())` where `q[i]` is not a curve point, `Ok(false)` for infinity (and idle lanes).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn sm2_ifma_mul_point8(
+    _: Ifma,
+    out: &mut [[u8; 64]; 8],
+    k: &[[u8; 32]; 8],
+    q: &[[u8; 64]; 8],
+    count: usize,
+) -> [Result<bool, ()>; 8] {
+    assert!(count <= 8);
+    let mut ok = [0i32; 8];
+    // SAFETY: eight lanes of fixed-size buffers, contiguous; IFMA was detected.
+    unsafe {
+        tlsfe_sm2_ifma_mul_point8(
+            out.as_mut_ptr().cast(),
+            ok.as_mut_ptr(),
+            k.as_ptr().cast(),
+            q.as_ptr().cast(),
+            count as i32,
+        )
+    };
+    ok.map(|v| match v {
+        -1 => Err(()),
+        v => Ok(v == 1),
+    })
+}

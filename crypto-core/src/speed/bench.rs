@@ -35,6 +35,10 @@ pub enum Op {
     VerifyMany,
     /// Ephemeral key generation plus agreement with a peer key.
     Agree,
+    /// `size` exchanges (key generation plus agreement, each with its own peer key) in one
+    /// [`KeyExchange::exchange_many`](crate::KeyExchange::exchange_many) call; the figure is
+    /// per exchange.
+    AgreeMany,
     /// Block-cipher mode encryption of `size` bytes (SM4 ECB/CBC/CTR).
     Encrypt,
     /// SM2 public-key encryption of `size` bytes.
@@ -57,6 +61,7 @@ impl Op {
             Self::Verify => "verify",
             Self::VerifyMany => "verify-batch",
             Self::Agree => "",
+            Self::AgreeMany => "batch",
             Self::Encrypt => "",
             Self::PkEncrypt => "encrypt",
             Self::PkDecrypt => "decrypt",
@@ -94,7 +99,7 @@ impl Bench {
         };
         match (self.op, self.op.name()) {
             (_, "") => base,
-            (Op::VerifyMany, op) => format!("{base}-{op}{}", self.size),
+            (Op::VerifyMany | Op::AgreeMany, op) => format!("{base}-{op}{}", self.size),
             (_, op) => format!("{base}-{op}"),
         }
     }
@@ -102,7 +107,7 @@ impl Bench {
     /// Operations done per call of the prepared runner: `size` for a batch, else 1.
     pub fn items(&self) -> usize {
         match self.op {
-            Op::VerifyMany => self.size.max(1),
+            Op::VerifyMany | Op::AgreeMany => self.size.max(1),
             _ => 1,
         }
     }
@@ -271,6 +276,19 @@ pub fn prepare(backend: Backend, bench: Bench) -> Result<Runner, Error> {
             let peer = kx.generate()?.public_key().to_vec();
             Box::new(move || kx.generate()?.agree(&peer).map(drop))
         }
+        (Algorithm::Kx(k), Op::AgreeMany) => {
+            let kx = backend.kx(k)?;
+            let peers = (0..size)
+                .map(|_| Ok(kx.generate()?.public_key().to_vec()))
+                .collect::<Result<Vec<Vec<u8>>, Error>>()?;
+            Box::new(move || {
+                let refs: Vec<&[u8]> = peers.iter().map(Vec::as_slice).collect();
+                for r in kx.exchange_many(&refs) {
+                    r?;
+                }
+                Ok(())
+            })
+        }
         (Algorithm::Kem(k), Op::Agree) => {
             // One whole exchange: key pair, encapsulation, decapsulation.
             let kem = backend.kem(k)?;
@@ -382,6 +400,11 @@ pub fn default_benches() -> Vec<Bench> {
     }
     for &k in KxAlg::ALL {
         v.push(Bench::new(Algorithm::Kx(k), Op::Agree, 0));
+    }
+    // Many exchanges in one call (64, each with its own peer), per exchange: for curveSM2
+    // against the P-256 and X25519 yardsticks.
+    for k in [KxAlg::CurveSm2, KxAlg::P256, KxAlg::X25519] {
+        v.push(Bench::new(Algorithm::Kx(k), Op::AgreeMany, 64));
     }
     v.push(Bench::new(
         Algorithm::Kem(crate::KemAlg::MlKem768),
