@@ -727,7 +727,7 @@ fn sm2_verification_over_many_random_signatures() {
 /// the edge values and random ones, against the bit-by-bit reference.
 #[test]
 fn sm2_ifma_field_arithmetic_matches_the_reference() {
-    let mut rng = Rng(0x1f3a_52);
+    let mut rng = Rng(0x001f_3a52);
     let mut inputs = field_edges();
     while inputs.len() < 64 {
         let x = [rng.next(), rng.next(), rng.next(), rng.next()];
@@ -1012,10 +1012,8 @@ fn sm2_ifma_scalar_multiplications_match_the_scalar_code() {
     ] {
         let mut k = [[0u8; 32]; 8];
         let mut q = [[0u8; 64]; 8];
-        for lane in 0..count {
-            k[lane] = scalars[start + lane];
-            q[lane] = points[start + lane];
-        }
+        k[..count].copy_from_slice(&scalars[start..start + count]);
+        q[..count].copy_from_slice(&points[start..start + count]);
         let Some(base) = sm2::raw::mul_base8(&k, count) else {
             println!("no AVX-512 IFMA here: the emulated run in .ci/run covers this code");
             return;
