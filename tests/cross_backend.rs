@@ -6,7 +6,8 @@
 
 use conformance::{TestRng, built_backends, test_key};
 use crypto_core::{
-    AeadAlg, Algorithm, Backend, Error, HashAlg, KeyKind, KxAlg, Nonce, SignatureAlg, TAG_LEN,
+    AeadAlg, Algorithm, Backend, Error, HashAlg, KeyKind, KxAlg, Nonce, SignatureAlg,
+    SignedMessage, TAG_LEN,
 };
 
 const LENGTHS: &[usize] = &[0, 1, 15, 16, 17, 63, 64, 255, 1024, 16384 + 5];
@@ -297,6 +298,111 @@ fn key_agreement_gives_the_same_secret_everywhere() {
             secrets.windows(2).all(|w| w[0] == w[1]),
             "{alg:?}: static agreement differs"
         );
+    }
+}
+
+/// `Verifier::verify_many` says what `verify` says, item by item, on every backend (the asm
+/// backend's SM2 batches eight at a time on AVX-512 IFMA; the others loop): signatures by every
+/// backend, mixed with a wrong message, a wrong key and a damaged signature.
+#[test]
+fn verify_many_says_what_verify_says_everywhere() {
+    for &alg in SignatureAlg::ALL {
+        if !alg.can_sign() {
+            continue;
+        }
+        let backends = backends_for(Algorithm::Signature(alg));
+        let keys: Vec<_> = key_for(alg).iter().map(|f| test_key(f)).collect();
+        let mut sigs = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            for &signer in &backends {
+                for n in 0..3u8 {
+                    let msg = vec![n; 10 + i];
+                    let sig = signer.signing_key(alg, key).unwrap().sign(&msg).unwrap();
+                    sigs.push((key.public_key().to_vec(), msg, sig));
+                }
+            }
+        }
+        let other = keys.last().unwrap().public_key().to_vec();
+        let mut cases = Vec::new();
+        for (i, (public, msg, sig)) in sigs.iter().enumerate() {
+            let (mut public, mut msg, mut sig) = (public.clone(), msg.clone(), sig.clone());
+            match i % 5 {
+                1 => msg.push(0),
+                2 if keys.len() > 1 || public != other => public = other.clone(),
+                3 => {
+                    let last = sig.len() - 1;
+                    sig[last] ^= 1;
+                }
+                4 => sig.truncate(sig.len() / 2),
+                _ => {}
+            }
+            cases.push((public, msg, sig));
+        }
+        for &b in &backends {
+            let v = b.verifier(alg).unwrap();
+            let items: Vec<SignedMessage<'_>> = cases
+                .iter()
+                .map(|(public, message, signature)| SignedMessage {
+                    public_key: public,
+                    message,
+                    signature,
+                })
+                .collect();
+            let one_by_one: Vec<Result<(), Error>> = items
+                .iter()
+                .map(|i| v.verify(i.public_key, i.message, i.signature))
+                .collect();
+            assert!(
+                one_by_one.iter().any(Result::is_ok),
+                "{alg:?} {b}: nothing valid"
+            );
+            assert!(
+                one_by_one.iter().any(Result::is_err),
+                "{alg:?} {b}: nothing invalid"
+            );
+            assert_eq!(v.verify_many(&items), one_by_one, "{alg:?} on {b}");
+        }
+    }
+}
+
+/// `KeyExchange::exchange_many` on every backend: each exchange's public key, taken by the
+/// peer (made by every backend in turn), gives the peer the same secret; a malformed peer key
+/// gets the error `agree` gives it.
+#[test]
+fn exchange_many_agrees_with_every_peer() {
+    for &alg in KxAlg::ALL {
+        let backends = backends_for(Algorithm::Kx(alg));
+        for &a in &backends {
+            let mut peers = Vec::new();
+            for _ in 0..3 {
+                for &b in &backends {
+                    peers.push(b.kx(alg).unwrap().generate().unwrap());
+                }
+            }
+            let mut encoded: Vec<Vec<u8>> = peers.iter().map(|p| p.public_key().to_vec()).collect();
+            encoded.push(vec![4u8; 3]); // malformed
+            let refs: Vec<&[u8]> = encoded.iter().map(Vec::as_slice).collect();
+            let kx = a.kx(alg).unwrap();
+            let results = kx.exchange_many(&refs);
+            assert_eq!(results.len(), refs.len());
+            let bad = kx
+                .generate()
+                .unwrap()
+                .agree(&encoded[peers.len()])
+                .unwrap_err();
+            assert_eq!(
+                results[peers.len()].as_ref().unwrap_err(),
+                &bad,
+                "{alg:?} {a}"
+            );
+            for (peer, result) in peers.into_iter().zip(&results) {
+                let (ours, secret) = result
+                    .as_ref()
+                    .unwrap_or_else(|e| panic!("{alg:?} {a}: {e}"));
+                assert_eq!(ours.len(), alg.public_key_len());
+                assert_eq!(&peer.agree(ours).unwrap(), secret, "{alg:?} on {a}");
+            }
+        }
     }
 }
 
