@@ -61,6 +61,7 @@ fn main() {
             .compile("tlsfe_asm_ifma");
         base()
             .file("csrc/sm3_bmi2.c")
+            .file("csrc/sm3_bmi2_rounds.c")
             .flag("-mbmi2")
             .compile("tlsfe_asm_bmi2");
         base()

@@ -33,6 +33,11 @@ pub enum Feature {
     Vpclmulqdq,
     /// AVX-512 IFMA (52-bit integer multiply-add), reported only with AVX-512 F/BW/VL.
     Ifma,
+    /// A GenuineIntel CPU: a tuning hint, not an instruction set (as bit 30 of OpenSSL's
+    /// `OPENSSL_ia32cap`). Kernels whose best arrangement differs between Intel and AMD cores
+    /// choose by it; since it enables no instruction, `ASM_CPU_FEATURES` may also set it on
+    /// other CPUs, so that both arrangements can be forced and tested anywhere.
+    Intel,
 }
 
 impl Feature {
@@ -49,6 +54,7 @@ impl Feature {
         Self::Vaes,
         Self::Vpclmulqdq,
         Self::Ifma,
+        Self::Intel,
     ];
 
     /// Lower-case name, as `ASM_CPU_FEATURES` spells it.
@@ -65,6 +71,7 @@ impl Feature {
             Self::Vaes => "vaes",
             Self::Vpclmulqdq => "vpclmulqdq",
             Self::Ifma => "ifma",
+            Self::Intel => "intel",
         }
     }
 
@@ -101,7 +108,8 @@ impl Features {
     }
 
     /// These features minus those not named in `spec` (`portable`, or a comma list of names).
-    /// Never adds a feature the hardware lacks.
+    /// Never adds an instruction set the hardware lacks; the tuning hint `intel` is kept or
+    /// set as named.
     pub fn restricted_to(self, spec: &str) -> Self {
         let mut keep = 0;
         for name in spec.split(',').map(str::trim) {
@@ -109,7 +117,7 @@ impl Features {
                 keep |= f.bit();
             }
         }
-        Self(self.0 & keep)
+        Self((self.0 & keep) | (keep & Feature::Intel.bit()))
     }
 
     /// For the Valgrind constant-time harness only (`examples/ct_check.rs`): Valgrind's
@@ -166,6 +174,12 @@ impl Features {
                 && std::arch::is_x86_feature_detected!("avx512vl"),
             Feature::Ifma,
         );
+        // CPUID leaf 0: the vendor string in EBX, EDX, ECX ("Genu" "ineI" "ntel").
+        let vendor = std::arch::x86_64::__cpuid(0);
+        set(
+            (vendor.ebx, vendor.edx, vendor.ecx) == (0x756e_6547, 0x4965_6e69, 0x6c65_746e),
+            Feature::Intel,
+        );
         Self(bits)
     }
 
@@ -220,7 +234,16 @@ mod tests {
             );
         }
         let all: Vec<&str> = Feature::ALL.iter().map(|f| f.name()).collect();
-        assert_eq!(hw.restricted_to(&all.join(",")), hw);
+        let everything = hw.restricted_to(&all.join(","));
+        for f in Feature::ALL {
+            // The tuning hint is set when named; instruction sets only kept.
+            let want = hw.has(*f) || *f == Feature::Intel;
+            assert_eq!(everything.has(*f), want, "{f:?}");
+        }
+        let hint = hw.restricted_to("bmi2,intel");
+        assert!(hint.has(Feature::Intel));
+        assert_eq!(hint.has(Feature::Bmi2), hw.has(Feature::Bmi2));
+        assert!(!hw.restricted_to("bmi2").has(Feature::Intel));
     }
 
     #[test]

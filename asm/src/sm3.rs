@@ -33,8 +33,10 @@ pub fn compress(state: &mut [u32; 8], blocks: &[u8]) {
 pub enum Kernel {
     /// Plain C, any CPU.
     Portable,
-    /// BMI2: RORX rotates (x86-64).
+    /// BMI2: RORX rotates (x86-64), the message expansion in SSE registers beside the rounds.
     Bmi2,
+    /// BMI2: RORX rotates, the message expansion inside the rounds (chosen on Intel cores).
+    Bmi2Rounds,
 }
 
 impl Kernel {
@@ -42,6 +44,7 @@ impl Kernel {
     pub fn select(f: Features) -> Self {
         match Sm3Path::best(f) {
             Sm3Path::Bmi2 => Self::Bmi2,
+            Sm3Path::Bmi2Rounds => Self::Bmi2Rounds,
             Sm3Path::Portable => Self::Portable,
         }
     }
@@ -51,6 +54,7 @@ impl Kernel {
         match self {
             Self::Portable => "portable",
             Self::Bmi2 => "bmi2",
+            Self::Bmi2Rounds => "bmi2,intel",
         }
     }
 
@@ -59,6 +63,7 @@ impl Kernel {
         match self {
             Self::Portable => "portable",
             Self::Bmi2 => "bmi2",
+            Self::Bmi2Rounds => "bmi2-rounds",
         }
     }
 
@@ -68,6 +73,7 @@ impl Kernel {
         let mut v = vec![Self::Portable];
         if Self::select(hw.restricted_to("bmi2")) == Self::Bmi2 {
             v.push(Self::Bmi2);
+            v.push(Self::Bmi2Rounds);
         }
         v
     }
@@ -76,6 +82,7 @@ impl Kernel {
         match self {
             Self::Portable => Sm3Path::Portable,
             Self::Bmi2 => Sm3Path::Bmi2,
+            Self::Bmi2Rounds => Sm3Path::Bmi2Rounds,
         }
     }
 }

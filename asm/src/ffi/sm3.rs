@@ -9,6 +9,7 @@ unsafe extern "C" {
 #[cfg(target_arch = "x86_64")]
 unsafe extern "C" {
     fn tlsfe_sm3_bmi2_blocks(state: *mut u32, data: *const u8, nblocks: usize);
+    fn tlsfe_sm3_bmi2r_blocks(state: *mut u32, data: *const u8, nblocks: usize);
     fn tlsfe_sm3_avx2_x8(state: *mut u32, ptrs: *const *const u8, nblocks: usize);
     fn tlsfe_sm3_avx512_x16(state: *mut u32, ptrs: *const *const u8, nblocks: usize);
 }
@@ -18,12 +19,18 @@ unsafe extern "C" {
 pub(crate) enum Sm3Path {
     Portable,
     Bmi2,
+    /// RORX, with the message expansion inside the rounds: faster on Intel cores.
+    Bmi2Rounds,
 }
 
 impl Sm3Path {
     pub(crate) fn best(f: Features) -> Self {
         if cfg!(target_arch = "x86_64") && f.has(Feature::Bmi2) {
-            Self::Bmi2
+            if f.has(Feature::Intel) {
+                Self::Bmi2Rounds
+            } else {
+                Self::Bmi2
+            }
         } else {
             Self::Portable
         }
@@ -38,6 +45,11 @@ pub(crate) fn sm3_blocks(path: Sm3Path, state: &mut [u32; 8], data: &[u8]) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: BMI2 was detected; `data` holds n blocks; `state` is 8 words.
         Sm3Path::Bmi2 => unsafe { tlsfe_sm3_bmi2_blocks(state.as_mut_ptr(), data.as_ptr(), n) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Sm3Path::Bmi2Rounds => unsafe {
+            tlsfe_sm3_bmi2r_blocks(state.as_mut_ptr(), data.as_ptr(), n)
+        },
         // SAFETY: as above, plain C.
         _ => unsafe { tlsfe_sm3_portable_blocks(state.as_mut_ptr(), data.as_ptr(), n) },
     }
