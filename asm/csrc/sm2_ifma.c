@@ -233,6 +233,21 @@ static void jac8_dbl(jac8 *r, const jac8 *p) {
     fe8_sub(&r->y, &t0, &t1);
 }
 
+/* The end of both additions: X3 = rr^2 - J - 2 V, Y3 = rr (V - X3) - 2 S1 J. s1 may alias
+ * r->y (read before r->y is written). */
+static void add_finish(jac8 *r, const fe8 *rr, const fe8 *j, const fe8 *v, const fe8 *s1) {
+    fe8 sj, t, v2;
+    fe8_mul(&sj, s1, j);
+    fe8_shl(&sj, &sj, 1);
+    fe8_sqr(&t, rr);
+    fe8_sub(&t, &t, j);
+    fe8_shl(&v2, v, 1);
+    fe8_sub(&r->x, &t, &v2);
+    fe8_sub(&t, v, &r->x);
+    fe8_mul(&t, rr, &t);
+    fe8_sub(&r->y, &t, &sj);
+}
+
 /* r = a + b (add-2007-bl, Z3 = 2 Z1 Z2 H) for finite a != +-b. Returns the lanes where
  * H = 0 (a = +-b, where the formulas do not apply): the caller must not use r there. Lanes
  * where a or b is infinity are garbage too; the caller blends. r may alias a or b. */
@@ -257,15 +272,7 @@ static K8 jac8_add(jac8 *r, const jac8 *a, const jac8 *b) {
     fe8_mul(&t, &a->z, &b->z);
     fe8_shl(&t, &t, 1);
     fe8_mul(&r->z, &t, &h);          /* a->z, b->z are not read after this */
-    fe8_sqr(&t, &rr);
-    fe8_sub(&t, &t, &j);
-    fe8_shl(&u2, &v, 1);
-    fe8_sub(&r->x, &t, &u2);
-    fe8_sub(&t, &v, &r->x);
-    fe8_mul(&t, &rr, &t);
-    fe8_mul(&s1, &s1, &j);
-    fe8_shl(&s1, &s1, 1);
-    fe8_sub(&r->y, &t, &s1);
+    add_finish(r, &rr, &j, &v, &s1);
     return h0;
 }
 
@@ -286,15 +293,7 @@ static K8 jac8_add_aff(jac8 *r, const jac8 *a, const aff8 *b) {
     fe8_mul(&v, &a->x, &i_);
     fe8_mul(&t, &a->z, &h);
     fe8_shl(&r->z, &t, 1);
-    fe8_mul(&t, &a->y, &j);          /* a->y before r->y is written (r may alias a) */
-    fe8_shl(&s2, &t, 1);
-    fe8_sqr(&t, &rr);
-    fe8_sub(&t, &t, &j);
-    fe8_shl(&u2, &v, 1);
-    fe8_sub(&r->x, &t, &u2);
-    fe8_sub(&t, &v, &r->x);
-    fe8_mul(&t, &rr, &t);
-    fe8_sub(&r->y, &t, &s2);
+    add_finish(r, &rr, &j, &v, &a->y);
     return h0;
 }
 
@@ -364,6 +363,21 @@ void SM2_FN(base_table52)(u64 *t52, const u64 *t256) {
 }
 
 /* ---- verification --------------------------------------------------------------------- */
+
+/* tab[m - 1] = m Q_l in every lane l, m = 1..16, from the lanes' affine Q (sm2_impl.h's
+ * R = 2^256 form, in 52-bit limbs); (m - 1) Q + Q never adds a point to itself for odd m >= 3 */
+static void var_table8(jac8 tab[SM2_VAR_ENTRIES], const u64 qx[LANES][5], const u64 qy[LANES][5]) {
+    const fe8 c264 = fe8_const(C264_52);
+    fe8_load(&tab[0].x, qx);
+    fe8_load(&tab[0].y, qy);
+    fe8_mul(&tab[0].x, &tab[0].x, &c264);
+    fe8_mul(&tab[0].y, &tab[0].y, &c264);
+    tab[0].z = fe8_const(ONE52);
+    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
+        if (m % 2 == 0) jac8_dbl(&tab[m - 1], &tab[m / 2 - 1]);
+        else (void)jac8_add(&tab[m - 1], &tab[m - 2], &tab[0]);
+    }
+}
 
 /* per-lane Booth digits of one window: magnitude (0..2^(w-1)) and sign */
 typedef struct { u64 mag[LANES], neg[LANES]; } digits8;
@@ -493,18 +507,9 @@ void SM2_FN(verify8)(int ok[LANES], const uint8_t *eb, const uint8_t *rb, const 
         return;
     }
 
-    const fe8 one = fe8_const(ONE52), c264 = fe8_const(C264_52);
+    const fe8 one = fe8_const(ONE52);
     jac8 tab[SM2_VAR_ENTRIES];
-    fe8_load(&tab[0].x, qx);
-    fe8_load(&tab[0].y, qy);
-    fe8_mul(&tab[0].x, &tab[0].x, &c264);
-    fe8_mul(&tab[0].y, &tab[0].y, &c264);
-    tab[0].z = one;
-    /* m Q for m = 2..16; (m - 1) Q + Q never adds a point to itself for odd m >= 3 */
-    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
-        if (m % 2 == 0) jac8_dbl(&tab[m - 1], &tab[m / 2 - 1]);
-        else (void)jac8_add(&tab[m - 1], &tab[m - 2], &tab[0]);
-    }
+    var_table8(tab, qx, qy);
 
     K8 bad = 0, inf, nz, neg;
     digits8 d;
@@ -565,46 +570,31 @@ void SM2_FN(verify8)(int ok[LANES], const uint8_t *eb, const uint8_t *rb, const 
 
 /* ---- constant-time scalar multiplications (key generation and agreement) ------------ */
 
-/* r = a^(2^n) */
-static void fe8_sqr_n(fe8 *r, const fe8 *a, int n) {
-    *r = *a;
-    for (int i = 0; i < n; i++) fe8_sqr(r, r);
+/* r = a^(2^n) b (r may alias a or b) */
+static void fe8_sqr_n_mul(fe8 *r, const fe8 *a, int n, const fe8 *b) {
+    fe8 t = *a;
+    for (int i = 0; i < n; i++) fe8_sqr(&t, &t);
+    fe8_mul(r, &t, b);
 }
 
 /* r = a^(p-2) = a^-1 (0 for 0), the same operations for every input. p - 2 in binary, from
- * the top: 31 ones, a zero, 128 ones, 32 zeros, 62 ones, a zero, a one. */
+ * the top: 31 ones, a zero, 128 ones, 32 zeros, 62 ones, a zero, a one. xk = a^(2^k - 1). */
 static void fe8_inv(fe8 *r, const fe8 *a) {
     fe8 x2, x3, x4, x7, x8, x15, x30, x31, x32, t;
-    fe8_sqr(&t, a);
-    fe8_mul(&x2, &t, a);
-    fe8_sqr(&t, &x2);
-    fe8_mul(&x3, &t, a);
-    fe8_sqr_n(&t, &x2, 2);
-    fe8_mul(&x4, &t, &x2);
-    fe8_sqr_n(&t, &x4, 3);
-    fe8_mul(&x7, &t, &x3);
-    fe8_sqr(&t, &x7);
-    fe8_mul(&x8, &t, a);
-    fe8_sqr_n(&t, &x8, 7);
-    fe8_mul(&x15, &t, &x7);
-    fe8_sqr_n(&t, &x15, 15);
-    fe8_mul(&x30, &t, &x15);
-    fe8_sqr(&t, &x30);
-    fe8_mul(&x31, &t, a);
-    fe8_sqr(&t, &x31);
-    fe8_mul(&x32, &t, a);
-    fe8_sqr(&t, &x31);                     /* 31 ones, then the zero */
-    for (int i = 0; i < 4; i++) {           /* 128 ones */
-        fe8_sqr_n(&t, &t, 32);
-        fe8_mul(&t, &t, &x32);
-    }
-    fe8_sqr_n(&t, &t, 32);                  /* 32 zeros */
-    fe8_sqr_n(&t, &t, 32);                  /* 32 ones */
-    fe8_mul(&t, &t, &x32);
-    fe8_sqr_n(&t, &t, 30);                  /* 30 ones */
-    fe8_mul(&t, &t, &x30);
-    fe8_sqr_n(&t, &t, 2);                   /* 0, 1 */
-    fe8_mul(r, &t, a);
+    fe8_sqr_n_mul(&x2, a, 1, a);
+    fe8_sqr_n_mul(&x3, &x2, 1, a);
+    fe8_sqr_n_mul(&x4, &x2, 2, &x2);
+    fe8_sqr_n_mul(&x7, &x4, 3, &x3);
+    fe8_sqr_n_mul(&x8, &x7, 1, a);
+    fe8_sqr_n_mul(&x15, &x8, 7, &x7);
+    fe8_sqr_n_mul(&x30, &x15, 15, &x15);
+    fe8_sqr_n_mul(&x31, &x30, 1, a);
+    fe8_sqr_n_mul(&x32, &x31, 1, a);
+    fe8_sqr(&t, &x31);                           /* 31 ones, then the zero */
+    for (int i = 0; i < 4; i++) fe8_sqr_n_mul(&t, &t, 32, &x32); /* 128 ones */
+    fe8_sqr_n_mul(&t, &t, 64, &x32);             /* 32 zeros, 32 ones */
+    fe8_sqr_n_mul(&t, &t, 30, &x30);             /* 30 ones */
+    fe8_sqr_n_mul(r, &t, 2, a);                  /* 0, 1 */
 }
 
 /* Affine x || y (plain, big-endian) of every lane of p into out + 64 l. Constant time. */
@@ -722,17 +712,8 @@ void SM2_FN(mul_point8)(uint8_t *out, int ok[LANES], const uint8_t *kb, const ui
         limbs52(qx[l], qa.x);
         limbs52(qy[l], qa.y);
     }
-    const fe8 one = fe8_const(ONE52), c264 = fe8_const(C264_52);
     jac8 tab[SM2_VAR_ENTRIES];
-    fe8_load(&tab[0].x, qx);
-    fe8_load(&tab[0].y, qy);
-    fe8_mul(&tab[0].x, &tab[0].x, &c264);
-    fe8_mul(&tab[0].y, &tab[0].y, &c264);
-    tab[0].z = one;
-    for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
-        if (m % 2 == 0) jac8_dbl(&tab[m - 1], &tab[m / 2 - 1]);
-        else (void)jac8_add(&tab[m - 1], &tab[m - 2], &tab[0]);
-    }
+    var_table8(tab, qx, qy);
     K8 inf = 0xff, bad = 0;
     jac8 acc, e;
     for (int w = SM2_VAR_WINDOWS - 1; w >= 0; w--) {

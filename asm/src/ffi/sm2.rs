@@ -288,6 +288,14 @@ unsafe extern "C" {
     fn tlsfe_sm2_ifma_fe8_ops(out: *mut u64, a: *const u64, b: *const u64);
 }
 
+/// What the eight-lane C functions read: at most eight lanes, both tables at full size.
+#[cfg(target_arch = "x86_64")]
+fn check_batch(count: usize, t256: &[u64], t52: &[u64]) {
+    assert!(count <= 8);
+    assert_eq!(t256.len(), SM2_BASE_TABLE_LIMBS);
+    assert_eq!(t52.len(), SM2_BASE_TABLE52_LIMBS);
+}
+
 /// The fixed-base table `t256` (as `sm2_base_table` makes it) in the IFMA representation.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn sm2_ifma_base_table52(_: Ifma, t256: &[u64]) -> Box<[u64]> {
@@ -312,9 +320,7 @@ pub(crate) fn sm2_ifma_verify8(
     t256: &[u64],
     t52: &[u64],
 ) -> [bool; 8] {
-    assert!(count <= 8);
-    assert_eq!(t256.len(), SM2_BASE_TABLE_LIMBS);
-    assert_eq!(t52.len(), SM2_BASE_TABLE52_LIMBS);
+    check_batch(count, t256, t52);
     let mut ok = [0i32; 8];
     // SAFETY: eight lanes of fixed-size inputs, contiguous; both tables full size; IFMA was
     // detected.
@@ -383,9 +389,7 @@ pub(crate) fn sm2_ifma_mul_base8(
     t256: &[u64],
     t52: &[u64],
 ) -> [bool; 8] {
-    assert!(count <= 8);
-    assert_eq!(t256.len(), SM2_BASE_TABLE_LIMBS);
-    assert_eq!(t52.len(), SM2_BASE_TABLE52_LIMBS);
+    check_batch(count, t256, t52);
     let mut ok = [0i32; 8];
     // SAFETY: eight lanes of fixed-size buffers, contiguous; both tables full size; IFMA was
     // detected.
