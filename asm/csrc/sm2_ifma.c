@@ -621,6 +621,8 @@ static void jac8_to_affine_be(uint8_t *out, const jac8 *p) {
     secure_zero(v, sizeof v);
     secure_zero(&x, sizeof x);
     secure_zero(&y, sizeof y);
+    secure_zero(&zi, sizeof zi);
+    secure_zero(&zi2, sizeof zi2);
 }
 
 /* Booth digits of a window of every lane as vectors: magnitude and negative flag (0/1).
@@ -678,6 +680,7 @@ void SM2_FN(mul_base8)(uint8_t *out, int ok[LANES], const uint8_t *kb, int count
         fe8_blend(&e.y, vcmpeq(neg, vset1(1)), &e.y, &ny);
         K8 nz = (K8)~vcmpeq(mag, vzero());
         accumulate_aff(&acc, &inf, &e, nz, &bad);
+        secure_zero(&e, sizeof e); /* the entry chosen by a secret digit */
     }
     jac8_to_affine_be(out, &acc);
     secure_zero(&acc, sizeof acc);
