@@ -395,6 +395,14 @@ fn exchange_many_agrees_with_every_peer() {
                 &bad,
                 "{alg:?} {a}"
             );
+            // Each exchange has its own key pair.
+            let mut ours: Vec<&[u8]> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().map(|(p, _)| p.as_slice()))
+                .collect();
+            ours.sort_unstable();
+            ours.dedup();
+            assert_eq!(ours.len(), peers.len(), "{alg:?} {a}: key pairs repeat");
             for (peer, result) in peers.into_iter().zip(&results) {
                 let (ours, secret) = result
                     .as_ref()

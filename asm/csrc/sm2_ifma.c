@@ -317,13 +317,16 @@ static void limbs64_reduced(u64 out[4], const u64 l[5]) {
     a[2] = (l[2] >> 24) | (l[3] << 28);
     a[3] = (l[3] >> 36) | (l[4] << 16);
     /* (top : a) < 2^257 < 3p: subtract p twice, each kept unless it went below zero */
+    u64 t[4];
     for (int k = 0; k < 2; k++) {
-        u64 t[4], borrow = sub4(t, a, P);
+        u64 borrow = sub4(t, a, P);
         u64 keep = 0 - ((~top & borrow) & 1);
         for (int i = 0; i < 4; i++) a[i] = (a[i] & keep) | (t[i] & ~keep);
         top = (top & keep) | ((top - borrow) & ~keep);
     }
     memcpy(out, a, 32);
+    secure_zero(a, sizeof a);
+    secure_zero(t, sizeof t);
 }
 
 /* lane values (lane-major: v[lane][limb]) into a limb-major vector */
@@ -427,17 +430,19 @@ static void select_base8(aff8 *r, const u64 *t52, int w, const digits8 *d, K8 ne
 }
 
 /* acc (with its infinity lanes inf) += e where the lane's digit is nonzero; lanes where the
- * formulas did not apply are added to *bad. Constant time: the masks only steer blends. */
-static void accumulate(jac8 *acc, K8 *inf, const jac8 *e, K8 nz, K8 *bad) {
+ * formulas did not apply are added to *bad. Constant time: the masks only steer blends. With
+ * `secret` set, the scratch copies of the sum and of e are wiped. */
+static void accumulate(jac8 *acc, K8 *inf, const jac8 *e, K8 nz, K8 *bad, int secret) {
     jac8 sum;
     K8 h0 = jac8_add(&sum, acc, e);
     *bad |= (K8)(h0 & nz & ~*inf);
     jac8_blend(acc, (K8)(nz & ~*inf), acc, &sum);
     jac8_blend(acc, (K8)(nz & *inf), acc, e);
     *inf &= (K8)~nz;
+    if (secret) secure_zero(&sum, sizeof sum);
 }
 
-static void accumulate_aff(jac8 *acc, K8 *inf, const aff8 *e, K8 nz, K8 *bad) {
+static void accumulate_aff(jac8 *acc, K8 *inf, const aff8 *e, K8 nz, K8 *bad, int secret) {
     jac8 sum, ej;
     K8 h0 = jac8_add_aff(&sum, acc, e);
     *bad |= (K8)(h0 & nz & ~*inf);
@@ -447,6 +452,10 @@ static void accumulate_aff(jac8 *acc, K8 *inf, const aff8 *e, K8 nz, K8 *bad) {
     jac8_blend(acc, (K8)(nz & ~*inf), acc, &sum);
     jac8_blend(acc, (K8)(nz & *inf), acc, &ej);
     *inf &= (K8)~nz;
+    if (secret) {
+        secure_zero(&sum, sizeof sum);
+        secure_zero(&ej, sizeof ej);
+    }
 }
 
 /*
@@ -524,7 +533,7 @@ void SM2_FN(verify8)(int ok[LANES], const uint8_t *eb, const uint8_t *rb, const 
         digits8_of(&d, kt, SM2_W_VAR * w, SM2_W_VAR);
         digits8_masks(&d, &nz, &neg);
         select_var8(&e, tab, &d, neg);
-        accumulate(&acc, &inf, &e, nz, &bad);
+        accumulate(&acc, &inf, &e, nz, &bad, 0);
     }
 
     jac8 accg;
@@ -535,7 +544,7 @@ void SM2_FN(verify8)(int ok[LANES], const uint8_t *eb, const uint8_t *rb, const 
         digits8_of(&d, ks, SM2_W_BASE * w, SM2_W_BASE);
         digits8_masks(&d, &nz, &neg);
         select_base8(&g, t52, w, &d, neg);
-        accumulate_aff(&accg, &ginf, &g, nz, &bad);
+        accumulate_aff(&accg, &ginf, &g, nz, &bad, 0);
     }
 
     /* sum = acc + accg, either possibly infinity */
@@ -575,6 +584,7 @@ static void fe8_sqr_n_mul(fe8 *r, const fe8 *a, int n, const fe8 *b) {
     fe8 t = *a;
     for (int i = 0; i < n; i++) fe8_sqr(&t, &t);
     fe8_mul(r, &t, b);
+    secure_zero(&t, sizeof t);
 }
 
 /* r = a^(p-2) = a^-1 (0 for 0), the same operations for every input. p - 2 in binary, from
@@ -595,6 +605,17 @@ static void fe8_inv(fe8 *r, const fe8 *a) {
     fe8_sqr_n_mul(&t, &t, 64, &x32);             /* 32 zeros, 32 ones */
     fe8_sqr_n_mul(&t, &t, 30, &x30);             /* 30 ones */
     fe8_sqr_n_mul(r, &t, 2, a);                  /* 0, 1 */
+    /* powers of a secret Z (an ECDH result's) */
+    secure_zero(&x2, sizeof x2);
+    secure_zero(&x3, sizeof x3);
+    secure_zero(&x4, sizeof x4);
+    secure_zero(&x7, sizeof x7);
+    secure_zero(&x8, sizeof x8);
+    secure_zero(&x15, sizeof x15);
+    secure_zero(&x30, sizeof x30);
+    secure_zero(&x31, sizeof x31);
+    secure_zero(&x32, sizeof x32);
+    secure_zero(&t, sizeof t);
 }
 
 /* Affine x || y (plain, big-endian) of every lane of p into out + 64 l. Constant time. */
@@ -679,8 +700,12 @@ void SM2_FN(mul_base8)(uint8_t *out, int ok[LANES], const uint8_t *kb, int count
         fe8_neg(&ny, &e.y);
         fe8_blend(&e.y, vcmpeq(neg, vset1(1)), &e.y, &ny);
         K8 nz = (K8)~vcmpeq(mag, vzero());
-        accumulate_aff(&acc, &inf, &e, nz, &bad);
-        secure_zero(&e, sizeof e); /* the entry chosen by a secret digit */
+        accumulate_aff(&acc, &inf, &e, nz, &bad, 1);
+        /* the entry chosen by a secret digit, and the digit */
+        secure_zero(&e, sizeof e);
+        secure_zero(&ny, sizeof ny);
+        secure_zero(&mag, sizeof mag);
+        secure_zero(&neg, sizeof neg);
     }
     jac8_to_affine_be(out, &acc);
     secure_zero(&acc, sizeof acc);
@@ -734,8 +759,11 @@ void SM2_FN(mul_point8)(uint8_t *out, int ok[LANES], const uint8_t *kb, const ui
             acc = e;
             inf = (K8)~nz;
         } else {
-            accumulate(&acc, &inf, &e, nz, &bad);
+            accumulate(&acc, &inf, &e, nz, &bad, 1);
         }
+        secure_zero(&ny, sizeof ny);
+        secure_zero(&mag, sizeof mag);
+        secure_zero(&neg, sizeof neg);
     }
     jac8_to_affine_be(out, &acc);
     secure_zero(&acc, sizeof acc);

@@ -479,11 +479,8 @@ fn exchange8(
     let mut errors: [Option<Error>; 8] = [None; 8];
     let mut counter = 0;
     for i in 0..n {
-        match raw_point(peers[i]) {
-            Ok(xy) => q[i] = *xy,
-            Err(e) => errors[i] = Some(e),
-        }
-        // d in [1, n-2], as `generate` draws it
+        // d in [1, n-2], as `generate` draws it; as one at a time, a key that cannot be
+        // drawn is the error before a bad peer key
         let drawn = (0..64).find_map(|_| match draw_scalar(&[], entropy, &mut counter) {
             Ok(k) if scalar_ok(&k, 1) => Some(Ok(k)),
             Ok(_) => None,
@@ -491,8 +488,12 @@ fn exchange8(
         });
         match drawn {
             Some(Ok(k)) => d[i] = *k,
-            Some(Err(e)) => errors[i] = errors[i].or(Some(e)),
-            None => errors[i] = errors[i].or(Some(Error::NoNonce)),
+            Some(Err(e)) => errors[i] = Some(e),
+            None => errors[i] = Some(Error::NoNonce),
+        }
+        match raw_point(peers[i]) {
+            Ok(xy) => q[i] = *xy,
+            Err(e) => errors[i] = errors[i].or(Some(e)),
         }
         if errors[i].is_some() {
             d[i] = [0; 32];

@@ -1078,5 +1078,11 @@ fn sm2_exchange_many_agrees_with_each_peer() {
             }
         }
         assert_eq!(good, 18);
+        // Every exchange has its own key pair (a batch that reused one lane's key would
+        // still agree with each peer).
+        let mut publics: Vec<[u8; 65]> = results.iter().flatten().map(|(p, _)| *p).collect();
+        publics.sort_unstable();
+        publics.dedup();
+        assert_eq!(publics.len(), 18, "{f:?}: key pairs repeat");
     }
 }

@@ -82,11 +82,52 @@ static const uint8_t N_BE_MINUS_1[32] = {
     0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
     0x72, 0x03, 0xdf, 0x6b, 0x21, 0xc6, 0x05, 0x2b, 0x53, 0xbb, 0xf4, 0x09, 0x39, 0xd5, 0x41, 0x22};
 
+static u64 t256[SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 8];
+static u64 t52[SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 10];
+
+/* mod-n helpers over sm2_impl.h's Montgomery arithmetic (R = 2^256) */
+static void n_to_mont(u64 r[4], const u64 a[4]) { fn_mul(r, a, RR_N); }
+static void n_from_mont(u64 r[4], const u64 a[4]) {
+    const u64 one[4] = {1, 0, 0, 0};
+    fn_mul(r, a, one);
+}
+
+/*
+ * A signature whose verification needs the scalar fallback: Q = k G, s = r k / (1 - k), so
+ * t = r + s = s / k and t Q = s G, making the last addition a doubling; e is chosen so that
+ * the signature is valid (x1 = x(2 s G)). With `spoil`, e is off by one: invalid.
+ */
+static void doubling_lane(uint8_t eb[32], uint8_t rb[32], uint8_t sb[32], uint8_t qb[64], int spoil) {
+    uint8_t kb[32], two_s[32], xy[64];
+    u64 k[4], r[4], km[4], rm[4], onem[4], d[4], dinv[4], s[4], x1[4], e[4];
+    const u64 one[4] = {1, 0, 0, 0};
+    scalar_be(kb);
+    scalar_be(rb);
+    fe_from_be(k, kb);
+    fe_from_be(r, rb);
+    n_to_mont(km, k);
+    n_to_mont(rm, r);
+    n_to_mont(onem, one);
+    mod_sub(d, onem, km, N);
+    fn_inv_mont(dinv, d);
+    fn_mul(s, rm, km);
+    fn_mul(s, s, dinv);
+    n_from_mont(s, s);
+    fe_to_be(sb, s);
+    mod_add(s, s, s, N);
+    fe_to_be(two_s, s);
+    emu_sm2_mul_base(xy, two_s, t256);
+    fe_from_be(x1, xy);
+    fn_reduce_once(x1, x1);
+    mod_sub(e, r, x1, N);
+    if (spoil) e[0] ^= 1;
+    fe_to_be(eb, e);
+    emu_sm2_mul_base(qb, kb, t256);
+}
+
 static int failures = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; printf("FAIL: " __VA_ARGS__); printf("\n"); } } while (0)
 
-static u64 t256[SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 8];
-static u64 t52[SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 10];
 
 int main(void) {
     emu_sm2_base_table(t256);
@@ -107,6 +148,7 @@ int main(void) {
                 a[l][0] -= (u64)l + 1;      /* p - 1 .. p - 8 */
             }
             memset(b[0], 0, 32);
+            memset(b[1], 0, 32);
             b[1][0] = 1;
             memset(b[2], 0, 32);
             b[2][3] = 1ULL << 63;
@@ -131,7 +173,7 @@ int main(void) {
     }
 
     /* verification: 3 batches of 8 signatures by the scalar code, some corrupted */
-    int valid = 0, invalid = 0;
+    int valid = 0, invalid = 0, doubling_valid = 0;
     for (int batch = 0; batch < 3; batch++) {
         uint8_t e[LANES][32], r[LANES][32], s[LANES][32], q[LANES][64];
         for (int l = 0; l < LANES; l++) {
@@ -150,12 +192,14 @@ int main(void) {
             if (kind == 1) s[l][7] ^= 4;
             if (kind == 2) e[l][31] ^= 1;
             if (kind == 3) q[l][63] ^= 1; /* off the curve */
+            if (l == 4) doubling_lane(e[l], r[l], s[l], q[l], batch == 1);
         }
         int count = batch == 2 ? 6 : 8;
         int ok[LANES];
         emu_sm2_verify8(ok, &e[0][0], &r[0][0], &s[0][0], &q[0][0], count, t256, t52);
         for (int l = 0; l < LANES; l++) {
             int want = l < count ? emu_sm2_verify_vartime(e[l], r[l], s[l], q[l], t256) : 0;
+            if (l == 4 && want) doubling_valid++;
             CHECK(ok[l] == want, "verify8 batch %d lane %d: %d, scalar %d", batch, l, ok[l], want);
             if (l < count) {
                 if (want) valid++;
@@ -164,6 +208,7 @@ int main(void) {
         }
     }
     CHECK(valid >= 8 && invalid >= 8, "too few of one kind: %d valid, %d invalid", valid, invalid);
+    CHECK(doubling_valid == 2, "the constructed doubling lanes: %d of 2 valid", doubling_valid);
 
     /* k G and k Q, constant-time paths, against the scalar code */
     int mults = 0;
@@ -179,14 +224,21 @@ int main(void) {
         memset(k[0], 0, 32);
         k[0][31] = 1;                     /* 1 */
         memcpy(k[1], N_BE_MINUS_1, 32);   /* n - 1 */
-        emu_sm2_mul_base8(&out[0][0], ok, &k[0][0], 8, t256, t52);
-        for (int l = 0; l < LANES; l++) {
+        memset(k[2], 0, 32);              /* 0: infinity */
+        memcpy(k[3], N_BE_MINUS_1, 32);
+        k[3][31] += batch + 1;            /* n, n + 1 */
+        memset(k[4], 0xff, 32);           /* above n */
+        q[5][40] ^= 1;                    /* off the curve */
+        int count = batch == 0 ? 8 : 7;   /* an idle lane */
+        emu_sm2_mul_base8(&out[0][0], ok, &k[0][0], count, t256, t52);
+        for (int l = 0; l < count; l++) {
             int w = emu_sm2_mul_base(want, k[l], t256);
             CHECK(ok[l] == w && (!w || !memcmp(out[l], want, 64)), "k G, batch %d lane %d", batch, l);
             mults++;
         }
-        emu_sm2_mul_point8(&out[0][0], ok, &k[0][0], &q[0][0], 8);
-        for (int l = 0; l < LANES; l++) {
+        CHECK(count == 8 || ok[7] == 0, "k G, idle lane %d", 7);
+        emu_sm2_mul_point8(&out[0][0], ok, &k[0][0], &q[0][0], count);
+        for (int l = 0; l < count; l++) {
             int w = emu_sm2_mul_point(want, k[l], q[l]);
             CHECK(ok[l] == w && (w != 1 || !memcmp(out[l], want, 64)), "k Q, batch %d lane %d", batch, l);
             mults++;
