@@ -656,6 +656,15 @@ static void digits8_vec(V *mag, V *neg, const u64 k[LANES][5], int pos, int w) {
     secure_zero(&d, sizeof d);
 }
 
+/* y = -y in the lanes where neg (a vector of 0/1) is 1, constant time; the scratch negation
+ * is wiped */
+static void fe8_cneg(fe8 *y, V neg) {
+    fe8 ny;
+    fe8_neg(&ny, y);
+    fe8_blend(y, vcmpeq(neg, vset1(1)), y, &ny);
+    secure_zero(&ny, sizeof ny);
+}
+
 /* The lanes' scalars, little-endian limbs with a zero fifth limb, from count (<= 8) 32-byte
  * big-endian scalars; idle lanes get 1. */
 static void scalars8(u64 k[LANES][5], const uint8_t *kb, int count) {
@@ -696,14 +705,11 @@ void SM2_FN(mul_base8)(uint8_t *out, int ok[LANES], const uint8_t *kb, int count
                 e.y.l[i] = vblend(hit, e.y.l[i], vset1(row[10 * j + 5 + i]));
             }
         }
-        fe8 ny;
-        fe8_neg(&ny, &e.y);
-        fe8_blend(&e.y, vcmpeq(neg, vset1(1)), &e.y, &ny);
+        fe8_cneg(&e.y, neg);
         K8 nz = (K8)~vcmpeq(mag, vzero());
         accumulate_aff(&acc, &inf, &e, nz, &bad, 1);
         /* the entry chosen by a secret digit, and the digit */
         secure_zero(&e, sizeof e);
-        secure_zero(&ny, sizeof ny);
         secure_zero(&mag, sizeof mag);
         secure_zero(&neg, sizeof neg);
     }
@@ -751,9 +757,7 @@ void SM2_FN(mul_point8)(uint8_t *out, int ok[LANES], const uint8_t *kb, const ui
         digits8_vec(&mag, &neg, k, SM2_W_VAR * w, SM2_W_VAR);
         e = tab[0];
         for (int j = 1; j < SM2_VAR_ENTRIES; j++) jac8_blend(&e, vcmpeq(mag, vset1((u64)j + 1)), &e, &tab[j]);
-        fe8 ny;
-        fe8_neg(&ny, &e.y);
-        fe8_blend(&e.y, vcmpeq(neg, vset1(1)), &e.y, &ny);
+        fe8_cneg(&e.y, neg);
         K8 nz = (K8)~vcmpeq(mag, vzero());
         if (w == SM2_VAR_WINDOWS - 1) {
             acc = e;
@@ -761,7 +765,6 @@ void SM2_FN(mul_point8)(uint8_t *out, int ok[LANES], const uint8_t *kb, const ui
         } else {
             accumulate(&acc, &inf, &e, nz, &bad, 1);
         }
-        secure_zero(&ny, sizeof ny);
         secure_zero(&mag, sizeof mag);
         secure_zero(&neg, sizeof neg);
     }
