@@ -346,14 +346,18 @@ pub fn verify_with_features(
     r: &[u8; 32],
     s: &[u8; 32],
 ) -> bool {
-    let Ok(xy) = raw_point(public) else {
+    let Some((e, xy)) = verify_input(public, id, msg) else {
         return false;
     };
-    let Ok(z) = z(id, public) else {
-        return false;
-    };
-    let e = e_digest(&z, msg);
     ffi::sm2_verify_vartime(Kernel::select(f).path(), &e, r, s, xy, base_table())
+}
+
+/// The digest e and the raw point of a signature to verify; `None` (the signature fails) for
+/// a malformed key or an over-long ID.
+fn verify_input<'a>(public: &'a [u8], id: &[u8], msg: &[u8]) -> Option<([u8; 32], &'a [u8; 64])> {
+    let xy = raw_point(public).ok()?;
+    let z = z(id, public).ok()?;
+    Some((e_digest(&z, msg), xy))
 }
 
 /// One signature of a batch for [`verify_many`].
@@ -399,13 +403,10 @@ pub fn verify_many_with_features(f: Features, items: &[Verification<'_>]) -> Vec
         };
         for (i, item) in items.iter().enumerate() {
             // A malformed key or an over-long ID fails here, as in `verify`.
-            let Ok(xy) = raw_point(item.public) else {
+            let Some((digest, xy)) = verify_input(item.public, item.id, item.msg) else {
                 continue;
             };
-            let Ok(zv) = z(item.id, item.public) else {
-                continue;
-            };
-            e[n] = e_digest(&zv, item.msg);
+            e[n] = digest;
             r[n] = *item.r;
             s[n] = *item.s;
             q[n] = *xy;
@@ -481,15 +482,9 @@ fn exchange8(
     for i in 0..n {
         // d in [1, n-2], as `generate` draws it; as one at a time, a key that cannot be
         // drawn is the error before a bad peer key
-        let drawn = (0..64).find_map(|_| match draw_scalar(&[], entropy, &mut counter) {
-            Ok(k) if scalar_ok(&k, 1) => Some(Ok(k)),
-            Ok(_) => None,
-            Err(e) => Some(Err(e)),
-        });
-        match drawn {
-            Some(Ok(k)) => d[i] = *k,
-            Some(Err(e)) => errors[i] = Some(e),
-            None => errors[i] = Some(Error::NoNonce),
+        match draw_private_key(entropy, &mut counter) {
+            Ok(k) => d[i] = *k,
+            Err(e) => errors[i] = Some(e),
         }
         match raw_point(peers[i]) {
             Ok(xy) => q[i] = *xy,
@@ -585,12 +580,20 @@ pub fn generate_with_features(
     f: Features,
     entropy: &mut dyn FnMut(&mut [u8]),
 ) -> Result<(Zeroizing<[u8; 32]>, [u8; 65]), Error> {
-    let mut counter = 0;
+    let d = draw_private_key(entropy, &mut 0)?;
+    let public = public_key_with(Kernel::select(f), &d)?;
+    Ok((d, public))
+}
+
+/// A private key d in [1, n-2] (so it can also sign), redrawn up to 64 times.
+fn draw_private_key(
+    entropy: &mut dyn FnMut(&mut [u8]),
+    counter: &mut u32,
+) -> Result<Zeroizing<[u8; 32]>, Error> {
     for _ in 0..64 {
-        let d = draw_scalar(&[], entropy, &mut counter)?;
+        let d = draw_scalar(&[], entropy, counter)?;
         if scalar_ok(&d, 1) {
-            let public = public_key_with(Kernel::select(f), &d)?;
-            return Ok((d, public));
+            return Ok(d);
         }
     }
     Err(Error::NoNonce)
