@@ -34,6 +34,7 @@ fn main() {
             .file("csrc/sm4_avx2.c")
             .file("csrc/sm4_avx512.c")
             .file("csrc/sm4_gfni1.c")
+            .file("csrc/sm4_gfni1_vl.c")
             .file("csrc/ghash_pclmul.c")
             .file("csrc/ghash_vpclmul.c");
     }

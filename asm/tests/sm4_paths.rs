@@ -66,6 +66,17 @@ fn every_kernel_is_exercised_here() {
     for k in Kernel::available() {
         assert!(used.contains(&k), "{k:?} not covered");
     }
+    // Both builds of the serial/short-input GFNI kernel, where the CPU runs both.
+    let serial: Vec<Option<&str>> = paths()
+        .iter()
+        .map(|(_, f)| Sm4::with_features(&[0; 16], *f).serial_kernel())
+        .collect();
+    if Kernel::available().contains(&Kernel::GfniAvx512) {
+        assert!(serial.contains(&Some("gfni1-vl")), "{serial:?}");
+    }
+    if Kernel::available().contains(&Kernel::GfniAvx2) {
+        assert!(serial.contains(&Some("gfni1")), "{serial:?}");
+    }
     println!(
         "paths: {:?}",
         paths().iter().map(|p| p.0.clone()).collect::<Vec<_>>()

@@ -58,14 +58,26 @@ impl AesNi1 {
 }
 
 /// Proof that GFNI is usable (with AVX's encoding and SSSE3), for the serial and short-input
-/// kernel (`csrc/sm4_gfni1.c`): CBC encryption, CBC-MAC, and up to eight blocks at once.
+/// kernel (`csrc/sm4_gfni1.c`): CBC encryption, CBC-MAC, and up to eight blocks at once. With
+/// AVX-512 (F/BW/VL) as well, its build that ends each round with VPTERNLOGD
+/// (`csrc/sm4_gfni1_vl.c`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Gfni1(());
+pub(crate) struct Gfni1 {
+    vl: bool,
+}
 
 impl Gfni1 {
     pub(crate) fn new(f: Features) -> Option<Self> {
-        (cfg!(target_arch = "x86_64") && f.has(Feature::Gfni) && f.has(Feature::Avx2))
-            .then_some(Self(()))
+        (cfg!(target_arch = "x86_64") && f.has(Feature::Gfni) && f.has(Feature::Avx2)).then_some(
+            Self {
+                vl: f.has(Feature::Avx512),
+            },
+        )
+    }
+
+    /// Which build: "gfni1-vl" (AVX-512VL) or "gfni1".
+    pub(crate) const fn name(self) -> &'static str {
+        if self.vl { "gfni1-vl" } else { "gfni1" }
     }
 }
 
@@ -77,6 +89,14 @@ unsafe extern "C" {
     fn tlsfe_sm4_gfni1_prepare(rk: *const u32, zk: *mut u32);
     fn tlsfe_sm4_gfni1_ecb(zk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
     fn tlsfe_sm4_gfni1_cbc(
+        zk: *const u32,
+        chain: *mut u8,
+        input: *const u8,
+        out: *mut u8,
+        nblocks: usize,
+    );
+    fn tlsfe_sm4_gfni1_vl_ecb(zk: *const u32, input: *const u8, out: *mut u8, nblocks: usize);
+    fn tlsfe_sm4_gfni1_vl_cbc(
         zk: *const u32,
         chain: *mut u8,
         input: *const u8,
@@ -185,45 +205,65 @@ pub(crate) fn sm4_gfni1_prepare(_t: Gfni1, rk: &[u32; 32]) -> [u32; 64] {
 
 /// Up to [`GFNI1_MAX_BLOCKS`] independent blocks in place, at the latency of one; `zk` from
 /// [`sm4_gfni1_prepare`].
-pub(crate) fn sm4_gfni1_ecb(_t: Gfni1, zk: &[u32; 64], data: &mut [u8]) {
+pub(crate) fn sm4_gfni1_ecb(t: Gfni1, zk: &[u32; 64], data: &mut [u8]) {
     assert!(
         data.len().is_multiple_of(16) && data.len() <= GFNI1_MAX_BLOCKS * 16,
         "one to eight whole blocks"
     );
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `data` holds len/16
-    // (at most 8) blocks, read into a stack buffer before anything is written.
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist (and AVX-512VL for its VL build); `zk` is
+    // 64 words; `data` holds len/16 (at most 8) blocks, read into a stack buffer before
+    // anything is written.
     unsafe {
+        let f = if t.vl {
+            tlsfe_sm4_gfni1_vl_ecb
+        } else {
+            tlsfe_sm4_gfni1_ecb
+        };
         let p = data.as_mut_ptr();
-        tlsfe_sm4_gfni1_ecb(zk.as_ptr(), p, p, data.len() / 16);
+        f(zk.as_ptr(), p, p, data.len() / 16);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (zk, data);
+    let _ = (t, zk, data);
+}
+
+/// The CBC/CBC-MAC entry of the build `t` names.
+#[cfg(target_arch = "x86_64")]
+type Gfni1Cbc = unsafe extern "C" fn(*const u32, *mut u8, *const u8, *mut u8, usize);
+#[cfg(target_arch = "x86_64")]
+fn gfni1_cbc(t: Gfni1) -> Gfni1Cbc {
+    if t.vl {
+        tlsfe_sm4_gfni1_vl_cbc
+    } else {
+        tlsfe_sm4_gfni1_cbc
+    }
 }
 
 /// CBC encryption of whole blocks in place from `chain` (the IV), which becomes the last
 /// ciphertext block.
-pub(crate) fn sm4_gfni1_cbc(_t: Gfni1, zk: &[u32; 64], chain: &mut [u8; 16], data: &mut [u8]) {
+pub(crate) fn sm4_gfni1_cbc(t: Gfni1, zk: &[u32; 64], chain: &mut [u8; 16], data: &mut [u8]) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `chain` 16 bytes;
-    // `data` holds len/16 blocks, each read before it is written (in place is allowed).
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist (and AVX-512VL for its VL build); `zk` is
+    // 64 words; `chain` 16 bytes; `data` holds len/16 blocks, each read before it is written
+    // (in place is allowed).
     unsafe {
         let p = data.as_mut_ptr();
-        tlsfe_sm4_gfni1_cbc(zk.as_ptr(), chain.as_mut_ptr(), p, p, data.len() / 16);
+        gfni1_cbc(t)(zk.as_ptr(), chain.as_mut_ptr(), p, p, data.len() / 16);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (zk, chain, data);
+    let _ = (t, zk, chain, data);
 }
 
 /// CBC-MAC: `state` absorbs each whole block of `data` (state = E(state ^ block)).
-pub(crate) fn sm4_gfni1_mac(_t: Gfni1, zk: &[u32; 64], state: &mut [u8; 16], data: &[u8]) {
+pub(crate) fn sm4_gfni1_mac(t: Gfni1, zk: &[u32; 64], state: &mut [u8; 16], data: &[u8]) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves GFNI/AVX/SSSE3 exist; `zk` is 64 words; `state` 16 bytes;
-    // `data` holds len/16 blocks, only read (a null output means MAC only).
+    // SAFETY: the token proves GFNI/AVX/SSSE3 exist (and AVX-512VL for its VL build); `zk` is
+    // 64 words; `state` 16 bytes; `data` holds len/16 blocks, only read (a null output means
+    // MAC only).
     unsafe {
-        tlsfe_sm4_gfni1_cbc(
+        gfni1_cbc(t)(
             zk.as_ptr(),
             state.as_mut_ptr(),
             data.as_ptr(),
@@ -232,5 +272,5 @@ pub(crate) fn sm4_gfni1_mac(_t: Gfni1, zk: &[u32; 64], state: &mut [u8; 16], dat
         );
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (zk, state, data);
+    let _ = (t, zk, state, data);
 }

@@ -182,6 +182,16 @@ impl Sm4 {
         Kernel::select_from(self.simd)
     }
 
+    /// The kernel of the serial modes (CBC encryption, CBC-MAC) and of inputs up to eight
+    /// blocks, where there is one beside the main kernel: "aesni1" (one block with AESENCLAST),
+    /// "gfni1" (`csrc/sm4_gfni1.c`) or "gfni1-vl" (its AVX-512VL build).
+    pub fn serial_kernel(&self) -> Option<&'static str> {
+        match self.one? {
+            One::AesNi(_) => Some("aesni1"),
+            One::Gfni(t) => Some(t.name()),
+        }
+    }
+
     fn crypt(&self, rk: &[u32; 32], data: &mut [u8]) {
         if data.is_empty() {
             return;
