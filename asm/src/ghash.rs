@@ -11,7 +11,7 @@ use crate::ffi::{self, Pclmul, Vpclmul, WideGhash};
 pub(crate) enum GhashKey {
     Portable(u128),
     Pclmul(Pclmul, [u8; 64]),
-    Vpclmul(Vpclmul, Box<[u8; 256]>),
+    Vpclmul(Vpclmul, Box<[u8; ffi::GHASH_WIDE_TABLE]>),
 }
 
 impl Drop for GhashKey {
@@ -27,7 +27,7 @@ impl Drop for GhashKey {
 impl GhashKey {
     pub(crate) fn new(h: &[u8; 16], f: Features) -> Self {
         if let Some(t) = Vpclmul::best(f) {
-            return Self::Vpclmul(t, Box::new(ffi::ghash_vpclmul_init(t, h)));
+            return Self::Vpclmul(t, ffi::ghash_vpclmul_init(t, h));
         }
         match Pclmul::new(f) {
             Some(t) => Self::Pclmul(t, ffi::ghash_pclmul_init(t, h)),

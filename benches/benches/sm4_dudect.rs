@@ -95,8 +95,9 @@ fn main() {
             key.cbc_encrypt(&[7; 16], black_box(&mut buf[..]))
         });
         println!(
-            "sm4-cbc-256B   {:12} max|t| = {t:6.2}  (median {med} ns)",
-            k.name()
+            "sm4-cbc-256B   {:12} max|t| = {t:6.2}  (median {med} ns, serial kernel {})",
+            k.name(),
+            fixed[0].serial_kernel().unwrap_or("none")
         );
         let (t, med) = keyed(samples, &mut rng, &fixed_pt, &fixed, &pool, |key, buf| {
             black_box(key.ctr(&[9; 16], Counter::Full128, black_box(&mut buf[..16])));

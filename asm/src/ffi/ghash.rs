@@ -34,11 +34,14 @@ impl Vpclmul {
     }
 }
 
-/// H^1..H^16 for the VPCLMULQDQ GHASH.
-pub(crate) fn ghash_vpclmul_init(_t: Vpclmul, h: &[u8; 16]) -> [u8; 256] {
-    let mut table = [0u8; 256];
+/// Bytes of the VPCLMULQDQ GHASH key table (`GHASH_WIDE_TABLE` in `csrc/ghash_vpclmul.c`).
+pub(crate) const GHASH_WIDE_TABLE: usize = 1280;
+
+/// H^1..H^16, then H^64 down to H^1, for the VPCLMULQDQ GHASH.
+pub(crate) fn ghash_vpclmul_init(_t: Vpclmul, h: &[u8; 16]) -> Box<[u8; GHASH_WIDE_TABLE]> {
+    let mut table = Box::new([0u8; GHASH_WIDE_TABLE]);
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: the token proves PCLMULQDQ exists; `h` is 16 bytes, `table` 256.
+    // SAFETY: the token proves PCLMULQDQ exists; `h` is 16 bytes, `table` GHASH_WIDE_TABLE.
     unsafe {
         tlsfe_ghash_vpclmul_init(h.as_ptr(), table.as_mut_ptr());
     }
@@ -46,7 +49,12 @@ pub(crate) fn ghash_vpclmul_init(_t: Vpclmul, h: &[u8; 16]) -> [u8; 256] {
 }
 
 /// Absorbs whole blocks into `xi` with the wide kernel.
-pub(crate) fn ghash_vpclmul_update(t: Vpclmul, table: &[u8; 256], xi: &mut [u8; 16], data: &[u8]) {
+pub(crate) fn ghash_vpclmul_update(
+    t: Vpclmul,
+    table: &[u8; GHASH_WIDE_TABLE],
+    xi: &mut [u8; 16],
+    data: &[u8],
+) {
     assert!(data.len().is_multiple_of(16), "whole blocks only");
     #[cfg(target_arch = "x86_64")]
     {
