@@ -2,7 +2,7 @@
 # Cycle figures of the GM kernels as README.md quotes them (x86-64 with GFNI, AVX-512VL,
 # BMI2/ADX; a quiet machine):
 #   bash asm/tools/cycles.sh
-# builds asm/csrc's SM4 serial kernel, SM2 (MULX/ADX path) and one-message SM3 (BMI2) with the
+# builds asm/csrc's SM4 serial kernel (both builds), SM2 (MULX/ADX path) and one-message SM3 (BMI2) with the
 # crate's flags, and runs asm/tools/cycles_main.c against them.
 set -euo pipefail
 root=$(git rev-parse --show-toplevel)
@@ -10,7 +10,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 src="$root/asm/csrc"
 gcc -O3 -fno-strict-aliasing -c "$src/sm4_gfni1.c" -o "$tmp/sm4.o"
+gcc -O3 -fno-strict-aliasing -I"$src" -c "$src/sm4_gfni1_vl.c" -o "$tmp/sm4vl.o"
 gcc -O3 -fno-strict-aliasing -mbmi2 -c "$src/sm3_bmi2.c" -o "$tmp/sm3.o"
 gcc -O3 -fno-strict-aliasing -fno-tree-vectorize -mbmi2 -madx -mavx2 -I"$src" \
-  "$root/asm/tools/cycles_main.c" "$tmp/sm4.o" "$tmp/sm3.o" -o "$tmp/cycles"
+  "$root/asm/tools/cycles_main.c" "$tmp/sm4.o" "$tmp/sm4vl.o" "$tmp/sm3.o" -o "$tmp/cycles"
 "$tmp/cycles"
