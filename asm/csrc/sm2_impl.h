@@ -204,7 +204,7 @@ static inline void fp_reduce(u64 r[4], const u64 t[8]) {
  * Field product and square in inline assembly, for inputs below p (callers keep every field
  * element reduced): the 512-bit product t0..t7 (MULX rows, with ADCX/ADOX as two carry chains
  * in the product; a square computes its six cross products once, doubles them and adds the
- * four squares), then Montgomery reduction of the low half without a multiplier.
+ * four squares), then Montgomery reduction of the low half.
  * p = -1 mod 2^64, so each step's multiplier m is the low limb itself, and
  *   (w + m p) / 2^64 = w1.. + m - m 2^32 - m 2^160 + m 2^192
  * is added with one ADC and one SBB chain (carries out of the top limb can be dropped: the
@@ -387,7 +387,7 @@ static inline void fp_add(u64 r[4], const u64 a[4], const u64 b[4]) {
         : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [u0] "=&r"(u0),
           [u1] "=&r"(u1), [u2] "=&r"(u2), [u3] "=&r"(u3), [c] "=&r"(c)
         : [a] "r"(a), [b] "r"(b), "m"(*(const u64(*)[4])a), "m"(*(const u64(*)[4])b),
-          [p1] "m"(P[1]), [p3] "m"(P[3]), [c32] "m"(SM2_C32)
+          [p1] "m"(P[1]), [p3] "m"(P[3])
         : "cc");
     r[0] = u0; r[1] = u1; r[2] = u2; r[3] = u3;
 }
@@ -417,7 +417,7 @@ static inline void fp_sub(u64 r[4], const u64 a[4], const u64 b[4]) {
         : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [m] "=&r"(m),
           [m1] "=&r"(m1), [m3] "=&r"(m3)
         : [a] "r"(a), [b] "r"(b), "m"(*(const u64(*)[4])a), "m"(*(const u64(*)[4])b),
-          [p1] "m"(P[1]), [p3] "m"(P[3]), [c32] "m"(SM2_C32)
+          [p1] "m"(P[1]), [p3] "m"(P[3])
         : "cc");
     r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
 }

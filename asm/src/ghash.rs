@@ -88,3 +88,43 @@ fn gf128_mul(x: u128, h: u128) -> u128 {
     }
     z
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+    use super::*;
+    use crate::ffi::{Pclmul, Vpclmul};
+
+    /// The wide kernel's key table, on any CPU that can make it (PCLMULQDQ suffices for the
+    /// table; the token needs VPCLMULQDQ): entry i of the first 256 bytes is H^(i+1) and entry
+    /// i from byte 256 is H^(64-i), both byte-reversed, checked against the portable
+    /// multiplication; and its first 64 bytes are the 128-bit kernel's table, which takes the
+    /// wide kernel's short tails.
+    #[test]
+    fn wide_table_holds_the_powers_the_kernels_read() {
+        let f = Features::get();
+        let (Some(v), Some(p)) = (Vpclmul::best(f), Pclmul::new(f)) else {
+            eprintln!("no VPCLMULQDQ here: skipped");
+            return;
+        };
+        let h: [u8; 16] = core::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5c);
+        let wide = ffi::ghash_vpclmul_init(v, &h);
+        let narrow = ffi::ghash_pclmul_init(p, &h);
+        assert_eq!(&wide[..64], &narrow[..]);
+        let entry = |off: usize| {
+            let mut b: [u8; 16] = wide[off..off + 16].try_into().unwrap();
+            b.reverse();
+            u128::from_be_bytes(b)
+        };
+        let h1 = u128::from_be_bytes(h);
+        let mut power = h1;
+        for k in 1..=64 {
+            if k <= 16 {
+                assert_eq!(entry(16 * (k - 1)), power, "ascending H^{k}");
+            }
+            assert_eq!(entry(256 + 16 * (64 - k)), power, "descending H^{k}");
+            power = gf128_mul(power, h1);
+        }
+    }
+}

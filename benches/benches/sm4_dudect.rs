@@ -110,6 +110,13 @@ fn main() {
         .skip(1)
         .find(|a| a.parse::<usize>().is_err() && !a.starts_with('-'));
     let hw = Features::get();
+    if let Some(o) = &only
+        && !Kernel::available().iter().any(|k| k.name() == o)
+    {
+        let names: Vec<&str> = Kernel::available().iter().map(|k| k.name()).collect();
+        eprintln!("no kernel {o:?} on this CPU (it has {names:?})");
+        std::process::exit(2);
+    }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     println!("CPU features: {hw}; {samples} samples per test; |t| < 4.5: no leak detected");
     let fixed_key = [0x3cu8; 16];
