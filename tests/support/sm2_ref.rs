@@ -208,21 +208,36 @@ impl Curve {
         out
     }
 
-    /// Encryption with a given k; returns (C1 point, C3, C2).
+    /// Encryption with a given k; returns (C1 point, C3, C2). Panics where the standard says
+    /// to draw another k (an all-zero KDF output, GB/T 32918.4 6.1 A5): for fixed vectors.
     pub fn encrypt_with_k(
         &self,
         public: &Point,
         msg: &[u8],
         k: &BigUint,
     ) -> (Point, [u8; 32], Vec<u8>) {
+        self.try_encrypt_with_k(public, msg, k)
+            .expect("all-zero KDF output: redraw k")
+    }
+
+    /// [`Self::encrypt_with_k`], or `None` where the standard draws another k (an all-zero
+    /// KDF output, which a one-byte message meets once in 256 draws).
+    pub fn try_encrypt_with_k(
+        &self,
+        public: &Point,
+        msg: &[u8],
+        k: &BigUint,
+    ) -> Option<(Point, [u8; 32], Vec<u8>)> {
         let c1 = self.mul(k, &self.g());
         let (x2, y2) = self.mul(k, public).expect("finite kP");
         let (x2, y2) = (be32(&x2), be32(&y2));
         let t = Self::kdf(&[x2, y2].concat(), msg.len());
-        assert!(t.iter().any(|&b| b != 0), "all-zero KDF output: redraw k");
+        if t.iter().all(|&b| b == 0) {
+            return None;
+        }
         let c2: Vec<u8> = msg.iter().zip(&t).map(|(m, t)| m ^ t).collect();
         let c3 = sm3(&[&x2, msg, &y2]);
-        (c1, c3, c2)
+        Some((c1, c3, c2))
     }
 
     /// Decryption; `None` when C1 is off the curve or C3 does not match.
