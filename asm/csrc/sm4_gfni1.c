@@ -15,8 +15,9 @@
  * "matrix times inverse" is one GF2P8AFFINEINVQB. A round is then one GFNI latency, one byte
  * shuffle and two XORs on the chain (about 6 cycles where, as on Zen 5, a GFNI result reaches
  * other instructions in 3 cycles; about 10 on an Intel Xeon (Emerald Rapids), where it takes
- * 5), not two GFNI latencies, four rotations and a three-level XOR tree. The matrices are derived by tests/data/sm4/derive_gfni1.py and
- * checked there against the standard's S-box and rounds; this kernel is checked against the
+ * 5), not two GFNI latencies, four rotations and a three-level XOR tree. The matrices are
+ * derived by tests/data/sm4/derive_gfni1.py and checked there against the standard's S-box
+ * and rounds; this kernel is checked against the
  * portable reference on every length by the tests.
  *
  * Lanes: a register holds one word of up to four blocks (one per 32-bit lane); every
@@ -149,10 +150,12 @@ static inline void wipe(void *p, size_t n) {
  * The key in the Z basis, made once per key: zk[0..32] = rk'_i = M1 rk_i ^ 0x3E, and
  * zk[32..64] = rk'_i ^ rk'_{i+1} (kx below).
  */
+#ifndef SM4G1_VL /* the key's form is the same for both builds: made by this one only */
 TARGET void SM4G1_FN(prepare)(const uint32_t rk[32], uint32_t zk[64]) {
     z_keys(rk, zk);
     for (int i = 0; i < 32; i++) zk[32 + i] = zk[i] ^ zk[(i + 1) & 31];
 }
+#endif
 
 #define ROUND_KEYS                 \
     const uint32_t *zrk = zk;      \
