@@ -719,6 +719,18 @@ pub mod raw {
         Ok(finite.then_some(out))
     }
 
+    /// One verification on `kernel` from the digest `e` (no SM3 step), so tests can choose
+    /// e, r, s and Q that drive the double multiplication into its rare cases.
+    pub fn verify_digest(
+        kernel: Kernel,
+        e: &[u8; 32],
+        r: &[u8; 32],
+        s: &[u8; 32],
+        q: &[u8; 64],
+    ) -> bool {
+        ffi::sm2_verify_vartime(kernel.path(), e, r, s, q, base_table())
+    }
+
     /// The kernel's field operations mod p on `a`, `b` (< p, little-endian 64-bit limbs):
     /// `[a b 2^-256, a^2 2^-256, a + b, a - b, 2^512 / a]`, all mod p (the last is 0 for 0).
     pub fn field_ops(kernel: Kernel, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 5] {

@@ -721,6 +721,81 @@ fn sm2_verification_over_many_random_signatures() {
     println!("sm2: {checked} signature checks across kernels");
 }
 
+/// Verification adds u1 G and u2 Q in one chain of doublings, so the accumulator can meet
+/// the point being added (an addition that must become a doubling) or its negation (a sum at
+/// infinity) part-way. With Q = m G for small m and small s, t, the digits of s and t collide
+/// all the time. Each case is checked on every kernel against RustCrypto's point arithmetic:
+/// e is chosen to make the signature valid (refused when (s + t m) G is infinity), and the
+/// same signature with e + 1 must be refused.
+#[test]
+fn sm2_verification_where_the_chain_meets_the_added_point() {
+    use ::sm2::elliptic_curve::sec1::ToSec1Point;
+    let g = ::sm2::ProjectivePoint::GENERATOR;
+    let encode = |p: ::sm2::ProjectivePoint| -> Option<[u8; 64]> {
+        let e = p.to_affine().to_sec1_point(false);
+        (e.as_bytes().len() == 65).then(|| e.as_bytes()[1..].try_into().unwrap())
+    };
+    let small = |v: u64| -> ::sm2::Scalar { ::sm2::Scalar::from(v) };
+    let mut rng = Rng(0xc0_11de);
+    let mut multiples = vec![small(1), -small(1), small(2), small(3), -small(5)];
+    multiples.push(n_scalar(&scalar(&mut rng)));
+    let mut pairs: Vec<(::sm2::Scalar, ::sm2::Scalar)> = Vec::new();
+    for a in [1u64, 2, 3, 5, 7, 1023, 1025, 2047, 4097] {
+        for b in [1u64, 3, 5, 6, 1023, 3071] {
+            pairs.push((small(a), small(b)));
+            pairs.push((small(a), -small(b)));
+        }
+    }
+    for _ in 0..8 {
+        let a = n_scalar(&scalar(&mut rng));
+        pairs.push((a, a));
+        pairs.push((a, -a));
+    }
+    let (mut valid, mut infinite) = (0, 0);
+    for (kernel, _) in sm2_kernels() {
+        for m in &multiples {
+            let q = encode(g * *m).unwrap();
+            for (ss, ts) in &pairs {
+                let rs = *ts - *ss;
+                if bool::from(rs.is_zero()) {
+                    continue;
+                }
+                let (r, s) = (scalar_bytes(&rs), scalar_bytes(ss));
+                let sum = g * (*ss + *ts * *m);
+                let Some(xy) = encode(sum) else {
+                    let e = scalar_bytes(&small(7));
+                    assert!(
+                        !sm2::raw::verify_digest(kernel, &e, &r, &s, &q),
+                        "{kernel:?}: infinity"
+                    );
+                    infinite += 1;
+                    continue;
+                };
+                let x: [u8; 32] = xy[..32].try_into().unwrap();
+                let x1 = if x >= N {
+                    n_scalar(&sub_be(&x, &N))
+                } else {
+                    n_scalar(&x)
+                };
+                let es = rs - x1;
+                let what = format!("{kernel:?} m {m:?} s {ss:?} t {ts:?}");
+                assert!(
+                    sm2::raw::verify_digest(kernel, &scalar_bytes(&es), &r, &s, &q),
+                    "{what}"
+                );
+                let e_off = scalar_bytes(&(es + small(1)));
+                assert!(
+                    !sm2::raw::verify_digest(kernel, &e_off, &r, &s, &q),
+                    "{what}: e + 1"
+                );
+                valid += 1;
+            }
+        }
+    }
+    assert!(infinite > 0 && valid > 0);
+    println!("sm2: {valid} chosen signatures accepted, {infinite} at infinity refused");
+}
+
 // ---- SM2 eight at a time on AVX-512 IFMA --------------------------------------------------
 
 /// The IFMA code's radix-2^52 field arithmetic, each of the eight lanes on its own pair, on

@@ -24,8 +24,9 @@ impl Sm2Path {
     }
 }
 
-/// Limbs in the fixed-base table: 43 windows x 32 points x 8 limbs.
-pub(crate) const SM2_BASE_TABLE_LIMBS: usize = 43 * 32 * 8;
+/// Limbs in the fixed-base tables (`SM2_BASE_TABLE_LIMBS` in `csrc/sm2_impl.h`): the comb,
+/// 43 windows x 32 points, then the 512 odd multiples of G for verification; 8 limbs a point.
+pub(crate) const SM2_BASE_TABLE_LIMBS: usize = 43 * 32 * 8 + 512 * 8;
 
 unsafe extern "C" {
     fn tlsfe_sm2_portable_base_table(table: *mut u64);
