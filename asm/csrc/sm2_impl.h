@@ -1015,18 +1015,23 @@ int SM2_FN(point_check)(const uint8_t q[64]) {
     return pt_from_be(&qa, q);
 }
 
-/* The width-w non-adjacent form of a public scalar (big-endian bytes), least significant
- * digit first: every digit 0 or odd in (-2^(w-1), 2^(w-1)), any nonzero digit followed by at
- * least w - 1 zeros. Returns the number of digits (at most 257). Variable time. */
-static int wnaf_vartime(int16_t digits[257], const uint8_t kb[32], int w) {
+/* The width-w non-adjacent form (2 <= w <= 16) of a public scalar (big-endian bytes), least
+ * significant digit first: every digit 0 or odd in (-2^(w-1), 2^(w-1)), any nonzero digit
+ * followed by at least w - 1 zeros. Returns the number of digits (at most 257); digits holds
+ * WNAF_LEN entries, as zeros may be written up to w - 1 places past the last digit.
+ * Variable time. */
+#define WNAF_LEN (257 + 16)
+static int wnaf_vartime(int16_t digits[WNAF_LEN], const uint8_t kb[32], int w) {
     u64 k[5];
     int len = 0;
     const int full = 1 << w, half = 1 << (w - 1);
     scalar_limbs(k, kb);
     while ((k[0] | k[1] | k[2] | k[3] | k[4]) != 0) {
-        int d = 0;
+        /* a run of zero digits (the low set bit of k), or one digit and the w - 1 zeros
+         * after it; then k is shifted right past them */
+        int step;
         if (k[0] & 1) {
-            d = (int)(k[0] & (u64)(full - 1));
+            int d = (int)(k[0] & (u64)(full - 1));
             if (d >= half) d -= full;
             /* k -= d: the low w bits become zero */
             u64 c = 0, add[5] = {0, 0, 0, 0, 0};
@@ -1037,11 +1042,19 @@ static int wnaf_vartime(int16_t digits[257], const uint8_t kb[32], int w) {
                 add[0] = (u64)d;
                 for (int i = 0; i < 5; i++) SBB(c, k[i], add[i], k[i]);
             }
+            digits[len] = (int16_t)d;
+            for (int i = 1; i < w; i++) digits[len + i] = 0;
+            step = w;
+        } else {
+            step = k[0] == 0 ? 63 : __builtin_ctzll(k[0]);
+            for (int i = 0; i < step; i++) digits[len + i] = 0;
         }
-        digits[len++] = (int16_t)d;
-        for (int i = 0; i < 4; i++) k[i] = (k[i] >> 1) | (k[i + 1] << 63);
-        k[4] >>= 1;
+        len += step;
+        for (int i = 0; i < 4; i++) k[i] = (k[i] >> step) | (k[i + 1] << (64 - step));
+        k[4] >>= step;
     }
+    /* the zeros written past the last digit are not digits */
+    while (len > 0 && digits[len - 1] == 0) len--;
     return len;
 }
 
@@ -1052,16 +1065,70 @@ static void pt_add_vartime(jac *r, const jac *a, const jac *b) {
     *r = t;
 }
 
+/* A finite Jacobian point with Z^2 and Z^3 kept (Chudnovsky): the entries of verification's
+ * table of Q, each added several times. */
+typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
+
+/* Variable time, public inputs: r = a + b, every case handled (a at infinity, a = b,
+ * a = -b). b's Z^2 and Z^3 come with it: 14 products where pt_add makes 16. */
+static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
+    u64 z1z1[4], u1[4], u2[4], s1[4], s2[4], h[4], i_[4], j[4], rr[4], v[4], t[4];
+    jac out;
+    if (fe_is_zero(a->z)) {
+        memcpy(r->x, b->x, 32);
+        memcpy(r->y, b->y, 32);
+        memcpy(r->z, b->z, 32);
+        return;
+    }
+    fp_sqr(z1z1, a->z);
+    fp_mul(u1, a->x, b->zz);
+    fp_mul(u2, b->x, z1z1);
+    fp_mul(s1, a->y, b->zzz);
+    fp_mul(t, a->z, z1z1);
+    fp_mul(s2, b->y, t);
+    fp_sub(h, u2, u1);
+    fp_sub(rr, s2, s1);
+    if (fe_is_zero(h)) {
+        if (fe_is_zero(rr)) {
+            pt_dbl(r, a);
+        } else {
+            memset(r, 0, sizeof *r); /* a = -b: infinity */
+        }
+        return;
+    }
+    fp_add(rr, rr, rr);
+    fp_add(t, h, h);
+    fp_sqr(i_, t);
+    fp_mul(j, h, i_);
+    fp_mul(v, u1, i_);
+    fp_sqr(out.x, rr);
+    fp_sub(out.x, out.x, j);
+    fp_sub(out.x, out.x, v);
+    fp_sub(out.x, out.x, v);
+    fp_sub(t, v, out.x);
+    fp_mul(out.y, rr, t);
+    fp_mul(t, s1, j);
+    fp_add(t, t, t);
+    fp_sub(out.y, out.y, t);
+    fp_add(t, a->z, b->z);
+    fp_sqr(t, t);
+    fp_sub(t, t, z1z1);
+    fp_sub(t, t, b->zz);
+    fp_mul(out.z, t, h);
+    *r = out;
+}
+
 /* out = u1 * G + u2 * Q (Jacobian); 0 when Q is not on the curve. Variable time: for
  * verification, where every input is public. One chain of doublings: u2 by its width-5 NAF
- * over the Jacobian odd multiples Q, 3Q, ..., 15Q (about 43 additions), u1 by its width-11
+ * over the odd multiples Q, 3Q, ..., 15Q (Chudnovsky; about 43 additions), u1 by its width-11
  * NAF over the affine odd multiples of G after the comb in `table` (about 21). */
 static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
                         const uint8_t q[64], const u64 *table) {
     const u64 *godd = table + SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 8;
     aff qa;
     jac acc, odd[8], q2;
-    int16_t dg[257], dq[257];
+    chud oddc[8];
+    int16_t dg[WNAF_LEN], dq[WNAF_LEN];
     if (!pt_from_be(&qa, q)) return 0;
     int lg = wnaf_vartime(dg, u1b, SM2_W_G), lq = wnaf_vartime(dq, u2b, 5);
     memcpy(odd[0].x, qa.x, 32);
@@ -1069,14 +1136,21 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
     memcpy(odd[0].z, ONE_P, 32);
     pt_dbl(&q2, &odd[0]);
     for (int i = 1; i < 8; i++) pt_add_vartime(&odd[i], &odd[i - 1], &q2);
+    for (int i = 0; i < 8; i++) {
+        memcpy(oddc[i].x, odd[i].x, 32);
+        memcpy(oddc[i].y, odd[i].y, 32);
+        memcpy(oddc[i].z, odd[i].z, 32);
+        fp_sqr(oddc[i].zz, odd[i].z);
+        fp_mul(oddc[i].zzz, oddc[i].zz, odd[i].z);
+    }
     memset(&acc, 0, sizeof acc);
     for (int i = (lg > lq ? lg : lq) - 1; i >= 0; i--) {
         if (!fe_is_zero(acc.z)) pt_dbl(&acc, &acc);
         if (i < lq && dq[i] != 0) {
             int d = dq[i];
-            jac e = odd[(d < 0 ? -d : d) >> 1];
+            chud e = oddc[(d < 0 ? -d : d) >> 1];
             fe_cneg(e.y, d < 0);
-            pt_add_vartime(&acc, &acc, &e);
+            pt_add_chud_vartime(&acc, &acc, &e);
         }
         if (i < lg && dg[i] != 0) {
             int d = dg[i];
