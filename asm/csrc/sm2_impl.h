@@ -1072,8 +1072,7 @@ typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
 /* Variable time, public inputs: r = a + b, every case handled (a at infinity, a = b,
  * a = -b). b's Z^2 and Z^3 come with it: 14 products where pt_add makes 16. */
 static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
-    u64 z1z1[4], u1[4], u2[4], s1[4], s2[4], h[4], i_[4], j[4], rr[4], v[4], t[4];
-    jac out;
+    u64 z1z1[4], u1[4], u2[4], s1[4], s2[4], h[4], i_[4], j[4], rr[4], v[4], t[4], zs[4];
     if (fe_is_zero(a->z)) {
         memcpy(r->x, b->x, 32);
         memcpy(r->y, b->y, 32);
@@ -1086,6 +1085,7 @@ static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
     fp_mul(s1, a->y, b->zzz);
     fp_mul(t, a->z, z1z1);
     fp_mul(s2, b->y, t);
+    fp_add(zs, a->z, b->z);
     fp_sub(h, u2, u1);
     fp_sub(rr, s2, s1);
     if (fe_is_zero(h)) {
@@ -1096,26 +1096,73 @@ static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
         }
         return;
     }
+    /* a is not read from here on, so the results go straight to r (which may be a): a
+     * copy through a local would load each coordinate whole from four 8-byte stores, which
+     * store forwarding cannot serve, on the path to the next doubling. */
     fp_add(rr, rr, rr);
     fp_add(t, h, h);
     fp_sqr(i_, t);
     fp_mul(j, h, i_);
     fp_mul(v, u1, i_);
-    fp_sqr(out.x, rr);
-    fp_sub(out.x, out.x, j);
-    fp_sub(out.x, out.x, v);
-    fp_sub(out.x, out.x, v);
-    fp_sub(t, v, out.x);
-    fp_mul(out.y, rr, t);
-    fp_mul(t, s1, j);
-    fp_add(t, t, t);
-    fp_sub(out.y, out.y, t);
-    fp_add(t, a->z, b->z);
-    fp_sqr(t, t);
+    fp_sqr(t, rr);
+    fp_sub(t, t, j);
+    fp_sub(t, t, v);
+    fp_sub(r->x, t, v);
+    fp_sub(t, v, r->x);
+    fp_mul(t, rr, t);
+    fp_mul(s1, s1, j);
+    fp_add(s1, s1, s1);
+    fp_sub(r->y, t, s1);
+    fp_sqr(t, zs);
     fp_sub(t, t, z1z1);
     fp_sub(t, t, b->zz);
-    fp_mul(out.z, t, h);
-    *r = out;
+    fp_mul(r->z, t, h);
+}
+
+/* Variable time, public inputs: r = a + (bx, by), every case handled, the results written
+ * straight to r (which may be a) as in pt_add_chud_vartime. */
+static void pt_add_aff_vartime(jac *r, const jac *a, const aff *b) {
+    u64 z1z1[4], u2[4], s2[4], h[4], hh[4], i_[4], j[4], rr[4], v[4], t[4], zh[4], yj[4];
+    if (fe_is_zero(a->z)) {
+        memcpy(r->x, b->x, 32);
+        memcpy(r->y, b->y, 32);
+        memcpy(r->z, ONE_P, 32);
+        return;
+    }
+    fp_sqr(z1z1, a->z);
+    fp_mul(u2, b->x, z1z1);
+    fp_mul(t, a->z, z1z1);
+    fp_mul(s2, b->y, t);
+    fp_sub(h, u2, a->x);
+    fp_sub(rr, s2, a->y);
+    if (fe_is_zero(h)) {
+        if (fe_is_zero(rr)) {
+            pt_dbl(r, a);
+        } else {
+            memset(r, 0, sizeof *r); /* a = -b: infinity */
+        }
+        return;
+    }
+    fp_add(rr, rr, rr);
+    fp_sqr(hh, h);
+    fp_add(i_, hh, hh);
+    fp_add(i_, i_, i_);
+    fp_mul(j, h, i_);
+    fp_mul(v, a->x, i_);
+    fp_mul(yj, a->y, j);
+    fp_add(zh, a->z, h);
+    /* a is not read from here on */
+    fp_sqr(t, rr);
+    fp_sub(t, t, j);
+    fp_sub(t, t, v);
+    fp_sub(r->x, t, v);
+    fp_sub(t, v, r->x);
+    fp_mul(t, rr, t);
+    fp_add(yj, yj, yj);
+    fp_sub(r->y, t, yj);
+    fp_sqr(t, zh);
+    fp_sub(t, t, z1z1);
+    fp_sub(r->z, t, hh);
 }
 
 /* out = u1 * G + u2 * Q (Jacobian); 0 when Q is not on the curve. Variable time: for
@@ -1155,11 +1202,9 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
         if (i < lg && dg[i] != 0) {
             int d = dg[i];
             aff e;
-            jac t;
             memcpy(&e, godd + (size_t)((d < 0 ? -d : d) >> 1) * 8, sizeof e);
             fe_cneg(e.y, d < 0);
-            if (pt_add_aff(&t, &acc, &e, 0, 0)) pt_dbl(&t, &acc);
-            acc = t;
+            pt_add_aff_vartime(&acc, &acc, &e);
         }
     }
     *out = acc;
