@@ -1058,13 +1058,6 @@ static int wnaf_vartime(int16_t digits[WNAF_LEN], const uint8_t kb[32], int w) {
     return len;
 }
 
-/* Variable time, public inputs: r = a + b, handling every case. */
-static void pt_add_vartime(jac *r, const jac *a, const jac *b) {
-    jac t;
-    if (pt_add(&t, a, b, 0)) pt_dbl(&t, a);
-    *r = t;
-}
-
 /* A finite Jacobian point with Z^2 and Z^3 kept (Chudnovsky): the entries of verification's
  * table of Q, each added several times. */
 typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
@@ -1174,7 +1167,7 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
     const u64 *godd = table + SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 8;
     aff qa;
     jac acc, odd[8], q2;
-    chud oddc[8];
+    chud oddc[8], q2c;
     int16_t dg[WNAF_LEN], dq[WNAF_LEN];
     if (!pt_from_be(&qa, q)) return 0;
     int lg = wnaf_vartime(dg, u1b, SM2_W_G), lq = wnaf_vartime(dq, u2b, 5);
@@ -1182,7 +1175,14 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
     memcpy(odd[0].y, qa.y, 32);
     memcpy(odd[0].z, ONE_P, 32);
     pt_dbl(&q2, &odd[0]);
-    for (int i = 1; i < 8; i++) pt_add_vartime(&odd[i], &odd[i - 1], &q2);
+    /* 3Q as the mixed sum 2Q + Q, then (2i + 1)Q = (2i - 1)Q + 2Q with 2Q's Z^2 and Z^3 */
+    memcpy(q2c.x, q2.x, 32);
+    memcpy(q2c.y, q2.y, 32);
+    memcpy(q2c.z, q2.z, 32);
+    fp_sqr(q2c.zz, q2.z);
+    fp_mul(q2c.zzz, q2c.zz, q2.z);
+    pt_add_aff_vartime(&odd[1], &q2, &qa);
+    for (int i = 2; i < 8; i++) pt_add_chud_vartime(&odd[i], &odd[i - 1], &q2c);
     for (int i = 0; i < 8; i++) {
         memcpy(oddc[i].x, odd[i].x, 32);
         memcpy(oddc[i].y, odd[i].y, 32);
