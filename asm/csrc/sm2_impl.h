@@ -1114,18 +1114,18 @@ static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
 
 /* Variable time, public inputs: r = a + (bx, by), every case handled, the results written
  * straight to r (which may be a) as in pt_add_chud_vartime. */
-static void pt_add_aff_vartime(jac *r, const jac *a, const aff *b) {
+static void pt_add_aff_vartime(jac *r, const jac *a, const u64 bx[4], const u64 by[4]) {
     u64 z1z1[4], u2[4], s2[4], h[4], hh[4], i_[4], j[4], rr[4], v[4], t[4], zh[4], yj[4];
     if (fe_is_zero(a->z)) {
-        memcpy(r->x, b->x, 32);
-        memcpy(r->y, b->y, 32);
+        memcpy(r->x, bx, 32);
+        memcpy(r->y, by, 32);
         memcpy(r->z, ONE_P, 32);
         return;
     }
     fp_sqr(z1z1, a->z);
-    fp_mul(u2, b->x, z1z1);
+    fp_mul(u2, bx, z1z1);
     fp_mul(t, a->z, z1z1);
-    fp_mul(s2, b->y, t);
+    fp_mul(s2, by, t);
     fp_sub(h, u2, a->x);
     fp_sub(rr, s2, a->y);
     if (fe_is_zero(h)) {
@@ -1167,7 +1167,7 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
     const u64 *godd = table + SM2_BASE_WINDOWS * SM2_BASE_ENTRIES * 8;
     aff qa;
     jac acc, odd[8], q2;
-    chud oddc[8], q2c;
+    chud oddc[16], q2c; /* the odd multiples, then their negations */
     int16_t dg[WNAF_LEN], dq[WNAF_LEN];
     if (!pt_from_be(&qa, q)) return 0;
     int lg = wnaf_vartime(dg, u1b, SM2_W_G), lq = wnaf_vartime(dq, u2b, 5);
@@ -1181,7 +1181,7 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
     memcpy(q2c.z, q2.z, 32);
     fp_sqr(q2c.zz, q2.z);
     fp_mul(q2c.zzz, q2c.zz, q2.z);
-    pt_add_aff_vartime(&odd[1], &q2, &qa);
+    pt_add_aff_vartime(&odd[1], &q2, qa.x, qa.y);
     for (int i = 2; i < 8; i++) pt_add_chud_vartime(&odd[i], &odd[i - 1], &q2c);
     for (int i = 0; i < 8; i++) {
         memcpy(oddc[i].x, odd[i].x, 32);
@@ -1189,22 +1189,25 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
         memcpy(oddc[i].z, odd[i].z, 32);
         fp_sqr(oddc[i].zz, odd[i].z);
         fp_mul(oddc[i].zzz, oddc[i].zz, odd[i].z);
+        oddc[8 + i] = oddc[i];
+        fe_cneg(oddc[8 + i].y, 1);
     }
     memset(&acc, 0, sizeof acc);
     for (int i = (lg > lq ? lg : lq) - 1; i >= 0; i--) {
         if (!fe_is_zero(acc.z)) pt_dbl(&acc, &acc);
         if (i < lq && dq[i] != 0) {
             int d = dq[i];
-            chud e = oddc[(d < 0 ? -d : d) >> 1];
-            fe_cneg(e.y, d < 0);
-            pt_add_chud_vartime(&acc, &acc, &e);
+            pt_add_chud_vartime(&acc, &acc, &oddc[(d < 0 ? 8 : 0) + ((d < 0 ? -d : d) >> 1)]);
         }
         if (i < lg && dg[i] != 0) {
             int d = dg[i];
-            aff e;
-            memcpy(&e, godd + (size_t)((d < 0 ? -d : d) >> 1) * 8, sizeof e);
-            fe_cneg(e.y, d < 0);
-            pt_add_aff_vartime(&acc, &acc, &e);
+            const u64 *e = godd + (size_t)((d < 0 ? -d : d) >> 1) * 8;
+            u64 ny[4];
+            if (d < 0) {
+                memcpy(ny, e + 4, 32);
+                fe_cneg(ny, 1);
+            }
+            pt_add_aff_vartime(&acc, &acc, e, d < 0 ? ny : e + 4);
         }
     }
     *out = acc;
