@@ -1076,51 +1076,55 @@ typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
 /* Variable time, public inputs: r = a + b, every case handled (a at infinity, a = b,
  * a = -b). b's Z^2 and Z^3 come with it: 14 products where pt_add makes 16. */
 static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
-    u64 z1z1[4], u1[4], u2[4], s1[4], s2[4], h[4], i_[4], j[4], rr[4], v[4], t[4], zs[4];
+    u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], zs[4], h[4], rr0[4], rr[4], h2[4], i_[4];
+    u64 j[4], v[4], rsq[4], x1[4], x2[4], tv[4], y1[4], sj[4], sj2[4], zsq[4], zq1[4], zq2[4];
     if (fe_is_zero(a->z)) {
         memcpy(r->x, b->x, 32);
         memcpy(r->y, b->y, 32);
         memcpy(r->z, b->z, 32);
         return;
     }
+    /* In the order measured best, as in pt_dbl (H and Z3 first: 3.5% off a verification
+     * against the textbook order). Nothing is written to r before the degenerate cases are
+     * ruled out, as r may be a. */
     fp_sqr(z1z1, a->z);
     fp_mul(u1, a->x, b->zz);
     fp_mul(u2, b->x, z1z1);
-    fp_mul(s1, a->y, b->zzz);
-    fp_mul(t, a->z, z1z1);
-    fp_mul(s2, b->y, t);
-    fp_add(zs, a->z, b->z);
     fp_sub(h, u2, u1);
-    fp_sub(rr, s2, s1);
+    fp_add(zs, a->z, b->z);
+    fp_sqr(zsq, zs);
+    fp_sub(zq1, zsq, z1z1);
+    fp_mul(ta, a->z, z1z1);
+    fp_sub(zq2, zq1, b->zz);
+    fp_mul(s1, a->y, b->zzz);
+    fp_add(h2, h, h);
+    fp_mul(s2, b->y, ta);
+    fp_sub(rr0, s2, s1);
     if (fe_is_zero(h)) {
-        if (fe_is_zero(rr)) {
+        if (fe_is_zero(rr0)) {
             pt_dbl(r, a);
         } else {
             memset(r, 0, sizeof *r); /* a = -b: infinity */
         }
         return;
     }
-    /* a is not read from here on, so the results go straight to r (which may be a): a
-     * copy through a local would load each coordinate whole from four 8-byte stores, which
-     * store forwarding cannot serve, on the path to the next doubling. */
-    fp_add(rr, rr, rr);
-    fp_add(t, h, h);
-    fp_sqr(i_, t);
+    /* a is not read from here on, so the results go straight to r: a copy through a local
+     * would load each coordinate whole from four 8-byte stores, which store forwarding cannot
+     * serve, on the path to the next doubling. */
+    fp_mul(r->z, zq2, h);
+    fp_sqr(i_, h2);
+    fp_add(rr, rr0, rr0);
     fp_mul(j, h, i_);
+    fp_sqr(rsq, rr);
     fp_mul(v, u1, i_);
-    fp_sqr(t, rr);
-    fp_sub(t, t, j);
-    fp_sub(t, t, v);
-    fp_sub(r->x, t, v);
-    fp_sub(t, v, r->x);
-    fp_mul(t, rr, t);
-    fp_mul(s1, s1, j);
-    fp_add(s1, s1, s1);
-    fp_sub(r->y, t, s1);
-    fp_sqr(t, zs);
-    fp_sub(t, t, z1z1);
-    fp_sub(t, t, b->zz);
-    fp_mul(r->z, t, h);
+    fp_sub(x1, rsq, j);
+    fp_sub(x2, x1, v);
+    fp_sub(r->x, x2, v);
+    fp_mul(sj, s1, j);
+    fp_sub(tv, v, r->x);
+    fp_mul(y1, rr, tv);
+    fp_add(sj2, sj, sj);
+    fp_sub(r->y, y1, sj2);
 }
 
 /* Variable time, public inputs: r = a + (bx, by), every case handled, the results written
