@@ -439,16 +439,20 @@ static inline void fp_sub(u64 r[4], const u64 a[4], const u64 b[4]) { mod_sub(r,
 /*
  * r = a^-1 in the Montgomery domain (a R -> a^-1 R; 0 -> 0), constant time, by Bernstein and
  * Yang's "divstep" gcd ("Fast constant-time gcd computation and modular inversion", TCHES
- * 2019), with delta starting at 1: for 256-bit inputs g reaches 0, and f = +-1, within
- * floor((49 * 256 + 57) / 17) = 741 divsteps (their Theorem 11.2); we run 12 batches of 62
- * (744). A batch runs its divsteps on the low 64 bits of f and g only, recording the 2x2
- * matrix that maps the full f, g (and d, e, with f = d a and g = e a mod p throughout) to
- * their values 62 divsteps later, times 2^62; the full numbers, in signed radix 2^62, are
- * then updated once. Dividing d and e by 2^62 mod p is exact after adding m p with
- * m = (the low 62 bits), because p = -1 mod 2^62. |d| and |e| grow by at most p a batch, so
- * no reduction is needed until the end. About 2.5 us here, where a Fermat chain (257
- * squarings) takes 4.3 us (asm/tools/ab.sh); the divsteps' dependency chain (g -> g, six
- * operations) bounds it.
+ * 2019) in its half-delta form: delta starts at 1/2 instead of 1. For an odd f up to about
+ * 2^256 and 0 <= g <= f, 590 such steps bring g to 0 and f to +-1 (for g = 0, d stays 0):
+ * a Coq proof by R. O'Connor in github.com/sipa/safegcd-bounds (coq/hddivsteps), where the
+ * whole-delta form needs 724 (Bernstein and Yang's own bound, Theorem 11.2, is 741). We run
+ * 10 batches of 59. delta is kept as zeta = -(delta + 1/2), an integer: delta > 0 is
+ * zeta < 0, and the updates 1 - delta and 1 + delta are -zeta - 2 and zeta - 1.
+ * A batch runs its divsteps on the low 64 bits of f and g only, recording the 2x2 matrix that
+ * maps the full f, g (and d, e, with f = d a and g = e a mod p throughout) to their values 59
+ * divsteps later, times 2^62 (it starts as 8 times the identity); the full numbers, in signed
+ * radix 2^62, are then updated once. Dividing d and e by 2^62 mod p is exact after adding
+ * m p with m = (the low 62 bits), because p = -1 mod 2^62. |d| and |e| grow by at most p a
+ * batch, so no reduction is needed until the end. The divsteps' dependency chain (g -> g,
+ * six operations) bounds it: 2.7 us with the 744 whole-delta steps here, 2.1 us now
+ * (asm/tools/ab.sh), where a Fermat chain (257 squarings) took 4.3 us.
  */
 typedef int64_t s64;
 typedef __int128 s128;
@@ -458,15 +462,14 @@ static const s64 P62[5] = {(s64)0x3fffffffffffffffULL, (s64)0x3ffffffc00000003UL
 static const u64 R3_P[4] = {0x0000001200000016ULL, 0x0000000efffffff8ULL, 0x0000000a0000000cULL,
                             0x0000001b00000009ULL}; /* R^3 mod p */
 
-/* 62 divsteps on the low words of f (odd) and g; returns the new delta and the matrix
- * (u, v, q, r) with 2^62 (f', g') = (u f + v g, q f + r g). */
-static s64 divsteps62(s64 delta, u64 f, u64 g, s64 m[4]) {
-    u64 u = 1, v = 0, q = 0, r = 1;
-    s64 nd = -delta; /* kept negated: delta > 0 is then the sign bit */
-#pragma GCC unroll 62
-    for (int i = 0; i < 62; i++) {
+/* 59 half-delta divsteps on the low words of f (odd) and g; returns the new zeta and the
+ * matrix (u, v, q, r) with 2^62 (f', g') = (u f + v g, q f + r g). */
+static s64 divsteps59(s64 zeta, u64 f, u64 g, s64 m[4]) {
+    u64 u = 8, v = 0, q = 0, r = 8;
+#pragma GCC unroll 59
+    for (int i = 0; i < 59; i++) {
         u64 odd = 0 - (g & 1);
-        u64 swap = odd & (u64)(nd >> 63); /* delta > 0 and g odd */
+        u64 swap = odd & (u64)(zeta >> 63); /* delta > 0 and g odd */
         /* g += odd ? (swap ? -f : f) : 0, written (g - swap) + ((f & odd) ^ swap) to keep
          * the chain from g to g short; (q, r) likewise from (u, v) */
         u64 gs = (g - swap) + ((f & odd) ^ swap);
@@ -479,13 +482,13 @@ static s64 divsteps62(s64 delta, u64 f, u64 g, s64 m[4]) {
         g = (u64)((s64)gs >> 1);
         u <<= 1;
         v <<= 1;
-        nd = ((nd ^ (s64)swap) - (s64)swap) - 1; /* delta <- swap ? 1 - delta : 1 + delta */
+        zeta = (zeta ^ (s64)swap) - 1; /* swap ? -zeta - 2 : zeta - 1 */
     }
     m[0] = (s64)u;
     m[1] = (s64)v;
     m[2] = (s64)q;
     m[3] = (s64)r;
-    return -nd;
+    return zeta;
 }
 
 /* (x, y) <- ((u x + v y) / 2^62, (q x + r y) / 2^62), exact (signed radix 2^62). */
@@ -529,19 +532,19 @@ static void update_de(s64 d[5], s64 e[5], const s64 m[4]) {
 }
 
 static void fp_inv(u64 r[4], const u64 a[4]) {
-    s64 f[5], g[5], d[5] = {0, 0, 0, 0, 0}, e[5] = {1, 0, 0, 0, 0}, m[4], delta = 1;
+    s64 f[5], g[5], d[5] = {0, 0, 0, 0, 0}, e[5] = {1, 0, 0, 0, 0}, m[4], zeta = -1;
     memcpy(f, P62, sizeof f);
     g[0] = (s64)(a[0] & SM2_M62);
     g[1] = (s64)(((a[0] >> 62) | (a[1] << 2)) & SM2_M62);
     g[2] = (s64)(((a[1] >> 60) | (a[2] << 4)) & SM2_M62);
     g[3] = (s64)(((a[2] >> 58) | (a[3] << 6)) & SM2_M62);
     g[4] = (s64)(a[3] >> 56);
-    for (int b = 0; b < 12; b++) {
-        delta = divsteps62(delta, (u64)f[0] | ((u64)f[1] << 62), (u64)g[0] | ((u64)g[1] << 62), m);
+    for (int b = 0; b < 10; b++) {
+        zeta = divsteps59(zeta, (u64)f[0] | ((u64)f[1] << 62), (u64)g[0] | ((u64)g[1] << 62), m);
         update_fg(f, g, m);
         update_de(d, e, m);
     }
-    /* Now f = +-1 (a != 0) and a^-1 = f d; |d| < 13p. Take sign(f) d + 13p (> 0), whose
+    /* Now f = +-1 (a != 0) and a^-1 = f d; |d| < 11p. Take sign(f) d + 13p (> 0), whose
      * radix-2^62 normalisation gives a number below 2^261 (no negative limbs). */
     u64 neg = (u64)(f[4] >> 63); /* f = -1 has a top limb of -1, f = +1 one of 0 */
     s128 c = 0;
@@ -578,7 +581,7 @@ static void fp_inv(u64 r[4], const u64 a[4]) {
     secure_zero(x, sizeof x);
     secure_zero(t, sizeof t);
     secure_zero(m, sizeof m);
-    secure_zero(&delta, sizeof delta);
+    secure_zero(&zeta, sizeof zeta);
 }
 
 static void fe_from_be(u64 r[4], const uint8_t b[32]) {
