@@ -727,8 +727,8 @@ fn sm2_field_inversion_over_many_inputs() {
     println!("sm2 inversion: {} inputs on every kernel", inputs.len());
 }
 
-/// Verification's width-5 NAF recoding (and the doublings it skips while the accumulator is
-/// at infinity) meets every digit pattern only over many scalars: 300 signatures per kernel,
+/// Verification's NAF recodings (width 5 for u2, 11 for u1, and the doublings skipped while
+/// the accumulator is at infinity) meet every digit pattern only over many scalars: 300 signatures per kernel,
 /// each verified by every kernel, and each refused once s is changed.
 #[test]
 fn sm2_verification_over_many_random_signatures() {
