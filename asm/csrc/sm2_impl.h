@@ -999,10 +999,11 @@ static u64 mul_point_pass(jac *acc, const u64 k[5], const jac tab[SM2_VAR_ENTRIE
     select_jac(acc, tab, mag);
     fe_cneg(acc->y, neg);
     for (int w = top - 1; w >= 0; w--) {
-        for (int i = 0; i < SM2_W_VAR; i++) pt_dbl(acc, acc);
+        /* the window's entry first: its constant-time scan then overlaps the doublings */
         booth(window_bits(k, SM2_W_VAR * w, SM2_W_VAR), SM2_W_VAR, &mag, &neg);
         select_jac(&e, tab, mag);
         fe_cneg(e.y, neg);
+        for (int i = 0; i < SM2_W_VAR; i++) pt_dbl(acc, acc);
         flag |= pt_add(acc, acc, &e, complete);
     }
     return flag;
