@@ -1134,47 +1134,49 @@ static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
 /* Variable time, public inputs: r = a + (bx, by), every case handled, the results written
  * straight to r (which may be a) as in pt_add_chud_vartime. */
 static void pt_add_aff_vartime(jac *r, const jac *a, const u64 bx[4], const u64 by[4]) {
-    u64 z1z1[4], u2[4], s2[4], h[4], hh[4], i_[4], j[4], rr[4], v[4], t[4], zh[4], yj[4];
+    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], rr[4], hh[4], i1[4], i_[4], j[4], v[4];
+    u64 rsq[4], x1[4], x2[4], tv[4], y1[4], yj[4], yj2[4], zh[4], zhsq[4], zq1[4];
     if (fe_is_zero(a->z)) {
         memcpy(r->x, bx, 32);
         memcpy(r->y, by, 32);
         memcpy(r->z, ONE_P, 32);
         return;
     }
+    /* in pt_add_aff's order (H and Z3 first); nothing is written to r before the degenerate
+     * cases are ruled out, and each coordinate of r only once a's is no longer read */
     fp_sqr(z1z1, a->z);
     fp_mul(u2, bx, z1z1);
-    fp_mul(t, a->z, z1z1);
-    fp_mul(s2, by, t);
+    fp_mul(ta, a->z, z1z1);
     fp_sub(h, u2, a->x);
-    fp_sub(rr, s2, a->y);
+    fp_add(zh, a->z, h);
+    fp_mul(s2, by, ta);
+    fp_sqr(hh, h);
+    fp_sqr(zhsq, zh);
+    fp_sub(rr0, s2, a->y);
     if (fe_is_zero(h)) {
-        if (fe_is_zero(rr)) {
+        if (fe_is_zero(rr0)) {
             pt_dbl(r, a);
         } else {
             memset(r, 0, sizeof *r); /* a = -b: infinity */
         }
         return;
     }
-    fp_add(rr, rr, rr);
-    fp_sqr(hh, h);
-    fp_add(i_, hh, hh);
-    fp_add(i_, i_, i_);
+    fp_sub(zq1, zhsq, z1z1);
+    fp_sub(r->z, zq1, hh);
+    fp_add(i1, hh, hh);
+    fp_add(i_, i1, i1);
+    fp_add(rr, rr0, rr0);
     fp_mul(j, h, i_);
+    fp_sqr(rsq, rr);
     fp_mul(v, a->x, i_);
+    fp_sub(x1, rsq, j);
+    fp_sub(x2, x1, v);
+    fp_sub(r->x, x2, v);
     fp_mul(yj, a->y, j);
-    fp_add(zh, a->z, h);
-    /* a is not read from here on */
-    fp_sqr(t, rr);
-    fp_sub(t, t, j);
-    fp_sub(t, t, v);
-    fp_sub(r->x, t, v);
-    fp_sub(t, v, r->x);
-    fp_mul(t, rr, t);
-    fp_add(yj, yj, yj);
-    fp_sub(r->y, t, yj);
-    fp_sqr(t, zh);
-    fp_sub(t, t, z1z1);
-    fp_sub(r->z, t, hh);
+    fp_sub(tv, v, r->x);
+    fp_mul(y1, rr, tv);
+    fp_add(yj2, yj, yj);
+    fp_sub(r->y, y1, yj2);
 }
 
 /* out = u1 * G + u2 * Q (Jacobian); 0 when Q is not on the curve. Variable time: for
