@@ -619,8 +619,8 @@ static void fp_from_mont(u64 r[4], const u64 a[4]) {
  * The order is measured, not derived: the out-of-order window holds well under half of one
  * doubling, and the products compete for two ALU ports, so which one the program names first
  * decides how soon the next doubling can start. alpha's chain first, then 4 beta, then the
- * squares: on the Xeon this order took 6-7% off k*Q and a verification (asm/tools/ab.sh)
- * against the formula's textbook order; Z3 late, by contrast, cost 3%.
+ * squares: on the Xeon this order took 5.5% off k*Q and 6.9% off a verification
+ * (asm/tools/ab.sh) against the formula's textbook order; Z3 late, by contrast, cost 3%.
  */
 static void pt_dbl(jac *r, const jac *p) {
     u64 delta[4], t0[4], t1[4], t2[4], yz[4], g2[4], alpha[4], beta4[4], aa[4], gg[4], t[4];
