@@ -720,12 +720,40 @@ static u64 pt_add(jac *r, const jac *a, const jac *b, int complete) {
 }
 
 /*
+ * The second half of a mixed addition (a Jacobian, b affine), shared by pt_add_aff and
+ * pt_add_aff_vartime: from H = b.x Z1^2 - X1, the unscaled R = b.y Z1^3 - Y1, H^2,
+ * (Z1 + H)^2 and Z1^2, the sum (ox, oy, oz). The outputs may alias a's coordinates: oz is
+ * written once a's Z is no longer needed, ox before a's Y is read, and oy last.
+ */
+static inline __attribute__((always_inline)) void aff_add_finish(
+    u64 ox[4], u64 oy[4], u64 oz[4], const u64 ax[4], const u64 ay[4], const u64 h[4],
+    const u64 rr0[4], const u64 hh[4], const u64 zhsq[4], const u64 z1z1[4]) {
+    u64 zq1[4], i1[4], i_[4], rr[4], j[4], rsq[4], v[4], x1[4], x2[4], yj[4], tv[4], y1[4];
+    u64 yj2[4];
+    fp_sub(zq1, zhsq, z1z1);
+    fp_sub(oz, zq1, hh);
+    fp_add(i1, hh, hh);
+    fp_add(i_, i1, i1);
+    fp_add(rr, rr0, rr0);
+    fp_mul(j, h, i_);
+    fp_sqr(rsq, rr);
+    fp_mul(v, ax, i_);
+    fp_sub(x1, rsq, j);
+    fp_sub(x2, x1, v);
+    fp_sub(ox, x2, v);
+    fp_mul(yj, ay, j);
+    fp_sub(tv, v, ox);
+    fp_mul(y1, rr, tv);
+    fp_add(yj2, yj, yj);
+    fp_sub(oy, y1, yj2);
+}
+
+/*
  * r = a + (bx, by) with the affine point taken as infinity when `b_inf` (a mask) is set.
  * Same degenerate rule as pt_add.
  */
 static u64 pt_add_aff(jac *r, const jac *a, const aff *b, u64 b_inf, int complete) {
-    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], rr[4], hh[4], i1[4], i_[4], j[4], v[4];
-    u64 rsq[4], x1[4], x2[4], tv[4], y1[4], yj[4], yj2[4], zh[4], zhsq[4], zq1[4], degenerate;
+    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], hh[4], zh[4], zhsq[4], degenerate;
     jac out;
     u64 inf_a = fe_is_zero(a->z);
     /* in the order measured best, as in pt_dbl: 8% off k*G against the textbook order */
@@ -739,22 +767,7 @@ static u64 pt_add_aff(jac *r, const jac *a, const aff *b, u64 b_inf, int complet
     fp_sqr(zhsq, zh);
     fp_sub(rr0, s2, a->y);
     degenerate = fe_is_zero(h) & fe_is_zero(rr0) & ~inf_a & ~b_inf;
-    fp_sub(zq1, zhsq, z1z1);
-    fp_sub(out.z, zq1, hh);
-    fp_add(i1, hh, hh);
-    fp_add(i_, i1, i1);
-    fp_add(rr, rr0, rr0);
-    fp_mul(j, h, i_);
-    fp_sqr(rsq, rr);
-    fp_mul(v, a->x, i_);
-    fp_sub(x1, rsq, j);
-    fp_sub(x2, x1, v);
-    fp_sub(out.x, x2, v);
-    fp_mul(yj, a->y, j);
-    fp_sub(tv, v, out.x);
-    fp_mul(y1, rr, tv);
-    fp_add(yj2, yj, yj);
-    fp_sub(out.y, y1, yj2);
+    aff_add_finish(out.x, out.y, out.z, a->x, a->y, h, rr0, hh, zhsq, z1z1);
     if (complete) {
         jac d;
         pt_dbl(&d, a);
@@ -1073,6 +1086,18 @@ static int wnaf_vartime(int16_t digits[WNAF_LEN], const uint8_t kb[32], int w) {
     return len;
 }
 
+/* The cases the addition formulas cannot take, for the variable-time additions: when
+ * H = 0, b is a (r = 2a) or -a (r = infinity); then r is set and 1 returned, else 0. */
+static int add_met_vartime(jac *r, const jac *a, const u64 h[4], const u64 rr[4]) {
+    if (!fe_is_zero(h)) return 0;
+    if (fe_is_zero(rr)) {
+        pt_dbl(r, a);
+    } else {
+        memset(r, 0, sizeof *r);
+    }
+    return 1;
+}
+
 /* A finite Jacobian point with Z^2 and Z^3 kept (Chudnovsky): the entries of verification's
  * table of Q, each added several times. */
 typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
@@ -1104,14 +1129,7 @@ static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
     fp_add(h2, h, h);
     fp_mul(s2, b->y, ta);
     fp_sub(rr0, s2, s1);
-    if (fe_is_zero(h)) {
-        if (fe_is_zero(rr0)) {
-            pt_dbl(r, a);
-        } else {
-            memset(r, 0, sizeof *r); /* a = -b: infinity */
-        }
-        return;
-    }
+    if (add_met_vartime(r, a, h, rr0)) return;
     /* a is not read from here on, so the results go straight to r: a copy through a local
      * would load each coordinate whole from four 8-byte stores, which store forwarding cannot
      * serve, on the path to the next doubling. */
@@ -1134,8 +1152,7 @@ static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
 /* Variable time, public inputs: r = a + (bx, by), every case handled, the results written
  * straight to r (which may be a) as in pt_add_chud_vartime. */
 static void pt_add_aff_vartime(jac *r, const jac *a, const u64 bx[4], const u64 by[4]) {
-    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], rr[4], hh[4], i1[4], i_[4], j[4], v[4];
-    u64 rsq[4], x1[4], x2[4], tv[4], y1[4], yj[4], yj2[4], zh[4], zhsq[4], zq1[4];
+    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], hh[4], zh[4], zhsq[4];
     if (fe_is_zero(a->z)) {
         memcpy(r->x, bx, 32);
         memcpy(r->y, by, 32);
@@ -1153,30 +1170,8 @@ static void pt_add_aff_vartime(jac *r, const jac *a, const u64 bx[4], const u64 
     fp_sqr(hh, h);
     fp_sqr(zhsq, zh);
     fp_sub(rr0, s2, a->y);
-    if (fe_is_zero(h)) {
-        if (fe_is_zero(rr0)) {
-            pt_dbl(r, a);
-        } else {
-            memset(r, 0, sizeof *r); /* a = -b: infinity */
-        }
-        return;
-    }
-    fp_sub(zq1, zhsq, z1z1);
-    fp_sub(r->z, zq1, hh);
-    fp_add(i1, hh, hh);
-    fp_add(i_, i1, i1);
-    fp_add(rr, rr0, rr0);
-    fp_mul(j, h, i_);
-    fp_sqr(rsq, rr);
-    fp_mul(v, a->x, i_);
-    fp_sub(x1, rsq, j);
-    fp_sub(x2, x1, v);
-    fp_sub(r->x, x2, v);
-    fp_mul(yj, a->y, j);
-    fp_sub(tv, v, r->x);
-    fp_mul(y1, rr, tv);
-    fp_add(yj2, yj, yj);
-    fp_sub(r->y, y1, yj2);
+    if (add_met_vartime(r, a, h, rr0)) return;
+    aff_add_finish(r->x, r->y, r->z, a->x, a->y, h, rr0, hh, zhsq, z1z1);
 }
 
 /* out = u1 * G + u2 * Q (Jacobian); 0 when Q is not on the curve. Variable time: for
