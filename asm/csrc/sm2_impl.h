@@ -1102,6 +1102,14 @@ static int add_met_vartime(jac *r, const jac *a, const u64 h[4], const u64 rr[4]
  * table of Q, each added several times. */
 typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
 
+static void chud_from_jac(chud *c, const jac *p) {
+    memcpy(c->x, p->x, 32);
+    memcpy(c->y, p->y, 32);
+    memcpy(c->z, p->z, 32);
+    fp_sqr(c->zz, p->z);
+    fp_mul(c->zzz, c->zz, p->z);
+}
+
 /* Variable time, public inputs: r = a + b, every case handled (a at infinity, a = b,
  * a = -b). b's Z^2 and Z^3 come with it: 14 products where pt_add makes 16. */
 static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
@@ -1192,19 +1200,11 @@ static int mul2_vartime(jac *out, const uint8_t u1b[32], const uint8_t u2b[32],
     memcpy(odd[0].z, ONE_P, 32);
     pt_dbl(&q2, &odd[0]);
     /* 3Q as the mixed sum 2Q + Q, then (2i + 1)Q = (2i - 1)Q + 2Q with 2Q's Z^2 and Z^3 */
-    memcpy(q2c.x, q2.x, 32);
-    memcpy(q2c.y, q2.y, 32);
-    memcpy(q2c.z, q2.z, 32);
-    fp_sqr(q2c.zz, q2.z);
-    fp_mul(q2c.zzz, q2c.zz, q2.z);
+    chud_from_jac(&q2c, &q2);
     pt_add_aff_vartime(&odd[1], &q2, qa.x, qa.y);
     for (int i = 2; i < 8; i++) pt_add_chud_vartime(&odd[i], &odd[i - 1], &q2c);
     for (int i = 0; i < 8; i++) {
-        memcpy(oddc[i].x, odd[i].x, 32);
-        memcpy(oddc[i].y, odd[i].y, 32);
-        memcpy(oddc[i].z, odd[i].z, 32);
-        fp_sqr(oddc[i].zz, odd[i].z);
-        fp_mul(oddc[i].zzz, oddc[i].zz, odd[i].z);
+        chud_from_jac(&oddc[i], &odd[i]);
         oddc[8 + i] = oddc[i];
         fe_cneg(oddc[8 + i].y, 1);
     }
