@@ -611,6 +611,25 @@ static void fp_from_mont(u64 r[4], const u64 a[4]) {
 
 /* ---- points --------------------------------------------------------------------------- */
 
+/* A Jacobian point with Z^2 and Z^3 kept (Chudnovsky): the entries of the tables of Q (k Q's
+ * and verification's), each added several times, so that an addition skips two products. The
+ * first three fields are a jac's. All zeros is the point at infinity. */
+typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
+
+static void chud_from_jac(chud *c, const jac *p) {
+    memcpy(c->x, p->x, 32);
+    memcpy(c->y, p->y, 32);
+    memcpy(c->z, p->z, 32);
+    fp_sqr(c->zz, p->z);
+    fp_mul(c->zzz, c->zz, p->z);
+}
+
+static inline void jac_from_chud(jac *r, const chud *c) {
+    memcpy(r->x, c->x, 32);
+    memcpy(r->y, c->y, 32);
+    memcpy(r->z, c->z, 32);
+}
+
 /*
  * r = 2p (a = -3); infinity (z = 0) stays infinity. r may alias p. dbl-2001-b rearranged:
  * with g2 = 2 Y^2, 4 beta = 2 X g2, 8 Y^4 = 2 g2^2 and Z3 = 2 Y Z (4M + 4S and 12 additions
@@ -714,6 +733,57 @@ static u64 pt_add(jac *r, const jac *a, const jac *b, int complete) {
         jac_cmov(&out, &d, degenerate);
     }
     jac_cmov(&out, b, inf_a);
+    jac_cmov(&out, a, inf_b);
+    *r = out;
+    return degenerate;
+}
+
+/*
+ * r = a + b with b's Z^2 and Z^3 given (14 products where pt_add makes 16), constant time;
+ * either may be infinity. Same degenerate rule as pt_add. The first half in
+ * pt_add_chud_vartime's order, the second in pt_add's.
+ */
+static u64 pt_add_chud(jac *r, const jac *a, const chud *b, int complete) {
+    u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], zs[4], h[4], rr0[4], rr[4], h2[4], i_[4];
+    u64 j[4], v[4], rsq[4], x1[4], x2[4], tv[4], y1[4], sj[4], sj2[4], zsq[4], zq1[4], zq2[4];
+    u64 degenerate;
+    jac out, bj;
+    u64 inf_a = fe_is_zero(a->z), inf_b = fe_is_zero(b->z);
+    fp_sqr(z1z1, a->z);
+    fp_add(zs, a->z, b->z);
+    fp_sqr(zsq, zs);
+    fp_mul(u1, a->x, b->zz);
+    fp_mul(u2, b->x, z1z1);
+    fp_sub(h, u2, u1);
+    fp_sub(zq1, zsq, z1z1);
+    fp_sub(zq2, zq1, b->zz);
+    fp_add(h2, h, h);
+    fp_mul(s1, a->y, b->zzz);
+    fp_mul(ta, a->z, z1z1);
+    fp_sqr(i_, h2);
+    fp_mul(s2, b->y, ta);
+    fp_sub(rr0, s2, s1);
+    degenerate = fe_is_zero(h) & fe_is_zero(rr0) & ~inf_a & ~inf_b;
+    fp_mul(j, h, i_);
+    fp_add(rr, rr0, rr0);
+    fp_sqr(rsq, rr);
+    fp_mul(v, u1, i_);
+    fp_sub(x1, rsq, j);
+    fp_sub(x2, x1, v);
+    fp_sub(out.x, x2, v);
+    fp_mul(out.z, zq2, h);
+    fp_sub(tv, v, out.x);
+    fp_mul(y1, rr, tv);
+    fp_mul(sj, s1, j);
+    fp_add(sj2, sj, sj);
+    fp_sub(out.y, y1, sj2);
+    if (complete) {
+        jac d;
+        pt_dbl(&d, a);
+        jac_cmov(&out, &d, degenerate);
+    }
+    jac_from_chud(&bj, b);
+    jac_cmov(&out, &bj, inf_a);
     jac_cmov(&out, a, inf_b);
     *r = out;
     return degenerate;
@@ -874,18 +944,17 @@ static void select_aff(aff *r, const u64 *tab, u64 idx) {
     _mm256_storeu_si256((__m256i *)r->x, a0);
     _mm256_storeu_si256((__m256i *)r->y, a1);
 }
-static void select_jac(jac *r, const jac *tab, u64 idx) {
-    __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256(), a2 = _mm256_setzero_si256();
+static void select_chud(chud *r, const chud *tab, u64 idx) {
+    __m256i a[5];
     __m256i want = _mm256_set1_epi64x((long long)idx);
+    for (int i = 0; i < 5; i++) a[i] = _mm256_setzero_si256();
     for (int j = 0; j < SM2_VAR_ENTRIES; j++) {
         __m256i m = _mm256_cmpeq_epi64(want, _mm256_set1_epi64x(j + 1));
-        a0 = _mm256_or_si256(a0, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)tab[j].x)));
-        a1 = _mm256_or_si256(a1, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)tab[j].y)));
-        a2 = _mm256_or_si256(a2, _mm256_and_si256(m, _mm256_loadu_si256((const __m256i *)tab[j].z)));
+        const __m256i *e = (const __m256i *)(const void *)&tab[j];
+        for (int i = 0; i < 5; i++) a[i] = _mm256_or_si256(a[i], _mm256_and_si256(m, _mm256_loadu_si256(e + i)));
     }
-    _mm256_storeu_si256((__m256i *)r->x, a0);
-    _mm256_storeu_si256((__m256i *)r->y, a1);
-    _mm256_storeu_si256((__m256i *)r->z, a2);
+    __m256i *o = (__m256i *)(void *)r;
+    for (int i = 0; i < 5; i++) _mm256_storeu_si256(o + i, a[i]);
 }
 #else
 static void select_aff(aff *r, const u64 *tab, u64 idx) {
@@ -897,18 +966,14 @@ static void select_aff(aff *r, const u64 *tab, u64 idx) {
     memcpy(r->x, acc, 32);
     memcpy(r->y, acc + 4, 32);
 }
-static void select_jac(jac *r, const jac *tab, u64 idx) {
-    jac acc;
-    memset(&acc, 0, sizeof acc);
+static void select_chud(chud *r, const chud *tab, u64 idx) {
+    u64 acc[20] = {0};
     for (int j = 0; j < SM2_VAR_ENTRIES; j++) {
         u64 m = is_zero_mask(idx ^ (u64)(j + 1));
-        for (int i = 0; i < 4; i++) {
-            acc.x[i] |= tab[j].x[i] & m;
-            acc.y[i] |= tab[j].y[i] & m;
-            acc.z[i] |= tab[j].z[i] & m;
-        }
+        const u64 *e = (const u64 *)(const void *)&tab[j];
+        for (int i = 0; i < 20; i++) acc[i] |= e[i] & m;
     }
-    *r = acc;
+    memcpy(r, acc, sizeof acc);
 }
 #endif
 
@@ -992,33 +1057,41 @@ int SM2_FN(mul_base)(uint8_t out[64], const uint8_t kb[32], const u64 *table) {
     return finish_mul(out, &acc, k);
 }
 
-/* tab[m - 1] = m * Q for m = 1..16 (Q public): even multiples by doubling, odd ones as
- * (m - 1) Q + Q, which never adds a point to itself (m - 1 != 1 for odd m >= 3). */
-static void var_table(jac tab[SM2_VAR_ENTRIES], const aff *q) {
-    memcpy(tab[0].x, q->x, 32);
-    memcpy(tab[0].y, q->y, 32);
-    memcpy(tab[0].z, ONE_P, 32);
+/* tab[m - 1] = m * Q for m = 1..16 (Q public), with Z^2 and Z^3: even multiples by
+ * doubling, odd ones as the mixed sum (m - 1) Q + Q, which never adds a point to itself
+ * (m - 1 != 1 for odd m >= 3) nor to its negation (m < n). */
+static void var_table(chud tab[SM2_VAR_ENTRIES], const aff *q) {
+    jac j[SM2_VAR_ENTRIES];
+    memcpy(j[0].x, q->x, 32);
+    memcpy(j[0].y, q->y, 32);
+    memcpy(j[0].z, ONE_P, 32);
     for (int m = 2; m <= SM2_VAR_ENTRIES; m++) {
-        if (m % 2 == 0) pt_dbl(&tab[m - 1], &tab[m / 2 - 1]);
-        else pt_add(&tab[m - 1], &tab[m - 2], &tab[0], 0);
+        if (m % 2 == 0) pt_dbl(&j[m - 1], &j[m / 2 - 1]);
+        else pt_add_aff(&j[m - 1], &j[m - 2], q, 0, 0);
     }
+    memcpy(&tab[0], &j[0], sizeof j[0]);
+    memcpy(tab[0].zz, ONE_P, 32);
+    memcpy(tab[0].zzz, ONE_P, 32);
+    for (int m = 1; m < SM2_VAR_ENTRIES; m++) chud_from_jac(&tab[m], &j[m]);
 }
 
-static u64 mul_point_pass(jac *acc, const u64 k[5], const jac tab[SM2_VAR_ENTRIES], int complete) {
+static u64 mul_point_pass(jac *acc, const u64 k[5], const chud tab[SM2_VAR_ENTRIES], int complete) {
     u64 flag = 0, mag, neg;
-    jac e;
+    chud e;
     int top = SM2_VAR_WINDOWS - 1;
     booth(window_bits(k, SM2_W_VAR * top, SM2_W_VAR), SM2_W_VAR, &mag, &neg);
-    select_jac(acc, tab, mag);
-    fe_cneg(acc->y, neg);
+    select_chud(&e, tab, mag);
+    fe_cneg(e.y, neg);
+    jac_from_chud(acc, &e);
     for (int w = top - 1; w >= 0; w--) {
         /* the window's entry first: its constant-time scan then overlaps the doublings */
         booth(window_bits(k, SM2_W_VAR * w, SM2_W_VAR), SM2_W_VAR, &mag, &neg);
-        select_jac(&e, tab, mag);
+        select_chud(&e, tab, mag);
         fe_cneg(e.y, neg);
         for (int i = 0; i < SM2_W_VAR; i++) pt_dbl(acc, acc);
-        flag |= pt_add(acc, acc, &e, complete);
+        flag |= pt_add_chud(acc, acc, &e, complete);
     }
+    secure_zero(&e, sizeof e); /* which multiple was last chosen tells about k */
     return flag;
 }
 
@@ -1026,7 +1099,8 @@ static u64 mul_point_pass(jac *acc, const u64 k[5], const jac tab[SM2_VAR_ENTRIE
  * the result is infinity, 1 otherwise. Constant time in k. */
 int SM2_FN(mul_point)(uint8_t out[64], const uint8_t kb[32], const uint8_t q[64]) {
     aff qa;
-    jac tab[SM2_VAR_ENTRIES], acc;
+    chud tab[SM2_VAR_ENTRIES];
+    jac acc;
     u64 k[5];
     if (!pt_from_be(&qa, q)) return -1;
     var_table(tab, &qa);
@@ -1096,18 +1170,6 @@ static int add_met_vartime(jac *r, const jac *a, const u64 h[4], const u64 rr[4]
         memset(r, 0, sizeof *r);
     }
     return 1;
-}
-
-/* A finite Jacobian point with Z^2 and Z^3 kept (Chudnovsky): the entries of verification's
- * table of Q, each added several times. */
-typedef struct { u64 x[4], y[4], z[4], zz[4], zzz[4]; } chud;
-
-static void chud_from_jac(chud *c, const jac *p) {
-    memcpy(c->x, p->x, 32);
-    memcpy(c->y, p->y, 32);
-    memcpy(c->z, p->z, 32);
-    fp_sqr(c->zz, p->z);
-    fp_mul(c->zzz, c->zz, p->z);
 }
 
 /* Variable time, public inputs: r = a + b, every case handled (a at infinity, a = b,
