@@ -414,6 +414,36 @@ fn exchange_many_agrees_with_every_peer() {
     }
 }
 
+/// `KeyExchange::exchange` (a TLS 1.3 server's exchange in one call) on every backend: the
+/// peer, made by every backend in turn, gets the same secret from our public key; malformed
+/// and off-curve peer keys get the error `agree` gives them.
+#[test]
+fn exchange_agrees_with_every_peer() {
+    for &alg in KxAlg::ALL {
+        let backends = backends_for(Algorithm::Kx(alg));
+        for &a in &backends {
+            let kx = a.kx(alg).unwrap();
+            for &b in &backends {
+                let peer = b.kx(alg).unwrap().generate().unwrap();
+                let (ours, secret) = kx
+                    .exchange(peer.public_key())
+                    .unwrap_or_else(|e| panic!("{alg:?} {a} with {b}: {e}"));
+                assert_eq!(ours.len(), alg.public_key_len());
+                assert_eq!(peer.agree(&ours).unwrap(), secret, "{alg:?} {a} with {b}");
+            }
+            let good = kx.generate().unwrap().public_key().to_vec();
+            let mut off = good.clone();
+            let last = off.len() - 1;
+            off[last] ^= 1; // off the curve (for X25519 just another key)
+            for bad in [vec![4u8; 3], good[..good.len() - 1].to_vec(), off] {
+                let theirs = kx.generate().unwrap().agree(&bad).map(|_| ());
+                let ours = kx.exchange(&bad).map(|_| ());
+                assert_eq!(ours, theirs, "{alg:?} {a}: {bad:02x?}");
+            }
+        }
+    }
+}
+
 #[test]
 fn random_fills_and_differs() {
     for b in backends_for(Algorithm::Random) {

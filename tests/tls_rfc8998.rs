@@ -18,8 +18,10 @@ use std::sync::{Arc, Mutex};
 use conformance::TestRng;
 use conformance::sm2_ref::{Curve, Point};
 use conformance::tls::{self, Pair};
-use crypto_core::tls::{CURVE_SM2, SM2SIG_SM3, TLS13_SM4_CCM_SM3, TLS13_SM4_GCM_SM3};
-use crypto_core::{AeadAlg, Backend, Family, HashAlg, Nonce, PrivateKey, Selection, Target, sm2};
+use crypto_core::tls::{CURVE_SM2, KxGroup, SM2SIG_SM3, TLS13_SM4_CCM_SM3, TLS13_SM4_GCM_SM3};
+use crypto_core::{
+    AeadAlg, Backend, Family, HashAlg, KxAlg, Nonce, PrivateKey, Selection, Target, sm2,
+};
 use num_bigint::BigUint;
 use rustls::crypto::{ActiveKeyExchange, SharedSecret, SupportedKxGroup};
 use rustls::version::TLS13;
@@ -461,4 +463,62 @@ fn to_openssl_server() {
     let server = Selection::single(Backend::OpenSsl)
         .with_override(Target::Family(Family::Sm4), Backend::Asm);
     check(&Selection::single(Backend::RustCrypto), &server, "openssl");
+}
+
+#[test]
+fn to_asm_server() {
+    // The server's curveSM2 share and secret from the asm backend's one-call exchange
+    // (`start_and_complete`), its signature and records from asm too.
+    let server = Selection::single(Backend::RustCrypto)
+        .with_override(Target::Family(Family::Sm4), Backend::Asm)
+        .with_override(Target::Family(Family::Sm2), Backend::Asm)
+        .with_override(Target::Family(Family::Sm3), Backend::Asm)
+        .with_override(Target::Family(Family::CurveSm2), Backend::Asm);
+    check(&Selection::single(Backend::RustCrypto), &server, "asm");
+}
+
+/// A server's curveSM2 exchange in one call (`SupportedKxGroup::start_and_complete`) on every
+/// backend that has the group: the reference SM2 derives the same secret from the server's
+/// share; a share of the wrong length, off the curve, with a compressed prefix or the
+/// all-zero point is the client's bad key share.
+#[test]
+fn curve_sm2_start_and_complete_on_every_backend() {
+    let c = Curve::sm2();
+    let mut rng = TestRng::new(0x8998);
+    let mut tried = 0;
+    for &b in Backend::ALL {
+        let Some(group) = KxGroup::get(KxAlg::CurveSm2, b) else {
+            continue;
+        };
+        tried += 1;
+        let d = BigUint::from_bytes_be(&rng.bytes(32)) % (&c.n - 2u32) + 1u32;
+        let share = Curve::encode(&c.mul(&d, &c.g()));
+        let done = group.start_and_complete(&share).unwrap();
+        assert_eq!(done.group, CURVE_SM2);
+        assert_eq!(done.pub_key.len(), 65, "{b}");
+        let theirs = Curve::decode(&done.pub_key);
+        assert!(c.on_curve(&theirs), "{b}: server share off the curve");
+        let (x, _) = c.mul(&d, &theirs).expect("finite");
+        assert_eq!(
+            done.secret.secret_bytes(),
+            &conformance::sm2_ref::be32(&x)[..],
+            "{b}"
+        );
+        let mut off = share.clone();
+        off[64] ^= 1;
+        let mut compressed = share.clone();
+        compressed[0] = 2;
+        let mut zero = [0u8; 65];
+        zero[0] = 4;
+        for bad in [&share[..64], &off[..], &compressed[..], &zero[..]] {
+            assert_eq!(
+                group.start_and_complete(bad).err(),
+                Some(rustls::Error::PeerMisbehaved(
+                    rustls::PeerMisbehaved::InvalidKeyShare
+                )),
+                "{b}"
+            );
+        }
+    }
+    assert!(tried >= 2, "curveSM2 on {tried} backends");
 }

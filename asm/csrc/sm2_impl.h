@@ -853,11 +853,9 @@ static u64 pt_add_aff(jac *r, const jac *a, const aff *b, u64 b_inf, int complet
     return degenerate;
 }
 
-/* Affine coordinates (plain, big-endian) of p; returns 0 for infinity. */
-static int pt_to_affine_be(uint8_t out[64], const jac *p) {
-    u64 zi[4], zi2[4], x[4], y[4];
-    u64 inf = fe_is_zero(p->z);
-    fp_inv(zi, p->z);
+/* Affine coordinates (plain, big-endian) of p, given zi = 1/Z (Montgomery form). */
+static void pt_affine_be(uint8_t out[64], const jac *p, const u64 zi[4]) {
+    u64 zi2[4], x[4], y[4];
     fp_sqr(zi2, zi);
     fp_mul(x, p->x, zi2);
     fp_mul(zi2, zi2, zi);
@@ -868,11 +866,23 @@ static int pt_to_affine_be(uint8_t out[64], const jac *p) {
     fe_to_be(out + 32, y);
     secure_zero(x, sizeof x); /* an ECDH shared point is secret */
     secure_zero(y, sizeof y);
-    secure_zero(zi, sizeof zi);
     secure_zero(zi2, sizeof zi2);
-    /* Whether the result is infinity is public: the operation fails. */
+}
+
+/* Whether p is infinity: public, as the operation then fails. */
+static int pt_finite(const jac *p) {
+    u64 inf = fe_is_zero(p->z);
     DECLASSIFY(&inf, sizeof inf);
     return inf == 0;
+}
+
+/* Affine coordinates (plain, big-endian) of p; returns 0 for infinity. */
+static int pt_to_affine_be(uint8_t out[64], const jac *p) {
+    u64 zi[4];
+    fp_inv(zi, p->z);
+    pt_affine_be(out, p, zi);
+    secure_zero(zi, sizeof zi);
+    return pt_finite(p);
 }
 
 /* Reads a public uncompressed point (x || y, big-endian) into Montgomery form; 0 when a
@@ -1109,6 +1119,44 @@ int SM2_FN(mul_point)(uint8_t out[64], const uint8_t kb[32], const uint8_t q[64]
     DECLASSIFY(&flag, sizeof flag);
     if (flag) mul_point_pass(&acc, k, tab, 1);
     return finish_mul(out, &acc, k);
+}
+
+/*
+ * A server's half of an ECDH exchange in one call: pub = k G and shared = k Q (x || y each),
+ * as mul_base and mul_point give them, but with one field inversion for both affine
+ * conversions (Montgomery's trick: 1/Zg = Zq / (Zg Zq), 1/Zq = Zg / (Zg Zq)). Returns -1
+ * when Q is not a curve point, 0 when either product is infinity, 1 otherwise. Constant
+ * time in k.
+ */
+int SM2_FN(exchange)(uint8_t pub[64], uint8_t shared[64], const uint8_t kb[32],
+                     const uint8_t q[64], const u64 *table) {
+    aff qa;
+    chud tab[SM2_VAR_ENTRIES];
+    jac g, p;
+    u64 k[5], zz[4], inv[4], zi[4];
+    if (!pt_from_be(&qa, q)) return -1;
+    var_table(tab, &qa);
+    scalar_limbs(k, kb);
+    u64 flag = mul_base_pass(&g, k, table, 0);
+    DECLASSIFY(&flag, sizeof flag); /* as in mul_base */
+    if (flag) mul_base_pass(&g, k, table, 1);
+    flag = mul_point_pass(&p, k, tab, 0);
+    DECLASSIFY(&flag, sizeof flag); /* as in mul_point */
+    if (flag) mul_point_pass(&p, k, tab, 1);
+    secure_zero(k, sizeof k);
+    fp_mul(zz, g.z, p.z);
+    fp_inv(inv, zz); /* 0 when either is infinity: both outputs are then garbage, and 0 returned */
+    fp_mul(zi, inv, p.z);
+    pt_affine_be(pub, &g, zi);
+    fp_mul(zi, inv, g.z);
+    pt_affine_be(shared, &p, zi);
+    int finite = pt_finite(&g) & pt_finite(&p);
+    secure_zero(&g, sizeof g);
+    secure_zero(&p, sizeof p);
+    secure_zero(zz, sizeof zz);
+    secure_zero(inv, sizeof inv);
+    secure_zero(zi, sizeof zi);
+    return finite;
 }
 
 /* 1 when q (x || y) is a point on the curve (the point at infinity has no such encoding). */

@@ -133,6 +133,10 @@ fn gm_checks(hw: Features) {
             let x = sm2::agree_with_features(f, &ct_secret_copy(scalar), &peer).unwrap();
             ct_public(&x[..]);
         }
+        // A server's exchange: the fresh key from secret entropy, one inversion for both.
+        let (public, x) = sm2::exchange_with_features(f, &mut entropy, &peer).unwrap();
+        ct_public(&x[..]);
+        assert_eq!(*x, *sm2::agree(&[7u8; 32], &public).unwrap()); // the peer's side
         let pt = sm2::decrypt_with_features(f, &d, &ct).unwrap();
         ct_public(&pt);
         assert_eq!(&pt[..], b"attack at dawn");
@@ -140,7 +144,7 @@ fn gm_checks(hw: Features) {
         bad[100] ^= 1;
         assert!(sm2::decrypt_with_features(f, &d, &bad).is_err());
         println!(
-            "{spec}: SM2 kernel {} signed, agreed and decrypted on secrets",
+            "{spec}: SM2 kernel {} signed, agreed, exchanged and decrypted on secrets",
             key.kernel().name()
         );
         assert_eq!(key.kernel(), sm2::Kernel::select(f));

@@ -267,6 +267,11 @@ impl KeyExchange for CheckedKx {
         self.inner.agree_static(&private, peer_public_key)
     }
 
+    fn exchange(&self, peer: &[u8]) -> Result<(Vec<u8>, crate::SharedSecret), Error> {
+        check_peer(self.inner.algorithm(), peer)?;
+        self.inner.exchange(peer)
+    }
+
     /// Peer keys checked one by one; the well-formed ones go to the backend together.
     fn exchange_many(&self, peers: &[&[u8]]) -> Vec<Result<(Vec<u8>, crate::SharedSecret), Error>> {
         let alg = self.inner.algorithm();

@@ -254,6 +254,16 @@ pub trait KeyExchange: Send + Sync + Debug {
         private_key: &[u8],
         peer_public_key: &[u8],
     ) -> Result<SharedSecret, Error>;
+    /// One exchange as a TLS 1.3 server makes it: a fresh key pair and the secret shared with
+    /// `peer`, as `(our public key, secret)`; the errors are [`KeyExchange::generate`]'s,
+    /// then [`EphemeralKey::agree`]'s. A backend that can share work between the two does
+    /// (the asm backend's curveSM2 converts both products to affine coordinates with one
+    /// field inversion); the default is `generate` then `agree`.
+    fn exchange(&self, peer: &[u8]) -> Result<(Vec<u8>, SharedSecret), Error> {
+        let key = self.generate()?;
+        let public = key.public_key().to_vec();
+        Ok((public, key.agree(peer)?))
+    }
     /// One exchange per peer key, as a server answers many handshakes: for each, a fresh key
     /// pair and the secret shared with that peer. Entry i is `(our public key, secret)` for
     /// `peers[i]`, or the error [`EphemeralKey::agree`] gives. A backend that shares work

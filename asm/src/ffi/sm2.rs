@@ -32,6 +32,13 @@ unsafe extern "C" {
     fn tlsfe_sm2_portable_base_table(table: *mut u64);
     fn tlsfe_sm2_portable_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
     fn tlsfe_sm2_portable_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
+    fn tlsfe_sm2_portable_exchange(
+        public: *mut u8,
+        shared: *mut u8,
+        k: *const u8,
+        q: *const u8,
+        table: *const u64,
+    ) -> i32;
     fn tlsfe_sm2_portable_point_check(q: *const u8) -> i32;
     fn tlsfe_sm2_portable_fe_ops(out: *mut u64, a: *const u64, b: *const u64);
     fn tlsfe_sm2_portable_inv_one_plus(out: *mut u8, d: *const u8);
@@ -58,6 +65,13 @@ unsafe extern "C" {
     fn tlsfe_sm2_adx_base_table(table: *mut u64);
     fn tlsfe_sm2_adx_mul_base(out: *mut u8, k: *const u8, table: *const u64) -> i32;
     fn tlsfe_sm2_adx_mul_point(out: *mut u8, k: *const u8, q: *const u8) -> i32;
+    fn tlsfe_sm2_adx_exchange(
+        public: *mut u8,
+        shared: *mut u8,
+        k: *const u8,
+        q: *const u8,
+        table: *const u64,
+    ) -> i32;
     fn tlsfe_sm2_adx_point_check(q: *const u8) -> i32;
     fn tlsfe_sm2_adx_fe_ops(out: *mut u64, a: *const u64, b: *const u64);
     fn tlsfe_sm2_adx_inv_one_plus(out: *mut u8, d: *const u8);
@@ -100,6 +114,9 @@ macro_rules! paste_adx {
     (mul_point) => {
         tlsfe_sm2_adx_mul_point
     };
+    (exchange) => {
+        tlsfe_sm2_adx_exchange
+    };
     (point_check) => {
         tlsfe_sm2_adx_point_check
     };
@@ -125,6 +142,9 @@ macro_rules! paste_portable {
     };
     (mul_point) => {
         tlsfe_sm2_portable_mul_point
+    };
+    (exchange) => {
+        tlsfe_sm2_portable_exchange
     };
     (point_check) => {
         tlsfe_sm2_portable_point_check
@@ -168,6 +188,36 @@ pub(crate) fn sm2_mul_point(
 ) -> Result<bool, ()> {
     // SAFETY: fixed-size buffers as the C code expects.
     match unsafe { sm2_call!(path, mul_point(out.as_mut_ptr(), k.as_ptr(), q.as_ptr())) } {
+        -1 => Err(()),
+        r => Ok(r == 1),
+    }
+}
+
+/// `k * G` into `public` and `k * Q` into `shared` (each `x || y`), with one field inversion
+/// for both: `Err(())` when `q` is not a curve point, `Ok(false)` when either is infinity.
+pub(crate) fn sm2_exchange(
+    path: Sm2Path,
+    public: &mut [u8; 64],
+    shared: &mut [u8; 64],
+    k: &[u8; 32],
+    q: &[u8; 64],
+    table: &[u64],
+) -> Result<bool, ()> {
+    assert_eq!(table.len(), SM2_BASE_TABLE_LIMBS);
+    // SAFETY: fixed-size buffers as the C code expects; the table has its full size.
+    let r = unsafe {
+        sm2_call!(
+            path,
+            exchange(
+                public.as_mut_ptr(),
+                shared.as_mut_ptr(),
+                k.as_ptr(),
+                q.as_ptr(),
+                table.as_ptr()
+            )
+        )
+    };
+    match r {
         -1 => Err(()),
         r => Ok(r == 1),
     }

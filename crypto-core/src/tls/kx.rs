@@ -67,6 +67,30 @@ impl SupportedKxGroup for KxGroup {
         }))
     }
 
+    /// A TLS 1.3 server's whole exchange in one call to the backend, which may share work
+    /// between key generation and agreement (`KeyExchange::exchange`).
+    fn start_and_complete(
+        &self,
+        peer: &[u8],
+    ) -> Result<rustls::crypto::CompletedKeyExchange, Error> {
+        if peer.len() != self.alg.public_key_len() {
+            return Err(PeerMisbehaved::InvalidKeyShare.into());
+        }
+        // As `start` then `complete` answer: a failed random generator is ours, anything
+        // else the peer's bad share.
+        let (pub_key, secret) = self.kx.exchange(peer).map_err(|e| match e {
+            crate::Error::RandomFailed => {
+                Error::General(format!("{} key generation: {e}", self.alg.id()))
+            }
+            _ => PeerMisbehaved::InvalidKeyShare.into(),
+        })?;
+        Ok(rustls::crypto::CompletedKeyExchange {
+            group: named_group(self.alg),
+            pub_key,
+            secret: SharedSecret::from(&secret[..]),
+        })
+    }
+
     fn name(&self) -> NamedGroup {
         named_group(self.alg)
     }

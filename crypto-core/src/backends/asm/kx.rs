@@ -21,6 +21,13 @@ impl KeyExchange for Kx {
         agree(&*scalar32(private_key)?, peer)
     }
 
+    /// One field inversion for both products (`asm::sm2::exchange`).
+    fn exchange(&self, peer: &[u8]) -> Result<(Vec<u8>, SharedSecret), Error> {
+        let (public, x) =
+            with_entropy(|rng| Ok(asm::sm2::exchange(rng, peer)))?.map_err(gm_error)?;
+        Ok((public.to_vec(), Zeroizing::new(x.to_vec())))
+    }
+
     /// Eight at a time on AVX-512 IFMA (`asm::sm2::exchange_many`).
     fn exchange_many(&self, peers: &[&[u8]]) -> Vec<Result<(Vec<u8>, SharedSecret), Error>> {
         match with_entropy(|rng| Ok(asm::sm2::exchange_many(rng, peers))) {
