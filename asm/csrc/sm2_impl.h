@@ -431,9 +431,51 @@ static inline void fp_sub(u64 r[4], const u64 a[4], const u64 b[4]) {
         : "cc");
     r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
 }
+
+/* r = a / 2 mod p for a < p: p added when a is odd (mask m = -(a & 1)), the 257-bit sum
+ * shifted right by one with SHRD, which runs on port 1 of Intel cores, beside the
+ * multiplier, where ADC, SBB and CMOV all queue for ports 0 and 6. (a + p) / 2 < p. */
+static inline void fp_half(u64 r[4], const u64 a[4]) {
+    u64 t0, t1, t2, t3, m, m1, m3, c;
+    __asm__(
+        "movq 0(%[a]), %[t0]\n\t"
+        "movq 8(%[a]), %[t1]\n\t"
+        "movq 16(%[a]), %[t2]\n\t"
+        "movq 24(%[a]), %[t3]\n\t"
+        "movl %k[t0], %k[m]\n\t"
+        "andl $1, %k[m]\n\t"
+        "negq %[m]\n\t"
+        "movq %[m], %[m1]\n\t"
+        "movq %[m], %[m3]\n\t"
+        "andq %[p1], %[m1]\n\t"
+        "andq %[p3], %[m3]\n\t"
+        "xorl %k[c], %k[c]\n\t"
+        "addq %[m], %[t0]\n\t"
+        "adcq %[m1], %[t1]\n\t"
+        "adcq %[m], %[t2]\n\t"
+        "adcq %[m3], %[t3]\n\t"
+        "adcq $0, %[c]\n\t"
+        "shrdq $1, %[t1], %[t0]\n\t"
+        "shrdq $1, %[t2], %[t1]\n\t"
+        "shrdq $1, %[t3], %[t2]\n\t"
+        "shrdq $1, %[c], %[t3]\n\t"
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [m] "=&r"(m),
+          [m1] "=&r"(m1), [m3] "=&r"(m3), [c] "=&r"(c)
+        : [a] "r"(a), "m"(*(const u64(*)[4])a), [p1] "m"(P[1]), [p3] "m"(P[3])
+        : "cc");
+    r[0] = t0; r[1] = t1; r[2] = t2; r[3] = t3;
+}
 #else
 static inline void fp_add(u64 r[4], const u64 a[4], const u64 b[4]) { mod_add(r, a, b, P); }
 static inline void fp_sub(u64 r[4], const u64 a[4], const u64 b[4]) { mod_sub(r, a, b, P); }
+/* r = a / 2 mod p for a < p: (a + p) / 2 when a is odd (mask, no branch); below p */
+static inline void fp_half(u64 r[4], const u64 a[4]) {
+    u64 m = 0 - (a[0] & 1), pm[4], t[4];
+    for (int i = 0; i < 4; i++) pm[i] = P[i] & m;
+    u64 c = add4(t, a, pm);
+    for (int i = 0; i < 3; i++) r[i] = (t[i] >> 1) | (t[i + 1] << 63);
+    r[3] = (t[3] >> 1) | (c << 63);
+}
 #endif
 
 /*
@@ -631,36 +673,39 @@ static inline void jac_from_chud(jac *r, const chud *c) {
 }
 
 /*
- * r = 2p (a = -3); infinity (z = 0) stays infinity. r may alias p. dbl-2001-b rearranged:
- * with g2 = 2 Y^2, 4 beta = 2 X g2, 8 Y^4 = 2 g2^2 and Z3 = 2 Y Z (4M + 4S and 12 additions
- * instead of 3M + 5S and 16: here an addition costs about a quarter of a product).
+ * r = 2p (a = -3); infinity (z = 0) stays infinity. r may alias p. From dbl-2001-b
+ * (delta = Z^2, gamma = Y^2, beta = X gamma, alpha = 3 (X - delta)(X + delta),
+ * X3 = alpha^2 - 8 beta, Y3 = alpha (4 beta - X3) - 8 gamma^2, Z3 = 2 Y Z), but the result
+ * is the same point scaled by lambda = 1/2, (X3 / 4, Y3 / 8, Z3 / 2):
+ *   X3' = alpha'^2 - 2 beta, Y3' = alpha' (beta - X3') - gamma^2, Z3' = Y Z,
+ * with alpha' = alpha / 2 = t + t / 2, t = (X - delta)(X + delta). 4M + 4S as before, and
+ * of the twelve additions only seven remain, one of them a halving (fp_half): the field
+ * additions' ADC, SBB and CMOV share two ports with the products' carry chains, which bound
+ * a doubling on Intel cores.
  *
  * The order is measured, not derived: the out-of-order window holds well under half of one
  * doubling, and the products compete for two ALU ports, so which one the program names first
- * decides how soon the next doubling can start. alpha's chain first, then 4 beta, then the
+ * decides how soon the next doubling can start. alpha's chain first, then beta, then the
  * squares: on the Xeon this order took 5.5% off k*Q and 6.9% off a verification
  * (asm/tools/ab.sh) against the formula's textbook order; Z3 late, by contrast, cost 3%.
  */
 static void pt_dbl(jac *r, const jac *p) {
-    u64 delta[4], t0[4], t1[4], t2[4], yz[4], g2[4], alpha[4], beta4[4], aa[4], gg[4], t[4];
+    u64 delta[4], t0[4], t1[4], t2[4], half[4], gamma[4], alpha[4], beta[4], beta2[4], aa[4];
+    u64 gg[4], t[4];
     fp_sqr(delta, p->z);
     fp_add(t1, p->x, delta);
-    fp_mul(yz, p->y, p->z);
+    fp_mul(r->z, p->y, p->z);          /* p->z is not read after this */
     fp_sub(t0, p->x, delta);
-    fp_sqr(g2, p->y);
+    fp_sqr(gamma, p->y);
     fp_mul(t2, t0, t1);
-    fp_add(r->z, yz, yz);              /* p->z is not read after this */
-    fp_add(g2, g2, g2);                /* 2 gamma */
-    fp_add(alpha, t2, t2);
-    fp_add(alpha, alpha, t2);          /* 3 (X - delta)(X + delta) */
-    fp_mul(beta4, p->x, g2);
-    fp_add(beta4, beta4, beta4);       /* 4 beta */
-    fp_sqr(gg, g2);
+    fp_half(half, t2);
+    fp_add(alpha, t2, half);           /* 3/2 (X - delta)(X + delta) */
+    fp_mul(beta, p->x, gamma);
+    fp_sqr(gg, gamma);
     fp_sqr(aa, alpha);
-    fp_add(t, beta4, beta4);           /* 8 beta */
-    fp_add(gg, gg, gg);                /* 8 gamma^2 */
-    fp_sub(r->x, aa, t);               /* p->x is not read after this */
-    fp_sub(t, beta4, r->x);
+    fp_add(beta2, beta, beta);
+    fp_sub(r->x, aa, beta2);           /* p->x is not read after this */
+    fp_sub(t, beta, r->x);
     fp_mul(t, alpha, t);
     fp_sub(r->y, t, gg);
 }
@@ -1476,10 +1521,11 @@ int SM2_FN(verify_vartime)(const uint8_t eb[32], const uint8_t rb[32], const uin
  * can hold every path's field arithmetic against a reference on edge values that random
  * points seldom reach.
  */
-void SM2_FN(fe_ops)(u64 out[20], const u64 a[4], const u64 b[4]) {
+void SM2_FN(fe_ops)(u64 out[24], const u64 a[4], const u64 b[4]) {
     fp_mul(out, a, b);
     fp_sqr(out + 4, a);
     fp_add(out + 8, a, b);
     fp_sub(out + 12, a, b);
     fp_inv(out + 16, a);
+    fp_half(out + 20, a);
 }

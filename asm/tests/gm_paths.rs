@@ -653,10 +653,10 @@ fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
     for (kernel, _) in sm2_kernels() {
         for a in &inputs {
             for b in &inputs {
-                let [mul, sqr, add, sub, inv] = sm2::raw::field_ops(kernel, a, b);
+                let [mul, sqr, add, sub, inv, half] = sm2::raw::field_ops(kernel, a, b);
                 let what = format!("kernel {} a {a:x?} b {b:x?}", kernel.name());
                 // Montgomery: mul * 2^256 = a b (mod p), every output fully reduced.
-                for out in [&mul, &sqr, &add, &sub, &inv] {
+                for out in [&mul, &sqr, &add, &sub, &inv, &half] {
                     assert!(!geq(out, &P_LIMBS), "{what}: output {out:x?} not below p");
                 }
                 let shifted = [0, 0, 0, 0, mul[0], mul[1], mul[2], mul[3]];
@@ -666,6 +666,8 @@ fn sm2_field_arithmetic_on_every_kernel_matches_a_reference() {
                 assert_eq!(add, mod_p(&add_wide(a, b)), "{what}: sum");
                 // a - b = c exactly when c + b = a (mod p).
                 assert_eq!(mod_p(&add_wide(&sub, b)), *a, "{what}: difference");
+                // a / 2 = h exactly when h + h = a (mod p).
+                assert_eq!(mod_p(&add_wide(&half, &half)), *a, "{what}: half");
                 // Montgomery inverse: a * inv = 2^512 (mod p), and 0 for 0.
                 if *a == [0; 4] {
                     assert_eq!(inv, [0; 4], "{what}: inverse of zero");
@@ -1258,5 +1260,38 @@ fn sm2_exchange_equals_generate_then_agree() {
                 "{k:?}"
             );
         }
+    }
+}
+
+#[test]
+fn sm2_generate_many_gives_real_distinct_key_pairs() {
+    // Batches that end on every chunk size (eight-lane IFMA calls where the CPU has them, a
+    // last chunk of fewer than sm2::BATCH_MIN one at a time), on every kernel choice.
+    let mut rng = Rng(0x9e4);
+    for f in [Features::get(), Features::portable()] {
+        let mut publics = Vec::new();
+        for n in [0usize, 1, 2, 3, 7, 8, 9, 10, 17] {
+            let keys = sm2::generate_many_with_features(f, &mut entropy(&mut rng), n);
+            assert_eq!(keys.len(), n);
+            for key in keys {
+                let (d, public) = key.unwrap();
+                assert_eq!(rc_public(&d), public.to_vec(), "{f:?} batch of {n}");
+                publics.push(public);
+            }
+        }
+        let count = publics.len();
+        publics.sort_unstable();
+        publics.dedup();
+        assert_eq!(publics.len(), count, "{f:?}: a key pair repeats");
+        // An entropy source stuck on one value still gives each lane of a batch its own key.
+        let stuck = sm2::generate_many_with_features(f, &mut |b: &mut [u8]| b.fill(7), 8);
+        let mut ds: Vec<[u8; 32]> = stuck.into_iter().map(|k| *k.unwrap().0).collect();
+        ds.sort_unstable();
+        ds.dedup();
+        assert!(
+            ds.len() == 8 || !sm2::batch_available(f),
+            "{f:?}: {} keys",
+            ds.len()
+        );
     }
 }

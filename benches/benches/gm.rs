@@ -3,7 +3,8 @@
 //! - `sm3`: one message of 16 KiB;
 //! - `sm3-16x16KiB`: 16 independent messages of 16 KiB, aggregate throughput: the
 //!   many-message kernels against hashing them one by one;
-//! - `sm2-sign`, `sm2-verify`, `sm2-ecdh` (key generation plus agreement), per operation,
+//! - `sm2-sign`, `sm2-verify`, `sm2-ecdh` (key generation plus agreement; for our kernels also
+//!   `asm:<kernel>:exchange`, the two in one call as a TLS 1.3 server makes them), per operation,
 //!   with ECDSA P-256, X25519 and P-256 ECDH from ring and aws-lc in the same groups as
 //!   yardsticks (`yardstick:<backend>:<algorithm>`).
 //!
@@ -98,12 +99,19 @@ fn sm2_ops(c: &mut Criterion) {
                         ))
                     })
                 }),
-                _ => group.bench_function(id, |b| {
-                    b.iter(|| {
-                        let (eph, _) = sm2::generate_with_features(f, &mut fill).unwrap();
-                        sm2::agree_with_features(f, &eph, &peer).unwrap()
+                _ => {
+                    group.bench_function(id, |b| {
+                        b.iter(|| {
+                            let (eph, _) = sm2::generate_with_features(f, &mut fill).unwrap();
+                            sm2::agree_with_features(f, &eph, &peer).unwrap()
+                        })
+                    });
+                    // A server's exchange in one call: one field inversion for both products.
+                    let id = BenchmarkId::new(format!("asm:{}:exchange", k.name()), 0);
+                    group.bench_function(id, |b| {
+                        b.iter(|| sm2::exchange_with_features(f, &mut fill, &peer).unwrap())
                     })
-                }),
+                }
             };
         }
         for backend in Backend::built().filter(|b| {

@@ -231,9 +231,9 @@ pub(crate) fn sm2_point_check(path: Sm2Path, q: &[u8; 64]) -> bool {
 
 /// The field operations mod p on `a`, `b` (< p, little-endian limbs): `[a b R^-1, a^2 R^-1,
 /// a + b, a - b, R^2 / a]`. For tests.
-pub(crate) fn sm2_fe_ops(path: Sm2Path, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 5] {
-    let mut out = [[0u64; 4]; 5];
-    // SAFETY: 20 output limbs, 4 limbs per input.
+pub(crate) fn sm2_fe_ops(path: Sm2Path, a: &[u64; 4], b: &[u64; 4]) -> [[u64; 4]; 6] {
+    let mut out = [[0u64; 4]; 6];
+    // SAFETY: 24 output limbs, 4 limbs per input.
     unsafe {
         sm2_call!(
             path,
