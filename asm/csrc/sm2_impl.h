@@ -784,44 +784,40 @@ static u64 pt_add(jac *r, const jac *a, const jac *b, int complete) {
 }
 
 /*
- * r = a + b with b's Z^2 and Z^3 given (14 products where pt_add makes 16), constant time;
- * either may be infinity. Same degenerate rule as pt_add. The first half in
- * pt_add_chud_vartime's order, the second in pt_add's.
+ * r = a + b with b's Z^2 and Z^3 given, constant time; either may be infinity. Same
+ * degenerate rule as pt_add. add-1998-cmo-2 (Cohen, Miyaji, Ono): H = U2 - U1, r = S2 - S1,
+ * X3 = r^2 - H^3 - 2 U1 H^2, Y3 = r (U1 H^2 - X3) - S1 H^3, Z3 = Z1 Z2 H: 14 products as
+ * pt_add's add-2007-bl form would make here, but seven field additions instead of thirteen
+ * (its factors of two and its (Z1 + Z2)^2 - Z1^2 - Z2^2): the additions share ports with
+ * the products' carry chains (see pt_dbl).
  */
 static u64 pt_add_chud(jac *r, const jac *a, const chud *b, int complete) {
-    u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], zs[4], h[4], rr0[4], rr[4], h2[4], i_[4];
-    u64 j[4], v[4], rsq[4], x1[4], x2[4], tv[4], y1[4], sj[4], sj2[4], zsq[4], zq1[4], zq2[4];
-    u64 degenerate;
+    u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], h[4], rr[4], z12[4], hh[4], hhh[4], v[4];
+    u64 v2[4], rsq[4], x1[4], tv[4], y1[4], sh[4], degenerate;
     jac out, bj;
     u64 inf_a = fe_is_zero(a->z), inf_b = fe_is_zero(b->z);
     fp_sqr(z1z1, a->z);
-    fp_add(zs, a->z, b->z);
-    fp_sqr(zsq, zs);
     fp_mul(u1, a->x, b->zz);
     fp_mul(u2, b->x, z1z1);
-    fp_sub(h, u2, u1);
-    fp_sub(zq1, zsq, z1z1);
-    fp_sub(zq2, zq1, b->zz);
-    fp_add(h2, h, h);
-    fp_mul(s1, a->y, b->zzz);
     fp_mul(ta, a->z, z1z1);
-    fp_sqr(i_, h2);
+    fp_sub(h, u2, u1);
+    fp_mul(s1, a->y, b->zzz);
     fp_mul(s2, b->y, ta);
-    fp_sub(rr0, s2, s1);
-    degenerate = fe_is_zero(h) & fe_is_zero(rr0) & ~inf_a & ~inf_b;
-    fp_mul(j, h, i_);
-    fp_add(rr, rr0, rr0);
+    fp_mul(z12, a->z, b->z);
+    fp_sub(rr, s2, s1);
+    degenerate = fe_is_zero(h) & fe_is_zero(rr) & ~inf_a & ~inf_b;
+    fp_sqr(hh, h);
+    fp_mul(hhh, h, hh);
+    fp_mul(v, u1, hh);
     fp_sqr(rsq, rr);
-    fp_mul(v, u1, i_);
-    fp_sub(x1, rsq, j);
-    fp_sub(x2, x1, v);
-    fp_sub(out.x, x2, v);
-    fp_mul(out.z, zq2, h);
+    fp_add(v2, v, v);
+    fp_sub(x1, rsq, hhh);
+    fp_sub(out.x, x1, v2);
+    fp_mul(out.z, z12, h);
     fp_sub(tv, v, out.x);
     fp_mul(y1, rr, tv);
-    fp_mul(sj, s1, j);
-    fp_add(sj2, sj, sj);
-    fp_sub(out.y, y1, sj2);
+    fp_mul(sh, s1, hhh);
+    fp_sub(out.y, y1, sh);
     if (complete) {
         jac d;
         pt_dbl(&d, a);
@@ -835,32 +831,28 @@ static u64 pt_add_chud(jac *r, const jac *a, const chud *b, int complete) {
 }
 
 /*
- * The second half of a mixed addition (a Jacobian, b affine), shared by pt_add_aff and
- * pt_add_aff_vartime: from H = b.x Z1^2 - X1, the unscaled R = b.y Z1^3 - Y1, H^2,
- * (Z1 + H)^2 and Z1^2, the sum (ox, oy, oz). The outputs may alias a's coordinates: oz is
- * written once a's Z is no longer needed, ox before a's Y is read, and oy last.
+ * The second half of a mixed addition (a Jacobian, b affine; madd in the add-1998-cmo form
+ * of pt_add_chud with Z2 = 1), shared by pt_add_aff and pt_add_aff_vartime: from
+ * H = b.x Z1^2 - X1, r = b.y Z1^3 - Y1 and H^2, the sum X3 = r^2 - H^3 - 2 X1 H^2,
+ * Y3 = r (X1 H^2 - X3) - Y1 H^3, Z3 = Z1 H into (ox, oy, oz): 11 products in all, as the
+ * add-2007-bl form, with five field additions instead of thirteen. The outputs may alias
+ * a's coordinates: each is written once a's is no longer read, oy last.
  */
 static inline __attribute__((always_inline)) void aff_add_finish(
-    u64 ox[4], u64 oy[4], u64 oz[4], const u64 ax[4], const u64 ay[4], const u64 h[4],
-    const u64 rr0[4], const u64 hh[4], const u64 zhsq[4], const u64 z1z1[4]) {
-    u64 zq1[4], i1[4], i_[4], rr[4], j[4], rsq[4], v[4], x1[4], x2[4], yj[4], tv[4], y1[4];
-    u64 yj2[4];
-    fp_sub(zq1, zhsq, z1z1);
-    fp_sub(oz, zq1, hh);
-    fp_add(i1, hh, hh);
-    fp_add(i_, i1, i1);
-    fp_add(rr, rr0, rr0);
-    fp_mul(j, h, i_);
+    u64 ox[4], u64 oy[4], u64 oz[4], const u64 ax[4], const u64 ay[4], const u64 az[4],
+    const u64 h[4], const u64 rr[4], const u64 hh[4]) {
+    u64 hhh[4], v[4], rsq[4], v2[4], x1[4], yh[4], tv[4], y1[4];
+    fp_mul(hhh, h, hh);
+    fp_mul(v, ax, hh);
     fp_sqr(rsq, rr);
-    fp_mul(v, ax, i_);
-    fp_sub(x1, rsq, j);
-    fp_sub(x2, x1, v);
-    fp_sub(ox, x2, v);
-    fp_mul(yj, ay, j);
+    fp_mul(oz, az, h);
+    fp_add(v2, v, v);
+    fp_sub(x1, rsq, hhh);
+    fp_sub(ox, x1, v2);
+    fp_mul(yh, ay, hhh);
     fp_sub(tv, v, ox);
     fp_mul(y1, rr, tv);
-    fp_add(yj2, yj, yj);
-    fp_sub(oy, y1, yj2);
+    fp_sub(oy, y1, yh);
 }
 
 /*
@@ -868,21 +860,18 @@ static inline __attribute__((always_inline)) void aff_add_finish(
  * Same degenerate rule as pt_add.
  */
 static u64 pt_add_aff(jac *r, const jac *a, const aff *b, u64 b_inf, int complete) {
-    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], hh[4], zh[4], zhsq[4], degenerate;
+    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr[4], hh[4], degenerate;
     jac out;
     u64 inf_a = fe_is_zero(a->z);
-    /* in the order measured best, as in pt_dbl: 8% off k*G against the textbook order */
     fp_sqr(z1z1, a->z);
     fp_mul(u2, b->x, z1z1);
     fp_mul(ta, a->z, z1z1);
     fp_sub(h, u2, a->x);
-    fp_add(zh, a->z, h);
     fp_mul(s2, b->y, ta);
     fp_sqr(hh, h);
-    fp_sqr(zhsq, zh);
-    fp_sub(rr0, s2, a->y);
-    degenerate = fe_is_zero(h) & fe_is_zero(rr0) & ~inf_a & ~b_inf;
-    aff_add_finish(out.x, out.y, out.z, a->x, a->y, h, rr0, hh, zhsq, z1z1);
+    fp_sub(rr, s2, a->y);
+    degenerate = fe_is_zero(h) & fe_is_zero(rr) & ~inf_a & ~b_inf;
+    aff_add_finish(out.x, out.y, out.z, a->x, a->y, a->z, h, rr, hh);
     if (complete) {
         jac d;
         pt_dbl(&d, a);
@@ -1266,75 +1255,65 @@ static int add_met_vartime(jac *r, const jac *a, const u64 h[4], const u64 rr[4]
 }
 
 /* Variable time, public inputs: r = a + b, every case handled (a at infinity, a = b,
- * a = -b). b's Z^2 and Z^3 come with it: 14 products where pt_add makes 16. */
+ * a = -b). b's Z^2 and Z^3 come with it: pt_add_chud's formulas, 14 products. */
 static void pt_add_chud_vartime(jac *r, const jac *a, const chud *b) {
-    u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], zs[4], h[4], rr0[4], rr[4], h2[4], i_[4];
-    u64 j[4], v[4], rsq[4], x1[4], x2[4], tv[4], y1[4], sj[4], sj2[4], zsq[4], zq1[4], zq2[4];
+    u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], h[4], rr[4], z12[4], hh[4], hhh[4], v[4];
+    u64 v2[4], rsq[4], x1[4], tv[4], y1[4], sh[4];
     if (fe_is_zero(a->z)) {
         memcpy(r->x, b->x, 32);
         memcpy(r->y, b->y, 32);
         memcpy(r->z, b->z, 32);
         return;
     }
-    /* In the order measured best, as in pt_dbl (H and Z3 first: 3.5% off a verification
-     * against the textbook order). Nothing is written to r before the degenerate cases are
-     * ruled out, as r may be a. */
+    /* Nothing is written to r before the degenerate cases are ruled out, as r may be a. */
     fp_sqr(z1z1, a->z);
     fp_mul(u1, a->x, b->zz);
     fp_mul(u2, b->x, z1z1);
-    fp_sub(h, u2, u1);
-    fp_add(zs, a->z, b->z);
-    fp_sqr(zsq, zs);
-    fp_sub(zq1, zsq, z1z1);
     fp_mul(ta, a->z, z1z1);
-    fp_sub(zq2, zq1, b->zz);
+    fp_sub(h, u2, u1);
     fp_mul(s1, a->y, b->zzz);
-    fp_add(h2, h, h);
     fp_mul(s2, b->y, ta);
-    fp_sub(rr0, s2, s1);
-    if (add_met_vartime(r, a, h, rr0)) return;
+    fp_mul(z12, a->z, b->z);
+    fp_sub(rr, s2, s1);
+    if (add_met_vartime(r, a, h, rr)) return;
     /* a is not read from here on, so the results go straight to r: a copy through a local
      * would load each coordinate whole from four 8-byte stores, which store forwarding cannot
      * serve, on the path to the next doubling. */
-    fp_mul(r->z, zq2, h);
-    fp_sqr(i_, h2);
-    fp_add(rr, rr0, rr0);
-    fp_mul(j, h, i_);
+    fp_sqr(hh, h);
+    fp_mul(hhh, h, hh);
+    fp_mul(v, u1, hh);
     fp_sqr(rsq, rr);
-    fp_mul(v, u1, i_);
-    fp_sub(x1, rsq, j);
-    fp_sub(x2, x1, v);
-    fp_sub(r->x, x2, v);
-    fp_mul(sj, s1, j);
+    fp_add(v2, v, v);
+    fp_sub(x1, rsq, hhh);
+    fp_sub(r->x, x1, v2);
+    fp_mul(r->z, z12, h);
     fp_sub(tv, v, r->x);
     fp_mul(y1, rr, tv);
-    fp_add(sj2, sj, sj);
-    fp_sub(r->y, y1, sj2);
+    fp_mul(sh, s1, hhh);
+    fp_sub(r->y, y1, sh);
 }
 
 /* Variable time, public inputs: r = a + (bx, by), every case handled, the results written
  * straight to r (which may be a) as in pt_add_chud_vartime. */
 static void pt_add_aff_vartime(jac *r, const jac *a, const u64 bx[4], const u64 by[4]) {
-    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr0[4], hh[4], zh[4], zhsq[4];
+    u64 z1z1[4], u2[4], ta[4], s2[4], h[4], rr[4], hh[4];
     if (fe_is_zero(a->z)) {
         memcpy(r->x, bx, 32);
         memcpy(r->y, by, 32);
         memcpy(r->z, ONE_P, 32);
         return;
     }
-    /* in pt_add_aff's order (H and Z3 first); nothing is written to r before the degenerate
-     * cases are ruled out, and each coordinate of r only once a's is no longer read */
+    /* in pt_add_aff's order; nothing is written to r before the degenerate cases are ruled
+     * out, and each coordinate of r only once a's is no longer read */
     fp_sqr(z1z1, a->z);
     fp_mul(u2, bx, z1z1);
     fp_mul(ta, a->z, z1z1);
     fp_sub(h, u2, a->x);
-    fp_add(zh, a->z, h);
     fp_mul(s2, by, ta);
     fp_sqr(hh, h);
-    fp_sqr(zhsq, zh);
-    fp_sub(rr0, s2, a->y);
-    if (add_met_vartime(r, a, h, rr0)) return;
-    aff_add_finish(r->x, r->y, r->z, a->x, a->y, h, rr0, hh, zhsq, z1z1);
+    fp_sub(rr, s2, a->y);
+    if (add_met_vartime(r, a, h, rr)) return;
+    aff_add_finish(r->x, r->y, r->z, a->x, a->y, a->z, h, rr, hh);
 }
 
 /* out = u1 * G + u2 * Q (Jacobian); 0 when Q is not on the curve. Variable time: for
