@@ -579,43 +579,50 @@ void SM2_FN(verify8)(int ok[LANES], const uint8_t *eb, const uint8_t *rb, const 
 
 /* ---- constant-time scalar multiplications (key generation and agreement) ------------ */
 
-/* r = a^(2^n) b (r may alias a or b) */
-static void fe8_sqr_n_mul(fe8 *r, const fe8 *a, int n, const fe8 *b) {
-    fe8 t = *a;
-    for (int i = 0; i < n; i++) fe8_sqr(&t, &t);
-    fe8_mul(r, &t, b);
-    secure_zero(&t, sizeof t);
-}
+/* 2^264 mod p in sm2_impl.h's four 64-bit limbs (Python integers): its product by fp_mul
+ * (x y / 2^256) scales by 2^8. */
+static const u64 C264_64[4] = {0x100ULL, 0xffffffff00ULL, 0, 0x10000000000ULL};
 
-/* r = a^(p-2) = a^-1 (0 for 0), the same operations for every input. p - 2 in binary, from
- * the top: 31 ones, a zero, 128 ones, 32 zeros, 62 ones, a zero, a one. xk = a^(2^k - 1). */
+/*
+ * r = a^-1 in every lane (this representation, R = 2^260; 0 for 0), constant time, by
+ * Montgomery's trick on the scalar code: the lanes' values A (= z 2^260 mod p) multiplied
+ * together with fp_mul (R = 2^256), one fp_inv of the product, and each lane's inverse
+ * peeled off with two more products: 2^520 / A = z^-1 2^260, this representation's z^-1,
+ * the factor 2^8 put in once. 22 products and one inversion (about 2.5 us on the Xeon) where
+ * a Fermat chain on the vectors, 255 dependent squarings, took about four times as long. A
+ * zero lane is replaced by 1 for the product (it would zero every lane) and answered 0.
+ */
 static void fe8_inv(fe8 *r, const fe8 *a) {
-    fe8 x2, x3, x4, x7, x8, x15, x30, x31, x32, t;
-    fe8_sqr_n_mul(&x2, a, 1, a);
-    fe8_sqr_n_mul(&x3, &x2, 1, a);
-    fe8_sqr_n_mul(&x4, &x2, 2, &x2);
-    fe8_sqr_n_mul(&x7, &x4, 3, &x3);
-    fe8_sqr_n_mul(&x8, &x7, 1, a);
-    fe8_sqr_n_mul(&x15, &x8, 7, &x7);
-    fe8_sqr_n_mul(&x30, &x15, 15, &x15);
-    fe8_sqr_n_mul(&x31, &x30, 1, a);
-    fe8_sqr_n_mul(&x32, &x31, 1, a);
-    fe8_sqr(&t, &x31);                           /* 31 ones, then the zero */
-    for (int i = 0; i < 4; i++) fe8_sqr_n_mul(&t, &t, 32, &x32); /* 128 ones */
-    fe8_sqr_n_mul(&t, &t, 64, &x32);             /* 32 zeros, 32 ones */
-    fe8_sqr_n_mul(&t, &t, 30, &x30);             /* 30 ones */
-    fe8_sqr_n_mul(r, &t, 2, a);                  /* 0, 1 */
-    /* powers of a secret Z (an ECDH result's) */
-    secure_zero(&x2, sizeof x2);
-    secure_zero(&x3, sizeof x3);
-    secure_zero(&x4, sizeof x4);
-    secure_zero(&x7, sizeof x7);
-    secure_zero(&x8, sizeof x8);
-    secure_zero(&x15, sizeof x15);
-    secure_zero(&x30, sizeof x30);
-    secure_zero(&x31, sizeof x31);
-    secure_zero(&x32, sizeof x32);
-    secure_zero(&t, sizeof t);
+    u64 v[LANES][5], z[LANES][4], pre[LANES][4], zero[LANES], inv[4], t[4];
+    fe8_store(v, a);
+    for (int l = 0; l < LANES; l++) {
+        limbs64_reduced(z[l], v[l]);
+        zero[l] = fe_is_zero(z[l]);
+        fe_cmov(z[l], ONE_P, zero[l]);
+    }
+    memcpy(pre[0], z[0], 32);
+    for (int l = 1; l < LANES; l++) fp_mul(pre[l], pre[l - 1], z[l]);
+    fp_inv(inv, pre[LANES - 1]);          /* 2^512 R^7 / (A_0 ... A_7), R = 2^256 */
+    fp_mul(inv, inv, C264_64);            /* times 2^8 */
+    for (int l = LANES - 1; l > 0; l--) {
+        fp_mul(t, inv, pre[l - 1]);       /* 2^520 / A_l */
+        fp_mul(inv, inv, z[l]);
+        memcpy(pre[l], t, 32);            /* pre[l] is not needed any more */
+    }
+    memcpy(pre[0], inv, 32);
+    for (int l = 0; l < LANES; l++) {
+        u64 none[4] = {0, 0, 0, 0};
+        fe_cmov(pre[l], none, zero[l]);
+        limbs52(v[l], pre[l]);
+    }
+    fe8_load(r, v);
+    /* inverses of secret Zs (ECDH results', key generation's) */
+    secure_zero(v, sizeof v);
+    secure_zero(z, sizeof z);
+    secure_zero(pre, sizeof pre);
+    secure_zero(zero, sizeof zero);
+    secure_zero(inv, sizeof inv);
+    secure_zero(t, sizeof t);
 }
 
 /* Affine x || y (plain, big-endian) of every lane of p into out + 64 l. Constant time. */
