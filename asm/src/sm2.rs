@@ -439,8 +439,8 @@ pub type Exchange = ([u8; 65], Zeroizing<[u8; 32]>);
 
 /// A batch of fewer exchanges or verifications than this runs one at a time, not on the
 /// eight-lane IFMA code. Measured on the Xeon (`tls-frontend speed`): eight IFMA lanes cost
-/// about 150 us for verifications and 168 us for exchanges, whole batch or not, against 51
-/// and 64 us for one on the MULX/ADX code; so two alone are cheaper one at a time, three
+/// about 148 us for verifications and 157 us for exchanges, whole batch or not, against 49
+/// and 63 us for one on the MULX/ADX code; so two alone are cheaper one at a time, three
 /// are not.
 pub const BATCH_MIN: usize = 3;
 
@@ -638,7 +638,7 @@ pub fn generate_with_features(
 pub type KeyPair = (Zeroizing<[u8; 32]>, [u8; 65]);
 
 /// `n` fresh key pairs, each as [`generate`] draws it. On a CPU with AVX-512 IFMA the public
-/// keys are computed eight at a time (constant time in d; about a third of the cost of one
+/// keys are computed eight at a time (constant time in d; under a third of the cost of one
 /// at a time per key on the Xeon), a last chunk of fewer than [`BATCH_MIN`] one at a time;
 /// elsewhere all one at a time. For a pool of ephemeral keys: a key exchange's key does not
 /// depend on its peer, so a server can make them ahead, in batches.
