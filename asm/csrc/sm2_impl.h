@@ -730,66 +730,16 @@ static inline void jac_cmov(jac *r, const jac *a, u64 mask) {
 }
 #endif
 
-/*
- * r = a + b (Jacobian). Either may be infinity. Returns an all-ones mask when a == b (both
- * finite), where these formulas do not apply: with `complete` set, r is then 2a (computed
- * every time, for constant time); without, r is garbage and the caller must redo.
- */
-static u64 pt_add(jac *r, const jac *a, const jac *b, int complete) {
-    u64 z1z1[4], z2z2[4], u1[4], u2[4], tb[4], s1[4], ta[4], s2[4], h[4], rr0[4], rr[4], h2[4];
-    u64 i_[4], j[4], v[4], rsq[4], x1[4], x2[4], tv[4], y1[4], sj[4], sj2[4], zs[4], zsq[4];
-    u64 zq1[4], zq2[4], degenerate;
-    jac out;
-    u64 inf_a = fe_is_zero(a->z), inf_b = fe_is_zero(b->z);
-    /* in the order measured best, as in pt_dbl: 4.5% off k*Q against the textbook order */
-    fp_sqr(z1z1, a->z);
-    fp_sqr(z2z2, b->z);
-    fp_add(zs, a->z, b->z);
-    fp_sqr(zsq, zs);
-    fp_mul(u1, a->x, z2z2);
-    fp_mul(u2, b->x, z1z1);
-    fp_sub(h, u2, u1);
-    fp_sub(zq1, zsq, z1z1);
-    fp_sub(zq2, zq1, z2z2);
-    fp_add(h2, h, h);
-    fp_mul(tb, b->z, z2z2);
-    fp_mul(s1, a->y, tb);
-    fp_mul(ta, a->z, z1z1);
-    fp_sqr(i_, h2);
-    fp_mul(s2, b->y, ta);
-    fp_sub(rr0, s2, s1);
-    degenerate = fe_is_zero(h) & fe_is_zero(rr0) & ~inf_a & ~inf_b;
-    fp_mul(j, h, i_);
-    fp_add(rr, rr0, rr0);
-    fp_sqr(rsq, rr);
-    fp_mul(v, u1, i_);
-    fp_sub(x1, rsq, j);
-    fp_sub(x2, x1, v);
-    fp_sub(out.x, x2, v);
-    fp_mul(out.z, zq2, h);
-    fp_sub(tv, v, out.x);
-    fp_mul(y1, rr, tv);
-    fp_mul(sj, s1, j);
-    fp_add(sj2, sj, sj);
-    fp_sub(out.y, y1, sj2);
-    if (complete) {
-        jac d;
-        pt_dbl(&d, a);
-        jac_cmov(&out, &d, degenerate);
-    }
-    jac_cmov(&out, b, inf_a);
-    jac_cmov(&out, a, inf_b);
-    *r = out;
-    return degenerate;
-}
 
 /*
- * r = a + b with b's Z^2 and Z^3 given, constant time; either may be infinity. Same
- * degenerate rule as pt_add. add-1998-cmo-2 (Cohen, Miyaji, Ono): H = U2 - U1, r = S2 - S1,
- * X3 = r^2 - H^3 - 2 U1 H^2, Y3 = r (U1 H^2 - X3) - S1 H^3, Z3 = Z1 Z2 H: 14 products as
- * pt_add's add-2007-bl form would make here, but seven field additions instead of thirteen
- * (its factors of two and its (Z1 + Z2)^2 - Z1^2 - Z2^2): the additions share ports with
- * the products' carry chains (see pt_dbl).
+ * r = a + b with b's Z^2 and Z^3 given, constant time; either may be infinity. Returns an
+ * all-ones mask when a == b (both finite), where these formulas do not apply: with
+ * `complete` set, r is then 2a (computed every time, for constant time); without, r is
+ * garbage and the caller must redo. add-1998-cmo-2 (Cohen, Miyaji, Ono): H = U2 - U1,
+ * r = S2 - S1, X3 = r^2 - H^3 - 2 U1 H^2, Y3 = r (U1 H^2 - X3) - S1 H^3, Z3 = Z1 Z2 H:
+ * 14 products, as the add-2007-bl form used before made here, but seven field additions
+ * instead of thirteen (its factors of two and its (Z1 + Z2)^2 - Z1^2 - Z2^2): the additions
+ * share ports with the products' carry chains (see pt_dbl).
  */
 static u64 pt_add_chud(jac *r, const jac *a, const chud *b, int complete) {
     u64 z1z1[4], u1[4], u2[4], s1[4], ta[4], s2[4], h[4], rr[4], z12[4], hh[4], hhh[4], v[4];
@@ -828,6 +778,14 @@ static u64 pt_add_chud(jac *r, const jac *a, const chud *b, int complete) {
     jac_cmov(&out, a, inf_b);
     *r = out;
     return degenerate;
+}
+
+/* r = a + b for a Jacobian b, as pt_add_chud (b's Z^2 and Z^3 made first, two products):
+ * for the fixed-base tables, made once per process. */
+static u64 pt_add(jac *r, const jac *a, const jac *b, int complete) {
+    chud c;
+    chud_from_jac(&c, b);
+    return pt_add_chud(r, a, &c, complete);
 }
 
 /*
