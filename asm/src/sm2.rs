@@ -466,14 +466,18 @@ pub fn exchange_with_features(
     match ffi::sm2_exchange(path, &mut public, &mut shared, &d, q, base_table()) {
         Err(()) => Err(Error::InvalidPoint),
         Ok(false) => Err(Error::Infinity),
-        Ok(true) => {
-            // A public key is public: tell the constant-time check.
-            ffi::ct_public(&public);
-            let mut x = Zeroizing::new([0u8; 32]);
-            x.copy_from_slice(&shared[..32]);
-            Ok((uncompressed(&public), x))
-        }
+        Ok(true) => Ok(exchanged(&public, &shared)),
     }
+}
+
+/// An exchange's result from our public key and the shared point (`x || y`): the public key,
+/// declassified for the constant-time check (it is sent), and the shared x-coordinate.
+fn exchanged(public: &[u8; 64], shared: &[u8; 64]) -> Exchange {
+    // A public key is public: tell the constant-time check.
+    ffi::ct_public(public);
+    let mut x = Zeroizing::new([0u8; 32]);
+    x.copy_from_slice(&shared[..32]);
+    (uncompressed(public), x)
 }
 
 /// Many ECDH exchanges as a server makes them, one per peer key: for each, what [`exchange`]
@@ -524,20 +528,49 @@ fn exchange8(
     out: &mut Vec<Result<Exchange, Error>>,
 ) {
     let n = peers.len();
-    let mut d = Zeroizing::new([[0u8; 32]; 8]);
     let mut q = [[0u8; 64]; 8];
     let mut errors: [Option<Error>; 8] = [None; 8];
-    let mut counter = 0;
+    for (i, peer) in peers.iter().enumerate() {
+        match raw_point(peer) {
+            Ok(xy) => q[i] = *xy,
+            Err(e) => errors[i] = Some(e),
+        }
+    }
+    let mut d = Zeroizing::new([[0u8; 32]; 8]);
+    let publics = keys_and_publics8(ifma, entropy, n, &mut d, &mut errors);
+    let mut shared = Zeroizing::new([[0u8; 64]; 8]);
+    let agreed = ffi::sm2_ifma_mul_point8(ifma, &mut shared, &d, &q, n);
     for i in 0..n {
-        // d in [1, n-2], as `generate` draws it; as one at a time, a key that cannot be
-        // drawn is the error before a bad peer key
+        out.push(match (errors[i], agreed[i]) {
+            (Some(e), _) => Err(e),
+            (None, Err(())) => Err(Error::InvalidPoint),
+            (None, Ok(false)) => Err(Error::Infinity),
+            (None, Ok(true)) => Ok(exchanged(&publics[i], &shared[i])),
+        });
+    }
+}
+
+/// The keys and public keys of `lanes` (at most eight) lanes of [`exchange8`] or
+/// [`generate8`] on the IFMA code: into `d`, each lane's d in [1, n-2], as [`generate`]
+/// draws it; returned, `d * G` (not yet declassified). One counter across the lanes: a
+/// source that repeats itself still gives each lane its own key. `errors` comes in with what
+/// the caller already holds against a lane (a bad peer key) and goes out with each lane's
+/// first error: as one at a time, a key that cannot be drawn comes before a bad peer key,
+/// and a public key at infinity after both. A lane with an error is computed with d = 1 and
+/// thrown away.
+#[cfg(target_arch = "x86_64")]
+fn keys_and_publics8(
+    ifma: ffi::Ifma,
+    entropy: &mut dyn FnMut(&mut [u8]),
+    lanes: usize,
+    d: &mut [[u8; 32]; 8],
+    errors: &mut [Option<Error>; 8],
+) -> [[u8; 64]; 8] {
+    let mut counter = 0;
+    for i in 0..lanes {
         match draw_private_key(entropy, &mut counter) {
             Ok(k) => d[i] = *k,
             Err(e) => errors[i] = Some(e),
-        }
-        match raw_point(peers[i]) {
-            Ok(xy) => q[i] = *xy,
-            Err(e) => errors[i] = errors[i].or(Some(e)),
         }
         if errors[i].is_some() {
             d[i] = [0; 32];
@@ -545,25 +578,20 @@ fn exchange8(
         }
     }
     let mut publics = [[0u8; 64]; 8];
-    let finite =
-        ffi::sm2_ifma_mul_base8(ifma, &mut publics, &d, n, base_table(), base_table52(ifma));
-    let mut shared = Zeroizing::new([[0u8; 64]; 8]);
-    let agreed = ffi::sm2_ifma_mul_point8(ifma, &mut shared, &d, &q, n);
-    for i in 0..n {
-        out.push(match (errors[i], finite[i], agreed[i]) {
-            (Some(e), _, _) => Err(e),
-            (None, false, _) => Err(Error::Infinity),
-            (None, true, Err(())) => Err(Error::InvalidPoint),
-            (None, true, Ok(false)) => Err(Error::Infinity),
-            (None, true, Ok(true)) => {
-                // A public key is public: tell the constant-time check.
-                ffi::ct_public(&publics[i]);
-                let mut x = Zeroizing::new([0u8; 32]);
-                x.copy_from_slice(&shared[i][..32]);
-                Ok((uncompressed(&publics[i]), x))
-            }
-        });
+    let finite = ffi::sm2_ifma_mul_base8(
+        ifma,
+        &mut publics,
+        d,
+        lanes,
+        base_table(),
+        base_table52(ifma),
+    );
+    for (error, finite) in errors.iter_mut().zip(finite).take(lanes) {
+        if !finite {
+            *error = error.or(Some(Error::Infinity));
+        }
     }
+    publics
 }
 
 /// Whether [`verify_many`] runs eight at a time on the CPU features `f`.
@@ -652,20 +680,20 @@ pub fn generate_many_with_features(
     entropy: &mut dyn FnMut(&mut [u8]),
     n: usize,
 ) -> Vec<Result<KeyPair, Error>> {
-    let mut out = Vec::with_capacity(n);
     #[cfg(target_arch = "x86_64")]
     if let Some(ifma) = ffi::Ifma::detect(f) {
-        let mut left = n;
-        while left >= BATCH_MIN {
-            let lanes = left.min(8);
-            generate8(ifma, entropy, lanes, &mut out);
-            left -= lanes;
+        let mut out = Vec::with_capacity(n);
+        // Chunks of eight, as exchange_many_with_features splits its peers.
+        for lanes in (0..n).step_by(8).map(|start| (n - start).min(8)) {
+            if lanes >= BATCH_MIN {
+                generate8(ifma, entropy, lanes, &mut out);
+            } else {
+                out.extend((0..lanes).map(|_| generate_with_features(f, entropy)));
+            }
         }
-        out.extend((0..left).map(|_| generate_with_features(f, entropy)));
         return out;
     }
-    out.extend((0..n).map(|_| generate_with_features(f, entropy)));
-    out
+    (0..n).map(|_| generate_with_features(f, entropy)).collect()
 }
 
 /// `lanes` (at most eight) key pairs of [`generate_many`] on the IFMA code.
@@ -678,32 +706,11 @@ fn generate8(
 ) {
     let mut d = Zeroizing::new([[0u8; 32]; 8]);
     let mut errors: [Option<Error>; 8] = [None; 8];
-    // One counter across the lanes, as exchange8 keeps it: a source that repeats itself
-    // still gives each lane its own key.
-    let mut counter = 0;
+    let publics = keys_and_publics8(ifma, entropy, lanes, &mut d, &mut errors);
     for i in 0..lanes {
-        match draw_private_key(entropy, &mut counter) {
-            Ok(k) => d[i] = *k,
-            Err(e) => {
-                errors[i] = Some(e);
-                d[i][31] = 1; // a lane computed and thrown away
-            }
-        }
-    }
-    let mut publics = [[0u8; 64]; 8];
-    let finite = ffi::sm2_ifma_mul_base8(
-        ifma,
-        &mut publics,
-        &d,
-        lanes,
-        base_table(),
-        base_table52(ifma),
-    );
-    for i in 0..lanes {
-        out.push(match (errors[i], finite[i]) {
-            (Some(e), _) => Err(e),
-            (None, false) => Err(Error::Infinity),
-            (None, true) => {
+        out.push(match errors[i] {
+            Some(e) => Err(e),
+            None => {
                 // A public key is public: tell the constant-time check.
                 ffi::ct_public(&publics[i]);
                 Ok((Zeroizing::new(d[i]), uncompressed(&publics[i])))

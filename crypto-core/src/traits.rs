@@ -265,19 +265,12 @@ pub trait KeyExchange: Send + Sync + Debug {
         Ok((public, key.agree(peer)?))
     }
     /// One exchange per peer key, as a server answers many handshakes: for each, a fresh key
-    /// pair and the secret shared with that peer. Entry i is `(our public key, secret)` for
-    /// `peers[i]`, or the error [`EphemeralKey::agree`] gives. A backend that shares work
-    /// across exchanges does so (the asm backend's curveSM2 runs eight at once on AVX-512
-    /// IFMA); the default makes them one after another.
+    /// pair and the secret shared with that peer. Entry i is what
+    /// [`exchange`](Self::exchange) gives for `peers[i]`: `(our public key, secret)`, or the
+    /// error. A backend that shares work across exchanges does so (the asm backend's curveSM2
+    /// runs eight at once on AVX-512 IFMA); the default calls `exchange` for each in turn.
     fn exchange_many(&self, peers: &[&[u8]]) -> Vec<Result<(Vec<u8>, SharedSecret), Error>> {
-        peers
-            .iter()
-            .map(|peer| {
-                let key = self.generate()?;
-                let public = key.public_key().to_vec();
-                Ok((public, key.agree(peer)?))
-            })
-            .collect()
+        peers.iter().map(|peer| self.exchange(peer)).collect()
     }
 }
 

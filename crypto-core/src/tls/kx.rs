@@ -73,9 +73,7 @@ impl SupportedKxGroup for KxGroup {
         &self,
         peer: &[u8],
     ) -> Result<rustls::crypto::CompletedKeyExchange, Error> {
-        if peer.len() != self.alg.public_key_len() {
-            return Err(PeerMisbehaved::InvalidKeyShare.into());
-        }
+        check_share_len(peer, self.alg.public_key_len())?;
         // As `start` then `complete` answer: a failed random generator is ours, anything
         // else the peer's bad share.
         let (pub_key, secret) = self.kx.exchange(peer).map_err(|e| match e {
@@ -174,9 +172,7 @@ impl SupportedKxGroup for HybridGroup {
         client_share: &[u8],
     ) -> Result<rustls::crypto::CompletedKeyExchange, Error> {
         let ek_len = KEM.encapsulation_key_len();
-        if client_share.len() != ek_len + X25519_LEN {
-            return Err(PeerMisbehaved::InvalidKeyShare.into());
-        }
+        check_share_len(client_share, ek_len + X25519_LEN)?;
         let (ek, peer_x) = client_share.split_at(ek_len);
         let invalid = |_| Error::from(PeerMisbehaved::InvalidKeyShare);
         let (ct, kem_secret) = self.kem.encapsulate(ek).map_err(invalid)?;
@@ -214,9 +210,7 @@ struct HybridActive {
 impl ActiveKeyExchange for HybridActive {
     fn complete(self: Box<Self>, server_share: &[u8]) -> Result<SharedSecret, Error> {
         let ct_len = KEM.ciphertext_len();
-        if server_share.len() != ct_len + X25519_LEN {
-            return Err(PeerMisbehaved::InvalidKeyShare.into());
-        }
+        check_share_len(server_share, ct_len + X25519_LEN)?;
         let (ct, peer_x) = server_share.split_at(ct_len);
         let invalid = |_| Error::from(PeerMisbehaved::InvalidKeyShare);
         let kem_secret = self.dk.decapsulate(ct).map_err(invalid)?;
@@ -251,11 +245,17 @@ impl ActiveKeyExchange for HybridActive {
 /// Agreement with a peer's share of `len` bytes; any failure is the peer's bad key share. The
 /// backends reject points off the curve, the identity and X25519's all-zero output.
 fn agree(key: Box<dyn EphemeralKey>, peer: &[u8], len: usize) -> Result<SharedSecret, Error> {
-    if peer.len() != len {
-        return Err(PeerMisbehaved::InvalidKeyShare.into());
-    }
+    check_share_len(peer, len)?;
     let secret = key
         .agree(peer)
         .map_err(|_| Error::from(PeerMisbehaved::InvalidKeyShare))?;
     Ok(SharedSecret::from(&secret[..]))
+}
+
+/// A peer's key share must be `len` bytes; any other length is the peer's bad key share.
+fn check_share_len(share: &[u8], len: usize) -> Result<(), Error> {
+    if share.len() != len {
+        return Err(PeerMisbehaved::InvalidKeyShare.into());
+    }
+    Ok(())
 }

@@ -26,7 +26,7 @@ impl KeyExchange for Kx {
     /// in one call with one field inversion (`asm::sm2::exchange`).
     fn exchange(&self, peer: &[u8]) -> Result<(Vec<u8>, SharedSecret), Error> {
         if pooling() {
-            let (private, public) = next_key()?;
+            let (private, public) = pooled_key()?;
             return Ok((public.to_vec(), agree(&private, peer)?));
         }
         let (public, x) =
@@ -150,6 +150,11 @@ fn next_key() -> Result<KeyPair, Error> {
     if !pooling() {
         return with_entropy(asm::sm2::generate);
     }
+    pooled_key()
+}
+
+/// The next key pair from this thread's pool (for callers that checked `pooling`).
+fn pooled_key() -> Result<KeyPair, Error> {
     POOL.with(|pool| pool.borrow_mut().take(std::process::id(), refill))
 }
 
