@@ -4,8 +4,8 @@
 //! - x86-64 kernels that enable their instruction sets per function with `target` attributes
 //!   (SM4, GHASH) build with the default flags.
 //! - x86-64 kernels written for one instruction-set level (SM2 with MULX/ADX/AVX2 or with
-//!   AVX-512 IFMA, SM3 with BMI2, AVX2 or AVX-512) build with that level's flags, each in its
-//!   own object.
+//!   AVX-512 IFMA, SM3 with BMI2, AVX2, AVX-512, or AVX-512VL with BMI2) build with that
+//!   level's flags, each in its own object.
 //!
 //! Rust calls a kernel only after detection says its instructions exist (see `src/ffi.rs`).
 
@@ -65,6 +65,12 @@ fn main() {
             .file("csrc/sm3_bmi2_rounds.c")
             .flag("-mbmi2")
             .compile("tlsfe_asm_bmi2");
+        base()
+            .file("csrc/sm3_avx512vl.c")
+            .flag("-mbmi2")
+            .flag("-mavx512f")
+            .flag("-mavx512vl")
+            .compile("tlsfe_asm_avx512vl");
         base()
             .file("csrc/sm3_avx2.c")
             .flag("-mavx2")

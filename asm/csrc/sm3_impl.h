@@ -39,10 +39,21 @@ static const uint32_t SM3_TJ[64] = {
  * words per group of four rounds with SIMD (SM3_GROUP_EXPAND): it then declares its state
  * with SM3_GROUP_STATE, loads a block with SM3_GROUP_LOAD(w, blk) (filling w[0..15]), and
  * SM3_GROUP(j), run before rounds j..j+3, stores W_(j+4..j+7) into w[] (up to w[63]) and
- * W'_(j..j+3) = W_i ^ W_(i+4) into wp[]. */
+ * W'_(j..j+3) = W_i ^ W_(i+4) into wp[]. Such an includer may also keep the words in another
+ * type than V (SM3_WORD, for w[] and wp[]) and say how a round reads one as a V (SM3_W(j),
+ * SM3_WPRIME(j)): the one-lane AVX-512VL kernel expands in general registers and rounds in
+ * vector ones. */
+#ifndef SM3_W
+#define SM3_W(j) w[j]
+#endif
 #ifdef SM3_GROUP_EXPAND
 #define SM3_ROUND_EXPAND(j) ((void)0)
+#ifndef SM3_WPRIME
 #define SM3_WPRIME(j) wp[j]
+#endif
+#ifndef SM3_WORD
+#define SM3_WORD V
+#endif
 #else
 #define SM3_ROUND_EXPAND(j)                                                                  \
     do {                                                                                     \
@@ -64,7 +75,7 @@ static const uint32_t SM3_TJ[64] = {
         SM3_ROUND_EXPAND(j);                                                                 \
         V a12 = ROTL(A, 12);                                                                 \
         V at = ADD(a12, SET1(SM3_TJ[j]));                                                    \
-        V hw = ADD(H, w[j]);                                                                 \
+        V hw = ADD(H, SM3_W(j));                                                             \
         V dw = ADD(D, SM3_WPRIME(j));                                                        \
         SM3_PIN(at);                                                                         \
         SM3_PIN(hw);                                                                         \
@@ -91,7 +102,7 @@ static const uint32_t SM3_TJ[64] = {
 
 static void SM3_COMPRESS_NAME(V v[8], SM3_CTX ctx, size_t nblocks) {
 #ifdef SM3_GROUP_EXPAND
-    V w[68], wp[64];
+    SM3_WORD w[68], wp[64];
     SM3_GROUP_STATE;
 #else
     V w[68];

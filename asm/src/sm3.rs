@@ -1,7 +1,8 @@
 //! SM3 (GB/T 32905-2016): one message at a time, or up to 16 messages at once.
 //!
-//! One message: `csrc/sm3_bmi2.c` (RORX rotates) or `csrc/sm3_portable.c`, the same C
-//! (`csrc/sm3_impl.h`) compiled for each. Many messages: one message per 32-bit lane, 8 lanes
+//! One message: `csrc/sm3_avx512vl.c` (the rounds in one XMM lane with VPROLD and
+//! VPTERNLOGD), `csrc/sm3_bmi2.c` / `csrc/sm3_bmi2_rounds.c` (RORX rotates) or
+//! `csrc/sm3_portable.c`, the same C (`csrc/sm3_impl.h`) compiled for each. Many messages: one message per 32-bit lane, 8 lanes
 //! in AVX2 registers or 16 in AVX-512 ones (`csrc/sm3_avx2.c`, `csrc/sm3_avx512.c`), each
 //! lane a full SM3; without AVX2, messages are hashed one by one.
 //! No table lookups and no branches on the data.
@@ -35,8 +36,12 @@ pub enum Kernel {
     Portable,
     /// BMI2: RORX rotates (x86-64), the message expansion in SSE registers beside the rounds.
     Bmi2,
-    /// BMI2: RORX rotates, the message expansion inside the rounds (chosen on Intel cores).
+    /// BMI2: RORX rotates, the message expansion inside the rounds (chosen on Intel cores
+    /// without AVX-512).
     Bmi2Rounds,
+    /// AVX-512VL and BMI2: the rounds in one lane of XMM registers (VPROLD, VPTERNLOGD), the
+    /// message expansion in general registers beside them.
+    Avx512Vl,
 }
 
 impl Kernel {
@@ -45,6 +50,7 @@ impl Kernel {
         match Sm3Path::best(f) {
             Sm3Path::Bmi2 => Self::Bmi2,
             Sm3Path::Bmi2Rounds => Self::Bmi2Rounds,
+            Sm3Path::Avx512Vl => Self::Avx512Vl,
             Sm3Path::Portable => Self::Portable,
         }
     }
@@ -55,6 +61,7 @@ impl Kernel {
             Self::Portable => "portable",
             Self::Bmi2 => "bmi2",
             Self::Bmi2Rounds => "bmi2,intel",
+            Self::Avx512Vl => "bmi2,avx512",
         }
     }
 
@@ -64,6 +71,7 @@ impl Kernel {
             Self::Portable => "portable",
             Self::Bmi2 => "bmi2",
             Self::Bmi2Rounds => "bmi2-rounds",
+            Self::Avx512Vl => "avx512vl",
         }
     }
 
@@ -75,6 +83,9 @@ impl Kernel {
             v.push(Self::Bmi2);
             v.push(Self::Bmi2Rounds);
         }
+        if Self::select(hw.restricted_to("bmi2,avx512")) == Self::Avx512Vl {
+            v.push(Self::Avx512Vl);
+        }
         v
     }
 
@@ -83,6 +94,7 @@ impl Kernel {
             Self::Portable => Sm3Path::Portable,
             Self::Bmi2 => Sm3Path::Bmi2,
             Self::Bmi2Rounds => Sm3Path::Bmi2Rounds,
+            Self::Avx512Vl => Sm3Path::Avx512Vl,
         }
     }
 }
@@ -272,14 +284,24 @@ impl Sm3 {
         // One shot: whole blocks straight from `data`, the padded tail from the stack; no
         // context, so no buffer to copy into and wipe (a 16-byte digest spent a sixth of its
         // time there).
-        let path = Kernel::select(Features::get()).path();
-        let mut state = IV;
-        let whole = data.len() / 64 * 64;
-        if whole > 0 {
-            ffi::sm3_blocks(path, &mut state, &data[..whole]);
-        }
-        finish_tail(path, state, &data[whole..], data.len() as u64)
+        digest_from(Kernel::select(Features::get()).path(), IV, 0, data)
     }
+}
+
+/// The digest of a message whose first `done` bytes (whole blocks) left the chaining value
+/// `state`, and whose remaining bytes are `data`: the whole blocks straight from `data`, the
+/// padded tail from the stack (no context to copy into and wipe).
+fn digest_from(path: Sm3Path, mut state: [u32; 8], done: u64, data: &[u8]) -> [u8; DIGEST_LEN] {
+    let whole = data.len() / 64 * 64;
+    if whole > 0 {
+        ffi::sm3_blocks(path, &mut state, &data[..whole]);
+    }
+    finish_tail(
+        path,
+        state,
+        &data[whole..],
+        done.wrapping_add(data.len() as u64),
+    )
 }
 
 /// Pads the last partial block `rest` of a `total`-byte message, compresses it into `state`
@@ -362,11 +384,16 @@ impl HmacSm3 {
     /// The tag over the concatenation of `parts`: the inner hash resumed after the ipad
     /// block, then the opad state finished over the inner digest.
     pub fn sign(&self, parts: &[&[u8]]) -> [u8; DIGEST_LEN] {
-        let mut inner = Sm3::resumed(self.kernel, self.inner, 64);
-        for part in parts {
-            inner.update(part);
-        }
-        let mut digest = inner.fork_finish();
+        let mut digest = if let [data] = parts {
+            // One part (a record, a TLS PRF block): no buffering.
+            digest_from(self.kernel.path(), self.inner, 64, data)
+        } else {
+            let mut inner = Sm3::resumed(self.kernel, self.inner, 64);
+            for part in parts {
+                inner.update(part);
+            }
+            inner.fork_finish()
+        };
         let tag = finish_tail(
             self.kernel.path(),
             self.outer,

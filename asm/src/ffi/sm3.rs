@@ -10,6 +10,7 @@ unsafe extern "C" {
 unsafe extern "C" {
     fn tlsfe_sm3_bmi2_blocks(state: *mut u32, data: *const u8, nblocks: usize);
     fn tlsfe_sm3_bmi2r_blocks(state: *mut u32, data: *const u8, nblocks: usize);
+    fn tlsfe_sm3_vl_blocks(state: *mut u32, data: *const u8, nblocks: usize);
     fn tlsfe_sm3_avx2_x8(state: *mut u32, ptrs: *const *const u8, nblocks: usize);
     fn tlsfe_sm3_avx512_x16(state: *mut u32, ptrs: *const *const u8, nblocks: usize);
 }
@@ -21,12 +22,16 @@ pub(crate) enum Sm3Path {
     Bmi2,
     /// RORX, with the message expansion inside the rounds: faster on Intel cores.
     Bmi2Rounds,
+    /// The rounds in one lane of XMM registers (VPROLD, VPTERNLOGD), the expansion with RORX.
+    Avx512Vl,
 }
 
 impl Sm3Path {
     pub(crate) fn best(f: Features) -> Self {
         if cfg!(target_arch = "x86_64") && f.has(Feature::Bmi2) {
-            if f.has(Feature::Intel) {
+            if f.has(Feature::Avx512) {
+                Self::Avx512Vl
+            } else if f.has(Feature::Intel) {
                 Self::Bmi2Rounds
             } else {
                 Self::Bmi2
@@ -50,6 +55,9 @@ pub(crate) fn sm3_blocks(path: Sm3Path, state: &mut [u32; 8], data: &[u8]) {
         Sm3Path::Bmi2Rounds => unsafe {
             tlsfe_sm3_bmi2r_blocks(state.as_mut_ptr(), data.as_ptr(), n)
         },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, and AVX-512F/VL were detected.
+        Sm3Path::Avx512Vl => unsafe { tlsfe_sm3_vl_blocks(state.as_mut_ptr(), data.as_ptr(), n) },
         // SAFETY: as above, plain C.
         _ => unsafe { tlsfe_sm3_portable_blocks(state.as_mut_ptr(), data.as_ptr(), n) },
     }
