@@ -11,8 +11,20 @@
  * of block number `block`. SM3_COMPRESS_NAME is the function this file defines:
  *   static void SM3_COMPRESS_NAME(V v[8], CTX ctx, size_t nblocks)
  * with CTX the includer's SM3_CTX type.
- * No table lookups, no data-dependent branches.
+ * No table lookups, no data-dependent branches. The expanded words (the message's, which may
+ * be an HMAC key's padded block or a KDF's secret) are wiped from the stack on return.
  */
+#include <string.h>
+
+#ifndef SM3_WIPE_DEFINED /* this file may be included twice (the emulation tests) */
+#define SM3_WIPE_DEFINED 1
+/* memset, then a barrier that makes the compiler assume the memory is read, so the stores
+ * are not dropped as dead (as the SM2 and SM4 kernels wipe theirs). */
+static inline void sm3_wipe(void *p, size_t n) {
+    memset(p, 0, n);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+}
+#endif
 
 /* T_j <<< (j mod 32), GB/T 32905 4.2 and 5.3.3 */
 static const uint32_t SM3_TJ[64] = {
@@ -139,4 +151,8 @@ static void SM3_COMPRESS_NAME(V v[8], SM3_CTX ctx, size_t nblocks) {
         v[6] = XOR(v[6], g);
         v[7] = XOR(v[7], h);
     }
+    sm3_wipe(w, sizeof w);
+#ifdef SM3_GROUP_EXPAND
+    sm3_wipe(wp, sizeof wp);
+#endif
 }
