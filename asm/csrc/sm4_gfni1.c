@@ -35,8 +35,9 @@
 /*
  * Two builds of this file: this one (AVX encoding, for any CPU with GFNI) and
  * sm4_gfni1_vl.c, which defines SM4G1_VL and its own names before including it, for CPUs with
- * AVX-512VL. The differences: how a round's four-way XOR is written (below, XOR4), and how
- * the serial kernel moves GFNI results between lanes (LANE1..LANE3, further down).
+ * AVX-512VL. The differences: how a round's four-way XOR is written (below, XOR4), and, in
+ * the serial kernel, how GFNI results move between lanes (LANE1..LANE3) and how the round
+ * groups its XORs (ROUNDR), further down.
  */
 #ifndef SM4G1_FN
 #define SM4G1_FN(name) tlsfe_sm4_gfni1_##name
