@@ -11,28 +11,7 @@
  */
 #include "emu512.h"
 #include "../../csrc/sm3_avx512.c"
-#undef V
-#undef ADD
-#undef XOR
-#undef XOR3
-#undef ROTL
-#undef SET1
-#undef MAJ
-#undef CHOOSE
-#undef LOAD_BLOCK
-#undef SM3_COMPRESS_NAME
-#undef SM3_P0
-#undef SM3_P1
-#undef SM3_ROUND
-#undef SM3_EXPAND
-#undef SM3_FF0
-#undef SM3_ROUND4
-#define SM3_TJ SM3_TJ2
-#define SM3_SCALAR_FN ref_blocks
-#define V V2
-#define SM3_CTX CTX2
-#define sm3_compress_scalar sc2
-#include "../../csrc/sm3_scalar.h"
+#include "sm3_ref.h"
 #include <stdio.h>
 int main(){
   static uint8_t data[16][64*5]; for(int l=0;l<16;l++) for(int i=0;i<64*5;i++) data[l][i]=(uint8_t)(l*31+i*7+(i>>3));

@@ -15,66 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static __m128i emu_tern(__m128i a, __m128i b, __m128i c, int imm) {
-    uint32_t x[4], y[4], z[4], r[4];
-    memcpy(x, &a, 16);
-    memcpy(y, &b, 16);
-    memcpy(z, &c, 16);
-    for (int i = 0; i < 4; i++) {
-        r[i] = 0;
-        for (int bit = 0; bit < 32; bit++) {
-            int idx = (int)((((x[i] >> bit) & 1) << 2) | (((y[i] >> bit) & 1) << 1) |
-                            ((z[i] >> bit) & 1));
-            r[i] |= (uint32_t)((imm >> idx) & 1) << bit;
-        }
-    }
-    __m128i out;
-    memcpy(&out, r, 16);
-    return out;
-}
-
-static __m128i emu_rol(__m128i a, int n) {
-    uint32_t x[4];
-    memcpy(x, &a, 16);
-    for (int i = 0; i < 4; i++) x[i] = (x[i] << n) | (x[i] >> (32 - n));
-    memcpy(&a, x, 16);
-    return a;
-}
-
-#define _mm_ternarylogic_epi32 emu_tern
-#define _mm_rol_epi32 emu_rol
+#include "emu128.h"
 #include "../../csrc/sm3_avx512vl.c"
 
-/* the reference: the scalar kernel (csrc/sm3_scalar.h), under its own names */
-#undef V
-#undef ADD
-#undef XOR
-#undef XOR3
-#undef ROTL
-#undef SET1
-#undef MAJ
-#undef CHOOSE
-#undef SM3_PIN
-#undef SM3_GROUP_EXPAND
-#undef SM3_WORD
-#undef SM3_W
-#undef SM3_WPRIME
-#undef SM3_GROUP_STATE
-#undef SM3_GROUP_LOAD
-#undef SM3_GROUP
-#undef SM3_COMPRESS_NAME
-#undef SM3_P0
-#undef SM3_P1
-#undef SM3_ROUND
-#undef SM3_ROUND_EXPAND
-#undef SM3_EXPAND
-#undef SM3_FF0
-#undef SM3_ROUND4
-#define SM3_TJ SM3_TJ2
-#define SM3_SCALAR_FN ref_blocks
-#define V V2
-#define SM3_CTX CTX2
-#include "../../csrc/sm3_scalar.h"
+#include "sm3_ref.h"
 
 int main(void) {
     static uint8_t data[64 * 6];

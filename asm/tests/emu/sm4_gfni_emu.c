@@ -14,10 +14,9 @@
  * Build and run (needs SSSE3):
  *   gcc -O1 -mssse3 -DSM4EMU_VL=1 asm/tests/emu/sm4_gfni_emu.c && ./a.out
  */
-#include <immintrin.h>
-#include <stdint.h>
 #include <stdio.h>
-#include <string.h>
+
+#include "emu128.h"
 
 static uint8_t gf_mul(uint8_t a, uint8_t b) {
     uint8_t r = 0;
@@ -54,35 +53,8 @@ static __m128i emu_affine(__m128i x, __m128i a, int b, int inv) {
 static __m128i emu_gf2p8affine(__m128i x, __m128i a, int b) { return emu_affine(x, a, b, 0); }
 static __m128i emu_gf2p8affineinv(__m128i x, __m128i a, int b) { return emu_affine(x, a, b, 1); }
 
-__attribute__((unused)) static __m128i emu_tern(__m128i a, __m128i b, __m128i c, int imm) {
-    uint32_t x[4], y[4], z[4], r[4];
-    memcpy(x, &a, 16);
-    memcpy(y, &b, 16);
-    memcpy(z, &c, 16);
-    for (int i = 0; i < 4; i++) {
-        r[i] = 0;
-        for (int bit = 0; bit < 32; bit++) {
-            int idx = (int)((((x[i] >> bit) & 1) << 2) | (((y[i] >> bit) & 1) << 1) |
-                            ((z[i] >> bit) & 1));
-            r[i] |= (uint32_t)((imm >> idx) & 1) << bit;
-        }
-    }
-    memcpy(&a, r, 16);
-    return a;
-}
-
-__attribute__((unused)) static __m128i emu_rol(__m128i a, int n) {
-    uint32_t x[4];
-    memcpy(x, &a, 16);
-    for (int i = 0; i < 4; i++) x[i] = (x[i] << n) | (x[i] >> (32 - n));
-    memcpy(&a, x, 16);
-    return a;
-}
-
 #define _mm_gf2p8affine_epi64_epi8 emu_gf2p8affine
 #define _mm_gf2p8affineinv_epi64_epi8 emu_gf2p8affineinv
-#define _mm_ternarylogic_epi32 emu_tern
-#define _mm_rol_epi32 emu_rol
 #define TARGET
 #if SM4EMU_VL
 #define SM4G1_VL 1
