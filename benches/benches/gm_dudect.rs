@@ -2,8 +2,9 @@
 //! random secret inputs, Welch's t-test, |t| < 4.5 meaning no leak detected.
 //!
 //! Valgrind cannot run AVX-512, so the 16-lane and the one-message AVX-512VL SM3 kernels are
-//! checked here; the others (SM3 one-message on BMI2 and portable, 8-lane, SM2 on both paths) are also covered by the Memcheck check in
-//! `asm/examples/ct_check.rs`, and are timed here as well for a second opinion. An A/A
+//! checked here; the others (SM3 one-message on BMI2 and portable, 8-lane, SM2 on both
+//! paths) are also covered by the Memcheck check in `asm/examples/ct_check.rs`, and are timed
+//! here as well for a second opinion. An A/A
 //! control per kernel (random vs random) shows this machine's noise floor.
 //! Run: `cargo bench -p benches --bench gm_dudect [-- SAMPLES]`.
 #![allow(missing_docs, clippy::unwrap_used)]
