@@ -3,8 +3,9 @@
 //! One message: `csrc/sm3_avx512vl.c` (the rounds in one XMM lane with VPROLD and
 //! VPTERNLOGD), `csrc/sm3_bmi2.c` / `csrc/sm3_bmi2_rounds.c` (RORX rotates) or
 //! `csrc/sm3_portable.c`, the same C (`csrc/sm3_impl.h`) compiled for each. Many messages:
-//! one message per 32-bit lane, 8 lanes in AVX2 registers or 16 in AVX-512 ones (`csrc/sm3_avx2.c`, `csrc/sm3_avx512.c`), each
-//! lane a full SM3; without AVX2, messages are hashed one by one.
+//! one message per 32-bit lane, 8 lanes in AVX2 registers or 16 in AVX-512 ones
+//! (`csrc/sm3_avx2.c`, `csrc/sm3_avx512.c`), each lane a full SM3; without AVX2, messages are
+//! hashed one by one.
 //! No table lookups and no branches on the data.
 
 use crate::cpu::Features;
