@@ -26,13 +26,16 @@
 typedef __m128i V;
 #define ADD(a, b) _mm_add_epi32((a), (b))
 #define XOR(a, b) _mm_xor_si128((a), (b))
-#define XOR3(a, b, c) _mm_ternarylogic_epi32((a), (b), (c), 0x96)
+/* VPTERNLOGD writes over its first operand: these put the middle argument there (FF's B,
+ * GG's F, dead once rotated; see sm3_impl.h), so no live value is copied first. */
+#define XOR3(a, b, c) _mm_ternarylogic_epi32((b), (a), (c), 0x96)
 #define ROTL(x, n) _mm_rol_epi32((x), (n))
 #define SET1(c) _mm_cvtsi32_si128((int)(c))
-/* VPTERNLOGD truth tables (bit (a << 2 | b << 1 | c) of the immediate): majority 0xe8,
- * a ? b : c 0xca */
-#define MAJ(a, b, c) _mm_ternarylogic_epi32((a), (b), (c), 0xe8)
-#define CHOOSE(a, b, c) _mm_ternarylogic_epi32((a), (b), (c), 0xca)
+/* VPTERNLOGD truth tables (bit (x << 2 | y << 1 | z) of the immediate, x the first operand):
+ * majority 0xe8 (symmetric); CHOOSE(a, b, c) = a ? b : c with b first, (x, y, z) = (b, a, c):
+ * y ? x : z, 0xe2 */
+#define MAJ(a, b, c) _mm_ternarylogic_epi32((b), (a), (c), 0xe8)
+#define CHOOSE(a, b, c) _mm_ternarylogic_epi32((b), (a), (c), 0xe2)
 #define SM3_PIN(x) __asm__("" : "+v"(x))
 typedef const uint8_t *SM3_CTX;
 
@@ -48,6 +51,20 @@ static inline V sm3vl_word(const uint32_t *p) {
     return x;
 }
 
+/* x + W_j with the word read by the addition itself (a 32-bit broadcast memory operand): one
+ * instruction in the front end instead of a load and an add. Only lane 0 means anything. The
+ * emulation test (no AVX-512) loads and adds. */
+#ifdef __AVX512VL__
+static inline V sm3vl_add_word(V x, const uint32_t *p) {
+    V r;
+    __asm__("vpaddd %1%{1to4%}, %2, %0" : "=v"(r) : "m"(*p), "v"(x));
+    return r;
+}
+#else
+static inline V sm3vl_add_word(V x, const uint32_t *p) { return ADD(x, sm3vl_word(p)); }
+#endif
+#define SM3_ADD_W(x, j) sm3vl_add_word((x), &w[j])
+#define SM3_ADD_WP(x, j) sm3vl_add_word((x), &wp[j])
 #define SM3_GROUP_EXPAND 1
 #define SM3_WORD uint32_t
 #define SM3_W(j) sm3vl_word(&w[j])

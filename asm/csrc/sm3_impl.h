@@ -74,6 +74,12 @@ static const uint32_t SM3_TJ[64] = {
 #define SM3_WPRIME(j) XOR(w[j], w[(j) + 4])
 #define SM3_GROUP(j) ((void)0)
 #endif
+/* SM3_ADD_W(x, j), SM3_ADD_WP(x, j) (optional): x + W_j and x + W'_j, for an includer that
+ * adds a word straight from memory (the one-lane AVX-512VL kernel). */
+#ifndef SM3_ADD_W
+#define SM3_ADD_W(x, j) ADD((x), SM3_W(j))
+#define SM3_ADD_WP(x, j) ADD((x), SM3_WPRIME(j))
+#endif
 /* SM3_PIN(x) (optional) makes x opaque to the compiler, so that it keeps the association
  * order below instead of reassociating the additions (the one-message kernel uses it). */
 #ifndef SM3_PIN
@@ -81,25 +87,29 @@ static const uint32_t SM3_TJ[64] = {
 #endif
 /* The critical paths run from A and E of one round to those of the next; every term that
  * does not depend on E (H + W_j, D + W'_j, (A <<< 12) + T_j) is summed first, and E, then
- * ss1/ss2, enter last. */
+ * ss1/ss2, enter last. B and F are rotated before FF and GG read them: they are dead after
+ * that, so a kernel whose three-input instruction overwrites an input (VPTERNLOGD) can
+ * overwrite B or F there instead of copying a live A or E first (see sm3_avx512vl.c). */
 #define SM3_ROUND(j, A, B, C, D, E, F, G, H, FF, GG)                                         \
     do {                                                                                     \
         SM3_ROUND_EXPAND(j);                                                                 \
         V a12 = ROTL(A, 12);                                                                 \
         V at = ADD(a12, SET1(SM3_TJ[j]));                                                    \
-        V hw = ADD(H, SM3_W(j));                                                             \
-        V dw = ADD(D, SM3_WPRIME(j));                                                        \
+        V hw = SM3_ADD_W(H, j);                                                              \
+        V dw = SM3_ADD_WP(D, j);                                                             \
         SM3_PIN(at);                                                                         \
         SM3_PIN(hw);                                                                         \
         SM3_PIN(dw);                                                                         \
         V ss1 = ROTL(ADD(at, E), 7);                                                         \
         V ss2 = XOR(ss1, a12);                                                               \
+        V b9_ = ROTL(B, 9);                                                                  \
+        V f19_ = ROTL(F, 19);                                                                \
         V g_ = ADD(hw, GG(E, F, G));                                                         \
         V f_ = ADD(dw, FF(A, B, C));                                                         \
         SM3_PIN(g_);                                                                         \
         SM3_PIN(f_);                                                                         \
-        B = ROTL(B, 9);                                                                      \
-        F = ROTL(F, 19);                                                                     \
+        B = b9_;                                                                             \
+        F = f19_;                                                                            \
         D = ADD(f_, ss2);                                                                    \
         H = SM3_P0(ADD(g_, ss1));                                                            \
     } while (0)

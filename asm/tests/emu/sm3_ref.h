@@ -15,6 +15,8 @@
 #undef SM3_WORD
 #undef SM3_W
 #undef SM3_WPRIME
+#undef SM3_ADD_W
+#undef SM3_ADD_WP
 #undef SM3_GROUP_STATE
 #undef SM3_GROUP_LOAD
 #undef SM3_GROUP
