@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Same-process before/after of the SM2 and SM3 C kernels (x86-64, BMI2/ADX/AVX2):
 #   bash asm/tools/ab.sh REV
-# builds asm/csrc's SM2 (MULX/ADX path) and one-message SM3 (BMI2) kernels from git revision
-# REV and from the working tree, then times both in one process, interleaved, keeping each
+# builds asm/csrc's SM2 (MULX/ADX path) and one-message SM3 (BMI2, and AVX-512VL: REV must
+# have csrc/sm3_avx512vl.c, 79febe8 or later) kernels from git revision REV and from the
+# working tree, then times both in one process, interleaved, keeping each
 # one's best of 300 runs (robust on a noisy shared machine). Also times a MULX throughput loop.
 set -euo pipefail
 rev=${1:?usage: ab.sh REV}
@@ -10,7 +11,7 @@ root=$(git rev-parse --show-toplevel)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/old" "$tmp/new"
-for f in sm2_impl.h sm3_impl.h sm3_scalar.h sm3_bmi2.c; do
+for f in sm2_impl.h sm3_impl.h sm3_scalar.h sm3_bmi2.c sm3_avx512vl.c; do
   git -C "$root" show "$rev:asm/csrc/$f" > "$tmp/old/$f"
   cp "$root/asm/csrc/$f" "$tmp/new/$f"
 done
@@ -21,8 +22,13 @@ for v in old new; do
   gcc "${flags[@]}" -I"$tmp/$v" -c "$tmp/$v/sm2.c" -o "$tmp/$v/sm2.o"
   gcc "${flags[@]}" -I"$tmp/$v" -c "$tmp/$v/sm3_bmi2.c" -o "$tmp/$v/sm3.o"
   objcopy --redefine-sym "tlsfe_sm3_bmi2_blocks=${v}_sm3" "$tmp/$v/sm3.o"
+  # the one-message AVX-512VL SM3 kernel with its crate flags (timed only where the CPU has
+  # AVX-512VL and BMI2)
+  gcc -O3 -fno-strict-aliasing -mbmi2 -mavx512f -mavx512vl -I"$tmp/$v" \
+    -c "$tmp/$v/sm3_avx512vl.c" -o "$tmp/$v/sm3vl.o"
+  objcopy --redefine-sym "tlsfe_sm3_vl_blocks=${v}_sm3vl" "$tmp/$v/sm3vl.o"
 done
 gcc -O2 -mbmi2 "$root/asm/tools/ab_main.c" "$tmp/old/sm2.o" "$tmp/old/sm3.o" \
-  "$tmp/new/sm2.o" "$tmp/new/sm3.o" -o "$tmp/ab"
+  "$tmp/old/sm3vl.o" "$tmp/new/sm2.o" "$tmp/new/sm3.o" "$tmp/new/sm3vl.o" -o "$tmp/ab"
 echo "before = $rev, after = working tree"
 "$tmp/ab"
