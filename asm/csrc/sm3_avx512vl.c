@@ -12,9 +12,10 @@
  * parallel, one VPTERNLOGD) and the longest loop is A's, 6 (<<< 12, + T_j, + E, <<< 7,
  * XOR, + the FF sum); the round is 18 vector instructions (6 rotates, 8 additions, 3
  * VPTERNLOGD, 1 XOR), which the three vector ports of an Intel core also need 6 cycles
- * for. On the Intel Xeon (Emerald Rapids) VM it runs 7.5 core cycles a round against 8.5
- * for sm3_bmi2_rounds.c (same process, 16 KiB). The additions keep sm3_impl.h's order
- * (SM3_PIN): left to itself GCC regroups them and the round takes 8.7 cycles.
+ * for. On the Intel Xeon (Emerald Rapids) VM it runs 7.2 core cycles a round against 8.1
+ * for sm3_bmi2_rounds.c (asm/tools/cycles.sh: same process, 16 KiB). The additions keep
+ * sm3_impl.h's order (SM3_PIN): left to itself GCC regroups them and the round takes 8.7
+ * cycles.
  *
  * No table lookups, no data-dependent branches: the same operations as the scalar kernels.
  */
