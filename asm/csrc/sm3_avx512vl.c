@@ -44,14 +44,6 @@ typedef const uint8_t *SM3_CTX;
 static inline uint32_t sm3vl_rotl(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 #define SM3VL_P1(x) ((x) ^ sm3vl_rotl((x), 15) ^ sm3vl_rotl((x), 23))
 
-/* A word of w[] or wp[] into lane 0, read straight from memory (a load, no vector ALU
- * instruction; from a general register the move would take a vector port). */
-static inline V sm3vl_word(const uint32_t *p) {
-    V x;
-    __asm__("vmovd %1, %0" : "=v"(x) : "m"(*p));
-    return x;
-}
-
 /* x + W_j with the word read by the addition itself (a 32-bit broadcast memory operand): one
  * instruction in the front end instead of a load and an add. Only lane 0 means anything. The
  * emulation test (no AVX-512) loads and adds. */
@@ -62,14 +54,12 @@ static inline V sm3vl_add_word(V x, const uint32_t *p) {
     return r;
 }
 #else
-static inline V sm3vl_add_word(V x, const uint32_t *p) { return ADD(x, sm3vl_word(p)); }
+static inline V sm3vl_add_word(V x, const uint32_t *p) { return ADD(x, SET1(*p)); }
 #endif
 #define SM3_ADD_W(x, j) sm3vl_add_word((x), &w[j])
 #define SM3_ADD_WP(x, j) sm3vl_add_word((x), &wp[j])
 #define SM3_GROUP_EXPAND 1
 #define SM3_WORD uint32_t
-#define SM3_W(j) sm3vl_word(&w[j])
-#define SM3_WPRIME(j) sm3vl_word(&wp[j])
 #define SM3_GROUP_STATE ((void)0)
 #define SM3_GROUP_LOAD(w, blk)                                                               \
     do {                                                                                     \

@@ -52,17 +52,12 @@ static const uint32_t SM3_TJ[64] = {
  * with SM3_GROUP_STATE, loads a block with SM3_GROUP_LOAD(w, blk) (filling w[0..15]), and
  * SM3_GROUP(j), run before rounds j..j+3, stores W_(j+4..j+7) into w[] (up to w[63]) and
  * W'_(j..j+3) = W_i ^ W_(i+4) into wp[]. Such an includer may also keep the words in another
- * type than V (SM3_WORD, for w[] and wp[]) and say how a round reads one as a V (SM3_W(j),
- * SM3_WPRIME(j)): the one-lane AVX-512VL kernel expands in general registers and rounds in
- * vector ones. */
-#ifndef SM3_W
-#define SM3_W(j) w[j]
-#endif
+ * type than V (SM3_WORD, for w[] and wp[]) and say how a round adds one to a V
+ * (SM3_ADD_W(x, j) = x + W_j, SM3_ADD_WP(x, j) = x + W'_j): the one-lane AVX-512VL kernel
+ * expands in general registers and adds each word to its vector rounds straight from memory. */
 #ifdef SM3_GROUP_EXPAND
 #define SM3_ROUND_EXPAND(j) ((void)0)
-#ifndef SM3_WPRIME
 #define SM3_WPRIME(j) wp[j]
-#endif
 #ifndef SM3_WORD
 #define SM3_WORD V
 #endif
@@ -74,10 +69,8 @@ static const uint32_t SM3_TJ[64] = {
 #define SM3_WPRIME(j) XOR(w[j], w[(j) + 4])
 #define SM3_GROUP(j) ((void)0)
 #endif
-/* SM3_ADD_W(x, j), SM3_ADD_WP(x, j) (optional): x + W_j and x + W'_j, for an includer that
- * adds a word straight from memory (the one-lane AVX-512VL kernel). */
 #ifndef SM3_ADD_W
-#define SM3_ADD_W(x, j) ADD((x), SM3_W(j))
+#define SM3_ADD_W(x, j) ADD((x), w[j])
 #define SM3_ADD_WP(x, j) ADD((x), SM3_WPRIME(j))
 #endif
 /* SM3_PIN(x) (optional) makes x opaque to the compiler, so that it keeps the association

@@ -152,11 +152,12 @@ static inline void wipe(void *p, size_t n) {
  * The key in the Z basis, made once per key: zk[0..32] = rk'_i = M1 rk_i ^ 0x3E, and
  * zk[32..64] = rk'_i ^ rk'_{i+1} (kx below).
  */
-#ifndef SM4G1_VL /* the key's form is the same for both builds: made by this one only */
-TARGET void SM4G1_FN(prepare)(const uint32_t rk[32], uint32_t zk[64]) {
+TARGET static inline void prepare_keys(const uint32_t rk[32], uint32_t zk[64]) {
     z_keys(rk, zk);
     for (int i = 0; i < 32; i++) zk[32 + i] = zk[i] ^ zk[(i + 1) & 31];
 }
+#ifndef SM4G1_VL /* the key's form is the same for both builds: exported by this one only */
+TARGET void SM4G1_FN(prepare)(const uint32_t rk[32], uint32_t zk[64]) { prepare_keys(rk, zk); }
 #endif
 
 #define ROUND_KEYS                 \

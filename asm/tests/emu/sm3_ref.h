@@ -13,7 +13,6 @@
 #undef SM3_PIN
 #undef SM3_GROUP_EXPAND
 #undef SM3_WORD
-#undef SM3_W
 #undef SM3_WPRIME
 #undef SM3_ADD_W
 #undef SM3_ADD_WP

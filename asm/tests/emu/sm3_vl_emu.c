@@ -5,7 +5,7 @@
  * immediate indexed by a << 2 | b << 1 | c; a rotate of each 32-bit lane), and the chaining
  * value after 1 to 6 blocks, from eight different starting values, must equal the scalar
  * kernel's. This checks the kernel's logic (immediates, rotations, the expansion in general
- * registers, the word loads); on an AVX-512 CPU asm/tests/gm_paths.rs runs the real
+ * registers, which word each round adds); on an AVX-512 CPU asm/tests/gm_paths.rs runs the real
  * instructions against RustCrypto's sm3. Changing CHOOSE's immediate from 0xe2 to 0xe3 makes
  * every word differ.
  * Build and run (needs AVX and BMI2): gcc -O1 -mavx -mbmi2 asm/tests/emu/sm3_vl_emu.c && ./a.out

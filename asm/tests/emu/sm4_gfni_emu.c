@@ -64,14 +64,6 @@ static __m128i emu_gf2p8affineinv(__m128i x, __m128i a, int b) { return emu_affi
 #endif
 #include "../../csrc/sm4_gfni1.c"
 #if SM4EMU_VL
-/* prepare is made by the AVX build only (the key's form is the same for both) */
-#undef SM4G1_VL
-#undef SM4G1_FN
-#define SM4G1_FN(name) emu_##name
-TARGET static void emu_prepare(const uint32_t rk[32], uint32_t zk[64]) {
-    z_keys(rk, zk);
-    for (int i = 0; i < 32; i++) zk[32 + i] = zk[i] ^ zk[(i + 1) & 31];
-}
 #define KERNEL_ECB emu_vl_ecb
 #define KERNEL_CBC emu_vl_cbc
 #else
@@ -158,7 +150,7 @@ int main(void) {
         for (int i = 0; i < 16; i++) iv[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
         for (size_t i = 0; i < sizeof pt; i++) pt[i] = (uint8_t)((seed = seed * 1103515245u + 12345u) >> 16);
         ref_keys(key, rk);
-        emu_prepare(rk, zk);
+        prepare_keys(rk, zk); /* the exported prepare's body, in both builds */
         for (size_t n = 1; n <= 40; n += (n < 10 ? 1 : 7)) {
             /* ECB: the kernel's short path takes 1 to 8 blocks */
             size_t m = n > 8 ? 8 : n;
